@@ -1,0 +1,40 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# wdmdma: the Windows scatter/gather DMA contract for Linux drivers.
+# `make help` lists the targets.
+
+KERNEL_DIR ?= /lib/modules/$(shell uname -r)/build
+SERIES ?= 6.1 6.12
+
+.PHONY: all modules check run bench kernels qemu clean help
+
+all: modules
+
+## modules: build wdmdma.ko, edublk.ko and the KUnit modules against KERNEL_DIR (W=1)
+modules:
+	$(MAKE) -C $(KERNEL_DIR) M=$(CURDIR) W=1 modules
+
+## check: the test command: builds, static checks and KUnit/integration runs on 6.1 and 6.12
+check:
+	WDMDMA_SERIES="$(SERIES)" scripts/check.sh
+
+## run: the main job: boot a guest with the edu device, load the modules, move data through DMA
+run:
+	scripts/run.sh
+
+## kernels: build (or reuse from the cache) the test kernels for SERIES
+kernels:
+	for s in $(SERIES); do scripts/build-kernel.sh $$s || exit 1; done
+
+## clean: remove build products from the tree (the kernel cache stays)
+clean:
+	$(MAKE) -C $(KERNEL_DIR) M=$(CURDIR) clean 2>/dev/null || \
+		find . \( -name '*.o' -o -name '*.ko' -o -name '*.mod*' -o -name '.*.cmd' \
+		-o -name 'Module.symvers' -o -name 'modules.order' \) -delete
+
+## help: this list
+help:
+	@echo "Targets:"
+	@sed -n 's/^## \([a-z]*\): /  \1\t/p' $(MAKEFILE_LIST) | expand -t 12
+	@echo "Variables: KERNEL_DIR (modules, clean), SERIES (check, kernels; default '$(SERIES)'),"
+	@echo "           SUITE (check: run only the named guest suite), WDMDMA_CACHE (cache dir)"

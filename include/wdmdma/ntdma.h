@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ntdma.h - Windows names for wdmdma, for driver code ported from Windows.
+ *
+ * DEVICE_OBJECT is struct device; an IRP is whatever the driver's own
+ * request is (the callback's Irp argument is always NULL: keep your
+ * request in Context). Routines are reached the Windows way, through
+ * Adapter->DmaOperations; they forward to the wdmdma_* functions of
+ * <wdmdma/wdmdma.h> and translate errno values to NTSTATUS. This header
+ * has no logic of its own. Context rules are those of wdmdma.h: the list
+ * routines never sleep, and a list-control routine must not sleep.
+ *
+ *   Windows                        wdmdma
+ *   IoGetDmaAdapter                wdmdma_create_adapter()
+ *   PutDmaAdapter                  wdmdma_destroy_adapter()
+ *   GetScatterGatherList(Ex)       wdmdma_get_sg_list(_ex)()
+ *   BuildScatterGatherList(Ex)     wdmdma_build_sg_list(_ex)()
+ *   CalculateScatterGatherList     wdmdma_calculate_sg_list()
+ *   PutScatterGatherList           wdmdma_put_sg_list()
+ *   InitializeDmaTransferContext   wdmdma_init_xfer_ctx()
+ *   CancelAdapterChannel           wdmdma_cancel()
+ */
+#ifndef WDMDMA_NTDMA_H
+#define WDMDMA_NTDMA_H
+
+#include <linux/build_bug.h>
+#include <linux/stddef.h>
+#include <wdmdma/wdmdma.h>
+
+typedef u8 UCHAR, BOOLEAN;
+typedef u16 USHORT;
+typedef u32 ULONG, *PULONG;
+typedef s32 LONG, NTSTATUS;
+typedef u64 ULONGLONG;
+typedef s64 LONGLONG;
+typedef unsigned long ULONG_PTR;
+typedef void VOID, *PVOID;
+typedef struct device DEVICE_OBJECT, *PDEVICE_OBJECT;
+typedef struct _IRP IRP, *PIRP;		/* the driver's own request */
+typedef struct wdmdma_mdl MDL, *PMDL;
+
+#ifndef TRUE
+#define TRUE	1
+#endif
+#ifndef FALSE
+#define FALSE	0
+#endif
+
+#define STATUS_SUCCESS			((NTSTATUS)0x00000000)
+#define STATUS_NOT_SUPPORTED		((NTSTATUS)0xC00000BB)
+#define STATUS_INVALID_PARAMETER	((NTSTATUS)0xC000000D)
+#define STATUS_INSUFFICIENT_RESOURCES	((NTSTATUS)0xC000009A)
+#define STATUS_BUFFER_TOO_SMALL		((NTSTATUS)0xC0000023)
+#define STATUS_DEVICE_NOT_READY		((NTSTATUS)0xC00000A3)
+#define STATUS_UNSUCCESSFUL		((NTSTATUS)0xC0000001)
+#define NT_SUCCESS(status)		((NTSTATUS)(status) >= 0)
+
+typedef union _LARGE_INTEGER {
+	struct {
+		ULONG LowPart;
+		LONG HighPart;
+	};
+	LONGLONG QuadPart;
+} LARGE_INTEGER, PHYSICAL_ADDRESS;
+
+typedef struct _SCATTER_GATHER_ELEMENT {
+	PHYSICAL_ADDRESS Address;
+	ULONG Length;
+	ULONG_PTR Reserved;
+} SCATTER_GATHER_ELEMENT, *PSCATTER_GATHER_ELEMENT;
+
+typedef struct _SCATTER_GATHER_LIST {
+	ULONG NumberOfElements;
+	ULONG_PTR Reserved;
+	SCATTER_GATHER_ELEMENT Elements[];
+} SCATTER_GATHER_LIST, *PSCATTER_GATHER_LIST;
+
+/* The Windows view and struct wdmdma_sg_list are the same memory. */
+static_assert(sizeof(SCATTER_GATHER_ELEMENT) == sizeof(struct wdmdma_sg_element));
+static_assert(offsetof(SCATTER_GATHER_ELEMENT, Address) ==
+	      offsetof(struct wdmdma_sg_element, addr));
+static_assert(offsetof(SCATTER_GATHER_ELEMENT, Length) ==
+	      offsetof(struct wdmdma_sg_element, len));
+static_assert(offsetof(SCATTER_GATHER_ELEMENT, Reserved) ==
+	      offsetof(struct wdmdma_sg_element, reserved));
+static_assert(sizeof(SCATTER_GATHER_LIST) == sizeof(struct wdmdma_sg_list));
+static_assert(offsetof(SCATTER_GATHER_LIST, NumberOfElements) ==
+	      offsetof(struct wdmdma_sg_list, nr_elements));
+static_assert(offsetof(SCATTER_GATHER_LIST, Reserved) ==
+	      offsetof(struct wdmdma_sg_list, reserved));
+static_assert(offsetof(SCATTER_GATHER_LIST, Elements) ==
+	      offsetof(struct wdmdma_sg_list, elements));
+#if defined(CONFIG_64BIT)
+static_assert(sizeof(SCATTER_GATHER_ELEMENT) == 24);
+static_assert(offsetof(SCATTER_GATHER_LIST, Elements) == 16);
+#endif
+
+typedef enum _DMA_WIDTH { Width8Bits, Width16Bits, Width32Bits, MaximumDmaWidth } DMA_WIDTH;
+typedef enum _DMA_SPEED { Compatible, TypeA, TypeB, TypeC, TypeF, MaximumDmaSpeed } DMA_SPEED;
+typedef enum _INTERFACE_TYPE { InterfaceTypeUndefined = -1, Internal, Isa, Eisa,
+			       MicroChannel, TurboChannel, PCIBus } INTERFACE_TYPE;
+
+#define DEVICE_DESCRIPTION_VERSION	0
+#define DEVICE_DESCRIPTION_VERSION1	1
+#define DEVICE_DESCRIPTION_VERSION2	2
+#define DEVICE_DESCRIPTION_VERSION3	3
+
+/* DEVICE_DESCRIPTION; wdmdma reads the fields marked "used". */
+typedef struct _DEVICE_DESCRIPTION {
+	ULONG Version;			/* used: 3 enables DmaAddressWidth */
+	BOOLEAN Master;
+	BOOLEAN ScatterGather;		/* used */
+	BOOLEAN DemandMode;
+	BOOLEAN AutoInitialize;
+	BOOLEAN Dma32BitAddresses;	/* used */
+	BOOLEAN IgnoreCount;
+	BOOLEAN Reserved1;
+	BOOLEAN Dma64BitAddresses;	/* used */
+	ULONG BusNumber;
+	ULONG DmaChannel;
+	INTERFACE_TYPE InterfaceType;
+	DMA_WIDTH DmaWidth;
+	DMA_SPEED DmaSpeed;
+	ULONG MaximumLength;		/* used */
+	ULONG DmaPort;
+	ULONG DmaAddressWidth;		/* used (version 3) */
+	ULONG DmaControllerInstance;
+	ULONG DmaRequestLine;
+	PHYSICAL_ADDRESS DeviceAddress;
+} DEVICE_DESCRIPTION, *PDEVICE_DESCRIPTION;
+
+typedef VOID DRIVER_LIST_CONTROL(PDEVICE_OBJECT DeviceObject, PIRP Irp,
+				 PSCATTER_GATHER_LIST ScatterGather,
+				 PVOID Context);
+typedef DRIVER_LIST_CONTROL *PDRIVER_LIST_CONTROL;
+
+typedef struct _DMA_ADAPTER DMA_ADAPTER, *PDMA_ADAPTER;
+typedef struct wdmdma_xfer_ctx DMA_TRANSFER_CONTEXT_STORAGE;
+
+#define DMA_TRANSFER_CONTEXT_VERSION1	1
+#define DMA_TRANSFER_CONTEXT_SIZE_V1	128
+#define DMA_SYNCHRONOUS_CALLBACK	WDMDMA_SYNCHRONOUS
+static_assert(sizeof(struct wdmdma_xfer_ctx) == DMA_TRANSFER_CONTEXT_SIZE_V1);
+
+typedef struct _DMA_OPERATIONS {
+	ULONG Size;
+	VOID (*PutDmaAdapter)(PDMA_ADAPTER DmaAdapter);
+	NTSTATUS (*GetScatterGatherList)(PDMA_ADAPTER DmaAdapter,
+					 PDEVICE_OBJECT DeviceObject, PMDL Mdl,
+					 PVOID CurrentVa, ULONG Length,
+					 PDRIVER_LIST_CONTROL ExecutionRoutine,
+					 PVOID Context, BOOLEAN WriteToDevice);
+	VOID (*PutScatterGatherList)(PDMA_ADAPTER DmaAdapter,
+				     PSCATTER_GATHER_LIST ScatterGather,
+				     BOOLEAN WriteToDevice);
+	NTSTATUS (*CalculateScatterGatherList)(PDMA_ADAPTER DmaAdapter,
+					       PMDL Mdl, PVOID CurrentVa,
+					       ULONG Length,
+					       PULONG ScatterGatherListSize,
+					       PULONG NumberOfMapRegisters);
+	NTSTATUS (*BuildScatterGatherList)(PDMA_ADAPTER DmaAdapter,
+					   PDEVICE_OBJECT DeviceObject,
+					   PMDL Mdl, PVOID CurrentVa,
+					   ULONG Length,
+					   PDRIVER_LIST_CONTROL ExecutionRoutine,
+					   PVOID Context, BOOLEAN WriteToDevice,
+					   PVOID ScatterGatherBuffer,
+					   ULONG ScatterGatherLength);
+	NTSTATUS (*InitializeDmaTransferContext)(PDMA_ADAPTER DmaAdapter,
+						 PVOID DmaTransferContext);
+	BOOLEAN (*CancelAdapterChannel)(PDMA_ADAPTER DmaAdapter,
+					PDEVICE_OBJECT DeviceObject,
+					PVOID DmaTransferContext);
+	NTSTATUS (*GetScatterGatherListEx)(PDMA_ADAPTER DmaAdapter,
+					   PDEVICE_OBJECT DeviceObject,
+					   PVOID DmaTransferContext, PMDL Mdl,
+					   ULONGLONG Offset, ULONG Length,
+					   ULONG Flags,
+					   PDRIVER_LIST_CONTROL ExecutionRoutine,
+					   PVOID Context, BOOLEAN WriteToDevice,
+					   PVOID DmaCompletionRoutine,
+					   PVOID CompletionContext,
+					   PSCATTER_GATHER_LIST *ScatterGatherList);
+	NTSTATUS (*BuildScatterGatherListEx)(PDMA_ADAPTER DmaAdapter,
+					     PDEVICE_OBJECT DeviceObject,
+					     PVOID DmaTransferContext, PMDL Mdl,
+					     ULONGLONG Offset, ULONG Length,
+					     ULONG Flags,
+					     PDRIVER_LIST_CONTROL ExecutionRoutine,
+					     PVOID Context,
+					     BOOLEAN WriteToDevice,
+					     PVOID ScatterGatherBuffer,
+					     ULONG ScatterGatherLength,
+					     PVOID DmaCompletionRoutine,
+					     PVOID CompletionContext,
+					     PSCATTER_GATHER_LIST *ScatterGatherList);
+} DMA_OPERATIONS, *PDMA_OPERATIONS;
+
+struct _DMA_ADAPTER {
+	USHORT Version;
+	USHORT Size;
+	const struct _DMA_OPERATIONS *DmaOperations;
+};
+
+PDMA_ADAPTER IoGetDmaAdapter(PDEVICE_OBJECT PhysicalDeviceObject,
+			     PDEVICE_DESCRIPTION DeviceDescription,
+			     PULONG NumberOfMapRegisters);
+PMDL IoAllocateMdl(PVOID VirtualAddress, ULONG Length, BOOLEAN SecondaryBuffer,
+		   BOOLEAN ChargeQuota, PIRP Irp);
+VOID MmBuildMdlForNonPagedPool(PMDL MemoryDescriptorList);
+
+/* IoFreeMdl - free an MDL from IoAllocateMdl(). */
+static inline VOID IoFreeMdl(PMDL Mdl)
+{
+	wdmdma_mdl_free(Mdl);
+}
+
+/* MmGetMdlVirtualAddress - the virtual address an MDL starts at. */
+static inline PVOID MmGetMdlVirtualAddress(PMDL Mdl)
+{
+	return wdmdma_mdl_va(Mdl);
+}
+
+/* MmGetMdlByteCount - the number of bytes an MDL describes. */
+static inline ULONG MmGetMdlByteCount(PMDL Mdl)
+{
+	return wdmdma_mdl_byte_count(Mdl);
+}
+
+#endif /* WDMDMA_NTDMA_H */

@@ -1,0 +1,276 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * wdmdma - the Windows scatter/gather DMA contract on the Linux DMA API.
+ *
+ * An adapter (IoGetDmaAdapter) wraps a struct device and what the device
+ * can do: scatter/gather or one element, DMA address width, maximum
+ * transfer. Drivers describe a buffer with an MDL chain and ask for a
+ * scatter/gather list for a range of it; wdmdma fills an sg_table, maps it
+ * with dma_map_sgtable(), bounces pages the device cannot reach through the
+ * adapter's own preallocated map registers, and calls the driver's
+ * list-control callback with a Windows-layout list. The driver programs the
+ * device and, when the transfer is over, gives the list back with
+ * wdmdma_put_sg_list(), which unmaps, copies bounce data back for reads and
+ * frees what the list held.
+ *
+ * Memory for a list comes from one of three places:
+ *  - wdmdma_get_sg_list(): a non-sleeping allocation, else an element of the
+ *    adapter's emergency reserve (a mempool of lists sized for maximum
+ *    transfers), else the request waits in the adapter's FIFO queue;
+ *  - wdmdma_build_sg_list(): the caller's buffer, sized with
+ *    wdmdma_calculate_sg_list(); nothing is ever allocated;
+ * and in both cases the request also waits when map registers are short.
+ * A waiting request's callback runs later, exactly once, in FIFO order.
+ *
+ * Context rules
+ * -------------
+ *  - wdmdma_calculate_sg_list(), wdmdma_get_sg_list(), wdmdma_build_sg_list(),
+ *    their _ex variants, wdmdma_cancel() and wdmdma_put_sg_list() never
+ *    sleep. They may be called from process, softirq and hardirq context,
+ *    with or without the caller's own spinlocks held (as long as the
+ *    callback does not take those locks: see the next point).
+ *  - When resources are available at once, the callback runs in the
+ *    caller's context before Get/Build returns. Otherwise it runs later from
+ *    the adapter's work item, in process context with bottom halves
+ *    disabled, never from inside wdmdma_put_sg_list(). In both cases the
+ *    callback must not sleep, and it may call Get, Build or Put itself.
+ *  - wdmdma_create_adapter() and wdmdma_destroy_adapter() sleep.
+ *  - Locking: each adapter has one spinlock (irq-safe) guarding its queue,
+ *    map-register bitmap and statistics; it is never held while a callback
+ *    runs or while dma_map_sgtable() runs.
+ *
+ * Copyright (C) 2026 The wdmdma authors.
+ */
+#ifndef WDMDMA_WDMDMA_H
+#define WDMDMA_WDMDMA_H
+
+#include <linux/bvec.h>
+#include <linux/device.h>
+#include <linux/types.h>
+
+struct request;
+struct wdmdma_adapter;
+
+/**
+ * struct wdmdma_sg_element - one bus-contiguous run of a list
+ * @addr: bus (DMA) address of the run
+ * @len: length of the run in bytes
+ * @reserved: owned by wdmdma
+ *
+ * Same layout as Windows' SCATTER_GATHER_ELEMENT on 64-bit.
+ */
+struct wdmdma_sg_element {
+	u64 addr;
+	u32 len;
+	unsigned long reserved;
+};
+
+/**
+ * struct wdmdma_sg_list - the scatter/gather list handed to a callback
+ * @nr_elements: number of valid entries in @elements
+ * @reserved: owned by wdmdma (points to the list's tracking data)
+ * @elements: the runs, in transfer order
+ *
+ * Same layout as Windows' SCATTER_GATHER_LIST on 64-bit.
+ */
+struct wdmdma_sg_list {
+	u32 nr_elements;
+	unsigned long reserved;
+	struct wdmdma_sg_element elements[];
+};
+
+/**
+ * typedef wdmdma_list_control_t - a driver's list-control callback
+ * @dev: the device the adapter was created for
+ * @irp: always NULL (Linux has no current IRP; keep requests in @context)
+ * @sgl: the mapped list; valid until wdmdma_put_sg_list()
+ * @context: the driver's context pointer given to Get/Build
+ *
+ * Runs exactly once for every Get/Build that returned 0, unless the
+ * request was cancelled. Must not sleep (see "Context rules").
+ */
+typedef void (*wdmdma_list_control_t)(struct device *dev, void *irp,
+				      struct wdmdma_sg_list *sgl,
+				      void *context);
+
+/**
+ * struct wdmdma_desc - what a device can do (Windows DEVICE_DESCRIPTION)
+ * @scatter_gather: the device takes a list; false: it needs one element
+ *	(wdmdma bounces through contiguous map registers when needed)
+ * @dma_width: DMA address width in bits (24..64); wdmdma sets the device's
+ *	streaming and coherent DMA masks to it
+ * @max_transfer: largest single transfer in bytes (Windows MaximumLength)
+ * @nr_reserve: how many maximum-length transfers the emergency reserve
+ *	covers (0 means 1)
+ * @max_waiters: how many Get requests without a transfer context may wait
+ *	for memory at once when even the reserve is empty (0 means 64); Build
+ *	and _ex requests never need one of these slots
+ */
+struct wdmdma_desc {
+	bool scatter_gather;
+	unsigned int dma_width;
+	u32 max_transfer;
+	unsigned int nr_reserve;
+	unsigned int max_waiters;
+};
+
+/*
+ * MDL - a buffer descriptor that chains like a Windows MDL. The pages are
+ * kept as bio_vecs, so a block request's segments fit one-to-one. @va is
+ * the "virtual address" of the buffer's first byte: a real kernel address
+ * for kernel buffers, a token for page-based MDLs. Windows-style offsets
+ * work either way: CurrentVa = wdmdma_mdl_va(mdl) + byte offset.
+ */
+
+/**
+ * struct wdmdma_mdl - memory descriptor list
+ * @next: next MDL of the chain, or NULL
+ * @va: virtual address (or token) of the first byte
+ * @byte_count: bytes described
+ * @nr_bvecs: entries in use in @bvec
+ * @max_bvecs: capacity of @bvec
+ * @flags: WDMDMA_MDL_* bits, owned by wdmdma
+ * @bvec: the pages, in order
+ */
+struct wdmdma_mdl {
+	struct wdmdma_mdl *next;
+	void *va;
+	u32 byte_count;
+	u16 nr_bvecs;
+	u16 max_bvecs;
+	u32 flags;
+	struct bio_vec bvec[];
+};
+
+/**
+ * wdmdma_mdl_size() - bytes needed for an MDL of up to @nr_bvecs pages
+ * @nr_bvecs: capacity in bio_vecs
+ *
+ * Lets a driver embed MDLs in preallocated memory (wdmdma_mdl_init()).
+ */
+static inline size_t wdmdma_mdl_size(unsigned int nr_bvecs)
+{
+	return sizeof(struct wdmdma_mdl) + nr_bvecs * sizeof(struct bio_vec);
+}
+
+/**
+ * wdmdma_mdl_va() - the MDL's virtual address (MmGetMdlVirtualAddress)
+ * @mdl: the MDL
+ */
+static inline void *wdmdma_mdl_va(const struct wdmdma_mdl *mdl)
+{
+	return mdl->va;
+}
+
+/**
+ * wdmdma_mdl_byte_count() - bytes the MDL describes (MmGetMdlByteCount)
+ * @mdl: the MDL
+ */
+static inline u32 wdmdma_mdl_byte_count(const struct wdmdma_mdl *mdl)
+{
+	return mdl->byte_count;
+}
+
+struct wdmdma_mdl *wdmdma_mdl_alloc(void *va, u32 len, gfp_t gfp);
+int wdmdma_mdl_build_for_kernel_buffer(struct wdmdma_mdl *mdl);
+struct wdmdma_mdl *wdmdma_mdl_from_bvecs(const struct bio_vec *bv,
+					 unsigned int nr, gfp_t gfp);
+void wdmdma_mdl_init(struct wdmdma_mdl *mdl, unsigned int max_bvecs);
+int wdmdma_mdl_add_page(struct wdmdma_mdl *mdl, struct page *page,
+			unsigned int len, unsigned int offset);
+int wdmdma_mdl_init_request(struct wdmdma_mdl *mdl, unsigned int max_bvecs,
+			    struct request *rq);
+void wdmdma_mdl_free(struct wdmdma_mdl *mdl);
+
+/* Adapters */
+struct wdmdma_adapter *wdmdma_create_adapter(struct device *dev,
+					     const struct wdmdma_desc *desc,
+					     unsigned int *nr_map_registers);
+void wdmdma_destroy_adapter(struct wdmdma_adapter *adapter);
+struct device *wdmdma_adapter_device(const struct wdmdma_adapter *adapter);
+
+/* Lists */
+int wdmdma_calculate_sg_list(struct wdmdma_adapter *adapter,
+			     const struct wdmdma_mdl *mdl,
+			     const void *current_va, u32 length,
+			     size_t *list_size,
+			     unsigned int *nr_map_registers);
+int wdmdma_get_sg_list(struct wdmdma_adapter *adapter,
+		       struct wdmdma_mdl *mdl, const void *current_va,
+		       u32 length, wdmdma_list_control_t fn, void *context,
+		       bool write_to_device);
+int wdmdma_build_sg_list(struct wdmdma_adapter *adapter,
+			 struct wdmdma_mdl *mdl, const void *current_va,
+			 u32 length, wdmdma_list_control_t fn, void *context,
+			 bool write_to_device, void *buf, size_t buf_len);
+void wdmdma_put_sg_list(struct wdmdma_adapter *adapter,
+			struct wdmdma_sg_list *sgl, bool write_to_device);
+
+/**
+ * struct wdmdma_xfer_ctx - per-request storage for the _ex calls
+ * @opaque: owned by wdmdma
+ *
+ * Windows' DMA_TRANSFER_CONTEXT: the driver keeps one per outstanding
+ * request (e.g. in its request PDU), initialises it with
+ * wdmdma_init_xfer_ctx(), and passes it to the _ex calls and to
+ * wdmdma_cancel(). A waiting _ex request lives in it, so _ex requests can
+ * always wait without allocating.
+ */
+struct wdmdma_xfer_ctx {
+	unsigned long opaque[16];
+};
+
+/* Flags of the _ex calls */
+#define WDMDMA_SYNCHRONOUS	0x01	/* run the callback now or fail: never wait */
+
+void wdmdma_init_xfer_ctx(struct wdmdma_adapter *adapter,
+			  struct wdmdma_xfer_ctx *ctx);
+int wdmdma_get_sg_list_ex(struct wdmdma_adapter *adapter,
+			  struct wdmdma_xfer_ctx *ctx, struct wdmdma_mdl *mdl,
+			  u64 offset, u32 length, unsigned int flags,
+			  wdmdma_list_control_t fn, void *context,
+			  bool write_to_device, struct wdmdma_sg_list **sglp);
+int wdmdma_build_sg_list_ex(struct wdmdma_adapter *adapter,
+			    struct wdmdma_xfer_ctx *ctx,
+			    struct wdmdma_mdl *mdl, u64 offset, u32 length,
+			    unsigned int flags, wdmdma_list_control_t fn,
+			    void *context, bool write_to_device, void *buf,
+			    size_t buf_len, struct wdmdma_sg_list **sglp);
+bool wdmdma_cancel(struct wdmdma_adapter *adapter,
+		   struct wdmdma_xfer_ctx *ctx);
+
+/**
+ * struct wdmdma_stats - an adapter's counters (also in debugfs)
+ * @allocated: lists from a normal (non-sleeping) allocation
+ * @reserve: lists from the emergency reserve
+ * @built: lists built in caller buffers
+ * @deferred: requests that waited before their callback ran
+ * @cancelled: waiting requests cancelled (by wdmdma_cancel() or at destroy)
+ * @queue_depth: requests waiting now
+ * @outstanding: lists handed out and not yet put
+ * @bounced: lists that used map registers
+ * @map_regs_in_use: map registers (pages) in use now
+ * @map_regs_high: most map registers ever in use at once
+ * @map_regs_total: map registers the adapter owns
+ * @verifier_errors: contract violations the verifier caught
+ */
+struct wdmdma_stats {
+	u64 allocated;
+	u64 reserve;
+	u64 built;
+	u64 deferred;
+	u64 cancelled;
+	u64 queue_depth;
+	u64 outstanding;
+	u64 bounced;
+	u64 map_regs_in_use;
+	u64 map_regs_high;
+	u64 map_regs_total;
+	u64 verifier_errors;
+};
+
+void wdmdma_get_stats(struct wdmdma_adapter *adapter,
+		      struct wdmdma_stats *stats);
+void wdmdma_set_fail_alloc(struct wdmdma_adapter *adapter, int percent);
+
+#endif /* WDMDMA_WDMDMA_H */

@@ -1,0 +1,232 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build qemu-system-x86_64 from Debian's qemu source package (7.2) with the
+# edu-sg device (qemu/edu-sg/) added, TCG only, plus virtio-9p for sharing
+# the host root with the guest.
+#
+# Two cache levels under $WDMDMA_CACHE:
+#   qemu-tree-<ver>-<treekey>/  patched, configured source and build tree,
+#                               keyed by the source version and the
+#                               configure/patch recipe below; reused for
+#                               incremental rebuilds when edu-sg changes.
+#   qemu-<ver>-<key>/           the result: bin/qemu-system-x86_64 and
+#                               share/qemu/ (firmware symlinks), keyed by the
+#                               source version and a hash of the edu-sg build
+#                               files (qemu/edu-sg/* except *.md) and this
+#                               script. .wdmdma-built marks it complete.
+#
+# The binary finds its firmware in ../share/qemu relative to itself (QEMU's
+# relocatable data directory), so no -L option is needed.
+#
+# Usage: scripts/build-qemu.sh
+# Prints the path of qemu-system-x86_64 on stdout; logs go to stderr.
+
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+SRC_LIST=/etc/apt/sources.list.d/wdmdma-src.sources
+EDU_SG_DIR=$WDMDMA_TOP/qemu/edu-sg
+SELF=$WDMDMA_TOP/scripts/build-qemu.sh
+
+# Everything that shapes the build tree; changing it makes a new tree.
+CONFIGURE_ARGS=(
+	--target-list=x86_64-softmmu
+	--without-default-features
+	--enable-tcg
+	--disable-docs
+	--disable-install-blobs
+	--enable-fdt=system
+	--enable-virtfs
+	--enable-attr
+	--enable-cap-ng
+)
+TREE_RECIPE="tree-1 ${CONFIGURE_ARGS[*]}"
+
+BUILD_DEPS=(build-essential ninja-build meson python3 pkg-config dpkg-dev
+	libglib2.0-dev libpixman-1-dev zlib1g-dev libfdt-dev libcap-ng-dev)
+# Firmware the binary loads at run time (seabios BIOS, option ROMs such as
+# kvmvapic.bin and linuxboot_dma.bin, iPXE ROMs for NICs).
+RUNTIME_DEPS=(seabios ipxe-qemu qemu-system-data)
+
+qemu_src_available() {
+	apt-cache showsrc --only-source qemu 2>/dev/null | grep -q '^Version:'
+}
+
+ensure_deb_src() {
+	qemu_src_available && return 0
+	[ "$(id -u)" -eq 0 ] || die "need root to add a deb-src entry"
+	if [ ! -f "$SRC_LIST" ]; then
+		log "adding $SRC_LIST"
+		cat >"$SRC_LIST" <<-'EOF'
+		# Added by wdmdma scripts/build-qemu.sh: source packages for
+		# building QEMU with the edu-sg test device.
+		Types: deb-src
+		URIs: http://deb.debian.org/debian
+		Suites: bookworm bookworm-updates
+		Components: main
+		Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+		EOF
+	fi
+	apt-get update -qq >&2 || die "apt-get update failed"
+	mkdir -p "$WDMDMA_CACHE" && touch "$WDMDMA_CACHE/.apt-updated"
+	qemu_src_available || die "no qemu source package after adding $SRC_LIST"
+}
+
+# File name of the .dsc that "apt-get source qemu" would fetch.
+qemu_dsc_name() {
+	apt-get source --print-uris -qq qemu 2>/dev/null |
+		awk '$2 ~ /^qemu_.*\.dsc$/ { print $2; exit }'
+}
+
+# Hash of the files that go into the binary.
+result_key() {
+	local f
+	{
+		echo recipe-1
+		for f in "$EDU_SG_DIR"/*; do
+			case "$f" in *.md) continue ;; esac
+			echo "== ${f##*/}"
+			cat "$f"
+		done
+		echo "== build-qemu.sh"
+		cat "$SELF"
+	} | sha256sum | cut -c1-12
+}
+
+# Unpack, patch and configure the source tree in $1 from the .dsc $2.
+prepare_tree() {
+	local tree=$1 dsc=$2 dl=$WDMDMA_CACHE/qemu-src
+
+	mkdir -p "$dl"
+	if [ ! -f "$dl/$dsc" ]; then
+		log "downloading qemu source ($dsc)"
+		(cd "$dl" && apt-get source -qq --download-only qemu) \
+			>"$dl/download.log" 2>&1 ||
+			{ cat "$dl/download.log" >&2; die "apt-get source qemu failed"; }
+	fi
+	[ -f "$dl/$dsc" ] || die "$dsc missing after download"
+
+	rm -rf "$tree"
+	mkdir -p "$tree"
+	# apt verified the files against the signed Release file already.
+	dpkg-source --no-check -x "$dl/$dsc" "$tree/src" >"$tree/unpack.log" 2>&1 ||
+		{ tail -n 20 "$tree/unpack.log" >&2; die "dpkg-source -x failed"; }
+
+	cd "$tree/src"
+	# The dfsg tarball lacks the edk2 firmware images that pc-bios/meson.build
+	# unpacks with bzip2; we do not need them (SeaBIOS boots the guests).
+	sed -i 's/^if unpack_edk2_blobs$/if false # wdmdma: no edk2 blobs in dfsg source/' \
+		pc-bios/meson.build
+	grep -q '^if false # wdmdma' pc-bios/meson.build ||
+		die "could not patch out the edk2 blobs in pc-bios/meson.build"
+	# Hook in the edu-sg directory (copied in before every build).
+	mkdir -p hw/misc/edu-sg
+	printf "\n# wdmdma\nsubdir('edu-sg')\n" >>hw/misc/meson.build
+	printf "\n# wdmdma\nsource edu-sg/Kconfig\n" >>hw/misc/Kconfig
+	cp "$EDU_SG_DIR"/edu-sg.c "$EDU_SG_DIR"/meson.build "$EDU_SG_DIR"/Kconfig \
+		hw/misc/edu-sg/
+
+	mkdir -p build
+	cd build
+	log "configuring qemu"
+	../configure "${CONFIGURE_ARGS[@]}" >configure.log 2>&1 ||
+		{ tail -n 30 configure.log >&2; die "qemu configure failed"; }
+	grep -Eq '^ *VirtFS support *: *YES' configure.log ||
+		die "qemu configured without VirtFS"
+	touch "$tree/.wdmdma-configured"
+}
+
+# Copy the edu-sg files into the tree, updating only what changed so that
+# ninja rebuilds no more than needed.
+sync_edu_sg() {
+	local tree=$1 f
+	for f in edu-sg.c meson.build Kconfig; do
+		cmp -s "$EDU_SG_DIR/$f" "$tree/src/hw/misc/edu-sg/$f" ||
+			cp "$EDU_SG_DIR/$f" "$tree/src/hw/misc/edu-sg/$f"
+	done
+}
+
+# Directory of firmware symlinks that QEMU finds as its data directory.
+make_datadir() {
+	local dir=$1 d f
+	mkdir -p "$dir"
+	# Later directories win: seabios's BIOS, iPXE's ROMs over anything older.
+	for d in /usr/share/qemu /usr/share/seabios /usr/lib/ipxe/qemu; do
+		[ -d "$d" ] || die "$d missing (firmware package not installed?)"
+		for f in "$d"/*; do
+			ln -sfn "$f" "$dir/${f##*/}"
+		done
+	done
+	for f in bios-256k.bin kvmvapic.bin linuxboot_dma.bin efi-virtio.rom; do
+		[ -e "$dir/$f" ] || die "firmware $f not found"
+	done
+}
+
+main() {
+	local dsc ver key out tree treekey start bin
+
+	[ -f "$EDU_SG_DIR/edu-sg.c" ] || die "$EDU_SG_DIR/edu-sg.c missing"
+	apt_ensure "${BUILD_DEPS[@]}" "${RUNTIME_DEPS[@]}"
+	ensure_deb_src
+
+	dsc=$(qemu_dsc_name)
+	[ -n "$dsc" ] || die "cannot tell which qemu source apt would fetch"
+	ver=${dsc#qemu_}
+	ver=${ver%.dsc}
+	key=$(result_key)
+	out=$WDMDMA_CACHE/qemu-$ver-$key
+	bin=$out/bin/qemu-system-x86_64
+	if [ -f "$out/.wdmdma-built" ]; then
+		echo "$bin"
+		return 0
+	fi
+
+	mkdir -p "$WDMDMA_CACHE"
+	exec 9>"$WDMDMA_CACHE/.qemu-build.lock"
+	flock 9
+	if [ -f "$out/.wdmdma-built" ]; then    # built while we waited
+		echo "$bin"
+		return 0
+	fi
+
+	start=$(date +%s)
+	treekey=$(echo "$TREE_RECIPE" | sha256sum | cut -c1-12)
+	tree=$WDMDMA_CACHE/qemu-tree-$ver-$treekey
+	if [ ! -f "$tree/.wdmdma-configured" ]; then
+		log "preparing qemu $ver source tree in $tree (cold build: a few minutes)"
+		prepare_tree "$tree" "$dsc"
+	fi
+	sync_edu_sg "$tree"
+
+	log "building qemu-system-x86_64 (log: $tree/src/build/build.log)"
+	cd "$tree/src/build"
+	ninja -j"$(nproc)" qemu-system-x86_64 >build.log 2>&1 ||
+		{ grep -E 'error|warning' build.log | head -n 40 >&2
+		  tail -n 20 build.log >&2; die "qemu build failed"; }
+	if grep -E 'edu-sg\.c:[0-9]+:[0-9]+: warning' build.log >&2; then
+		die "edu-sg.c compiled with warnings"
+	fi
+
+	./qemu-system-x86_64 -device help >devices.txt 2>&1 ||
+		die "built qemu does not run"
+	grep -q '"edu-sg"' devices.txt || die "edu-sg missing from -device help"
+	grep -q '"virtio-9p-pci"' devices.txt ||
+		die "virtio-9p-pci missing from -device help"
+
+	rm -rf "$out.tmp"
+	mkdir -p "$out.tmp/bin"
+	cp build.log "$out.tmp/"
+	cp qemu-system-x86_64 "$out.tmp/bin/"
+	make_datadir "$out.tmp/share/qemu"
+	"$out.tmp/bin/qemu-system-x86_64" -M none -L help 2>/dev/null |
+		grep -qx "$out.tmp/share/qemu" ||
+		die "installed qemu does not look in $out.tmp/share/qemu"
+	rm -rf "$out"
+	mv "$out.tmp" "$out"
+	touch "$out/.wdmdma-built"
+	log "qemu built in $(( $(date +%s) - start )) s"
+	echo "$bin"
+}
+
+main "$@"

@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The project's test command (`make check`). For each kernel series in
+# $WDMDMA_SERIES (default "6.1 6.12"):
+#   - build the test kernel (cached), build the modules against it with
+#     W=1 and sparse (C=2), and against Debian's linux-headers with W=1;
+#   - boot guests that load the KUnit modules and run the integration
+#     checks, and judge each console log (scripts/verdict.py);
+# plus checkpatch --strict on every .c/.h and a self-test of the verdict.
+# Prints "N passed, N failed[, N skipped]" last; exits 1 on any failure.
+#
+# SUITE=name runs only the guest test group of that name (see guest_groups).
+
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+start=$(date +%s)
+run_dir=$WDMDMA_CACHE/check-$(date +%Y%m%d-%H%M%S)
+mkdir -p "$run_dir"
+results=$run_dir/results
+: > "$results"
+
+pass() { echo "PASS $*" >> "$results"; echo "PASS: $*"; }
+fail() { echo "FAIL $*" >> "$results"; echo "FAIL: $*"; }
+
+# step NAME CMD...: run CMD with its output in a log; one result line.
+step() {
+	local name=$1 logf
+	shift
+	logf=$run_dir/$(echo "$name" | tr -c 'A-Za-z0-9.-' _).log
+	if "$@" >"$logf" 2>&1; then
+		pass "$name"
+	else
+		fail "$name (log: $logf)"
+		tail -n 25 "$logf" | sed 's/^/    /'
+	fi
+}
+
+apt_ensure build-essential bc bison flex libelf-dev libssl-dev cpio kmod \
+	xz-utils python3 sparse busybox-static qemu-system-x86 file
+
+# --- Harness self-test ------------------------------------------------------
+step "verdict self-test" python3 "$WDMDMA_TOP/scripts/test-verdict.py"
+
+# --- Static checks ----------------------------------------------------------
+mapfile -t sources < <(cd "$WDMDMA_TOP" && git ls-files '*.c' '*.h' 2>/dev/null ||
+		       find src include kunit -name '*.[ch]')
+
+# build_modules KDIR OUTDIR EXTRA...: copy the tree and build it there.
+build_modules() {
+	local kdir=$1 out=$2
+	shift 2
+	rm -rf "$out"
+	mkdir -p "$out"
+	(cd "$WDMDMA_TOP" && tar cf - Kbuild src include kunit) | tar -C "$out" -xf -
+	make -C "$kdir" M="$out" W=1 "$@" modules 2>&1
+}
+
+# no_warnings: read a build log on stdin, fail on any warning or error.
+no_warnings() {
+	local logf=$1
+	if grep -E '(warning|error):' "$logf"; then
+		return 1
+	fi
+	grep -q 'LD \[M\]' "$logf" || { echo "no module was linked"; return 1; }
+}
+
+build_and_check() {
+	local kdir=$1 out=$2 logf=$3
+	shift 3
+	build_modules "$kdir" "$out" "$@" > "$logf" 2>&1
+	local rc=$?
+	no_warnings "$logf" && [ $rc -eq 0 ]
+}
+
+for series in $WDMDMA_SERIES; do
+	kdir=$("$WDMDMA_TOP/scripts/build-kernel.sh" "$series" 2> "$run_dir/kernel-$series.log")
+	if [ -z "$kdir" ] || [ ! -f "$kdir/arch/x86/boot/bzImage" ]; then
+		fail "test kernel $series builds (log: $run_dir/kernel-$series.log)"
+		tail -n 20 "$run_dir/kernel-$series.log" | sed 's/^/    /'
+		continue
+	fi
+	pass "test kernel $series builds"
+	echo "$kdir" > "$run_dir/kdir-$series"
+
+	step "modules build W=1 + sparse on test kernel $series" \
+		build_and_check "$kdir" "$run_dir/build-$series" \
+		"$run_dir/build-$series.log" C=2
+
+	hpkg=$(distro_headers_pkg "$series")
+	if [ -z "$hpkg" ]; then
+		fail "no Debian linux-headers package found for $series"
+	else
+		apt_ensure "$hpkg"
+		hdir=$(distro_headers_dir "$hpkg")
+		step "modules build W=1 on Debian headers $(basename "$hdir")" \
+			build_and_check "$hdir" "$run_dir/distro-$series" \
+			"$run_dir/distro-$series.log"
+	fi
+done
+
+checkpatch=
+for series in $WDMDMA_SERIES; do
+	[ -f "$run_dir/kdir-$series" ] || continue
+	checkpatch=$(cat "$run_dir/kdir-$series")/scripts/checkpatch.pl
+	break
+done
+if [ -n "$checkpatch" ] && [ ${#sources[@]} -gt 0 ]; then
+	step "checkpatch --strict on ${#sources[@]} files" \
+		bash -c 'cd "$1" && shift && out=$(perl "$@" 2>&1); echo "$out";
+			 ! echo "$out" | grep -qE "(ERROR|WARNING|CHECK):"' _ \
+		"$WDMDMA_TOP" "$checkpatch" --strict --no-tree --terse --show-types \
+		--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG -f "${sources[@]}"
+fi
+
+# --- Guests -----------------------------------------------------------------
+# Each group: a name, run-guest.sh options, the guest script, expected suites.
+guest_group() {
+	local series=$1 name=$2 opts=$3 script=$4 expect=$5
+	local kdir out logf args=() e
+
+	[ -n "${SUITE:-}" ] && [ "$SUITE" != "$name" ] && return 0
+	kdir=$(cat "$run_dir/kdir-$series")
+	out=$run_dir/build-$series
+	logf=$run_dir/guest-$series-$name.log
+	for m in "$out"/src/*/*.ko "$out"/kunit/*.ko "$kdir"/drivers/block/null_blk/null_blk.ko \
+		 "$kdir"/drivers/block/brd.ko; do
+		[ -f "$m" ] && args+=(--module "$m")
+	done
+	for f in "$WDMDMA_TOP"/scripts/guest/*; do args+=(--file "$f"); done
+	# shellcheck disable=SC2086
+	"$WDMDMA_TOP/scripts/run-guest.sh" --kernel "$kdir/arch/x86/boot/bzImage" \
+		--log "$logf" --quiet $opts "${args[@]}" -- sh "$script" > /dev/null 2>&1
+	local eargs=()
+	for e in $expect; do eargs+=(--expect "$e"); done
+	python3 "$WDMDMA_TOP/scripts/verdict.py" --label "$series/$name" \
+		--results "$results" "${eargs[@]}" "$logf"
+}
+
+for series in $WDMDMA_SERIES; do
+	[ -f "$run_dir/kdir-$series" ] || continue
+	if ! grep -q "^PASS modules build W=1 + sparse on test kernel $series" "$results"; then
+		fail "$series guests not run: the modules did not build"
+		continue
+	fi
+	# shellcheck source=guest-groups.sh
+	. "$WDMDMA_TOP/scripts/guest-groups.sh"
+done
+
+# --- Summary ----------------------------------------------------------------
+passed=$(grep -c '^PASS ' "$results")
+failed=$(grep -c '^FAIL ' "$results")
+skipped=$(grep -c '^SKIP ' "$results")
+echo
+echo "results: $results ($(( $(date +%s) - start )) s)"
+grep '^FAIL ' "$results" | sed 's/^/  /'
+if [ "$skipped" -gt 0 ]; then
+	echo "$passed passed, $failed failed, $skipped skipped"
+else
+	echo "$passed passed, $failed failed"
+fi
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

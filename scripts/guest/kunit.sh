@@ -1,0 +1,38 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Guest side of the KUnit group: load the library, then every KUnit module
+# (their suites run at load and print KTAP), then unload them all.
+set -u
+rc=0
+
+# Fault injection for the "allocates nothing" tests: every slab and page
+# allocation of a task with make_it_fail set fails. Tests set it around the
+# code under test and first prove that an allocation really fails.
+for f in failslab fail_page_alloc; do
+	d=/sys/kernel/debug/$f
+	[ -d $d ] || continue
+	echo 100 > $d/probability
+	echo 1 > $d/interval
+	echo -1 > $d/times
+	echo Y > $d/task-filter
+	echo 0 > $d/verbose
+	[ -e $d/ignore-gfp-wait ] && echo N > $d/ignore-gfp-wait
+	[ -e $d/ignore-gfp-highmem ] && echo N > $d/ignore-gfp-highmem
+done
+
+if [ -e /modules/wdmdma.ko ]; then
+	insmod /modules/wdmdma.ko verifier=1 || rc=1
+fi
+for m in /modules/*_test.ko; do
+	[ -e "$m" ] || continue
+	echo "wdmdma-guest: loading $(basename $m)"
+	insmod "$m" || { echo "wdmdma-guest: insmod $m failed"; rc=1; }
+done
+for m in /modules/*_test.ko; do
+	[ -e "$m" ] || continue
+	rmmod "$(basename $m .ko)" || rc=1
+done
+if [ -e /modules/wdmdma.ko ]; then
+	rmmod wdmdma || rc=1
+fi
+exit $rc

@@ -1,0 +1,69 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared helpers for the scripts in this directory. Source it; do not run it.
+
+WDMDMA_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+WDMDMA_CACHE=${WDMDMA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/wdmdma}
+WDMDMA_SERIES=${WDMDMA_SERIES:-"6.1 6.12"}
+
+die() {
+	echo "error: $*" >&2
+	exit 1
+}
+
+log() {
+	echo ">>> $*" >&2
+}
+
+# apt_ensure PKG...: install the Debian packages that are missing.
+apt_ensure() {
+	local missing=() p
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+			missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	[ "$(id -u)" -eq 0 ] || die "need root to install: ${missing[*]}"
+	log "installing ${missing[*]}"
+	if [ ! -f "$WDMDMA_CACHE/.apt-updated" ] ||
+	   [ -n "$(find "$WDMDMA_CACHE/.apt-updated" -mmin +720 2>/dev/null)" ]; then
+		apt-get update -qq >&2 || die "apt-get update failed"
+		mkdir -p "$WDMDMA_CACHE" && touch "$WDMDMA_CACHE/.apt-updated"
+	fi
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends "${missing[@]}" >&2 ||
+		die "apt-get install ${missing[*]} failed"
+}
+
+# Newest Debian header package name for a series ("6.1" or "6.12").
+distro_headers_pkg() {
+	case "$1" in
+	6.1)
+		echo linux-headers-amd64 ;;
+	*)
+		apt-cache search --names-only "^linux-headers-$1\.[0-9]+\+deb[0-9]+-amd64\$" |
+			awk '{print $1}' | sort -V | tail -n 1 ;;
+	esac
+}
+
+# Build directory of the distro headers for a series, once installed.
+distro_headers_dir() {
+	local pkg=$1 dir
+	if [ "$pkg" = linux-headers-amd64 ]; then
+		pkg=$(dpkg-query -W -f='${Depends}' linux-headers-amd64 |
+		      sed -E 's/^(linux-headers-[^ ,]+).*/\1/')
+	fi
+	dir=/usr/src/${pkg}
+	[ -f "$dir/Makefile" ] || die "no headers at $dir"
+	echo "$dir"
+}
+
+# Cache directory of the test kernel for a series (may not exist yet).
+kernel_dir() {
+	local series=$1 ver key
+	ver=$(dpkg-query -W -f='${Version}' "linux-source-$series" 2>/dev/null) ||
+		ver=unknown
+	# Bump the recipe number when build-kernel.sh changes what it builds.
+	key=$( (echo recipe-1; cat "$WDMDMA_TOP"/qemu/kconfig/*.config) |
+	      sha256sum | cut -c1-12)
+	echo "$WDMDMA_CACHE/linux-$series-$ver-$key"
+}

@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot a kernel under QEMU (TCG) with a busybox initramfs, run one command in
+# the guest, and exit with that command's status.
+#
+# Usage: scripts/run-guest.sh [options] -- COMMAND...
+#   --kernel FILE      bzImage to boot (default: the cached 6.12 test kernel)
+#   --series S         use the cached test kernel of series S (6.1 or 6.12)
+#   --module FILE      put FILE (a .ko) in the guest's /modules (repeatable)
+#   --file FILE        put FILE in the guest's /tests (repeatable)
+#   --mem SIZE         guest RAM (default 512M)
+#   --smp N            vCPUs (default 2)
+#   --iommu            q35 with -device intel-iommu, intel_iommu=on
+#   --no-edu           do not add the stock edu device
+#   --device ARGS      extra -device ARGS (repeatable)
+#   --qemu-arg ARG     extra raw QEMU argument (repeatable)
+#   --qemu FILE        QEMU binary (default qemu-system-x86_64 from PATH)
+#   --host-root        share the host root read-only over 9p at /host
+#   --append ARGS      extra kernel command line
+#   --timeout SECS     hard limit; QEMU is killed after it (default 600)
+#   --log FILE         console log (default: a file under $WDMDMA_CACHE/logs)
+#   --quiet            do not echo the console while it runs
+#
+# The guest's status comes back through the console line "WDMDMA-EXIT: N".
+# Exit status: the guest command's, or 124 on timeout, 125 if the guest
+# crashed or stopped without reporting one.
+
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+kernel= series=6.12 mem=512M smp=2 iommu=0 edu=1 hostroot=0 quiet=0
+timeout_s=600 log= qemu=qemu-system-x86_64 append=
+modules=() files=() devices=() qargs=()
+
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--kernel) kernel=$2; shift 2 ;;
+	--series) series=$2; shift 2 ;;
+	--module) modules+=("$2"); shift 2 ;;
+	--file) files+=("$2"); shift 2 ;;
+	--mem) mem=$2; shift 2 ;;
+	--smp) smp=$2; shift 2 ;;
+	--iommu) iommu=1; shift ;;
+	--no-edu) edu=0; shift ;;
+	--device) devices+=("$2"); shift 2 ;;
+	--qemu-arg) qargs+=("$2"); shift 2 ;;
+	--qemu) qemu=$2; shift 2 ;;
+	--host-root) hostroot=1; shift ;;
+	--append) append=$2; shift 2 ;;
+	--timeout) timeout_s=$2; shift 2 ;;
+	--log) log=$2; shift 2 ;;
+	--quiet) quiet=1; shift ;;
+	--) shift; break ;;
+	*) die "run-guest.sh: unknown option '$1' (see the comment at the top)" ;;
+	esac
+done
+[ $# -gt 0 ] || die "run-guest.sh: no guest command given (after --)"
+
+if [ -z "$kernel" ]; then
+	kernel=$(kernel_dir "$series")/arch/x86/boot/bzImage
+	[ -f "$kernel" ] || die "no test kernel for $series: run scripts/build-kernel.sh $series"
+fi
+[ -f "$kernel" ] || die "kernel image $kernel not found"
+command -v "$qemu" >/dev/null || apt_ensure qemu-system-x86
+[ -x /bin/busybox ] || apt_ensure busybox-static
+busybox=$(command -v busybox)
+file "$busybox" 2>/dev/null | grep -q 'statically linked' ||
+	busybox=/bin/busybox
+
+mkdir -p "$WDMDMA_CACHE/logs"
+[ -n "$log" ] || log=$WDMDMA_CACHE/logs/guest-$(date +%Y%m%d-%H%M%S)-$$.log
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# The initramfs: busybox, /init, the command, modules and test files.
+root=$work/root
+mkdir -p "$root"/{bin,sbin,proc,sys,dev,tmp,run,modules,tests,host,mnt,etc}
+cp "$busybox" "$root/bin/busybox"
+cp "$WDMDMA_TOP/qemu/guest/init" "$root/init"
+cp "$WDMDMA_TOP/qemu/guest/hostrun" "$root/bin/hostrun"
+for m in "${modules[@]}"; do cp "$m" "$root/modules/"; done
+for f in "${files[@]}"; do cp "$f" "$root/tests/"; done
+{
+	echo 'cd /tests'
+	printf '%q ' "$@"
+	echo
+} > "$root/cmd.sh"
+(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$work/initrd.gz"
+
+machine=(-M pc)
+cmdline="console=ttyS0 panic=-1 oops=panic loglevel=6 nokaslr"
+if [ $iommu -eq 1 ]; then
+	machine=(-M q35,kernel-irqchip=split -device intel-iommu,intremap=on)
+	cmdline+=" intel_iommu=on"
+fi
+[ -n "$append" ] && cmdline+=" $append"
+
+args=(-accel tcg -smp "$smp" -m "$mem" "${machine[@]}"
+      -display none -monitor none -serial stdio -no-reboot
+      -kernel "$kernel" -initrd "$work/initrd.gz" -append "$cmdline")
+[ $edu -eq 1 ] && args+=(-device edu)
+for d in "${devices[@]}"; do args+=(-device "$d"); done
+if [ $hostroot -eq 1 ]; then
+	args+=(-fsdev local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap
+	       -device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot)
+fi
+args+=("${qargs[@]}")
+
+echo "+ $qemu ${args[*]}" > "$log"
+set +e
+if [ $quiet -eq 1 ]; then
+	timeout --signal=KILL "$timeout_s" "$qemu" "${args[@]}" </dev/null >>"$log" 2>&1
+else
+	timeout --signal=KILL "$timeout_s" "$qemu" "${args[@]}" </dev/null 2>&1 | tee -a "$log"
+	(exit "${PIPESTATUS[0]}")
+fi
+qrc=$?
+set -e
+
+echo "console log: $log" >&2
+if [ $qrc -eq 137 ]; then
+	echo "error: guest timed out after ${timeout_s}s (killed)" >&2
+	echo "WDMDMA-TIMEOUT" >> "$log"
+	exit 124
+fi
+status=$(sed -n 's/.*WDMDMA-EXIT: \([0-9]*\).*/\1/p' "$log" | tail -n 1)
+if [ -z "$status" ]; then
+	echo "error: guest stopped without reporting a status (crash?), QEMU exit $qrc" >&2
+	exit 125
+fi
+if ! grep -q WDMDMA-DONE "$log"; then
+	echo "error: guest reported status $status but did not finish its checks" >&2
+	exit 125
+fi
+exit "$status"

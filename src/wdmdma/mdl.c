@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * wdmdma MDLs: buffer descriptors that chain like Windows MDLs, kept as
+ * bio_vecs so kernel buffers, page lists and block requests all fit.
+ *
+ * Copyright (C) 2026 The wdmdma authors.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/blk-mq.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+
+#include "internal.h"
+
+/*
+ * A page-based MDL has no kernel mapping of its own; its "virtual address"
+ * is the linear address of its first byte when the page has one, else a
+ * token with the right page offset. Either way only CurrentVa arithmetic
+ * (wdmdma_mdl_va(mdl) + offset) is meaningful.
+ */
+static void *mdl_token(struct page *page, unsigned int offset)
+{
+	void *addr = page_address(page);
+
+	return addr ? addr + offset : (void *)(unsigned long)offset;
+}
+
+/**
+ * wdmdma_mdl_alloc() - allocate an MDL for a kernel buffer (IoAllocateMdl)
+ * @va: start of the buffer (kmalloc, vmalloc or other linear-map memory)
+ * @len: its length in bytes, at least 1
+ * @gfp: allocation flags for the MDL itself
+ *
+ * The MDL has room for every page the buffer spans but describes none yet:
+ * fill it with wdmdma_mdl_build_for_kernel_buffer().
+ *
+ * Context: as @gfp allows.
+ * Return: the MDL, or NULL on a zero length or allocation failure.
+ */
+struct wdmdma_mdl *wdmdma_mdl_alloc(void *va, u32 len, gfp_t gfp)
+{
+	unsigned int pages;
+	struct wdmdma_mdl *mdl;
+
+	if (!va || !len)
+		return NULL;
+	pages = DIV_ROUND_UP(offset_in_page(va) + (u64)len, PAGE_SIZE);
+	if (pages > U16_MAX)
+		return NULL;
+	mdl = kzalloc(wdmdma_mdl_size(pages), gfp);
+	if (!mdl)
+		return NULL;
+	mdl->va = va;
+	mdl->byte_count = len;
+	mdl->max_bvecs = pages;
+	mdl->flags = WDMDMA_MDL_ALLOCATED;
+	return mdl;
+}
+EXPORT_SYMBOL_GPL(wdmdma_mdl_alloc);
+
+/**
+ * wdmdma_mdl_build_for_kernel_buffer() - fill in an MDL's pages
+ *	(MmBuildMdlForNonPagedPool)
+ * @mdl: an MDL from wdmdma_mdl_alloc()
+ *
+ * Looks up the page behind every page of the buffer: vmalloc_to_page() for
+ * vmalloc memory, virt_to_page() for the linear map.
+ *
+ * Context: any.
+ * Return: 0, or -EINVAL if the buffer is neither vmalloc nor linear-map
+ * memory (e.g. on the stack with VMAP_STACK, or an ioremap).
+ */
+int wdmdma_mdl_build_for_kernel_buffer(struct wdmdma_mdl *mdl)
+{
+	unsigned long va = (unsigned long)mdl->va;
+	u32 left = mdl->byte_count;
+	unsigned int n = 0;
+
+	while (left) {
+		unsigned int off = offset_in_page(va);
+		unsigned int len = min_t(u32, left, PAGE_SIZE - off);
+		struct page *page;
+
+		if (is_vmalloc_addr((void *)va))
+			page = vmalloc_to_page((void *)va);
+		else if (virt_addr_valid((void *)va))
+			page = virt_to_page((void *)va);
+		else
+			page = NULL;
+		if (!page || n >= mdl->max_bvecs) {
+			pr_err("MDL buffer %p is not vmalloc or linear-map memory\n",
+			       mdl->va);
+			mdl->nr_bvecs = 0;
+			return -EINVAL;
+		}
+		bvec_set_page(&mdl->bvec[n++], page, len, off);
+		va += len;
+		left -= len;
+	}
+	mdl->nr_bvecs = n;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(wdmdma_mdl_build_for_kernel_buffer);
+
+/**
+ * wdmdma_mdl_init() - prepare caller-owned memory as an empty MDL
+ * @mdl: memory of at least wdmdma_mdl_size(@max_bvecs) bytes
+ * @max_bvecs: how many pages it can hold (at most 65535)
+ *
+ * For MDLs kept in preallocated memory such as a request PDU; add pages
+ * with wdmdma_mdl_add_page(). Not to be passed to wdmdma_mdl_free().
+ *
+ * Context: any.
+ */
+void wdmdma_mdl_init(struct wdmdma_mdl *mdl, unsigned int max_bvecs)
+{
+	memset(mdl, 0, sizeof(*mdl));
+	mdl->max_bvecs = min_t(unsigned int, max_bvecs, U16_MAX);
+}
+EXPORT_SYMBOL_GPL(wdmdma_mdl_init);
+
+/**
+ * wdmdma_mdl_add_page() - append a piece of a page to an MDL
+ * @mdl: the MDL
+ * @page: the page (a piece may run into following pages of a compound or
+ *	otherwise physically contiguous allocation)
+ * @len: bytes, at least 1
+ * @offset: offset of the piece in @page
+ *
+ * The first piece sets the MDL's virtual-address token.
+ *
+ * Context: any.
+ * Return: 0; -ENOSPC if the MDL is full; -EINVAL for a zero length or a
+ * byte count past 4 GiB.
+ */
+int wdmdma_mdl_add_page(struct wdmdma_mdl *mdl, struct page *page,
+			unsigned int len, unsigned int offset)
+{
+	if (!len || mdl->byte_count + (u64)len > U32_MAX)
+		return -EINVAL;
+	if (mdl->nr_bvecs >= mdl->max_bvecs)
+		return -ENOSPC;
+	if (!mdl->nr_bvecs)
+		mdl->va = mdl_token(page, offset);
+	bvec_set_page(&mdl->bvec[mdl->nr_bvecs++], page, len, offset);
+	mdl->byte_count += len;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(wdmdma_mdl_add_page);
+
+/**
+ * wdmdma_mdl_from_bvecs() - allocate an MDL describing bio_vecs
+ * @bv: the bio_vecs
+ * @nr: how many, at least 1
+ * @gfp: allocation flags
+ *
+ * Context: as @gfp allows.
+ * Return: the MDL (free with wdmdma_mdl_free()), or NULL.
+ */
+struct wdmdma_mdl *wdmdma_mdl_from_bvecs(const struct bio_vec *bv,
+					 unsigned int nr, gfp_t gfp)
+{
+	struct wdmdma_mdl *mdl;
+	unsigned int i;
+
+	if (!bv || !nr || nr > U16_MAX)
+		return NULL;
+	mdl = kmalloc(wdmdma_mdl_size(nr), gfp);
+	if (!mdl)
+		return NULL;
+	wdmdma_mdl_init(mdl, nr);
+	mdl->flags = WDMDMA_MDL_ALLOCATED;
+	for (i = 0; i < nr; i++) {
+		if (wdmdma_mdl_add_page(mdl, bv[i].bv_page, bv[i].bv_len,
+					bv[i].bv_offset)) {
+			kfree(mdl);
+			return NULL;
+		}
+	}
+	return mdl;
+}
+EXPORT_SYMBOL_GPL(wdmdma_mdl_from_bvecs);
+
+/**
+ * wdmdma_mdl_init_request() - describe a block request's data in an MDL
+ * @mdl: caller-owned memory of at least wdmdma_mdl_size(@max_bvecs) bytes
+ * @max_bvecs: its capacity; the queue's max_segments is enough
+ * @rq: the request
+ *
+ * One bio_vec per segment, in order; allocates nothing.
+ *
+ * Context: any.
+ * Return: 0; -ENOSPC if the request has more segments than @max_bvecs;
+ * -EINVAL if it has no data.
+ */
+int wdmdma_mdl_init_request(struct wdmdma_mdl *mdl, unsigned int max_bvecs,
+			    struct request *rq)
+{
+	struct req_iterator iter;
+	struct bio_vec bv;
+	int ret;
+
+	wdmdma_mdl_init(mdl, max_bvecs);
+	if (!blk_rq_bytes(rq))
+		return -EINVAL;
+	rq_for_each_segment(bv, rq, iter) {
+		ret = wdmdma_mdl_add_page(mdl, bv.bv_page, bv.bv_len,
+					  bv.bv_offset);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+EXPORT_SYMBOL_GPL(wdmdma_mdl_init_request);
+
+/**
+ * wdmdma_mdl_free() - free an MDL (IoFreeMdl)
+ * @mdl: an MDL from wdmdma_mdl_alloc() or wdmdma_mdl_from_bvecs(), or NULL
+ *
+ * Frees this MDL only, not the rest of its chain. MDLs set up with
+ * wdmdma_mdl_init() in caller memory are left alone.
+ *
+ * Context: any.
+ */
+void wdmdma_mdl_free(struct wdmdma_mdl *mdl)
+{
+	if (mdl && (mdl->flags & WDMDMA_MDL_ALLOCATED))
+		kfree(mdl);
+}
+EXPORT_SYMBOL_GPL(wdmdma_mdl_free);
