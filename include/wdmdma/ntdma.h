@@ -27,7 +27,7 @@
 #include <linux/stddef.h>
 #include <wdmdma/wdmdma.h>
 
-typedef u8 UCHAR, BOOLEAN;
+typedef u8 UCHAR, *PUCHAR, BOOLEAN;
 typedef u16 USHORT;
 typedef u32 ULONG, *PULONG;
 typedef s32 LONG, NTSTATUS;

@@ -272,5 +272,6 @@ struct wdmdma_stats {
 void wdmdma_get_stats(struct wdmdma_adapter *adapter,
 		      struct wdmdma_stats *stats);
 void wdmdma_set_fail_alloc(struct wdmdma_adapter *adapter, int percent);
+bool wdmdma_should_fail_alloc(struct wdmdma_adapter *adapter);
 
 #endif /* WDMDMA_WDMDMA_H */

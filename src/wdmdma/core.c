@@ -234,6 +234,12 @@ static int plan_request(struct wdmdma_adapter *adapter, struct wdmdma_req *req)
 		}
 	}
 	req->nr_regs = DIV_ROUND_UP(bounce, PAGE_SIZE);
+	if (req->nr_regs > adapter->chunk_pages) {
+		dev_err_ratelimited(adapter->dev,
+				    "transfer needs %u bounce pages, adapter has %u\n",
+				    req->nr_regs, adapter->chunk_pages);
+		return -ENOSPC;
+	}
 	return 0;
 }
 
@@ -283,7 +289,18 @@ static void *reg_addr(struct wdmdma_adapter *adapter, unsigned int reg)
 
 /* --- List memory -------------------------------------------------------- */
 
-static bool should_fail_alloc(struct wdmdma_adapter *adapter)
+/**
+ * wdmdma_should_fail_alloc() - should this allocation be failed on purpose?
+ * @adapter: the adapter
+ *
+ * True when the adapter's allocation-failure injection (see
+ * wdmdma_set_fail_alloc() and the fail_alloc_percent module parameter)
+ * picks this allocation. Drivers that keep their own emergency buffers
+ * (the Build pattern) consult it so tests exercise their reserve too.
+ *
+ * Context: any.
+ */
+bool wdmdma_should_fail_alloc(struct wdmdma_adapter *adapter)
 {
 	int pct = READ_ONCE(adapter->fail_alloc);
 
@@ -293,6 +310,7 @@ static bool should_fail_alloc(struct wdmdma_adapter *adapter)
 		return false;
 	return pct >= 100 || get_random_u32() % 100 < pct;
 }
+EXPORT_SYMBOL_GPL(wdmdma_should_fail_alloc);
 
 /* Non-sleeping allocation of list memory for @span pages; may fail. */
 static struct wdmdma_xfer *xfer_alloc(struct wdmdma_adapter *adapter,
@@ -300,7 +318,7 @@ static struct wdmdma_xfer *xfer_alloc(struct wdmdma_adapter *adapter,
 {
 	struct wdmdma_xfer *xfer;
 
-	if (should_fail_alloc(adapter))
+	if (wdmdma_should_fail_alloc(adapter))
 		return NULL;
 	xfer = kmalloc(xfer_size(xfer_ents(adapter, span)),
 		       GFP_ATOMIC | __GFP_NOWARN);
@@ -483,10 +501,12 @@ static void invoke(struct wdmdma_xfer *xfer)
 	struct wdmdma_req *req = &xfer->req;
 	struct device *dev = xfer->adapter->dev;
 
+	if (!req->fn)		/* synchronous _ex call returning the list */
+		return;
 	if (req->flags & WDMDMA_REQ_NT)
 		req->nt_fn(dev, NULL, (PSCATTER_GATHER_LIST)&xfer->list,
 			   req->context);
-	else if (req->fn)
+	else
 		req->fn(dev, NULL, &xfer->list, req->context);
 }
 

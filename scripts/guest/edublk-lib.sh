@@ -1,0 +1,142 @@
+# SPDX-License-Identifier: GPL-2.0
+# Helpers for the edublk guest checks (busybox sh). Source it from /tests:
+#   . ./edublk-lib.sh
+# Each check prints "wdmdma-check: ok NAME" or "wdmdma-check: not ok NAME";
+# edublk_finish exits non-zero if any failed.
+
+EDUBLK_FAILED=0
+EDUBLK_DEV=/dev/edublk0
+EDUBLK_DBG=/sys/kernel/debug/edublk/edublk0
+# Where fio (run through hostrun, in the host root) keeps its output.
+EDUBLK_FIO_OUT=/tmp/edublk-fio.json
+
+# ok NAME / not_ok NAME [WHY]: report one check.
+ok() {
+	echo "wdmdma-check: ok $1"
+}
+
+not_ok() {
+	echo "wdmdma-check: not ok $1"
+	[ -n "${2:-}" ] && echo "edublk-check: $1: $2"
+	EDUBLK_FAILED=1
+}
+
+# check NAME CMD...: ok if CMD succeeds.
+check() {
+	local name=$1
+	shift
+	if "$@"; then ok "$name"; else not_ok "$name" "command failed: $*"; fi
+}
+
+# expect_gt NAME VALUE MIN: ok if VALUE > MIN (integers).
+expect_gt() {
+	if [ -n "$2" ] && [ "$2" -gt "$3" ] 2>/dev/null; then
+		ok "$1"
+	else
+		not_ok "$1" "got '$2', want > $3"
+	fi
+}
+
+# expect_eq NAME VALUE WANT
+expect_eq() {
+	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "got '$2', want '$3'"; fi
+}
+
+edublk_finish() {
+	if [ $EDUBLK_FAILED -ne 0 ]; then
+		echo "edublk-check: some checks failed"
+		exit 1
+	fi
+	exit 0
+}
+
+# Wait up to 5 s for the disk node.
+wait_disk() {
+	local i=0
+	while [ ! -b $EDUBLK_DEV ]; do
+		i=$((i + 1))
+		[ $i -gt 50 ] && return 1
+		sleep 0.1
+	done
+}
+
+load_wdmdma() {
+	insmod /modules/wdmdma.ko verifier=1 "$@"
+}
+
+load_edublk() {
+	insmod /modules/edublk.ko "$@" && wait_disk
+}
+
+unload_all() {
+	rmmod edublk 2>/dev/null
+	rmmod wdmdma 2>/dev/null
+	! grep -qE '^(edublk|wdmdma) ' /proc/modules
+}
+
+# stat FILE NAME: value of the line "NAME value" in FILE.
+stat_of() {
+	awk -v n="$2" '$1 == n { print $2; exit }' "$1" 2>/dev/null
+}
+
+edublk_stat() {
+	stat_of $EDUBLK_DBG/stats "$1"
+}
+
+# wdmdma_stat NAME: summed over every adapter.
+wdmdma_stat() {
+	cat /sys/kernel/debug/wdmdma/*/stats 2>/dev/null |
+		awk -v n="$1" '$1 == n { s += $2 } END { print s + 0 }'
+}
+
+dump_stats() {
+	echo "edublk-stats: --- $EDUBLK_DBG/stats"
+	sed 's/^/edublk-stats: /' $EDUBLK_DBG/stats
+	for f in /sys/kernel/debug/wdmdma/*/stats; do
+		[ -e "$f" ] || continue
+		echo "edublk-stats: --- $f"
+		sed 's/^/edublk-stats: wdmdma./' "$f"
+	done
+}
+
+# run_fio NAME [FIO-ARGS...] < JOBFILE: run Debian's fio (through hostrun,
+# in the host root) on the disk with the job file read from stdin; ok if fio
+# exits 0. Its JSON report stays in $EDUBLK_FIO_OUT (inside hostrun).
+run_fio() {
+	local name=$1 rc
+	shift
+	if ! hostrun true; then
+		cat > /dev/null
+		not_ok "$name" "hostrun does not work (run the guest with --host-root)"
+		return 1
+	fi
+	cat > /host/tmp/edublk.fio
+	hostrun fio --output-format=json --output=$EDUBLK_FIO_OUT \
+		--filename=$EDUBLK_DEV "$@" /tmp/edublk.fio
+	rc=$?
+	if [ $rc -ne 0 ]; then
+		hostrun grep -E '"(error|jobname)"' $EDUBLK_FIO_OUT 2>/dev/null
+		not_ok "$name" "fio exited $rc"
+		return 1
+	fi
+	ok "$name"
+}
+
+# fio_sum FIELD: sum of jobs[].FIELD (e.g. write.io_bytes) in the last run.
+fio_sum() {
+	hostrun python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+tot = 0
+for j in d["jobs"]:
+    v = j
+    for k in sys.argv[2].split("."):
+        v = v[k]
+    tot += v
+print(tot)' $EDUBLK_FIO_OUT "$1"
+}
+
+# A disk read or write of one block with dd; returns dd's status.
+dd_read() {
+	dd if=$EDUBLK_DEV of=/dev/null bs=4096 count=1 skip="${1:-0}" iflag=direct 2>/dev/null
+}

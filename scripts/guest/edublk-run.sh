@@ -1,0 +1,41 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Guest side of `make run` (scripts/run.sh): load wdmdma and edublk, write
+# the whole disk with fio and read it back verified (crc32c), then print
+# "edublk-run: KEY VALUE" lines that run.sh turns into a summary.
+# Needs the host root (--host-root): fio and python3 run through hostrun.
+cd /tests && . ./edublk-lib.sh
+
+load_wdmdma || { not_ok "load wdmdma"; edublk_finish; }
+load_edublk || { not_ok "load edublk"; edublk_finish; }
+size=$(cat /sys/block/edublk0/size)
+echo "edublk-run: device_bytes $((size * 512))"
+
+start=$(date +%s)
+run_fio "run: fio write + crc32c verify of the whole disk" <<'JOB'
+[global]
+ioengine=libaio
+direct=1
+iodepth=16
+verify=crc32c
+verify_fatal=1
+
+[whole-disk]
+rw=write
+bs=64k
+JOB
+echo "edublk-run: fio_status $?"
+echo "edublk-run: guest_seconds $(( $(date +%s) - start ))"
+echo "edublk-run: written_bytes $(fio_sum write.io_bytes)"
+echo "edublk-run: verified_bytes $(fio_sum read.io_bytes)"
+echo "edublk-run: fio_errors $(fio_sum error)"
+for n in requests dma_transfers dma_bytes reserve_allocs reserve_alloc_fails \
+	 emergency_hits emergency_waits errors timeouts; do
+	echo "edublk-run: $n $(edublk_stat $n)"
+done
+for n in built deferred bounced map_regs_high verifier_errors; do
+	echo "edublk-run: wdmdma_$n $(wdmdma_stat $n)"
+done
+check "run: no I/O errors in the driver" [ "$(edublk_stat errors)" = 0 ]
+check "run: unload edublk and wdmdma" unload_all
+edublk_finish
