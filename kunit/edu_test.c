@@ -219,6 +219,7 @@ static struct kunit_suite edu_test_suite = {
 	.suite_exit = edu_suite_exit,
 	.test_cases = edu_test_cases,
 };
+
 kunit_test_suite(edu_test_suite);
 
 MODULE_DESCRIPTION("KUnit tests for QEMU's stock edu device");

@@ -270,6 +270,7 @@ static struct kunit_suite nt_test_suite = {
 	.exit = nt_test_exit,
 	.test_cases = nt_test_cases,
 };
+
 kunit_test_suite(nt_test_suite);
 
 MODULE_DESCRIPTION("KUnit tests of wdmdma's Windows-named interface");

@@ -132,7 +132,9 @@ typedef struct _DEVICE_DESCRIPTION {
 typedef VOID DRIVER_LIST_CONTROL(PDEVICE_OBJECT DeviceObject, PIRP Irp,
 				 PSCATTER_GATHER_LIST ScatterGather,
 				 PVOID Context);
-typedef DRIVER_LIST_CONTROL *PDRIVER_LIST_CONTROL;
+typedef void (*PDRIVER_LIST_CONTROL)(PDEVICE_OBJECT DeviceObject, PIRP Irp,
+				     PSCATTER_GATHER_LIST ScatterGather,
+				     PVOID Context);
 
 typedef struct _DMA_ADAPTER DMA_ADAPTER, *PDMA_ADAPTER;
 typedef struct wdmdma_xfer_ctx DMA_TRANSFER_CONTEXT_STORAGE;
@@ -142,23 +144,22 @@ typedef struct wdmdma_xfer_ctx DMA_TRANSFER_CONTEXT_STORAGE;
 #define DMA_SYNCHRONOUS_CALLBACK	WDMDMA_SYNCHRONOUS
 static_assert(sizeof(struct wdmdma_xfer_ctx) == DMA_TRANSFER_CONTEXT_SIZE_V1);
 
-typedef struct _DMA_OPERATIONS {
-	ULONG Size;
-	VOID (*PutDmaAdapter)(PDMA_ADAPTER DmaAdapter);
-	NTSTATUS (*GetScatterGatherList)(PDMA_ADAPTER DmaAdapter,
+/* The routine types, as the WDK declares them. */
+typedef VOID PUT_DMA_ADAPTER(PDMA_ADAPTER DmaAdapter);
+typedef NTSTATUS GET_SCATTER_GATHER_LIST(PDMA_ADAPTER DmaAdapter,
 					 PDEVICE_OBJECT DeviceObject, PMDL Mdl,
 					 PVOID CurrentVa, ULONG Length,
 					 PDRIVER_LIST_CONTROL ExecutionRoutine,
 					 PVOID Context, BOOLEAN WriteToDevice);
-	VOID (*PutScatterGatherList)(PDMA_ADAPTER DmaAdapter,
+typedef VOID PUT_SCATTER_GATHER_LIST(PDMA_ADAPTER DmaAdapter,
 				     PSCATTER_GATHER_LIST ScatterGather,
 				     BOOLEAN WriteToDevice);
-	NTSTATUS (*CalculateScatterGatherList)(PDMA_ADAPTER DmaAdapter,
-					       PMDL Mdl, PVOID CurrentVa,
-					       ULONG Length,
-					       PULONG ScatterGatherListSize,
-					       PULONG NumberOfMapRegisters);
-	NTSTATUS (*BuildScatterGatherList)(PDMA_ADAPTER DmaAdapter,
+typedef NTSTATUS CALCULATE_SCATTER_GATHER_LIST_SIZE(PDMA_ADAPTER DmaAdapter,
+						    PMDL Mdl, PVOID CurrentVa,
+						    ULONG Length,
+						    PULONG ScatterGatherListSize,
+						    PULONG NumberOfMapRegisters);
+typedef NTSTATUS BUILD_SCATTER_GATHER_LIST(PDMA_ADAPTER DmaAdapter,
 					   PDEVICE_OBJECT DeviceObject,
 					   PMDL Mdl, PVOID CurrentVa,
 					   ULONG Length,
@@ -166,34 +167,50 @@ typedef struct _DMA_OPERATIONS {
 					   PVOID Context, BOOLEAN WriteToDevice,
 					   PVOID ScatterGatherBuffer,
 					   ULONG ScatterGatherLength);
-	NTSTATUS (*InitializeDmaTransferContext)(PDMA_ADAPTER DmaAdapter,
+typedef NTSTATUS INITIALIZE_DMA_TRANSFER_CONTEXT(PDMA_ADAPTER DmaAdapter,
 						 PVOID DmaTransferContext);
-	BOOLEAN (*CancelAdapterChannel)(PDMA_ADAPTER DmaAdapter,
-					PDEVICE_OBJECT DeviceObject,
-					PVOID DmaTransferContext);
-	NTSTATUS (*GetScatterGatherListEx)(PDMA_ADAPTER DmaAdapter,
-					   PDEVICE_OBJECT DeviceObject,
-					   PVOID DmaTransferContext, PMDL Mdl,
-					   ULONGLONG Offset, ULONG Length,
-					   ULONG Flags,
-					   PDRIVER_LIST_CONTROL ExecutionRoutine,
-					   PVOID Context, BOOLEAN WriteToDevice,
-					   PVOID DmaCompletionRoutine,
-					   PVOID CompletionContext,
-					   PSCATTER_GATHER_LIST *ScatterGatherList);
-	NTSTATUS (*BuildScatterGatherListEx)(PDMA_ADAPTER DmaAdapter,
-					     PDEVICE_OBJECT DeviceObject,
-					     PVOID DmaTransferContext, PMDL Mdl,
-					     ULONGLONG Offset, ULONG Length,
-					     ULONG Flags,
-					     PDRIVER_LIST_CONTROL ExecutionRoutine,
-					     PVOID Context,
-					     BOOLEAN WriteToDevice,
-					     PVOID ScatterGatherBuffer,
-					     ULONG ScatterGatherLength,
-					     PVOID DmaCompletionRoutine,
-					     PVOID CompletionContext,
-					     PSCATTER_GATHER_LIST *ScatterGatherList);
+typedef BOOLEAN CANCEL_ADAPTER_CHANNEL(PDMA_ADAPTER DmaAdapter,
+				       PDEVICE_OBJECT DeviceObject,
+				       PVOID DmaTransferContext);
+typedef NTSTATUS GET_SCATTER_GATHER_LIST_EX(PDMA_ADAPTER DmaAdapter,
+					    PDEVICE_OBJECT DeviceObject,
+					    PVOID DmaTransferContext, PMDL Mdl,
+					    ULONGLONG Offset, ULONG Length,
+					    ULONG Flags,
+					    PDRIVER_LIST_CONTROL ExecutionRoutine,
+					    PVOID Context, BOOLEAN WriteToDevice,
+					    PVOID DmaCompletionRoutine,
+					    PVOID CompletionContext,
+					    struct _SCATTER_GATHER_LIST **ScatterGatherList);
+typedef NTSTATUS BUILD_SCATTER_GATHER_LIST_EX(PDMA_ADAPTER DmaAdapter,
+					      PDEVICE_OBJECT DeviceObject,
+					      PVOID DmaTransferContext,
+					      PMDL Mdl, ULONGLONG Offset,
+					      ULONG Length, ULONG Flags,
+					      PDRIVER_LIST_CONTROL ExecutionRoutine,
+					      PVOID Context,
+					      BOOLEAN WriteToDevice,
+					      PVOID ScatterGatherBuffer,
+					      ULONG ScatterGatherLength,
+					      PVOID DmaCompletionRoutine,
+					      PVOID CompletionContext,
+					      struct _SCATTER_GATHER_LIST **ScatterGatherList);
+
+/*
+ * DMA_OPERATIONS: the entries wdmdma implements, in the WDK's order (the
+ * table is not binary compatible with Windows; the calls are).
+ */
+typedef struct _DMA_OPERATIONS {
+	ULONG Size;
+	PUT_DMA_ADAPTER *PutDmaAdapter;
+	GET_SCATTER_GATHER_LIST *GetScatterGatherList;
+	PUT_SCATTER_GATHER_LIST *PutScatterGatherList;
+	CALCULATE_SCATTER_GATHER_LIST_SIZE *CalculateScatterGatherList;
+	BUILD_SCATTER_GATHER_LIST *BuildScatterGatherList;
+	INITIALIZE_DMA_TRANSFER_CONTEXT *InitializeDmaTransferContext;
+	CANCEL_ADAPTER_CHANNEL *CancelAdapterChannel;
+	GET_SCATTER_GATHER_LIST_EX *GetScatterGatherListEx;
+	BUILD_SCATTER_GATHER_LIST_EX *BuildScatterGatherListEx;
 } DMA_OPERATIONS, *PDMA_OPERATIONS;
 
 struct _DMA_ADAPTER {

@@ -504,7 +504,7 @@ static void invoke(struct wdmdma_xfer *xfer)
 	if (!req->fn)		/* synchronous _ex call returning the list */
 		return;
 	if (req->flags & WDMDMA_REQ_NT)
-		req->nt_fn(dev, NULL, (PSCATTER_GATHER_LIST)&xfer->list,
+		req->nt_fn(dev, NULL, (void *)&xfer->list,
 			   req->context);
 	else
 		req->fn(dev, NULL, &xfer->list, req->context);
@@ -793,6 +793,7 @@ static void wdmdma_free_work(struct work_struct *work)
 static int regs_init(struct wdmdma_adapter *adapter)
 {
 	gfp_t gfp = GFP_KERNEL;
+	phys_addr_t phys;
 	unsigned int c;
 	bool need;
 
@@ -826,11 +827,11 @@ static int regs_init(struct wdmdma_adapter *adapter)
 			return -ENOMEM;
 		}
 		adapter->chunk[c] = va;
-		if (!adapter->iommu && virt_to_phys(va) + size - 1 > adapter->limit) {
+		phys = virt_to_phys(va);
+		if (!adapter->iommu && phys + size - 1 > adapter->limit) {
 			dev_err(adapter->dev,
 				"map registers at %pa are beyond the device's %u-bit reach\n",
-				&(phys_addr_t){ virt_to_phys(va) },
-				adapter->desc.dma_width);
+				&phys, adapter->desc.dma_width);
 			return -ENOMEM;
 		}
 	}

@@ -96,7 +96,7 @@ struct wdmdma_adapter {
 	unsigned int max_seg;		/* dma_get_max_seg_size() */
 	size_t reserve_size;		/* one reserve element */
 
-	spinlock_t lock;
+	spinlock_t lock;		/* guards all below, and stats */
 	struct list_head queue;		/* waiting requests, FIFO */
 	struct list_head outstanding;	/* lists handed out */
 	struct list_head free_slots;	/* waiter slots */
