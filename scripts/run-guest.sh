@@ -92,7 +92,10 @@ for f in "${files[@]}"; do cp "$f" "$root/tests/"; done
 machine=(-M pc)
 # acpi=noirq: INTx routing through ACPI's _PRT AML takes tens of seconds
 # under TCG (and can hit AE_AML_LOOP_TIMEOUT); the PIRQ table is instant.
+# rcu_cpu_stall_timeout: a TCG vCPU on a busy 2-core host can go unscheduled
+# for half a minute; only a stall longer than two minutes is a real one.
 cmdline="console=ttyS0 panic=-1 oops=panic loglevel=7 acpi=noirq"
+cmdline+=" rcupdate.rcu_cpu_stall_timeout=120"
 if [ $iommu -eq 1 ]; then
 	machine=(-M q35,kernel-irqchip=split -device intel-iommu,intremap=on)
 	cmdline+=" intel_iommu=on"

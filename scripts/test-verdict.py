@@ -18,6 +18,7 @@ CASES = [
     ('dma-api.log', 1, 'DMA-API debug counted 2 errors'),
     ('kmemleak.log', 1, 'kmemleak report'),
     ('no-tests.log', 1, 'no test ran'),
+    ('expect-lockdep.log', 1, 'possible circular locking'),
 ]
 
 
