@@ -13,8 +13,9 @@
 #   qemu-<ver>-<key>/           the result: bin/qemu-system-x86_64 and
 #                               share/qemu/ (firmware symlinks), keyed by the
 #                               source version and a hash of the edu-sg build
-#                               files (qemu/edu-sg/* except *.md) and this
-#                               script. .wdmdma-built marks it complete.
+#                               files (qemu/edu-sg/* except *.md and *.py)
+#                               and this script. .wdmdma-built marks it
+#                               complete.
 #
 # The binary finds its firmware in ../share/qemu relative to itself (QEMU's
 # relocatable data directory), so no -L option is needed.
@@ -49,8 +50,11 @@ BUILD_DEPS=(build-essential ninja-build meson python3 pkg-config dpkg-dev
 # kvmvapic.bin and linuxboot_dma.bin, iPXE ROMs for NICs).
 RUNTIME_DEPS=(seabios ipxe-qemu qemu-system-data)
 
+# (grep -c, not grep -q: an early exit would kill the writer with SIGPIPE,
+# which pipefail turns into a failure.)
 qemu_src_available() {
-	apt-cache showsrc --only-source qemu 2>/dev/null | grep -q '^Version:'
+	apt-cache showsrc --only-source qemu 2>/dev/null |
+		grep -c '^Version:' >/dev/null
 }
 
 ensure_deb_src() {
@@ -76,7 +80,7 @@ ensure_deb_src() {
 # File name of the .dsc that "apt-get source qemu" would fetch.
 qemu_dsc_name() {
 	apt-get source --print-uris -qq qemu 2>/dev/null |
-		awk '$2 ~ /^qemu_.*\.dsc$/ { print $2; exit }'
+		awk '$2 ~ /^qemu_.*\.dsc$/ && !found { print $2; found = 1 }'
 }
 
 # Hash of the files that go into the binary.
@@ -85,7 +89,7 @@ result_key() {
 	{
 		echo recipe-1
 		for f in "$EDU_SG_DIR"/*; do
-			case "$f" in *.md) continue ;; esac
+			case "$f" in *.md|*.py) continue ;; esac
 			echo "== ${f##*/}"
 			cat "$f"
 		done
@@ -98,13 +102,12 @@ result_key() {
 prepare_tree() {
 	local tree=$1 dsc=$2 dl=$WDMDMA_CACHE/qemu-src
 
+	# Kept between builds; apt-get skips files it already has (hash-checked).
 	mkdir -p "$dl"
-	if [ ! -f "$dl/$dsc" ]; then
-		log "downloading qemu source ($dsc)"
-		(cd "$dl" && apt-get source -qq --download-only qemu) \
-			>"$dl/download.log" 2>&1 ||
-			{ cat "$dl/download.log" >&2; die "apt-get source qemu failed"; }
-	fi
+	log "fetching qemu source ($dsc)"
+	(cd "$dl" && apt-get source -qq --download-only qemu) \
+		>"$dl/download.log" 2>&1 ||
+		{ cat "$dl/download.log" >&2; die "apt-get source qemu failed"; }
 	[ -f "$dl/$dsc" ] || die "$dsc missing after download"
 
 	rm -rf "$tree"
@@ -116,7 +119,7 @@ prepare_tree() {
 	cd "$tree/src"
 	# The dfsg tarball lacks the edk2 firmware images that pc-bios/meson.build
 	# unpacks with bzip2; we do not need them (SeaBIOS boots the guests).
-	sed -i 's/^if unpack_edk2_blobs$/if false # wdmdma: no edk2 blobs in dfsg source/' \
+	sed -i 's/^if unpack_edk2_blobs$/if false # wdmdma: no edk2 blobs/' \
 		pc-bios/meson.build
 	grep -q '^if false # wdmdma' pc-bios/meson.build ||
 		die "could not patch out the edk2 blobs in pc-bios/meson.build"
@@ -163,6 +166,24 @@ make_datadir() {
 	done
 }
 
+# Remove other build trees (only builds use them, and we hold the lock),
+# leftovers of failed builds, and results not used for a day.
+prune() {
+	local keep_out=$1 keep_tree=$2 d
+	for d in "$WDMDMA_CACHE"/qemu-tree-*; do
+		[ -d "$d" ] && [ "$d" != "$keep_tree" ] && rm -rf "$d"
+	done
+	for d in "$WDMDMA_CACHE"/qemu-[0-9]*; do
+		[ -d "$d" ] && [ "$d" != "$keep_out" ] || continue
+		case "$d" in
+		*.tmp) rm -rf "$d" ;;
+		*) [ -z "$(find "$d/.wdmdma-built" -mmin -1440 2>/dev/null)" ] &&
+			rm -rf "$d" ;;
+		esac
+	done
+	return 0
+}
+
 main() {
 	local dsc ver key out tree treekey start bin
 
@@ -178,6 +199,7 @@ main() {
 	out=$WDMDMA_CACHE/qemu-$ver-$key
 	bin=$out/bin/qemu-system-x86_64
 	if [ -f "$out/.wdmdma-built" ]; then
+		touch "$out/.wdmdma-built" 2>/dev/null || true  # last use, for prune
 		echo "$bin"
 		return 0
 	fi
@@ -202,9 +224,11 @@ main() {
 	log "building qemu-system-x86_64 (log: $tree/src/build/build.log)"
 	cd "$tree/src/build"
 	ninja -j"$(nproc)" qemu-system-x86_64 >build.log 2>&1 ||
-		{ grep -E 'error|warning' build.log | head -n 40 >&2
+		{ grep -E 'error|warning' build.log | head -n 40 >&2 || true
 		  tail -n 20 build.log >&2; die "qemu build failed"; }
 	if grep -E 'edu-sg\.c:[0-9]+:[0-9]+: warning' build.log >&2; then
+		# Make the next run compile it again rather than pass silently.
+		find . -name '*edu-sg.c.o' -delete
 		die "edu-sg.c compiled with warnings"
 	fi
 
@@ -219,12 +243,14 @@ main() {
 	cp build.log "$out.tmp/"
 	cp qemu-system-x86_64 "$out.tmp/bin/"
 	make_datadir "$out.tmp/share/qemu"
+	# QEMU prints its data directories as <bindir>/../share/qemu.
 	"$out.tmp/bin/qemu-system-x86_64" -M none -L help 2>/dev/null |
-		grep -qx "$out.tmp/share/qemu" ||
+		xargs -r -d '\n' readlink -m | grep -cx "$out.tmp/share/qemu" >/dev/null ||
 		die "installed qemu does not look in $out.tmp/share/qemu"
 	rm -rf "$out"
 	mv "$out.tmp" "$out"
 	touch "$out/.wdmdma-built"
+	prune "$out" "$tree"
 	log "qemu built in $(( $(date +%s) - start )) s"
 	echo "$bin"
 }

@@ -43,6 +43,31 @@ apt_ensure build-essential bc bison flex libelf-dev libssl-dev cpio kmod \
 # --- Harness self-test ------------------------------------------------------
 step "verdict self-test" python3 "$WDMDMA_TOP/scripts/test-verdict.py"
 
+# --- The edu-sg device model, tested host-side through qtest ----------------
+qemu_sg=$("$WDMDMA_TOP/scripts/build-qemu.sh" 2> "$run_dir/build-qemu.log")
+if [ -z "$qemu_sg" ] || [ ! -x "$qemu_sg" ]; then
+	fail "QEMU with edu-sg builds (log: $run_dir/build-qemu.log)"
+	tail -n 20 "$run_dir/build-qemu.log" | sed 's/^/    /'
+else
+	pass "QEMU with edu-sg builds"
+	python3 "$WDMDMA_TOP/qemu/edu-sg/edu-sg-qtest.py" "$qemu_sg" \
+		> "$run_dir/edu-sg-qtest.log" 2>&1
+	qrc=$?
+	counts=$(tail -n 1 "$run_dir/edu-sg-qtest.log")
+	np=$(echo "$counts" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed.*/\1/p')
+	nf=$(echo "$counts" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed.*/\2/p')
+	if [ -z "$np" ] || [ "$np" -eq 0 ]; then
+		fail "edu-sg qtest ran no check (log: $run_dir/edu-sg-qtest.log)"
+	else
+		for i in $(seq "$np"); do echo "PASS edu-sg qtest check $i" >> "$results"; done
+		for i in $(seq "$nf"); do echo "FAIL edu-sg qtest check $i" >> "$results"; done
+		grep '^FAIL' "$run_dir/edu-sg-qtest.log" | sed 's/^/    edu-sg qtest /'
+		[ "$qrc" -eq 0 ] || [ "$nf" -gt 0 ] ||
+			fail "edu-sg qtest exited $qrc (log: $run_dir/edu-sg-qtest.log)"
+		echo "edu-sg qtest: $counts"
+	fi
+fi
+
 # --- Static checks ----------------------------------------------------------
 mapfile -t sources < <(cd "$WDMDMA_TOP" && git ls-files '*.c' '*.h' 2>/dev/null ||
 		       find src include kunit -name '*.[ch]')

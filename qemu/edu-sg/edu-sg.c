@@ -14,7 +14,7 @@
  * The register map and the command, element and completion formats are
  * documented in REGISTERS.md next to this file in the wdmdma project.
  *
- * Copyright (c) 2025 The wdmdma authors
+ * Copyright (c) 2026 The wdmdma authors
  */
 
 #include "qemu/osdep.h"
@@ -1253,6 +1253,28 @@ static void edu_sg_class_init(ObjectClass *klass, void *data)
     dc->reset = edu_sg_qdev_reset;
     dc->vmsd = &vmstate_edu_sg;
     device_class_set_props(dc, edu_sg_properties);
+    object_class_property_set_description(klass, "queues",
+        "submission/completion queue pairs and MSI-X vectors, 1-8");
+    object_class_property_set_description(klass, "size",
+        "medium size in bytes, a multiple of 512");
+    object_class_property_set_description(klass, "file",
+        "host file backing the medium (created and sized as needed)");
+    object_class_property_set_description(klass, "dma_bits",
+        "DMA address width, 16-64");
+    object_class_property_set_description(klass, "max_elems",
+        "maximum scatter/gather elements per command, 1-65535");
+    object_class_property_set_description(klass, "max_elem_len",
+        "maximum bytes per element");
+    object_class_property_set_description(klass, "latency_ns",
+        "minimum virtual-clock delay before a completion is posted");
+    object_class_property_set_description(klass, "fail_every",
+        "fail every Nth command with DEVICE_ERROR (0 = off)");
+    object_class_property_set_description(klass, "drop_every",
+        "silently drop every Nth completion (0 = off)");
+    object_class_property_set_description(klass, "msix",
+        "offer MSI-X (one vector per queue)");
+    object_class_property_set_description(klass, "msi",
+        "offer MSI (one vector)");
     set_bit(DEVICE_CATEGORY_STORAGE, dc->categories);
 }
 

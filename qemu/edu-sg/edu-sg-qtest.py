@@ -1,0 +1,704 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Host-side test of the edu-sg QEMU device through QEMU's qtest protocol.
+
+No guest kernel: the test plays the driver, writing PCI config space through
+ports 0xcf8/0xcfc, the BAR0 registers through MMIO, and queues, element
+tables and buffers into guest RAM, and checks the device against
+REGISTERS.md: identification and limits, queue configuration checks, data
+round trips, every status code, phase and CQ-full handling, abort and reset,
+MSI-X/MSI/INTx delivery, fault injection, latency, file backing, a random
+fuzz run (QEMU must survive), and a device-side throughput figure.
+
+Usage: edu-sg-qtest.py [QEMU_BINARY]   (default: scripts/build-qemu.sh)
+Ends with "N passed, N failed"; exit status 1 if anything failed.
+"""
+
+import base64
+import os
+import random
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+SLOT = 4
+BAR0 = 0xfe000000
+BAR1 = 0xfe010000
+
+# RAM layout (guest physical = bus address, no IOMMU)
+SQ = 0x100000
+CQ = 0x110000
+TABLE = 0x1c0000
+BUF = 0x200000
+MSIX_TARGET = 0x9000
+
+QBASE = 0x100
+LOG = os.path.join(tempfile.gettempdir(), "edu-sg-qtest-%d.log" % os.getpid())
+SECTOR = 512
+
+passed = 0
+failed = 0
+
+
+def check(cond, what):
+    global passed, failed
+    if cond:
+        passed += 1
+    else:
+        failed += 1
+        print("FAIL:", what, flush=True)
+
+
+class QTest:
+    live = []
+
+    def __init__(self, qemu, devopts, mem="256M"):
+        args = [qemu, "-M", "q35", "-accel", "qtest", "-qtest", "stdio",
+                "-qtest-log", "/dev/null", "-display", "none", "-nodefaults", "-m", mem,
+                "-d", "guest_errors", "-D", LOG,
+                "-device", "edu-sg,addr=%d.0%s" % (SLOT, devopts)]
+        self.p = subprocess.Popen(args, stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, text=True, bufsize=1)
+        QTest.live.append(self)
+        self.irqs = []
+
+    def cmd(self, line):
+        self.p.stdin.write(line + "\n")
+        self.p.stdin.flush()
+        while True:
+            r = self.p.stdout.readline()
+            if not r:
+                raise RuntimeError("qemu died (command %r)" % line)
+            if r.startswith("IRQ"):
+                self.irqs.append(r.split()[1:])
+                continue
+            r = r.strip()
+            if not r.startswith("OK"):
+                raise RuntimeError("qtest %r -> %r" % (line, r))
+            return r[3:]
+
+    def close(self):
+        """Stop QEMU with SIGTERM; 0 means it was alive and exited cleanly."""
+        if self.p.poll() is not None:
+            return "died with %s" % self.p.returncode
+        self.p.terminate()
+        try:
+            return self.p.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            return "hung"
+
+    def alive(self):
+        return self.p.poll() is None
+
+    def outl(self, port, v):
+        self.cmd("outl 0x%x 0x%x" % (port, v))
+
+    def inl(self, port):
+        return int(self.cmd("inl 0x%x" % port), 16)
+
+    def writel(self, a, v):
+        self.cmd("writel 0x%x 0x%x" % (a, v & 0xffffffff))
+
+    def writeq(self, a, v):
+        self.cmd("writeq 0x%x 0x%x" % (a, v & 0xffffffffffffffff))
+
+    def readl(self, a):
+        return int(self.cmd("readl 0x%x" % a), 16)
+
+    def readq(self, a):
+        return int(self.cmd("readq 0x%x" % a), 16)
+
+    def mwrite(self, a, data):
+        self.cmd("b64write 0x%x %d %s" % (a, len(data),
+                                           base64.b64encode(data).decode()))
+
+    def mread(self, a, n):
+        return base64.b64decode(self.cmd("b64read 0x%x %d" % (a, n)))
+
+    def memset(self, a, n, v=0):
+        self.cmd("memset 0x%x %d 0x%x" % (a, n, v))
+
+    def clock_step(self, ns):
+        return int(self.cmd("clock_step %d" % ns))
+
+    # PCI config space of our slot
+    def cfg_addr(self, off):
+        return 0x80000000 | (SLOT << 11) | (off & 0xfc)
+
+    def cfg_readl(self, off):
+        self.outl(0xcf8, self.cfg_addr(off))
+        return self.inl(0xcfc)
+
+    def cfg_writel(self, off, v):
+        self.outl(0xcf8, self.cfg_addr(off))
+        self.outl(0xcfc, v)
+
+    def find_cap(self, capid):
+        ptr = self.cfg_readl(0x34) & 0xff
+        while ptr:
+            v = self.cfg_readl(ptr)
+            if v & 0xff == capid:
+                return ptr
+            ptr = (v >> 8) & 0xff
+        return None
+
+
+class Dev:
+    def __init__(self, qt):
+        self.qt = qt
+        self.phase = {}
+        self.cq_head = {}
+        self.sq_tail = {}
+        self.size = {}
+
+    def r(self, off):
+        return self.qt.readl(BAR0 + off)
+
+    def w(self, off, v):
+        self.qt.writel(BAR0 + off, v)
+
+    def qr(self, q, off):
+        return self.r(QBASE + q * 0x40 + off)
+
+    def qw(self, q, off, v):
+        self.w(QBASE + q * 0x40 + off, v)
+
+    def sq(self, q):
+        return SQ + q * 0x20000
+
+    def cq(self, q):
+        return CQ + q * 0x20000 + 0x10000
+
+    def setup_queue(self, q, size, sq=None, cq=None):
+        sq = self.sq(q) if sq is None else sq
+        cq = self.cq(q) if cq is None else cq
+        self.qw(q, 0x14, 0)
+        self.qt.writeq(BAR0 + QBASE + q * 0x40 + 0x00, sq)
+        self.qt.writeq(BAR0 + QBASE + q * 0x40 + 0x08, cq)
+        self.qw(q, 0x10, size)
+        if cq < (1 << 40):
+            self.qt.memset(cq, size * 16)
+        self.qw(q, 0x14, 1)
+        self.phase[q] = 1
+        self.cq_head[q] = 0
+        self.sq_tail[q] = 0
+        self.size[q] = size
+        self.sqbase = getattr(self, "sqbase", {})
+        self.sqbase[q] = sq
+        self.cqbase = getattr(self, "cqbase", {})
+        self.cqbase[q] = cq
+        return self.qr(q, 0x18) & 1
+
+    def put_cmd(self, q, cmd):
+        a = self.sqbase[q] + self.sq_tail[q] * 32
+        self.qt.mwrite(a, cmd)
+        self.sq_tail[q] = (self.sq_tail[q] + 1) % self.size[q]
+
+    def ring(self, q):
+        self.qw(q, 0x20, self.sq_tail[q])
+
+    def poll_cqe(self, q, tries=200):
+        """Return the next completion (tag, info, sq_head, qid, status)."""
+        a = self.cqbase[q] + self.cq_head[q] * 16
+        for _ in range(tries):
+            e = self.qt.mread(a, 16)
+            tag, info, sqh, qid, status, flags = struct.unpack("<IIHHHH", e)
+            if (flags & 1) == self.phase[q]:
+                self.cq_head[q] = (self.cq_head[q] + 1) % self.size[q]
+                if self.cq_head[q] == 0:
+                    self.phase[q] ^= 1
+                return (tag, info, sqh, qid, status)
+        return None
+
+    def release(self, q):
+        self.qw(q, 0x28, self.cq_head[q])
+
+
+def mkcmd(op, tag, sector, length, nelems, sgl, flags=0, rsvd=0):
+    return struct.pack("<BBHIQIIQ", op, flags, nelems, tag, sector, length,
+                       rsvd, sgl)
+
+
+def mkelems(elems):
+    return b"".join(struct.pack("<QII", a, l, r) for (a, l, *rest) in elems
+                    for r in [rest[0] if rest else 0])
+
+
+def submit(d, q, op, tag, sector, length, elems, table=TABLE, flags=0,
+           nelems=None, rsvd=0):
+    if elems:
+        d.qt.mwrite(table, mkelems(elems))
+    n = len(elems) if nelems is None else nelems
+    d.put_cmd(q, mkcmd(op, tag, sector, length, n, table, flags, rsvd))
+    d.ring(q)
+    c = d.poll_cqe(q)
+    d.release(q)
+    return c
+
+
+def start(qemu, opts="", mem="256M"):
+    qt = QTest(qemu, opts, mem)
+    vid = qt.cfg_readl(0)
+    check(vid == 0x11e91234, "vendor/device id 0x%08x" % vid)
+    qt.cfg_writel(0x10, BAR0)
+    if qt.find_cap(0x11) is not None:
+        qt.cfg_writel(0x14, BAR1)
+    qt.cfg_writel(0x04, 0x0006)         # memory space + bus master
+    return qt, Dev(qt)
+
+
+def test_registers(qemu):
+    qt, d = start(qemu)
+    check(qt.cfg_readl(0x08) >> 8 == 0x018000, "class code")
+    check(d.r(0x000) == 0x45445347, "ID")
+    check(d.r(0x004) == 0x00010000, "VERSION")
+    check(d.r(0x008) == 0x3, "CAPS 0x%x" % d.r(0x008))
+    check(d.r(0x00c) == 2, "NUM_QUEUES")
+    check(d.r(0x010) == 16 << 20 and d.r(0x014) == 0, "MEDIUM_SIZE")
+    check(d.r(0x018) == 256, "MAX_ELEMS")
+    check(d.r(0x01c) == 1 << 20, "MAX_ELEM_LEN")
+    check(d.r(0x020) == 256 << 20, "MAX_XFER")
+    check(d.r(0x024) == 64, "DMA_BITS")
+    check(d.r(0x028) == 4096, "MAX_QUEUE_ENTRIES")
+    check(qt.readq(BAR0 + 0x010) == 16 << 20, "64-bit read of MEDIUM_SIZE")
+    d.w(0x044, 0xdeadbeef)
+    check(d.r(0x044) == 0xdeadbeef, "SCRATCH")
+    d.w(0x000, 0x1)
+    check(d.r(0x000) == 0x45445347, "ID is read-only")
+    check(d.r(0x0f0) == 0, "undefined reads 0")
+    check(d.r(0x100 + 2 * 0x40) == 0, "queue 2 absent reads 0")
+    d.w(0x100 + 2 * 0x40 + 0x14, 1)     # ignored
+    check(d.r(0x054) == 0, "IRQ_MODE INTx")
+    d.w(0x050, 0xffffffff)
+    check(d.r(0x050) == 0x3, "INT_MASK limited to queues")
+    d.w(0x050, 0)
+
+    # queue config validation
+    d.qw(0, 0x10, 3)
+    d.qw(0, 0x14, 1)
+    check(d.qr(0, 0x18) == 0 and d.qr(0, 0x1c) == 1, "BAD_SIZE")
+    d.qw(0, 0x10, 8192)
+    d.qw(0, 0x14, 1)
+    check(d.qr(0, 0x1c) == 1, "size > 4096")
+    d.qw(0, 0x10, 1)
+    d.qw(0, 0x14, 1)
+    check(d.qr(0, 0x1c) == 1, "size 1")
+    d.qw(0, 0x10, 16)
+    d.qw(0, 0x00, SQ + 32)
+    d.qw(0, 0x08, CQ)
+    d.qw(0, 0x14, 1)
+    check(d.qr(0, 0x1c) == 2, "SQ_ALIGN")
+    d.qw(0, 0x00, SQ)
+    d.qw(0, 0x08, CQ + 16)
+    d.qw(0, 0x14, 1)
+    check(d.qr(0, 0x1c) == 3, "CQ_ALIGN")
+    qt.writeq(BAR0 + 0x100, 0xffffffffffffffc0)
+    d.qw(0, 0x08, CQ)
+    d.qw(0, 0x14, 1)
+    check(d.qr(0, 0x1c) == 4, "SQ wraps 2^64")
+    qt.writeq(BAR0 + 0x100, SQ)
+    qt.writeq(BAR0 + 0x108, 0xffffffffffffff80)
+    d.qw(0, 0x14, 1)
+    check(d.qr(0, 0x1c) == 5, "CQ wraps 2^64")
+    check(d.setup_queue(0, 16) == 1, "enable ok")
+    check(d.qr(0, 0x1c) == 0, "ERROR cleared on enable")
+    check(qt.readq(BAR0 + 0x100) == SQ, "SQ_BASE readback")
+    d.qw(0, 0x10, 32)
+    check(d.qr(0, 0x10) == 16 and d.qr(0, 0x1c) == 11, "CFG_ENABLED")
+    d.qw(0, 0x20, 16)
+    check(d.qr(0, 0x1c) == 8 and d.qr(0, 0x20) == 0, "BAD_SQ_TAIL")
+    d.qw(0, 0x28, 1)
+    check(d.qr(0, 0x1c) == 9, "BAD_CQ_HEAD past tail")
+    d.qw(1, 0x20, 1)
+    check(d.qr(1, 0x1c) == 10, "DB_DISABLED")
+    d.w(0x040, 1)
+    check(d.qr(0, 0x18) == 0 and d.qr(0, 0x10) == 0 and
+          d.qr(0, 0x00) == 0 and d.r(0x044) == 0, "device reset")
+    check(qt.close() == 0, "qemu exit status")
+
+
+def test_io(qemu):
+    qt, d = start(qemu, ",dma_bits=40,max_elems=8,max_elem_len=65536")
+    d.setup_queue(0, 8)
+    d.setup_queue(1, 8)
+    pat = os.urandom(8192)
+    qt.mwrite(BUF, pat[:3000])
+    qt.mwrite(BUF + 0x10000, pat[3000:])
+    c = submit(d, 0, 2, 0x1111, 10, 8192,
+               [(BUF, 3000), (BUF + 0x10000, 8192 - 3000)])
+    check(c == (0x1111, 0, 1, 0, 0), "write completion %r" % (c,))
+    qt.memset(BUF + 0x40000, 8192, 0)
+    c = submit(d, 1, 1, 0x2222, 10, 8192,
+               [(BUF + 0x40000, 512), (BUF + 0x40200, 7680)])
+    check(c == (0x2222, 0, 1, 1, 0), "read completion %r" % (c,))
+    check(qt.mread(BUF + 0x40000, 8192) == pat, "read back data")
+    # unaligned element addresses
+    c = submit(d, 1, 1, 3, 10, 1024, [(BUF + 0x50001, 1000),
+                                      (BUF + 0x60003, 24)])
+    check(c[4] == 0 and qt.mread(BUF + 0x50001, 1000) == pat[:1000] and
+          qt.mread(BUF + 0x60003, 24) == pat[1000:1024], "odd addresses")
+    c = submit(d, 0, 3, 4, 0, 0, [], nelems=0, table=0)
+    check(c[4] == 0, "flush ok")
+    check(d.r(0x060) == 4, "STAT_CMDS")
+
+    bad = [
+        ("bad opcode", (9, 1, 0, 512, [(BUF, 512)]), {}, 0x01),
+        ("opcode 0", (0, 1, 0, 512, [(BUF, 512)]), {}, 0x01),
+        ("unknown flag", (1, 1, 0, 512, [(BUF, 512)]), {"flags": 2}, 0x02),
+        ("FUA on read", (1, 1, 0, 512, [(BUF, 512)]), {"flags": 1}, 0x02),
+        ("reserved", (1, 1, 0, 512, [(BUF, 512)]), {"rsvd": 1}, 0x02),
+        ("flush with length", (3, 1, 0, 512, []), {"nelems": 0}, 0x02),
+        ("length 0", (1, 1, 0, 0, [(BUF, 512)]), {}, 0x03),
+        ("length > MAX_XFER", (1, 1, 0, 8 * 65536 + 512, [(BUF, 512)]), {},
+         0x03),
+        ("length 100", (1, 1, 0, 100, [(BUF, 100)]), {}, 0x04),
+        ("beyond medium", (1, 1, 32767, 1024, [(BUF, 1024)]), {}, 0x05),
+        ("sector huge", (1, 1, 0xffffffffffffffff, 512, [(BUF, 512)]), {},
+         0x05),
+        ("last sector ok", (1, 1, 32767, 512, [(BUF, 512)]), {}, 0x00),
+        ("nelems 0", (1, 1, 0, 512, [(BUF, 512)]), {"nelems": 0}, 0x06),
+        ("nelems > max", (1, 1, 0, 512, [(BUF, 512)]), {"nelems": 9}, 0x06),
+        ("table misaligned", (1, 1, 0, 512, [(BUF, 512)]),
+         {"table": TABLE + 8}, 0x07),
+        ("table beyond dma_bits", (1, 1, 0, 512, [(BUF, 512)]),
+         {"table": (1 << 40) - 16, "nelems": 2}, 0x10),
+        ("elem len 0", (1, 1, 0, 512, [(BUF, 0), (BUF, 512)]), {}, 0x08),
+        ("elem len > max", (1, 1, 0, 65536 + 512, [(BUF, 65537),
+                                                  (BUF, 511)]), {}, 0x08),
+        ("elem reserved", (1, 1, 0, 512, [(BUF, 512, 5)]), {}, 0x02),
+        ("sum mismatch", (1, 1, 0, 1024, [(BUF, 512), (BUF, 256)]), {},
+         0x09),
+        ("sum mismatch high", (1, 1, 0, 1024, [(BUF, 1024), (BUF, 512)]),
+         {}, 0x09),
+        ("elem beyond dma_bits", (1, 1, 0, 512,
+                                  [(BUF, 256), ((1 << 40) - 255, 256)]),
+         {}, 0x10),
+        ("elem wraps u64", (1, 1, 0, 512,
+                            [(0xffffffffffffff00, 512)]), {}, 0x10),
+        ("elem ends at limit", (1, 1, 0, 512,
+                                [((1 << 40) - 512, 512)]), {}, 0x11),
+        ("elem unassigned", (2, 1, 0, 512, [(BUF, 256),
+                                            (0x3000000000, 256)]), {}, 0x11),
+    ]
+    for name, args, kw, want in bad:
+        c = submit(d, 0, *args, **kw)
+        check(c is not None and c[4] == want,
+              "%s: want 0x%x got %r" % (name, want, c))
+    # info field
+    c = submit(d, 0, 1, 1, 0, 1024, [(BUF, 512), (BUF, 0x7fffffff)])
+    check(c[4] == 0x08 and c[1] == 1, "info = element index %r" % (c,))
+    c = submit(d, 0, 1, 1, 0, 512, [(BUF, 512)], table=(1 << 40) - 16,
+               nelems=2)
+    check(c[1] == 0xffffffff, "info = table %r" % (c,))
+    check(d.r(0x064) == len(bad) + 1, "STAT_ERRORS %d" % d.r(0x064))
+
+    # a table in unassigned space gives DMA_FAULT
+    c = submit(d, 0, 1, 1, 0, 512, [], table=0x3000000000, nelems=1)
+    check(c[4] == 0x11 and c[1] == 0xffffffff, "table fault %r" % (c,))
+
+    # phase wrap, CQ full and sq_head on a size-4 queue
+    d.setup_queue(1, 4)
+    qt.mwrite(TABLE, mkelems([(BUF, 512)]))
+    for i in range(3):
+        d.put_cmd(1, mkcmd(1, 100 + i, i, 512, 1, TABLE))
+    d.ring(1)
+    got = [d.poll_cqe(1) for _ in range(3)]
+    check([g[0] for g in got] == [100, 101, 102], "3 completions")
+    check(d.qr(1, 0x18) & 4, "CQ_FULL set")
+    check(d.qr(1, 0x2c) == 3, "CQ_TAIL 3")
+    for i in range(3):
+        d.put_cmd(1, mkcmd(1, 200 + i, i, 512, 1, TABLE))
+    d.ring(1)
+    check(d.poll_cqe(1, tries=3) is None, "no completion while CQ full")
+    check(d.qr(1, 0x30) == 3, "PENDING 3 while CQ full")
+    d.release(1)
+    got = [d.poll_cqe(1) for _ in range(3)]
+    check(all(g is not None for g in got) and
+          [g[0] for g in got] == [200, 201, 202], "completions after release")
+    check(d.phase[1] == 0, "phase flipped after wrap")
+    check(got[-1][2] == 2, "sq_head in last cqe %r" % (got,))
+    d.release(1)
+    # 20 more round trips through the small queue
+    ok = True
+    for i in range(20):
+        c = submit(d, 1, 2, 300 + i, i, 512, [(BUF, 512)])
+        ok &= c is not None and c[0] == 300 + i and c[4] == 0
+    check(ok, "20 round trips on size-4 queue")
+
+    # abort
+    d.put_cmd(1, mkcmd(1, 999, 0, 512, 1, TABLE))
+    d.qw(1, 0x14, 2)
+    check(d.qr(1, 0x18) == 0 and d.qr(1, 0x24) == 0 and
+          d.qr(1, 0x10) == 4, "abort resets indices, keeps size")
+    check(d.setup_queue(1, 4) == 1, "re-enable after abort")
+    check(qt.close() == 0, "qemu exit status")
+
+
+def test_dma_bits32(qemu):
+    qt, d = start(qemu, ",dma_bits=32,size=1M,queues=4", mem="5G")
+    check(d.r(0x00c) == 4 and d.r(0x010) == 1 << 20, "queues/size props")
+    # queue whose SQ is above 4 GiB
+    d.qw(3, 0x10, 8)
+    qt.writeq(BAR0 + 0x100 + 3 * 0x40, 0x100000000)
+    qt.writeq(BAR0 + 0x108 + 3 * 0x40, CQ)
+    d.qw(3, 0x14, 1)
+    check(d.qr(3, 0x1c) == 4, "SQ beyond 32-bit DMA")
+    d.setup_queue(3, 8)
+    # RAM above 4G exists (5G guest) but the device must not reach it
+    hi = 0x100000000 + 0x1000
+    qt.memset(hi, 512, 0x5a)
+    c = submit(d, 3, 2, 1, 0, 512, [(hi, 512)])
+    check(c[4] == 0x10, "element above 4G -> DMA_RANGE %r" % (c,))
+    c = submit(d, 3, 2, 1, 0, 512, [(0xfffffe00, 512)])
+    check(c[4] != 0x10, "element ending at 4G is in range %r" % (c,))
+    c = submit(d, 3, 1, 1, 2047, 512, [(BUF, 512)])
+    check(c[4] == 0, "last sector of 1M medium")
+    c = submit(d, 3, 1, 1, 2048, 512, [(BUF, 512)])
+    check(c[4] == 5, "sector 2048 out of range")
+    check(qt.close() == 0, "qemu exit status")
+
+
+def test_msix(qemu):
+    qt, d = start(qemu)
+    cap = qt.find_cap(0x11)
+    check(cap is not None, "MSI-X cap")
+    table = qt.cfg_readl(cap + 4)
+    check(table == 1, "MSI-X table in BAR1 offset 0 (0x%x)" % table)
+    for v in range(2):
+        e = BAR1 + v * 16
+        qt.writel(e, MSIX_TARGET + v * 4)
+        qt.writel(e + 4, 0)
+        qt.writel(e + 8, 0x4400 + v)
+        qt.writel(e + 12, 0)            # unmasked
+    ctl = qt.cfg_readl(cap)
+    qt.cfg_writel(cap, ctl | (1 << 31))  # MSI-X enable
+    check(d.r(0x054) == 2, "IRQ_MODE MSI-X")
+    qt.memset(MSIX_TARGET, 16)
+    d.setup_queue(0, 8)
+    d.setup_queue(1, 8)
+    c = submit(d, 1, 3, 5, 0, 0, [], nelems=0, table=0)
+    check(c[4] == 0, "flush on q1")
+    m = struct.unpack("<II", qt.mread(MSIX_TARGET, 8))
+    check(m == (0, 0x4401), "MSI-X vector 1 fired %r" % (m,))
+    check(d.r(0x048) == 0, "INT_STATUS unused in MSI-X mode")
+    # masking via INT_MASK, then unmask fires because the CQ is unreleased
+    d.w(0x050, 1)
+    qt.memset(MSIX_TARGET, 16)
+    d.put_cmd(0, mkcmd(3, 6, 0, 0, 0, 0))
+    d.ring(0)
+    c = d.poll_cqe(0)
+    check(c is not None and struct.unpack("<I", qt.mread(MSIX_TARGET, 4))[0]
+          == 0, "masked queue does not fire")
+    d.w(0x050, 0)
+    check(struct.unpack("<I", qt.mread(MSIX_TARGET, 4))[0] == 0x4400,
+          "unmask with unreleased CQ fires")
+    check(qt.close() == 0, "qemu exit status")
+
+
+def test_msi_intx(qemu):
+    qt, d = start(qemu, ",msix=off")
+    check(qt.find_cap(0x11) is None, "no MSI-X cap with msix=off")
+    check(d.r(0x008) == 2, "CAPS msi only")
+    qt.cmd("irq_intercept_in ioapic")
+    d.setup_queue(1, 8)
+    c = submit(d, 1, 3, 5, 0, 0, [], nelems=0, table=0)
+    check(c[4] == 0 and d.r(0x048) == 2, "INTx: INT_STATUS bit 1")
+    raised = [i[1] for i in qt.irqs if i[0] == "raise"]
+    check(len(raised) == 1, "INTx raised once: %r" % (qt.irqs,))
+    d.w(0x050, 2)
+    check(qt.irqs[-1] == ["lower", raised[0]], "INT_MASK lowers INTx")
+    d.w(0x050, 0)
+    check(qt.irqs[-1] == ["raise", raised[0]], "unmask raises INTx")
+    d.w(0x04c, 2)
+    check(d.r(0x048) == 0, "INT_ACK")
+    check(qt.irqs[-1] == ["lower", raised[0]], "INT_ACK lowers INTx")
+    cap = qt.find_cap(0x05)
+    check(cap is not None, "MSI cap")
+    qt.cfg_writel(cap + 4, MSIX_TARGET)
+    qt.cfg_writel(cap + 8, 0)
+    qt.cfg_writel(cap + 12, 0x4567)
+    ctl = qt.cfg_readl(cap)
+    qt.cfg_writel(cap, ctl | (1 << 16))
+    check(d.r(0x054) == 1, "IRQ_MODE MSI")
+    qt.memset(MSIX_TARGET, 16)
+    c = submit(d, 1, 3, 5, 0, 0, [], nelems=0, table=0)
+    check(struct.unpack("<I", qt.mread(MSIX_TARGET, 4))[0] == 0x4567,
+          "MSI fired")
+    check(d.r(0x048) == 2, "MSI: INT_STATUS bit 1")
+    check(qt.close() == 0, "qemu exit status")
+    qt, d = start(qemu, ",msix=off,msi=off")
+    check(qt.find_cap(0x05) is None and d.r(0x008) == 0, "no MSI cap")
+    check(qt.close() == 0, "qemu exit status")
+
+
+def test_faults(qemu):
+    qt, d = start(qemu, ",fail_every=3,drop_every=4")
+    d.setup_queue(0, 16)
+    statuses = []
+    for i in range(1, 7):
+        c = submit(d, 0, 1, i, 0, 512, [(BUF, 512)])
+        statuses.append(None if c is None else (c[0], c[4]))
+    # commands 3 and 6 fail; completion #4 (tag 4) is dropped
+    check(statuses[:3] == [(1, 0), (2, 0), (3, 0x20)],
+          "fail_every %r" % (statuses,))
+    check(statuses[3] is None or statuses[3][0] == 5,
+          "drop_every %r" % (statuses,))
+    check(d.r(0x068) == 1 and d.r(0x06c) >= 1, "STAT_DROPPED/INJECTED")
+    check(qt.close() == 0, "qemu exit status")
+
+    qt, d = start(qemu, ",latency_ns=5000000")
+    d.setup_queue(0, 16)
+    d.put_cmd(0, mkcmd(3, 1, 0, 0, 0, 0))
+    d.ring(0)
+    check(d.poll_cqe(0, tries=5) is None and d.qr(0, 0x30) == 1,
+          "latency: not yet")
+    qt.clock_step(6000000)
+    check(d.poll_cqe(0) is not None, "latency: posted after clock step")
+    check(qt.close() == 0, "qemu exit status")
+
+
+def test_file(qemu):
+    path = tempfile.mktemp(prefix="edu-sg-", suffix=".img")
+    try:
+        qt, d = start(qemu, ",file=%s,size=1M" % path)
+        check(os.path.getsize(path) == 1 << 20, "file sized")
+        check(d.r(0x008) & 4, "CAPS file")
+        d.setup_queue(0, 8)
+        pat = os.urandom(4096)
+        qt.mwrite(BUF, pat)
+        c = submit(d, 0, 2, 1, 8, 4096, [(BUF, 4096)], flags=1)
+        check(c[4] == 0, "FUA write")
+        with open(path, "rb") as f:
+            f.seek(8 * 512)
+            check(f.read(4096) == pat, "data on file after FUA")
+        check(qt.close() == 0, "qemu exit status")
+        qt, d = start(qemu, ",file=%s,size=1M" % path)
+        d.setup_queue(0, 8)
+        qt.memset(BUF, 4096)
+        c = submit(d, 0, 1, 1, 8, 4096, [(BUF, 4096)])
+        check(c[4] == 0 and qt.mread(BUF, 4096) == pat, "persists")
+        # second QEMU on the same file must refuse to start
+        try:
+            r = subprocess.run([qemu, "-M", "q35", "-accel", "qtest", "-S",
+                                "-display", "none", "-nodefaults",
+                                "-device", "edu-sg,file=%s,size=1M" % path],
+                               capture_output=True, text=True, timeout=20)
+        except subprocess.TimeoutExpired:
+            r = subprocess.CompletedProcess([], 0, "", "no lock error")
+        check(r.returncode != 0 and "lock" in r.stderr,
+              "file lock: %r" % r.stderr.strip())
+        check(qt.close() == 0, "qemu exit status")
+    finally:
+        os.unlink(path)
+
+
+def test_fuzz(qemu, rounds=3000, seed=1):
+    rnd = random.Random(seed)
+    qt, d = start(qemu, ",queues=3,max_elems=16,dma_bits=36,size=1M")
+    regs = [0x40, 0x44, 0x48, 0x4c, 0x50] + \
+        [QBASE + q * 0x40 + o for q in range(4) for o in range(0, 0x40, 4)]
+    for q in range(3):
+        d.setup_queue(q, 8)
+    for i in range(rounds):
+        k = rnd.random()
+        if k < 0.1:
+            off = rnd.choice(regs)
+            if off == 0x40 and rnd.random() < 0.8:
+                continue
+            d.w(off, rnd.choice([0, 1, 2, 3, 7, 8, 0xffffffff,
+                                 rnd.getrandbits(32)]))
+        elif k < 0.15:
+            qt.readl(BAR0 + rnd.randrange(0, 0x1000, 4))
+        elif k < 0.2:
+            q = rnd.randrange(3)
+            d.setup_queue(q, rnd.choice([2, 4, 8]))
+        else:
+            q = rnd.randrange(3)
+            if not (d.qr(q, 0x18) & 1):
+                d.setup_queue(q, 8)
+            n = rnd.randrange(0, 20)
+            el = [(rnd.choice([BUF + rnd.randrange(0, 1 << 20),
+                               rnd.getrandbits(64), rnd.getrandbits(36),
+                               0x3000000000]),
+                   rnd.choice([512, 4096, 0, rnd.getrandbits(32),
+                               rnd.randrange(1, 9000)]),
+                   rnd.choice([0, 0, 0, 1])) for _ in range(n)]
+            tot = sum(e[1] for e in el) & 0xffffffff
+            qt.mwrite(TABLE, mkelems(el) if el else b"\0" * 16)
+            cmd = mkcmd(rnd.choice([1, 2, 3, 1, 2, rnd.getrandbits(8)]),
+                        i, rnd.choice([0, rnd.randrange(2048),
+                                       rnd.getrandbits(64)]),
+                        rnd.choice([tot, tot, rnd.getrandbits(32)]),
+                        rnd.choice([n, n, rnd.getrandbits(16)]),
+                        rnd.choice([TABLE, TABLE, rnd.getrandbits(36)]),
+                        rnd.choice([0, 0, 1, rnd.getrandbits(8)]))
+            if rnd.random() < 0.05:
+                cmd = os.urandom(32)
+            d.put_cmd(q, cmd)
+            d.ring(q)
+            if d.poll_cqe(q, tries=3) is not None:
+                d.release(q)
+        if not qt.alive():
+            break
+    check(qt.alive(), "alive after fuzz")
+    check(d.r(0) == 0x45445347, "responsive after fuzz")
+    check(qt.close() == 0, "qemu exit status after fuzz")
+
+
+def test_speed(qemu):
+    qt, d = start(qemu)
+    n = 4095
+    d.setup_queue(0, 4096, sq=0x400000, cq=0x500000)
+    # one table per command, all pointing at a 4 KiB buffer
+    tables = b"".join(mkelems([(BUF + (i % 64) * 4096, 4096)])
+                      for i in range(n))
+    qt.mwrite(0x600000, tables)
+    cmds = b"".join(mkcmd(1 + (i & 1), i, (i * 8) % 32768, 4096, 1,
+                          0x600000 + i * 16) for i in range(n))
+    qt.mwrite(d.sqbase[0], cmds)
+    t0 = time.time()
+    d.qw(0, 0x20, n)
+    while d.qr(0, 0x2c) != n:
+        pass
+    dt = time.time() - t0
+    print("speed: %d 4 KiB commands in %.3f s: %.0f commands/s" %
+          (n, dt, n / dt))
+    check(d.r(0x064) == 0 and d.r(0x060) == n,
+          "no errors in speed run: %d errors" % d.r(0x064))
+    st = qt.mread(0x500000, n * 16)
+    check(all(struct.unpack_from("<IIHHHH", st, i * 16)[0::4] == (i, 0)
+              for i in range(n)), "speed run completions in order")
+    check(qt.close() == 0, "qemu exit status")
+
+
+def main():
+    if len(sys.argv) > 1:
+        qemu = sys.argv[1]
+    else:
+        top = os.path.dirname(os.path.dirname(os.path.dirname(
+            os.path.abspath(__file__))))
+        qemu = subprocess.run([os.path.join(top, "scripts/build-qemu.sh")],
+                              stdout=subprocess.PIPE, text=True,
+                              check=True).stdout.strip()
+    for t in (test_registers, test_io, test_dma_bits32, test_msix,
+              test_msi_intx, test_faults, test_file, test_fuzz, test_speed):
+        try:
+            t(qemu)
+        except Exception as e:          # a crash or protocol error
+            check(False, "%s: %s" % (t.__name__, e))
+        for qt in QTest.live:
+            if qt.p.poll() is None:
+                qt.p.kill()
+                qt.p.wait()
+        QTest.live.clear()
+    if os.path.exists(LOG):
+        os.unlink(LOG)
+    print("%d passed, %d failed" % (passed, failed))
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
