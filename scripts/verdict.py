@@ -37,7 +37,8 @@ BAD = [
                 r'inconsistent lock state|lock held when returning|'
                 r'suspicious RCU usage|INFO: lockdep'), 'lockdep report'),
     (re.compile(r'unreferenced object 0x'), 'kmemleak report'),
-    (re.compile(r'DMA-API: (debugging out of memory|.*device driver)'),
+    (re.compile(r'DMA-API: (debugging out of memory|.*device driver)|'
+                r'dma-debug disabled|DMA-API: .*disabl'),
      'DMA-API debug report'),
     (re.compile(r'rcu: INFO: .*stall|detected stalls'), 'RCU stall'),
     (re.compile(r'blocked for more than \d+ seconds'), 'hung task'),

@@ -244,7 +244,7 @@ bool wdmdma_cancel(struct wdmdma_adapter *adapter,
  * @allocated: lists from a normal (non-sleeping) allocation
  * @reserve: lists from the emergency reserve
  * @built: lists built in caller buffers
- * @deferred: requests that waited before their callback ran
+ * @deferred: requests that had to wait (including any later cancelled)
  * @cancelled: waiting requests cancelled (by wdmdma_cancel() or at destroy)
  * @queue_depth: requests waiting now
  * @outstanding: lists handed out and not yet put

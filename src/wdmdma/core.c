@@ -1051,8 +1051,14 @@ int wdmdma_offset_of(const struct wdmdma_mdl *mdl, const void *current_va,
  *	with a NULL @mdl any address with the buffer's page offset
  * @length: bytes to transfer
  * @list_size: receives the exact buffer size wdmdma_build_sg_list() needs
- * @nr_map_registers: if not NULL, receives the map registers (pages
- *	spanned, counting every piece of every chained MDL) the transfer uses
+ * @nr_map_registers: if not NULL, receives the map registers the transfer
+ *	uses: the pages its pieces touch, over every chained MDL. A piece
+ *	that starts where the previous one ended, in the same page, does not
+ *	count that page again; any other piece counts each page it touches.
+ *	This bounds the elements of the list too.
+ *
+ * A zero @length or a range past the MDL chain also counts as a verifier
+ * error (see the verifier module parameter).
  *
  * Context: any; does not sleep or allocate.
  * Return: 0; -EINVAL for a NULL adapter, zero @length or a range past the
@@ -1157,8 +1163,8 @@ EXPORT_SYMBOL_GPL(wdmdma_get_sg_list);
  * @fn: list-control callback
  * @context: passed to @fn
  * @write_to_device: true for memory to device, false for device to memory
- * @buf: buffer for the list and its tracking data, aligned for a pointer;
- *	owned by wdmdma until wdmdma_put_sg_list()
+ * @buf: buffer for the list and its tracking data, aligned for a pointer
+ *	(else -EINVAL); owned by wdmdma until wdmdma_put_sg_list()
  * @buf_len: its size; wdmdma_calculate_sg_list() gives the size needed
  *
  * Like wdmdma_get_sg_list() but allocates nothing on any path. If map
@@ -1358,7 +1364,8 @@ static bool is_outstanding(struct wdmdma_adapter *adapter,
  * then wakes waiting requests. The driver must call it before it reads
  * data the device wrote. With the verifier on, a list that is not
  * outstanding on @adapter (already put, or another adapter's) is reported
- * and ignored.
+ * and ignored, and a @write_to_device that differs from the mapping's is
+ * reported (the mapping's direction is used).
  *
  * Context: any, including hardirq; does not sleep. Never runs a callback.
  */
