@@ -5,7 +5,7 @@
  * harness end to end: a PCI device in the guest, a real DMA mapping, an
  * interrupt, and KTAP on the console.
  *
- * The suite binds a small PCI driver in suite_init (6.1 runs suites before
+ * The suite takes the device in suite_init (6.1 runs suites before
  * module_init) and skips nothing: without the device, every case fails.
  */
 
@@ -62,74 +62,84 @@ static irqreturn_t edu_test_irq(int irq, void *data)
 	return IRQ_HANDLED;
 }
 
-static int edu_test_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+/*
+ * The suite uses the device without binding a driver: on 6.1 suites run
+ * while the module is still MODULE_STATE_COMING, before its kobject exists,
+ * and pci_register_driver() then trips kobject and refcount warnings.
+ */
+static int edu_suite_init(struct kunit_suite *suite)
 {
 	struct edu_test_dev *edu;
+	struct pci_dev *pdev;
 	int ret;
 
-	edu = devm_kzalloc(&pdev->dev, sizeof(*edu), GFP_KERNEL);
-	if (!edu)
-		return -ENOMEM;
+	pdev = pci_get_device(0x1234, 0x11e8, NULL);
+	if (!pdev) {
+		pr_err("no edu device (1234:11e8) in this machine\n");
+		return -ENODEV;
+	}
+	edu = kzalloc(sizeof(*edu), GFP_KERNEL);
+	if (!edu) {
+		ret = -ENOMEM;
+		goto put_dev;
+	}
 	edu->pdev = pdev;
 	init_completion(&edu->dma_done);
 
-	ret = pcim_enable_device(pdev);
+	ret = pci_enable_device(pdev);
 	if (ret)
-		return ret;
-	ret = pcim_iomap_regions(pdev, BIT(0), KBUILD_MODNAME);
-	if (ret)
-		return ret;
-	edu->regs = pcim_iomap_table(pdev)[0];
+		goto free_edu;
+	edu->regs = pci_iomap(pdev, 0, 0);
+	if (!edu->regs) {
+		ret = -ENOMEM;
+		goto disable_dev;
+	}
 	pci_set_master(pdev);
-
 	ret = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(28));
 	if (ret) {
 		dev_err(&pdev->dev, "no usable 28-bit DMA mask: %d\n", ret);
-		return ret;
+		goto unmap;
 	}
 	ret = pci_alloc_irq_vectors(pdev, 1, 1, PCI_IRQ_MSI | PCI_IRQ_INTX);
 	if (ret < 0)
-		return ret;
+		goto unmap;
 	ret = request_irq(pci_irq_vector(pdev, 0), edu_test_irq, IRQF_SHARED,
 			  KBUILD_MODNAME, edu);
-	if (ret) {
-		pci_free_irq_vectors(pdev);
-		return ret;
-	}
-	pci_set_drvdata(pdev, edu);
+	if (ret)
+		goto free_vectors;
 	edu_dev = edu;
 	return 0;
-}
 
-static void edu_test_remove(struct pci_dev *pdev)
-{
-	struct edu_test_dev *edu = pci_get_drvdata(pdev);
-
-	free_irq(pci_irq_vector(pdev, 0), edu);
+free_vectors:
 	pci_free_irq_vectors(pdev);
-	edu_dev = NULL;
-}
-
-static const struct pci_device_id edu_test_ids[] = {
-	{ PCI_DEVICE(0x1234, 0x11e8) },
-	{ }
-};
-
-static struct pci_driver edu_test_driver = {
-	.name = KBUILD_MODNAME,
-	.id_table = edu_test_ids,
-	.probe = edu_test_probe,
-	.remove = edu_test_remove,
-};
-
-static int edu_suite_init(struct kunit_suite *suite)
-{
-	return pci_register_driver(&edu_test_driver);
+unmap:
+	pci_clear_master(pdev);
+	pci_iounmap(pdev, edu->regs);
+disable_dev:
+	pci_disable_device(pdev);
+free_edu:
+	kfree(edu);
+put_dev:
+	pci_dev_put(pdev);
+	return ret;
 }
 
 static void edu_suite_exit(struct kunit_suite *suite)
 {
-	pci_unregister_driver(&edu_test_driver);
+	struct edu_test_dev *edu = edu_dev;
+	struct pci_dev *pdev;
+
+	if (!edu)
+		return;
+	pdev = edu->pdev;
+	free_irq(pci_irq_vector(pdev, 0), edu);
+	pci_free_irq_vectors(pdev);
+	pci_clear_master(pdev);
+	pci_iounmap(pdev, edu->regs);
+	pci_disable_device(pdev);
+	pci_dev_put(pdev);
+	kfree(edu);
+	edu_dev = NULL;
 }
 
 static struct edu_test_dev *edu_get(struct kunit *test)
