@@ -919,9 +919,7 @@ struct wdmdma_adapter *wdmdma_create_adapter(struct device *dev,
 	adapter->max_regs = span_pages(PAGE_SIZE - 1, desc->max_transfer);
 	adapter->reserve_size = xfer_size(xfer_ents(adapter, adapter->max_regs));
 	adapter->fail_alloc = -1;
-	adapter->nt.Version = 3;
-	adapter->nt.Size = sizeof(adapter->nt);
-	adapter->nt.DmaOperations = &wdmdma_nt_operations;
+	wdmdma_nt_init(adapter);
 	spin_lock_init(&adapter->lock);
 	INIT_LIST_HEAD(&adapter->queue);
 	INIT_LIST_HEAD(&adapter->outstanding);

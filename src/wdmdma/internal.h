@@ -121,7 +121,7 @@ struct wdmdma_adapter {
 };
 
 extern bool wdmdma_verifier;
-extern const DMA_OPERATIONS wdmdma_nt_operations;
+void wdmdma_nt_init(struct wdmdma_adapter *adapter);
 
 int wdmdma_submit(struct wdmdma_adapter *adapter, struct wdmdma_req *tmpl,
 		  struct wdmdma_xfer_ctx *ctx, void *buf, unsigned int flags,

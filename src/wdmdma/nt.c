@@ -186,7 +186,7 @@ static NTSTATUS nt_build_sg_list_ex(PDMA_ADAPTER DmaAdapter,
 			 ScatterGatherList);
 }
 
-const DMA_OPERATIONS wdmdma_nt_operations = {
+static const DMA_OPERATIONS wdmdma_nt_operations = {
 	.Size = sizeof(DMA_OPERATIONS),
 	.PutDmaAdapter = nt_put_dma_adapter,
 	.GetScatterGatherList = nt_get_sg_list,
@@ -198,6 +198,14 @@ const DMA_OPERATIONS wdmdma_nt_operations = {
 	.GetScatterGatherListEx = nt_get_sg_list_ex,
 	.BuildScatterGatherListEx = nt_build_sg_list_ex,
 };
+
+/* Fill in the Windows view of a new adapter. */
+void wdmdma_nt_init(struct wdmdma_adapter *adapter)
+{
+	adapter->nt.Version = 3;
+	adapter->nt.Size = sizeof(adapter->nt);
+	adapter->nt.DmaOperations = &wdmdma_nt_operations;
+}
 
 /**
  * IoGetDmaAdapter() - create a DMA adapter from a DEVICE_DESCRIPTION
