@@ -580,9 +580,22 @@ static void unclaim(struct wdmdma_adapter *adapter, struct wdmdma_xfer *xfer)
 	xfer->nr_regs = 0;
 }
 
+/*
+ * Runs deferred callbacks, retries and late frees. Destroying it at module
+ * exit waits for them, so none outlives the code.
+ */
+static struct workqueue_struct *wdmdma_wq;
+
+/*
+ * Schedule the queue runner. Called with adapter->lock held, so that once
+ * wdmdma_destroy_adapter() has set ->dead under the lock no new run can be
+ * scheduled behind its cancel_work_sync().
+ */
 static void kick(struct wdmdma_adapter *adapter)
 {
-	queue_work(system_highpri_wq, &adapter->work);
+	lockdep_assert_held(&adapter->lock);
+	if (!adapter->dead)
+		queue_work(wdmdma_wq, &adapter->work);
 }
 
 /*
@@ -626,9 +639,10 @@ static void wdmdma_run_queue(struct work_struct *work)
 			req->xfer = xfer;
 			list_add(&req->node, &adapter->queue);
 			adapter->stats.queue_depth++;
+			if (!adapter->dead)
+				queue_delayed_work(wdmdma_wq, &adapter->retry,
+						   msecs_to_jiffies(10));
 			spin_unlock_irqrestore(&adapter->lock, flags);
-			queue_delayed_work(system_wq, &adapter->retry,
-					   msecs_to_jiffies(10));
 			return;
 		}
 
@@ -644,8 +658,11 @@ static void wdmdma_retry(struct work_struct *work)
 {
 	struct wdmdma_adapter *adapter =
 		container_of(to_delayed_work(work), struct wdmdma_adapter, retry);
+	unsigned long flags;
 
+	spin_lock_irqsave(&adapter->lock, flags);
 	kick(adapter);
+	spin_unlock_irqrestore(&adapter->lock, flags);
 }
 
 /*
@@ -719,8 +736,8 @@ int wdmdma_submit(struct wdmdma_adapter *adapter, struct wdmdma_req *tmpl,
 		if (ctx)
 			((struct wdmdma_req *)ctx)->state = WDMDMA_REQ_IDLE;
 		xfer_release(adapter, xfer);
-		spin_unlock_irqrestore(&adapter->lock, irqflags);
 		kick(adapter);
+		spin_unlock_irqrestore(&adapter->lock, irqflags);
 		return ret;
 	}
 	if (sglp)
@@ -1330,10 +1347,10 @@ bool wdmdma_cancel(struct wdmdma_adapter *adapter, struct wdmdma_xfer_ctx *ctx)
 	}
 	if (xfer)
 		xfer_release(adapter, xfer);
-	spin_unlock_irqrestore(&adapter->lock, flags);
 	/* The head may have been blocking others that fit now. */
 	if (cancelled)
 		kick(adapter);
+	spin_unlock_irqrestore(&adapter->lock, flags);
 	return cancelled;
 }
 EXPORT_SYMBOL_GPL(wdmdma_cancel);
@@ -1372,7 +1389,7 @@ void wdmdma_put_sg_list(struct wdmdma_adapter *adapter,
 {
 	struct wdmdma_xfer *xfer;
 	unsigned long flags;
-	bool wake, free_adapter;
+	bool last;
 
 	if (!adapter || !sgl) {
 		pr_err("put_sg_list: NULL %s\n", adapter ? "list" : "adapter");
@@ -1407,14 +1424,14 @@ void wdmdma_put_sg_list(struct wdmdma_adapter *adapter,
 	regs_free(adapter, xfer->reg_base, xfer->nr_regs);
 	adapter->stats.outstanding--;
 	xfer_release(adapter, xfer);
-	wake = !list_empty(&adapter->queue);
-	free_adapter = adapter->dead && !adapter->stats.outstanding;
+	if (!list_empty(&adapter->queue))
+		kick(adapter);
+	last = adapter->dead && !adapter->stats.outstanding;
 	spin_unlock_irqrestore(&adapter->lock, flags);
 
-	if (free_adapter)
-		schedule_work(&adapter->free_work);
-	else if (wake)
-		kick(adapter);
+	/* Destroyed while this list was out: the last Put frees it. */
+	if (last)
+		queue_work(wdmdma_wq, &adapter->free_work);
 }
 EXPORT_SYMBOL_GPL(wdmdma_put_sg_list);
 
@@ -1454,12 +1471,16 @@ EXPORT_SYMBOL_GPL(wdmdma_set_fail_alloc);
 
 static int __init wdmdma_init(void)
 {
+	wdmdma_wq = alloc_workqueue("wdmdma", WQ_HIGHPRI | WQ_MEM_RECLAIM, 0);
+	if (!wdmdma_wq)
+		return -ENOMEM;
 	wdmdma_debugfs_init();
 	return 0;
 }
 
 static void __exit wdmdma_exit(void)
 {
+	destroy_workqueue(wdmdma_wq);
 	wdmdma_debugfs_exit();
 	ida_destroy(&wdmdma_ida);
 }
