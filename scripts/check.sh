@@ -179,7 +179,7 @@ guest_group() {
 	for f in "$WDMDMA_TOP"/scripts/guest/*; do args+=(--file "$f"); done
 	# shellcheck disable=SC2086
 	"$WDMDMA_TOP/scripts/run-guest.sh" --kernel "$kdir/arch/x86/boot/bzImage" \
-		--log "$logf" --quiet $opts "${args[@]}" -- sh "$script" > /dev/null 2>&1
+		--log "$logf" --quiet $opts "${args[@]}" -- sh $script > /dev/null 2>&1
 	local eargs=()
 	for e in $expect; do eargs+=(--expect "$e"); done
 	python3 "$WDMDMA_TOP/scripts/verdict.py" --label "$series/$name" \

@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# Guest side of the KUnit group: load the library, then every KUnit module
+# Guest side of the KUnit groups: load the library, then the KUnit modules
 # (their suites run at load and print KTAP), then unload them all.
+# Usage: kunit.sh [TEST-MODULE-NAME...]
 set -u
 rc=0
 
@@ -23,12 +24,20 @@ done
 if [ -e /modules/wdmdma.ko ]; then
 	insmod /modules/wdmdma.ko verifier=1 || rc=1
 fi
-for m in /modules/*_test.ko; do
-	[ -e "$m" ] || continue
+# Which test modules: the ones named on the command line, else every
+# *_test.ko except those that need a device of their own (edusg_test).
+if [ $# -gt 0 ]; then
+	tests=""
+	for t in "$@"; do tests="$tests /modules/$t.ko"; done
+else
+	tests=$(ls /modules/*_test.ko 2>/dev/null | grep -v '/edusg_test.ko$')
+fi
+for m in $tests; do
+	[ -e "$m" ] || { echo "wdmdma-guest: $m missing"; rc=1; continue; }
 	echo "wdmdma-guest: loading $(basename $m)"
 	insmod "$m" || { echo "wdmdma-guest: insmod $m failed"; rc=1; }
 done
-for m in /modules/*_test.ko; do
+for m in $tests; do
 	[ -e "$m" ] || continue
 	rmmod "$(basename $m .ko)" || rc=1
 done
