@@ -14,3 +14,22 @@ if [ -n "${qemu_sg:-}" ]; then
 else
 	fail "$series/edusg: not run, QEMU with edu-sg did not build"
 fi
+
+# edublk on the stock edu device. Groups with -icount (the edu's 100 ms
+# virtual DMAs then cost little wall time) use one vCPU: 6.1 hangs booting
+# a second one under -icount.
+# insmod/rmmod twice, rmmod refused while open, bad parameters, a lost
+# completion interrupt ending the request with an error, the INTx fallback.
+guest_group "$series" edublk-load "--smp 2 --timeout 600" edublk-load.sh ""
+# fio crc32c verify in the reserve, pdu and get modes, each also with 100%
+# allocation-failure injection: no I/O error, emergency/reserve hits counted.
+guest_group "$series" edublk-modes \
+	"--smp 1 --host-root --qemu-arg -icount --qemu-arg shift=0,sleep=off --timeout 900" \
+	edublk-modes.sh ""
+# whole-disk verify with RAM above the 28-bit reach: lists bounce, requests wait.
+guest_group "$series" edublk-highmem \
+	"--mem 1G --smp 1 --host-root --qemu-arg -icount --qemu-arg shift=0,sleep=off --timeout 900" \
+	edublk-verify.sh ""
+# the same verify behind intel-iommu (q35).
+guest_group "$series" edublk-iommu "--iommu --smp 2 --host-root --timeout 900" \
+	edublk-verify.sh ""

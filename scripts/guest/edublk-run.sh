@@ -3,13 +3,16 @@
 # Guest side of `make run` (scripts/run.sh): load wdmdma and edublk, write
 # the whole disk with fio and read it back verified (crc32c), then print
 # "edublk-run: KEY VALUE" lines that run.sh turns into a summary.
-# Needs the host root (--host-root): fio and python3 run through hostrun.
+# Needs the host root (--host-root): fio runs through hostrun.
 cd /tests && . ./edublk-lib.sh
 
-load_wdmdma || { not_ok "load wdmdma"; edublk_finish; }
-load_edublk || { not_ok "load edublk"; edublk_finish; }
+# Arguments: extra edublk module parameters (WDMDMA_RUN_ARGS in run.sh).
+load_wdmdma || { not_ok "run: load wdmdma"; edublk_finish; }
+load_edublk "$@" || { not_ok "run: load edublk $*"; edublk_finish; }
 size=$(cat /sys/block/edublk0/size)
 echo "edublk-run: device_bytes $((size * 512))"
+echo "edublk-run: mode $(edublk_stat mode)"
+echo "edublk-run: map_registers $(edublk_stat map_registers)"
 
 start=$(date +%s)
 run_fio "run: fio write + crc32c verify of the whole disk" <<'JOB'
@@ -19,6 +22,7 @@ direct=1
 iodepth=16
 verify=crc32c
 verify_fatal=1
+disk_util=0
 
 [whole-disk]
 rw=write
@@ -26,8 +30,8 @@ bs=64k
 JOB
 echo "edublk-run: fio_status $?"
 echo "edublk-run: guest_seconds $(( $(date +%s) - start ))"
-echo "edublk-run: written_bytes $(fio_sum write.io_bytes)"
-echo "edublk-run: verified_bytes $(fio_sum read.io_bytes)"
+echo "edublk-run: written_bytes $(fio_sum write)"
+echo "edublk-run: verified_bytes $(fio_sum read)"
 echo "edublk-run: fio_errors $(fio_sum error)"
 for n in requests dma_transfers dma_bytes reserve_allocs reserve_alloc_fails \
 	 emergency_hits emergency_waits errors timeouts; do

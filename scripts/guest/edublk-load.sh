@@ -1,0 +1,99 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# edublk checks without fio: insmod/rmmod twice, rmmod refused while the
+# disk is open, bad module parameters refused cleanly, a lost completion
+# interrupt ending the request with an error, and the INTx fallback.
+# Guest options: the stock edu device (default); no host root needed.
+cd /tests && . ./edublk-lib.sh
+
+# A 4 KiB pattern written and read back with dd (direct I/O) at block $1.
+roundtrip() {
+	dd if=/dev/urandom of=/tmp/pat bs=4096 count=1 2>/dev/null &&
+	dd if=/tmp/pat of=$EDUBLK_DEV bs=4096 count=1 seek="$1" oflag=direct 2>/dev/null &&
+	dd if=$EDUBLK_DEV of=/tmp/back bs=4096 count=1 skip="$1" iflag=direct 2>/dev/null &&
+	cmp -s /tmp/pat /tmp/back
+}
+
+load_wdmdma || { not_ok "load: insmod wdmdma"; edublk_finish; }
+
+# insmod/rmmod twice, with I/O in between.
+for round in 1 2; do
+	if load_edublk && roundtrip $round && rmmod edublk &&
+	   ! grep -q '^edublk ' /proc/modules && [ ! -e $EDUBLK_DEV ] &&
+	   [ ! -e /sys/kernel/debug/edublk ]; then
+		ok "load: insmod, I/O, rmmod round $round"
+	else
+		not_ok "load: insmod, I/O, rmmod round $round"
+		rmmod edublk 2>/dev/null
+	fi
+done
+
+# rmmod must be refused while the disk is open (fops owner holds the module).
+if load_edublk; then
+	exec 3< $EDUBLK_DEV
+	if rmmod edublk 2>/dev/null; then
+		not_ok "load: rmmod refused while the disk is open" "rmmod succeeded"
+	else
+		ok "load: rmmod refused while the disk is open"
+	fi
+	exec 3<&-
+	check "load: rmmod works once the disk is closed" rmmod edublk
+else
+	not_ok "load: rmmod refused while the disk is open" "insmod failed"
+fi
+
+# Bad parameters: insmod fails with a message and leaves nothing behind.
+for bad in mode=bogus mode= dma_bits=27 dma_bits=65 dma_bits=abc \
+	   capacity_mb=0 capacity_mb=65 emergency=0 emergency=-1; do
+	dmesg -c > /dev/null
+	if insmod /modules/edublk.ko $bad 2>/dev/null; then
+		not_ok "params: $bad refused" "insmod succeeded"
+		rmmod edublk
+		continue
+	fi
+	if grep -q '^edublk ' /proc/modules || [ -e $EDUBLK_DEV ] ||
+	   [ -e /sys/kernel/debug/edublk ]; then
+		not_ok "params: $bad refused" "something stayed registered"
+	elif ! dmesg | grep -q 'edublk: .* must be'; then
+		dmesg | tail -n 3
+		not_ok "params: $bad refused" "no message saying why"
+	else
+		ok "params: $bad refused"
+	fi
+done
+if load_edublk mode=get dma_bits=28 capacity_mb=2 emergency=2 &&
+   [ "$(edublk_stat mode)" = get ] &&
+   [ "$(edublk_stat capacity_bytes)" = 2097152 ] && roundtrip 3; then
+	ok "params: a good insmod works after the bad ones"
+else
+	not_ok "params: a good insmod works after the bad ones"
+fi
+rmmod edublk 2>/dev/null
+
+# A lost completion interrupt: the request ends with an error (no hang),
+# the next one works. drop_irqs makes the driver ignore one completion.
+if load_edublk; then
+	echo 1 > $EDUBLK_DBG/drop_irqs
+	if dd if=$EDUBLK_DEV of=/dev/null bs=4096 count=1 iflag=direct 2>/dev/null; then
+		not_ok "timeout: lost interrupt fails the request" "the read succeeded"
+	else
+		ok "timeout: lost interrupt fails the request"
+	fi
+	expect_eq "timeout: counted once" "$(edublk_stat timeouts)" 1
+	check "timeout: the device works afterwards" roundtrip 5
+	expect_eq "timeout: device not fenced" "$(edublk_stat dead)" 0
+	rmmod edublk
+else
+	not_ok "timeout: lost interrupt fails the request" "insmod failed"
+fi
+
+# Legacy INTx instead of MSI.
+if load_edublk msi=0 && [ "$(edublk_stat irq)" = intx ] && roundtrip 7; then
+	ok "irq: INTx fallback moves data"
+else
+	not_ok "irq: INTx fallback moves data"
+fi
+rmmod edublk 2>/dev/null
+
+check "load: unload everything" unload_all
+edublk_finish

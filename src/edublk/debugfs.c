@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * edublk in debugfs: /sys/kernel/debug/edublk/<disk>/
+ *   stats      the driver's counters (wdmdma's own per-adapter counters
+ *              are in /sys/kernel/debug/wdmdma/<device>-<id>/stats)
+ *   drop_irqs  write N: ignore the next N DMA completion interrupts, as if
+ *              lost, to exercise the DMA timeout (reads back what is left)
+ *
+ * Copyright (C) 2026 The wdmdma authors.
+ */
+
+#include <linux/debugfs.h>
+#include <linux/seq_file.h>
+
+#include "edublk.h"
+
+static struct dentry *edublk_debugfs_root;
+
+static int stats_show(struct seq_file *m, void *unused)
+{
+	struct edublk_dev *edu = m->private;
+	struct edublk_stats st;
+	unsigned int emergency_free;
+	unsigned long flags;
+	bool dead;
+
+	spin_lock_irqsave(&edu->lock, flags);
+	st = edu->stats;
+	emergency_free = edu->nr_emergency_free;
+	dead = edu->dead;
+	spin_unlock_irqrestore(&edu->lock, flags);
+
+	seq_printf(m, "mode %s\n", edublk_mode_names[edu->mode]);
+	seq_printf(m, "capacity_bytes %llu\n", edu->capacity);
+	seq_printf(m, "dma_bits %u\n", edu->dma_bits);
+	seq_printf(m, "irq %s\n", edu->msi ? "msi" : "intx");
+	seq_printf(m, "map_registers %u\n", edu->nr_map_registers);
+	seq_printf(m, "dead %d\n", dead);
+	seq_printf(m, "requests %llu\n", st.requests);
+	seq_printf(m, "read_bytes %llu\n", st.read_bytes);
+	seq_printf(m, "write_bytes %llu\n", st.write_bytes);
+	seq_printf(m, "dma_transfers %llu\n", st.dma_transfers);
+	seq_printf(m, "dma_bytes %llu\n", st.dma_bytes);
+	seq_printf(m, "reserve_allocs %llu\n", st.reserve_allocs);
+	seq_printf(m, "reserve_alloc_fails %llu\n", st.reserve_alloc_fails);
+	seq_printf(m, "emergency_hits %llu\n", st.emergency_hits);
+	seq_printf(m, "emergency_waits %llu\n", st.emergency_waits);
+	seq_printf(m, "emergency_free %u/%u\n", emergency_free,
+		   edu->nr_emergency);
+	seq_printf(m, "errors %llu\n", st.errors);
+	seq_printf(m, "timeouts %llu\n", st.timeouts);
+	seq_printf(m, "dropped_irqs %llu\n", st.dropped_irqs);
+	seq_printf(m, "spurious_irqs %llu\n", st.spurious_irqs);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(stats);
+
+static int drop_irqs_get(void *data, u64 *val)
+{
+	struct edublk_dev *edu = data;
+	unsigned long flags;
+
+	spin_lock_irqsave(&edu->lock, flags);
+	*val = edu->drop_irqs;
+	spin_unlock_irqrestore(&edu->lock, flags);
+	return 0;
+}
+
+static int drop_irqs_set(void *data, u64 val)
+{
+	struct edublk_dev *edu = data;
+	unsigned long flags;
+
+	if (val > UINT_MAX)
+		return -EINVAL;
+	spin_lock_irqsave(&edu->lock, flags);
+	edu->drop_irqs = val;
+	spin_unlock_irqrestore(&edu->lock, flags);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(drop_irqs_fops, drop_irqs_get, drop_irqs_set, "%llu\n");
+
+void edublk_debugfs_add(struct edublk_dev *edu)
+{
+	if (IS_ERR_OR_NULL(edublk_debugfs_root))
+		return;
+	edu->debugfs = debugfs_create_dir(edu->disk->disk_name,
+					  edublk_debugfs_root);
+	debugfs_create_file("stats", 0444, edu->debugfs, edu, &stats_fops);
+	debugfs_create_file_unsafe("drop_irqs", 0600, edu->debugfs, edu,
+				   &drop_irqs_fops);
+}
+
+void edublk_debugfs_remove(struct edublk_dev *edu)
+{
+	debugfs_remove_recursive(edu->debugfs);
+	edu->debugfs = NULL;
+}
+
+void edublk_debugfs_init(void)
+{
+	edublk_debugfs_root = debugfs_create_dir(KBUILD_MODNAME, NULL);
+}
+
+void edublk_debugfs_exit(void)
+{
+	debugfs_remove_recursive(edublk_debugfs_root);
+}

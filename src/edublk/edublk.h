@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * edublk - a block device on QEMU's stock edu device (PCI 1234:11e8),
+ * with its DMA lists from wdmdma. Shared by main.c, dma.c and debugfs.c.
+ *
+ * Copyright (C) 2026 The wdmdma authors.
+ */
+#ifndef EDUBLK_H
+#define EDUBLK_H
+
+#include <linux/blk-mq.h>
+#include <linux/list.h>
+#include <linux/pci.h>
+#include <linux/sizes.h>
+#include <linux/spinlock.h>
+#include <linux/timer.h>
+#include <linux/workqueue.h>
+
+#include <wdmdma/wdmdma.h>
+
+/* edu registers (BAR0) */
+#define EDU_REG_ID		0x00
+#define EDU_REG_LIVE		0x04	/* reads back the complement */
+#define EDU_REG_IRQ_STATUS	0x24
+#define EDU_REG_IRQ_ACK		0x64
+#define EDU_REG_DMA_SRC		0x80
+#define EDU_REG_DMA_DST		0x88
+#define EDU_REG_DMA_CNT		0x90
+#define EDU_REG_DMA_CMD		0x98
+
+#define EDU_ID			0x010000ed
+#define EDU_DMA_START		BIT(0)	/* also reads 1 while the DMA runs */
+#define EDU_DMA_TO_RAM		BIT(1)	/* device buffer to RAM; 0: RAM to it */
+#define EDU_DMA_IRQ		BIT(2)	/* raise EDU_IRQ_DMA when done */
+#define EDU_IRQ_DMA		0x100
+
+/*
+ * The device buffer: 4 KiB at device address 0x40000. QEMU 7.2 checks the
+ * range off by one and aborts the whole VM when a transfer's end reaches
+ * 0x41000 (4096 bytes at 0x40000); newer QEMU accepts that. Every edu DMA
+ * here starts at 0x40000 and moves at most 4032 bytes, so it ends at or
+ * below 0x40fc0 on any version. (Each DMA costs 100 ms of virtual time,
+ * so a piece near the buffer's size halves the DMAs that 2048 would need.)
+ */
+#define EDU_BUF_ADDR		0x40000
+#define EDU_BUF_SIZE		4096
+#define EDU_DMA_MAX		(EDU_BUF_SIZE - 64)
+
+/*
+ * One edu DMA takes 100 ms of QEMU virtual time. After this long without
+ * its interrupt, a finished DMA counts as a lost interrupt; one that still
+ * runs gets EDUBLK_DMA_HUNG_TRIES such periods before the device is fenced
+ * (a TCG guest on a busy host can fall seconds behind).
+ */
+#define EDUBLK_DMA_TIMEOUT_MS	5000
+#define EDUBLK_DMA_HUNG_TRIES	6
+
+/*
+ * Request size limit (wdmdma's max_transfer) and the size of one piece
+ * of the medium; a transfer may cross from one piece into the next.
+ */
+#define EDUBLK_MAX_TRANSFER	SZ_64K
+#define EDUBLK_CHUNK_SHIFT	16
+#define EDUBLK_CHUNK_SIZE	SZ_64K
+
+#define EDUBLK_QUEUE_DEPTH	32
+/* wdmdma reserve: lists (get mode) and map-register chunks (all modes) */
+#define EDUBLK_NR_RESERVE	2
+/* Build buffers in the PDU are aligned like kmalloc'ed ones would be. */
+#define EDUBLK_BUF_ALIGN	16
+
+/* Where list memory comes from (module parameter "mode"). */
+enum edublk_mode {
+	EDUBLK_MODE_RESERVE,	/* kmalloc, else emergency buffer, else wait */
+	EDUBLK_MODE_PDU,	/* a Build buffer in every request's PDU */
+	EDUBLK_MODE_GET,	/* wdmdma_get_sg_list(): the library's reserve */
+};
+
+/* Where a request's Build buffer came from. */
+enum edublk_buf_src {
+	EDUBLK_BUF_NONE,	/* get mode, or not yet */
+	EDUBLK_BUF_KMALLOC,
+	EDUBLK_BUF_EMERGENCY,
+	EDUBLK_BUF_PDU,
+};
+
+struct edublk_stats {
+	u64 requests;
+	u64 read_bytes;
+	u64 write_bytes;
+	u64 dma_transfers;	/* edu DMAs completed */
+	u64 dma_bytes;
+	u64 reserve_allocs;	/* reserve mode: Build buffers from kmalloc */
+	u64 reserve_alloc_fails;	/* kmalloc failed or was failed on purpose */
+	u64 emergency_hits;	/* Build buffers taken from the emergency set */
+	u64 emergency_waits;	/* requests that waited for one */
+	u64 errors;		/* requests ended with an error */
+	u64 timeouts;		/* edu DMAs that never reported completion */
+	u64 dropped_irqs;	/* completions ignored on purpose (debugfs) */
+	u64 spurious_irqs;
+};
+
+/*
+ * Per-request data (the blk-mq PDU). The request's MDL follows it, and in
+ * pdu mode a Build buffer after that (offsets in struct edublk_dev).
+ */
+struct edublk_cmd {
+	struct list_head node;		/* ready, emergency_wait or failed */
+	struct edublk_dev *edu;
+	struct wdmdma_mdl *mdl;
+	struct wdmdma_sg_list *sgl;	/* from the list-control callback */
+	void *pdu_buf;			/* pdu mode: the Build buffer */
+	void *buf;			/* Build buffer in use */
+	size_t buf_len;
+	u8 buf_src;			/* enum edublk_buf_src */
+	bool write;
+	blk_status_t status;
+
+	/* Progress: element, offset in it, medium position of the piece. */
+	u32 elem;
+	u32 elem_off;
+	u64 pos;
+	/* The piece in flight: two edu DMAs through the device buffer. */
+	u64 ram;			/* bus address on the request side */
+	dma_addr_t medium;		/* bus address on the medium side */
+	u32 len;
+	bool second_hop;
+};
+
+struct edublk_dev {
+	struct pci_dev *pdev;
+	void __iomem *regs;
+	int irq;
+	bool msi;
+	enum edublk_mode mode;
+	unsigned int dma_bits;
+	u64 dma_limit;
+
+	struct wdmdma_adapter *adapter;
+	unsigned int nr_map_registers;
+	size_t max_list_size;	/* Calculate(NULL, PAGE_SIZE - 1, max) */
+
+	/* The medium: coherent chunks the device reaches. */
+	u64 capacity;		/* bytes */
+	unsigned int nr_chunks;
+	void **chunk;
+	dma_addr_t *chunk_dma;
+
+	/* reserve mode: free emergency buffers (a stack) and waiters */
+	void **emergency;
+	unsigned int nr_emergency;
+	unsigned int nr_emergency_free;
+	struct list_head emergency_wait;
+
+	/* The device: one DMA at a time, advanced from the interrupt. */
+	spinlock_t lock;
+	struct list_head ready;		/* mapped, waiting for the device */
+	struct edublk_cmd *active;	/* the request the device works on */
+	bool dma_busy;			/* an edu DMA is in flight */
+	unsigned int dma_waits;		/* timeouts of this DMA while it ran */
+	bool dead;			/* fenced after a hung DMA */
+	unsigned long deadline;
+	struct timer_list timer;
+	struct list_head failed;	/* to be ended by fail_work */
+	struct work_struct fail_work;
+	unsigned int drop_irqs;		/* debugfs: ignore this many completions */
+	struct edublk_stats stats;
+
+	struct blk_mq_tag_set tag_set;
+	struct gendisk *disk;
+	int index;
+	size_t pdu_mdl_off;
+	size_t pdu_buf_off;
+	struct dentry *debugfs;
+};
+
+static inline struct request *edublk_rq(struct edublk_cmd *cmd)
+{
+	return blk_mq_rq_from_pdu(cmd);
+}
+
+/* dma.c: the device engine */
+void edublk_list_ready(struct device *dev, void *irp,
+		       struct wdmdma_sg_list *sgl, void *context);
+irqreturn_t edublk_irq(int irq, void *data);
+void edublk_dma_timeout(struct timer_list *t);
+void edublk_fail_work(struct work_struct *work);
+void edublk_complete(struct edublk_dev *edu, struct edublk_cmd *cmd);
+blk_status_t edublk_build(struct edublk_dev *edu, struct edublk_cmd *cmd);
+blk_status_t edublk_map_status(struct edublk_dev *edu, int err);
+
+/* debugfs.c */
+void edublk_debugfs_init(void);
+void edublk_debugfs_exit(void);
+void edublk_debugfs_add(struct edublk_dev *edu);
+void edublk_debugfs_remove(struct edublk_dev *edu);
+
+extern const char * const edublk_mode_names[];
+
+#endif /* EDUBLK_H */
