@@ -196,6 +196,28 @@ for series in $WDMDMA_SERIES; do
 	. "$WDMDMA_TOP/scripts/guest-groups.sh"
 done
 
+# Debian's stock 6.1 kernel (no KUnit): wdmdma and edublk built against its
+# headers load and move data (the edublk-load checks).
+if [ -z "${SUITE:-}" ] || [ "$SUITE" = stock ]; then
+	hdir=$(ls -d "$run_dir"/distro-6.1 2>/dev/null)
+	if [ -n "$hdir" ] && [ -f "$hdir/src/edublk/edublk.ko" ]; then
+		apt_ensure linux-image-amd64
+		kver=$(basename "$(distro_headers_dir linux-headers-amd64)" | sed 's/^linux-headers-//')
+		logf=$run_dir/guest-stock-$kver.log
+		args=()
+		for f in "$WDMDMA_TOP"/scripts/guest/*; do args+=(--file "$f"); done
+		"$WDMDMA_TOP/scripts/run-guest.sh" --kernel "/boot/vmlinuz-$kver" \
+			--smp 2 --timeout 600 --quiet --log "$logf" \
+			--module "$hdir/src/wdmdma/wdmdma.ko" \
+			--module "$hdir/src/edublk/edublk.ko" "${args[@]}" \
+			-- sh edublk-load.sh > /dev/null 2>&1
+		python3 "$WDMDMA_TOP/scripts/verdict.py" --label "stock-$kver" \
+			--results "$results" "$logf"
+	else
+		fail "stock 6.1 kernel checks not run: no modules built against its headers"
+	fi
+fi
+
 # --- Summary ----------------------------------------------------------------
 passed=$(grep -c '^PASS ' "$results")
 failed=$(grep -c '^FAIL ' "$results")

@@ -187,10 +187,12 @@ EXPORT_SYMBOL_GPL(wdmdma_mdl_from_bvecs);
 /**
  * wdmdma_mdl_init_request() - describe a block request's data in an MDL
  * @mdl: caller-owned memory of at least wdmdma_mdl_size(@max_bvecs) bytes
- * @max_bvecs: its capacity; the queue's max_segments is enough
+ * @max_bvecs: its capacity: the pages the request can touch (for a queue
+ *	with a virt_boundary_mask of PAGE_SIZE - 1, its max_segments)
  * @rq: the request
  *
- * One bio_vec per segment, in order; allocates nothing.
+ * One bio_vec per single-page segment (rq_for_each_segment()), in order;
+ * allocates nothing.
  *
  * Context: any.
  * Return: 0; -ENOSPC if the request has more segments than @max_bvecs;
