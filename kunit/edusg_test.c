@@ -2227,6 +2227,9 @@ static void edusg_halt_one(struct kunit *test, struct edusg_ctx *ctx,
 			    es_qrd(es, 0, ESQ_ERROR));
 	edusg_req_init(ctx, &r, OP_FLUSH, 0, 0);
 	edusg_put(ctx, 0, &r);	/* lands in our SQ memory, if sq is ours */
+	/* A completion left from an earlier interrupt must not end the wait. */
+	reinit_completion(&es->q[0].done);
+	irqs = atomic_read(&es->q[0].irqs);
 	edusg_doorbell(ctx, 0);
 	KUNIT_EXPECT_GT_MSG(test,
 			    wait_for_completion_timeout(&es->q[0].done,
