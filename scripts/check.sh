@@ -38,7 +38,7 @@ step() {
 }
 
 apt_ensure build-essential bc bison flex libelf-dev libssl-dev cpio kmod \
-	xz-utils python3 sparse busybox-static qemu-system-x86 file
+	xz-utils python3 sparse busybox-static qemu-system-x86 file fio
 
 # --- Harness self-test ------------------------------------------------------
 step "verdict self-test" python3 "$WDMDMA_TOP/scripts/test-verdict.py"
