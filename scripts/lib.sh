@@ -40,8 +40,13 @@ distro_headers_pkg() {
 	6.1)
 		echo linux-headers-amd64 ;;
 	*)
-		apt-cache search --names-only "^linux-headers-$1\.[0-9]+\+deb[0-9]+-amd64\$" |
-			awk '{print $1}' | sort -V | tail -n 1 ;;
+		local re="^linux-headers-$1\.[0-9]+\+deb[0-9]+-amd64\$" pkg
+		pkg=$(apt-cache search --names-only "$re" | awk '{print $1}' | sort -V | tail -n 1)
+		if [ -z "$pkg" ]; then	# package lists never fetched on this machine
+			apt-get update -qq >&2
+			pkg=$(apt-cache search --names-only "$re" | awk '{print $1}' | sort -V | tail -n 1)
+		fi
+		echo "$pkg" ;;
 	esac
 }
 
