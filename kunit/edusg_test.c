@@ -776,6 +776,43 @@ static int edusg_wait_cqe(struct edusg_ctx *ctx, unsigned int q,
 	return 0;
 }
 
+/*
+ * Wait (at most EDUSG_TIMEOUT) until queue @q has had an interrupt since
+ * its count was @since.
+ */
+static bool edusg_wait_irq(struct edusg_dev *es, unsigned int q, u32 since)
+{
+	unsigned long deadline = jiffies + EDUSG_TIMEOUT;
+
+	while ((u32)atomic_read(&es->q[q].irqs) == since) {
+		long left = (long)(deadline - jiffies);
+
+		if (left <= 0)
+			return false;
+		wait_for_completion_timeout(&es->q[q].done, left);
+	}
+	return true;
+}
+
+/*
+ * Before counting interrupts exactly: let every interrupt the device has
+ * already signalled for @q reach the handler. An MSI can trail the entry
+ * it announces (another vCPU takes it), so wait until the count has held
+ * still for 20 ms, at most a second. Returns the settled count.
+ */
+static u32 edusg_irq_settle(struct edusg_dev *es, unsigned int q)
+{
+	u32 n = atomic_read(&es->q[q].irqs), prev;
+	unsigned int tries = 50;
+
+	do {
+		prev = n;
+		msleep(20);
+		n = atomic_read(&es->q[q].irqs);
+	} while (n != prev && --tries);
+	return n;
+}
+
 /* Poll (sleeping) until the CQE at the head is ready: for masked queues. */
 static bool edusg_poll_cqe(struct edusg_ring *r)
 {
@@ -828,7 +865,9 @@ static void edusg_check_cqe(struct kunit *test, struct edusg_ctx *ctx,
 static u16 edusg_exec(struct kunit *test, struct edusg_ctx *ctx,
 		      unsigned int q, const struct edusg_req *r, u32 *info)
 {
-	u32 err = es_qrd(ctx->es, q, ESQ_ERROR);
+	struct edusg_dev *es = ctx->es;
+	u32 err = es_qrd(es, q, ESQ_ERROR);
+	u32 irqs = atomic_read(&es->q[q].irqs);
 	struct edusg_cqe cqe;
 	u32 slot;
 
@@ -837,6 +876,14 @@ static u16 edusg_exec(struct kunit *test, struct edusg_ctx *ctx,
 	KUNIT_ASSERT_EQ_MSG(test, edusg_wait_cqe(ctx, q, &cqe), 0,
 			    "q%u: no completion for tag 0x%x (opcode 0x%x)",
 			    q, r->tag, r->opcode);
+	/*
+	 * The entry can be visible before its interrupt reaches the
+	 * handler. Wait for that interrupt too, so that it cannot land in a
+	 * later count.
+	 */
+	if (!(es_rd(es, ES_INT_MASK) & BIT(q)))
+		KUNIT_EXPECT_TRUE_MSG(test, edusg_wait_irq(es, q, irqs),
+				      "q%u: completion without interrupt", q);
 	edusg_release(ctx, q);
 	/* Good doorbells leave the queue's ERROR as it was. */
 	KUNIT_EXPECT_EQ(test, es_qrd(ctx->es, q, ESQ_ERROR), err);
@@ -1200,8 +1247,8 @@ static void edusg_test_round_trip(struct kunit *test)
 	edusg_req_el(&r, ctx->src_dma, 700);
 	edusg_req_el(&r, ctx->src_dma + 2053, 300);
 	edusg_req_el(&r, ctx->src_dma + 5000, 536);
-	irq0 = atomic_read(&es->q[0].irqs);
-	irqr = atomic_read(&es->q[rq].irqs);
+	irq0 = edusg_irq_settle(es, 0);
+	irqr = edusg_irq_settle(es, rq);
 	reinit_completion(&es->q[0].done);
 	slot = edusg_put(ctx, 0, &r);
 	edusg_doorbell(ctx, 0);
@@ -1227,8 +1274,8 @@ static void edusg_test_round_trip(struct kunit *test)
 	edusg_req_init(ctx, &r, OP_READ, 16, len);
 	edusg_req_el(&r, ctx->dst_dma + 1, 1000);
 	edusg_req_el(&r, ctx->dst_dma + 8191, 536);
-	irq0 = atomic_read(&es->q[0].irqs);
-	irqr = atomic_read(&es->q[rq].irqs);
+	irq0 = edusg_irq_settle(es, 0);
+	irqr = edusg_irq_settle(es, rq);
 	reinit_completion(&es->q[rq].done);
 	slot = edusg_put(ctx, rq, &r);
 	edusg_doorbell(ctx, rq);
@@ -1309,7 +1356,7 @@ static void edusg_test_irqs(struct kunit *test)
 
 	/* Three commands per queue, one doorbell per queue. */
 	for (q = 0; q < nq; q++) {
-		irqs[q] = atomic_read(&es->q[q].irqs);
+		irqs[q] = edusg_irq_settle(es, q);
 		first[q] = ctx->ring[q].sq_tail;
 		reinit_completion(&es->q[q].done);
 		for (i = 0; i < 3; i++) {
@@ -1342,7 +1389,7 @@ static void edusg_test_irqs(struct kunit *test)
 	}
 
 	/* Mask queue 0: the entry is posted, no interrupt. */
-	irqs[0] = atomic_read(&es->q[0].irqs);
+	irqs[0] = edusg_irq_settle(es, 0);
 	es_wr(es, ES_INT_MASK, BIT(0));
 	reinit_completion(&es->q[0].done);
 	edusg_req_init(ctx, &r, OP_FLUSH, 0, 0);
@@ -1376,7 +1423,7 @@ static void edusg_irq_round(struct kunit *test, struct edusg_ctx *ctx,
 			    unsigned int q)
 {
 	struct edusg_dev *es = ctx->es;
-	u32 irqs = atomic_read(&es->q[q].irqs);
+	u32 irqs = edusg_irq_settle(es, q);
 	struct edusg_cqe cqe;
 	struct edusg_req r;
 
@@ -1439,7 +1486,7 @@ static void edusg_test_irq_modes(struct kunit *test)
 
 		/* Masked: INT_STATUS is set, no interrupt; unmask fires. */
 		q = nq - 1;
-		irqs = atomic_read(&es->q[q].irqs);
+		irqs = edusg_irq_settle(es, q);
 		es_wr(es, ES_INT_MASK, BIT(q));
 		reinit_completion(&es->q[q].done);
 		edusg_req_init(ctx, &r, OP_FLUSH, 0, 0);
@@ -2215,7 +2262,7 @@ static void edusg_halt_one(struct kunit *test, struct edusg_ctx *ctx,
 	unsigned int other = es->nq > 1 ? 1 : 0;
 	u32 cmds = es_rd(es, ES_STAT_CMDS);
 	u32 fetched = err == QERR_CQ_WRITE;
-	u32 irqs = atomic_read(&es->q[0].irqs);
+	u32 irqs;
 	struct edusg_req r;
 
 	es_qwr(es, 0, ESQ_CTRL, 0);
@@ -2227,9 +2274,9 @@ static void edusg_halt_one(struct kunit *test, struct edusg_ctx *ctx,
 			    es_qrd(es, 0, ESQ_ERROR));
 	edusg_req_init(ctx, &r, OP_FLUSH, 0, 0);
 	edusg_put(ctx, 0, &r);	/* lands in our SQ memory, if sq is ours */
-	/* A completion left from an earlier interrupt must not end the wait. */
+	/* An interrupt or completion left from earlier must not count. */
+	irqs = edusg_irq_settle(es, 0);
 	reinit_completion(&es->q[0].done);
-	irqs = atomic_read(&es->q[0].irqs);
 	edusg_doorbell(ctx, 0);
 	KUNIT_EXPECT_GT_MSG(test,
 			    wait_for_completion_timeout(&es->q[0].done,
