@@ -37,4 +37,4 @@ help:
 	@echo "Targets:"
 	@sed -n 's/^## \([a-z]*\): /  \1\t/p' $(MAKEFILE_LIST) | expand -t 12
 	@echo "Variables: KERNEL_DIR (modules, clean), SERIES (check, kernels; default '$(SERIES)'),"
-	@echo "           SUITE (check: run only the named guest suite), WDMDMA_CACHE (cache dir)"
+	@echo "           SUITE (check: run only the named guest groups), WDMDMA_CACHE (cache dir)"

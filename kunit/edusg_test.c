@@ -43,142 +43,7 @@
 #include <linux/string.h>
 
 #include "../src/compat.h"
-
-#define EDUSG_VENDOR_ID		0x1234	/* QEMU */
-#define EDUSG_DEVICE_ID		0x11e9
-#define EDUSG_MAGIC		0x45445347	/* "EDSG" */
-#define EDUSG_VERSION		0x00010000
-#define EDUSG_MAX_QUEUES	8
-#define EDUSG_MAX_QUEUE_ENTRIES	4096
-#define EDUSG_MAX_XFER_CAP	0xfffffe00u
-#define EDUSG_BAR_SIZE		SZ_4K
-#define EDUSG_SECTOR		512
-
-/* Global registers (BAR0) */
-#define ES_ID			0x000
-#define ES_VERSION		0x004
-#define ES_CAPS			0x008
-#define ES_NUM_QUEUES		0x00c
-#define ES_MEDIUM_SIZE_LO	0x010
-#define ES_MEDIUM_SIZE_HI	0x014
-#define ES_MAX_ELEMS		0x018
-#define ES_MAX_ELEM_LEN		0x01c
-#define ES_MAX_XFER		0x020
-#define ES_DMA_BITS		0x024
-#define ES_MAX_QUEUE_ENTRIES	0x028
-#define ES_FAIL_EVERY		0x030
-#define ES_DROP_EVERY		0x034
-#define ES_LATENCY_NS_LO	0x038
-#define ES_LATENCY_NS_HI	0x03c
-#define ES_DEV_CTRL		0x040
-#define ES_SCRATCH		0x044
-#define ES_INT_STATUS		0x048
-#define ES_INT_ACK		0x04c
-#define ES_INT_MASK		0x050
-#define ES_IRQ_MODE		0x054
-#define ES_STAT_CMDS		0x060
-#define ES_STAT_ERRORS		0x064
-#define ES_STAT_DROPPED		0x068
-#define ES_STAT_INJECTED	0x06c
-
-#define ES_CAPS_MSIX		BIT(0)
-#define ES_CAPS_MSI		BIT(1)
-#define ES_CAPS_FILE		BIT(2)
-#define ES_DEV_CTRL_RESET	BIT(0)
-#define ES_IRQ_MODE_INTX	0
-#define ES_IRQ_MODE_MSI		1
-#define ES_IRQ_MODE_MSIX	2
-
-/* Queue registers: 0x100 + q * 0x40 */
-#define ES_QBASE		0x100
-#define ES_QSTRIDE		0x40
-#define ES_QEND			0x300
-#define ES_Q(q, reg)		(ES_QBASE + (q) * ES_QSTRIDE + (reg))
-#define ESQ_SQ_BASE		0x00
-#define ESQ_SQ_BASE_HI		0x04
-#define ESQ_CQ_BASE		0x08
-#define ESQ_CQ_BASE_HI		0x0c
-#define ESQ_SIZE		0x10
-#define ESQ_CTRL		0x14
-#define ESQ_STATUS		0x18
-#define ESQ_ERROR		0x1c
-#define ESQ_SQ_TAIL		0x20
-#define ESQ_SQ_HEAD		0x24
-#define ESQ_CQ_HEAD		0x28
-#define ESQ_CQ_TAIL		0x2c
-#define ESQ_PENDING		0x30
-
-#define ESQ_CTRL_ENABLE		BIT(0)
-#define ESQ_CTRL_ABORT		BIT(1)
-#define ESQ_ST_ENABLED		BIT(0)
-#define ESQ_ST_HALTED		BIT(1)
-#define ESQ_ST_CQ_FULL		BIT(2)
-
-/* Queue error codes (ERROR register) */
-#define QERR_NONE		0
-#define QERR_BAD_SIZE		1
-#define QERR_SQ_ALIGN		2
-#define QERR_CQ_ALIGN		3
-#define QERR_SQ_RANGE		4
-#define QERR_CQ_RANGE		5
-#define QERR_SQ_FETCH		6
-#define QERR_CQ_WRITE		7
-#define QERR_BAD_SQ_TAIL	8
-#define QERR_BAD_CQ_HEAD	9
-#define QERR_DB_DISABLED	10
-#define QERR_CFG_ENABLED	11
-
-/* Opcodes, command flags, completion status codes */
-#define OP_READ			0x01
-#define OP_WRITE		0x02
-#define OP_FLUSH		0x03
-#define CMD_FUA			BIT(0)
-
-#define ST_OK			0x00
-#define ST_BAD_OPCODE		0x01
-#define ST_INVALID_FIELD	0x02
-#define ST_BAD_LENGTH		0x03
-#define ST_LENGTH_ALIGN		0x04
-#define ST_OUT_OF_RANGE		0x05
-#define ST_BAD_ELEM_COUNT	0x06
-#define ST_BAD_SGL_ADDR		0x07
-#define ST_BAD_ELEM_LEN		0x08
-#define ST_LENGTH_MISMATCH	0x09
-#define ST_DMA_RANGE		0x10
-#define ST_DMA_FAULT		0x11
-
-#define INFO_TABLE		0xffffffffu
-#define CQE_PHASE		BIT(0)
-
-struct edusg_cmd {
-	u8 opcode;
-	u8 flags;
-	__le16 nelems;
-	__le32 tag;
-	__le64 sector;
-	__le32 length;
-	__le32 rsvd;
-	__le64 sgl_addr;
-} __packed;
-
-struct edusg_elem {
-	__le64 addr;
-	__le32 len;
-	__le32 rsvd;
-} __packed;
-
-struct edusg_cqe {
-	__le32 tag;
-	__le32 info;
-	__le16 sq_head;
-	__le16 qid;
-	__le16 status;
-	__le16 flags;
-} __packed;
-
-static_assert(sizeof(struct edusg_cmd) == 32);
-static_assert(sizeof(struct edusg_elem) == 16);
-static_assert(sizeof(struct edusg_cqe) == 16);
+#include "../src/edublk/edusg_hw.h"
 
 /* Elements per SQ slot's table; the tests never need more. */
 #define EDUSG_TBL_ELEMS		4
@@ -662,7 +527,7 @@ static void edusg_queue_setup(struct kunit *test, struct edusg_ctx *ctx,
 	KUNIT_ASSERT_EQ_MSG(test, es_qrd(es, q, ESQ_STATUS), ESQ_ST_ENABLED,
 			    "q%u enable failed, ERROR %u", q,
 			    es_qrd(es, q, ESQ_ERROR));
-	KUNIT_ASSERT_EQ(test, es_qrd(es, q, ESQ_ERROR), QERR_NONE);
+	KUNIT_ASSERT_EQ(test, es_qrd(es, q, ESQ_ERROR), ES_QERR_NONE);
 }
 
 static void edusg_req_init(struct edusg_ctx *ctx, struct edusg_req *r,
@@ -674,7 +539,7 @@ static void edusg_req_init(struct edusg_ctx *ctx, struct edusg_req *r,
 	r->sector = sector;
 	r->length = length;
 	/* FLUSH carries no table: sgl_addr 0 unless a test sets one. */
-	r->sgl_abs = opcode == OP_FLUSH;
+	r->sgl_abs = opcode == ES_OP_FLUSH;
 }
 
 /* Append an element to the command's table; nelems follows. */
@@ -741,7 +606,7 @@ static bool edusg_cqe_ready(struct edusg_ring *r)
 {
 	u16 flags = le16_to_cpu(READ_ONCE(r->cq[r->cq_head].flags));
 
-	return !!(flags & CQE_PHASE) == r->phase;
+	return !!(flags & ES_CQE_PHASE) == r->phase;
 }
 
 /* Take the CQE at the head (which must be ready); no CQ_HEAD write. */
@@ -855,7 +720,7 @@ static void edusg_check_cqe(struct kunit *test, struct edusg_ctx *ctx,
 	KUNIT_EXPECT_EQ(test, le16_to_cpu(cqe->qid), q);
 	KUNIT_EXPECT_EQ(test, le16_to_cpu(cqe->sq_head),
 			(slot + 1) & (ctx->ring[q].size - 1));
-	KUNIT_EXPECT_EQ(test, le16_to_cpu(cqe->flags) & ~CQE_PHASE, 0);
+	KUNIT_EXPECT_EQ(test, le16_to_cpu(cqe->flags) & ~ES_CQE_PHASE, 0);
 }
 
 /*
@@ -903,12 +768,12 @@ static void edusg_write_canary(struct kunit *test, struct edusg_ctx *ctx,
 	memcpy(ctx->src + 100, ctx->canary, 300);
 	memcpy(ctx->src + 4000, ctx->canary + 300, 500);
 	memcpy(ctx->src + 9001, ctx->canary + 800, 224);
-	edusg_req_init(ctx, &r, OP_WRITE, EDUSG_CANARY_SECTOR,
+	edusg_req_init(ctx, &r, ES_OP_WRITE, EDUSG_CANARY_SECTOR,
 		       EDUSG_CANARY_LEN);
 	edusg_req_el(&r, ctx->src_dma + 100, 300);
 	edusg_req_el(&r, ctx->src_dma + 4000, 500);
 	edusg_req_el(&r, ctx->src_dma + 9001, 224);
-	KUNIT_ASSERT_EQ(test, edusg_exec(test, ctx, q, &r, NULL), ST_OK);
+	KUNIT_ASSERT_EQ(test, edusg_exec(test, ctx, q, &r, NULL), ES_ST_OK);
 }
 
 /*
@@ -922,11 +787,11 @@ static void edusg_good(struct kunit *test, struct edusg_ctx *ctx,
 	u32 info = 1;
 
 	memset(ctx->chk, 0xc3, SZ_4K);
-	edusg_req_init(ctx, &r, OP_READ, EDUSG_CANARY_SECTOR,
+	edusg_req_init(ctx, &r, ES_OP_READ, EDUSG_CANARY_SECTOR,
 		       EDUSG_CANARY_LEN);
 	edusg_req_el(&r, ctx->chk_dma + 8, 600);
 	edusg_req_el(&r, ctx->chk_dma + 2048 + 3, EDUSG_CANARY_LEN - 600);
-	KUNIT_EXPECT_EQ(test, edusg_exec(test, ctx, q, &r, &info), ST_OK);
+	KUNIT_EXPECT_EQ(test, edusg_exec(test, ctx, q, &r, &info), ES_ST_OK);
 	KUNIT_EXPECT_EQ(test, info, 0);
 	KUNIT_EXPECT_EQ(test, memcmp(ctx->chk + 8, ctx->canary, 600), 0);
 	KUNIT_EXPECT_EQ(test, memcmp(ctx->chk + 2048 + 3, ctx->canary + 600,
@@ -1176,7 +1041,7 @@ static void edusg_test_regs(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, es_qrd(es, q, ESQ_SQ_HEAD), 0);
 		KUNIT_EXPECT_EQ(test, es_qrd(es, q, ESQ_CQ_TAIL), 0);
 		KUNIT_EXPECT_EQ(test, es_qrd(es, q, ESQ_PENDING), 0);
-		KUNIT_EXPECT_EQ(test, es_qrd(es, q, ESQ_ERROR), QERR_NONE);
+		KUNIT_EXPECT_EQ(test, es_qrd(es, q, ESQ_ERROR), ES_QERR_NONE);
 		/* Undefined offsets in a queue block. */
 		for (i = 0x34; i < ES_QSTRIDE; i += 4) {
 			es_qwr(es, q, i, 0xffffffff);
@@ -1243,7 +1108,7 @@ static void edusg_test_round_trip(struct kunit *test)
 	memcpy(expect, ctx->src, 700);
 	memcpy(expect + 700, ctx->src + 2053, 300);
 	memcpy(expect + 1000, ctx->src + 5000, 536);
-	edusg_req_init(ctx, &r, OP_WRITE, 16, len);
+	edusg_req_init(ctx, &r, ES_OP_WRITE, 16, len);
 	edusg_req_el(&r, ctx->src_dma, 700);
 	edusg_req_el(&r, ctx->src_dma + 2053, 300);
 	edusg_req_el(&r, ctx->src_dma + 5000, 536);
@@ -1259,9 +1124,9 @@ static void edusg_test_round_trip(struct kunit *test)
 	edusg_cqe_take(&ctx->ring[0], &cqe);
 	edusg_release(ctx, 0);
 	edusg_check_cqe(test, ctx, 0, slot, &r, &cqe);
-	KUNIT_EXPECT_EQ(test, le16_to_cpu(cqe.status), ST_OK);
+	KUNIT_EXPECT_EQ(test, le16_to_cpu(cqe.status), ES_ST_OK);
 	KUNIT_EXPECT_EQ(test, le32_to_cpu(cqe.info), 0);
-	KUNIT_EXPECT_EQ(test, le16_to_cpu(cqe.flags), CQE_PHASE);
+	KUNIT_EXPECT_EQ(test, le16_to_cpu(cqe.flags), ES_CQE_PHASE);
 	KUNIT_EXPECT_EQ(test, atomic_read(&es->q[0].irqs), irq0 + 1);
 	if (rq)
 		KUNIT_EXPECT_EQ(test, atomic_read(&es->q[rq].irqs), irqr);
@@ -1271,7 +1136,7 @@ static void edusg_test_round_trip(struct kunit *test)
 
 	/* READ them back on the other queue through two elements. */
 	memset(ctx->dst, 0x5a, EDUSG_BUF_SIZE);
-	edusg_req_init(ctx, &r, OP_READ, 16, len);
+	edusg_req_init(ctx, &r, ES_OP_READ, 16, len);
 	edusg_req_el(&r, ctx->dst_dma + 1, 1000);
 	edusg_req_el(&r, ctx->dst_dma + 8191, 536);
 	irq0 = edusg_irq_settle(es, 0);
@@ -1285,7 +1150,7 @@ static void edusg_test_round_trip(struct kunit *test)
 	edusg_cqe_take(&ctx->ring[rq], &cqe);
 	edusg_release(ctx, rq);
 	edusg_check_cqe(test, ctx, rq, slot, &r, &cqe);
-	KUNIT_EXPECT_EQ(test, le16_to_cpu(cqe.status), ST_OK);
+	KUNIT_EXPECT_EQ(test, le16_to_cpu(cqe.status), ES_ST_OK);
 	KUNIT_EXPECT_EQ(test, atomic_read(&es->q[rq].irqs), irqr + 1);
 	if (rq)
 		KUNIT_EXPECT_EQ(test, atomic_read(&es->q[0].irqs), irq0);
@@ -1306,32 +1171,32 @@ static void edusg_test_round_trip(struct kunit *test)
 
 	/* The last two sectors of the medium, FUA, then FLUSH. */
 	get_random_bytes(ctx->src, 1024);
-	edusg_req_init(ctx, &r, OP_WRITE, last - 2, 1024);
-	r.flags = CMD_FUA;
+	edusg_req_init(ctx, &r, ES_OP_WRITE, last - 2, 1024);
+	r.flags = ES_CMD_FUA;
 	edusg_req_el(&r, ctx->src_dma, 512);
 	edusg_req_el(&r, ctx->src_dma + 512, 512);
-	KUNIT_EXPECT_EQ(test, edusg_exec(test, ctx, 0, &r, NULL), ST_OK);
-	edusg_req_init(ctx, &r, OP_FLUSH, 0, 0);
-	KUNIT_EXPECT_EQ(test, edusg_exec(test, ctx, rq, &r, &info), ST_OK);
+	KUNIT_EXPECT_EQ(test, edusg_exec(test, ctx, 0, &r, NULL), ES_ST_OK);
+	edusg_req_init(ctx, &r, ES_OP_FLUSH, 0, 0);
+	KUNIT_EXPECT_EQ(test, edusg_exec(test, ctx, rq, &r, &info), ES_ST_OK);
 	KUNIT_EXPECT_EQ(test, info, 0);
 	memset(ctx->dst, 0, 1024);
-	edusg_req_init(ctx, &r, OP_READ, last - 2, 1024);
+	edusg_req_init(ctx, &r, ES_OP_READ, last - 2, 1024);
 	edusg_req_el(&r, ctx->dst_dma, 1024);
-	KUNIT_EXPECT_EQ(test, edusg_exec(test, ctx, rq, &r, NULL), ST_OK);
+	KUNIT_EXPECT_EQ(test, edusg_exec(test, ctx, rq, &r, NULL), ES_ST_OK);
 	KUNIT_EXPECT_EQ(test, memcmp(ctx->dst, ctx->src, 1024), 0);
 
 	/* A bigger transfer: 12 KiB through three elements. */
 	get_random_bytes(ctx->src, EDUSG_BUF_SIZE);
-	edusg_req_init(ctx, &r, OP_WRITE, 40, SZ_8K + SZ_4K);
+	edusg_req_init(ctx, &r, ES_OP_WRITE, 40, SZ_8K + SZ_4K);
 	edusg_req_el(&r, ctx->src_dma, SZ_4K);
 	edusg_req_el(&r, ctx->src_dma + SZ_4K, SZ_4K);
 	edusg_req_el(&r, ctx->src_dma + SZ_8K, SZ_4K);
-	KUNIT_EXPECT_EQ(test, edusg_exec(test, ctx, 0, &r, NULL), ST_OK);
+	KUNIT_EXPECT_EQ(test, edusg_exec(test, ctx, 0, &r, NULL), ES_ST_OK);
 	memset(ctx->dst, 0, EDUSG_BUF_SIZE);
-	edusg_req_init(ctx, &r, OP_READ, 40, SZ_8K + SZ_4K);
+	edusg_req_init(ctx, &r, ES_OP_READ, 40, SZ_8K + SZ_4K);
 	edusg_req_el(&r, ctx->dst_dma + SZ_8K, SZ_4K);
 	edusg_req_span(ctx, &r, ctx->dst_dma, SZ_8K);
-	KUNIT_EXPECT_EQ(test, edusg_exec(test, ctx, rq, &r, NULL), ST_OK);
+	KUNIT_EXPECT_EQ(test, edusg_exec(test, ctx, rq, &r, NULL), ES_ST_OK);
 	KUNIT_EXPECT_EQ(test, memcmp(ctx->dst + SZ_8K, ctx->src, SZ_4K), 0);
 	KUNIT_EXPECT_EQ(test, memcmp(ctx->dst, ctx->src + SZ_4K, SZ_8K), 0);
 }
@@ -1360,7 +1225,7 @@ static void edusg_test_irqs(struct kunit *test)
 		first[q] = ctx->ring[q].sq_tail;
 		reinit_completion(&es->q[q].done);
 		for (i = 0; i < 3; i++) {
-			edusg_req_init(ctx, &r, OP_READ,
+			edusg_req_init(ctx, &r, ES_OP_READ,
 				       EDUSG_CANARY_SECTOR, 512);
 			edusg_req_el(&r, ctx->dst_dma + (q * 3 + i) * 512, 512);
 			edusg_put(ctx, q, &r);
@@ -1375,7 +1240,7 @@ static void edusg_test_irqs(struct kunit *test)
 				0);
 		for (i = 0; i < 3; i++) {
 			KUNIT_ASSERT_EQ(test, edusg_wait_cqe(ctx, q, &cqe), 0);
-			KUNIT_EXPECT_EQ(test, le16_to_cpu(cqe.status), ST_OK);
+			KUNIT_EXPECT_EQ(test, le16_to_cpu(cqe.status), ES_ST_OK);
 			KUNIT_EXPECT_EQ(test, le16_to_cpu(cqe.qid), q);
 			KUNIT_EXPECT_EQ(test, le16_to_cpu(cqe.sq_head),
 					first[q] + i + 1);
@@ -1392,7 +1257,7 @@ static void edusg_test_irqs(struct kunit *test)
 	irqs[0] = edusg_irq_settle(es, 0);
 	es_wr(es, ES_INT_MASK, BIT(0));
 	reinit_completion(&es->q[0].done);
-	edusg_req_init(ctx, &r, OP_FLUSH, 0, 0);
+	edusg_req_init(ctx, &r, ES_OP_FLUSH, 0, 0);
 	edusg_put(ctx, 0, &r);
 	edusg_doorbell(ctx, 0);
 	KUNIT_ASSERT_TRUE_MSG(test, edusg_poll_cqe(&ctx->ring[0]),
@@ -1407,7 +1272,7 @@ static void edusg_test_irqs(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&es->q[0].irqs), irqs[0] + 1);
 	edusg_cqe_take(&ctx->ring[0], &cqe);
 	edusg_release(ctx, 0);
-	KUNIT_EXPECT_EQ(test, le16_to_cpu(cqe.status), ST_OK);
+	KUNIT_EXPECT_EQ(test, le16_to_cpu(cqe.status), ES_ST_OK);
 	KUNIT_EXPECT_EQ(test, le32_to_cpu(cqe.tag), r.tag);
 
 	/* Unmasking a queue with nothing unreleased does not interrupt. */
@@ -1429,7 +1294,7 @@ static void edusg_irq_round(struct kunit *test, struct edusg_ctx *ctx,
 
 	reinit_completion(&es->q[q].done);
 	memset(ctx->dst, 0, 512);
-	edusg_req_init(ctx, &r, OP_READ, EDUSG_CANARY_SECTOR, 512);
+	edusg_req_init(ctx, &r, ES_OP_READ, EDUSG_CANARY_SECTOR, 512);
 	edusg_req_el(&r, ctx->dst_dma, 512);
 	edusg_put(ctx, q, &r);
 	edusg_doorbell(ctx, q);
@@ -1440,7 +1305,7 @@ static void edusg_irq_round(struct kunit *test, struct edusg_ctx *ctx,
 	KUNIT_ASSERT_TRUE(test, edusg_cqe_ready(&ctx->ring[q]));
 	edusg_cqe_take(&ctx->ring[q], &cqe);
 	edusg_release(ctx, q);
-	KUNIT_EXPECT_EQ(test, le16_to_cpu(cqe.status), ST_OK);
+	KUNIT_EXPECT_EQ(test, le16_to_cpu(cqe.status), ES_ST_OK);
 	KUNIT_EXPECT_EQ(test, atomic_read(&es->q[q].irqs), irqs + 1);
 	KUNIT_EXPECT_EQ(test, memcmp(ctx->dst, ctx->canary, 512), 0);
 	/* The handler acknowledged the bit. */
@@ -1489,7 +1354,7 @@ static void edusg_test_irq_modes(struct kunit *test)
 		irqs = edusg_irq_settle(es, q);
 		es_wr(es, ES_INT_MASK, BIT(q));
 		reinit_completion(&es->q[q].done);
-		edusg_req_init(ctx, &r, OP_FLUSH, 0, 0);
+		edusg_req_init(ctx, &r, ES_OP_FLUSH, 0, 0);
 		edusg_put(ctx, q, &r);
 		edusg_doorbell(ctx, q);
 		KUNIT_ASSERT_TRUE(test, edusg_poll_cqe(&ctx->ring[q]));
@@ -1505,11 +1370,11 @@ static void edusg_test_irq_modes(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, es_rd(es, ES_INT_STATUS), 0);
 		edusg_cqe_take(&ctx->ring[q], &cqe);
 		edusg_release(ctx, q);
-		KUNIT_EXPECT_EQ(test, le16_to_cpu(cqe.status), ST_OK);
+		KUNIT_EXPECT_EQ(test, le16_to_cpu(cqe.status), ES_ST_OK);
 
 		/* Abort clears the queue's INT_STATUS bit. */
 		es_wr(es, ES_INT_MASK, BIT(q));
-		edusg_req_init(ctx, &r, OP_FLUSH, 0, 0);
+		edusg_req_init(ctx, &r, ES_OP_FLUSH, 0, 0);
 		edusg_put(ctx, q, &r);
 		edusg_doorbell(ctx, q);
 		KUNIT_ASSERT_TRUE(test, edusg_poll_cqe(&ctx->ring[q]));
@@ -1553,7 +1418,7 @@ static void edusg_test_phase_wrap(struct kunit *test)
 	get_random_bytes(ctx->src, EDUSG_BUF_SIZE);
 
 	for (i = 0; i < 3; i++) {
-		edusg_req_init(ctx, &r, OP_WRITE, 100 + i, 512);
+		edusg_req_init(ctx, &r, ES_OP_WRITE, 100 + i, 512);
 		edusg_req_el(&r, ctx->src_dma + i * 512, 512);
 		edusg_put(ctx, 0, &r);
 		tags[i] = r.tag;
@@ -1562,7 +1427,7 @@ static void edusg_test_phase_wrap(struct kunit *test)
 	for (i = 0; i < 3; i++) {
 		KUNIT_ASSERT_EQ(test, edusg_wait_cqe(ctx, 0, &cqe), 0);
 		KUNIT_EXPECT_EQ(test, le32_to_cpu(cqe.tag), tags[i]);
-		KUNIT_EXPECT_EQ(test, le16_to_cpu(cqe.status), ST_OK);
+		KUNIT_EXPECT_EQ(test, le16_to_cpu(cqe.status), ES_ST_OK);
 		KUNIT_EXPECT_EQ(test, le16_to_cpu(cqe.sq_head), i + 1);
 	}
 	/* Not released: the CQ is full. */
@@ -1572,7 +1437,7 @@ static void edusg_test_phase_wrap(struct kunit *test)
 
 	/* Three more (slots 3, 0, 1): fetched, executed, not posted. */
 	for (i = 0; i < 3; i++) {
-		edusg_req_init(ctx, &r, OP_WRITE, 103 + i, 512);
+		edusg_req_init(ctx, &r, ES_OP_WRITE, 103 + i, 512);
 		edusg_req_el(&r, ctx->src_dma + (3 + i) * 512, 512);
 		edusg_put(ctx, 0, &r);
 		tags[i] = r.tag;
@@ -1586,16 +1451,16 @@ static void edusg_test_phase_wrap(struct kunit *test)
 
 	/* A CQ_HEAD write equal to the current head is allowed. */
 	es_qwr(es, 0, ESQ_CQ_HEAD, 0);
-	KUNIT_EXPECT_EQ(test, es_qrd(es, 0, ESQ_ERROR), QERR_NONE);
+	KUNIT_EXPECT_EQ(test, es_qrd(es, 0, ESQ_ERROR), ES_QERR_NONE);
 	/* Release: the three post, wrapping the CQ; the phase flips. */
 	edusg_release(ctx, 0);
 	for (i = 0; i < 3; i++) {
 		phase = ring->phase;
 		KUNIT_ASSERT_EQ(test, edusg_wait_cqe(ctx, 0, &cqe), 0);
 		KUNIT_EXPECT_EQ(test, le32_to_cpu(cqe.tag), tags[i]);
-		KUNIT_EXPECT_EQ(test, le16_to_cpu(cqe.status), ST_OK);
-		KUNIT_EXPECT_EQ(test, le16_to_cpu(cqe.flags) & CQE_PHASE,
-				phase ? CQE_PHASE : 0);
+		KUNIT_EXPECT_EQ(test, le16_to_cpu(cqe.status), ES_ST_OK);
+		KUNIT_EXPECT_EQ(test, le16_to_cpu(cqe.flags) & ES_CQE_PHASE,
+				phase ? ES_CQE_PHASE : 0);
 	}
 	KUNIT_EXPECT_FALSE(test, ring->phase);
 	KUNIT_EXPECT_EQ(test, le16_to_cpu(cqe.sq_head), 2);
@@ -1605,18 +1470,18 @@ static void edusg_test_phase_wrap(struct kunit *test)
 
 	/* Twelve more round trips around the small ring, then verify. */
 	for (i = 0; i < 12; i++) {
-		edusg_req_init(ctx, &r, OP_WRITE, 110 + i, 512);
+		edusg_req_init(ctx, &r, ES_OP_WRITE, 110 + i, 512);
 		edusg_req_el(&r, ctx->src_dma + (6 + i) * 512, 512);
 		KUNIT_EXPECT_EQ(test, edusg_exec(test, ctx, 0, &r, NULL),
-				ST_OK);
+				ES_ST_OK);
 	}
 	memset(ctx->dst, 0, EDUSG_BUF_SIZE);
-	edusg_req_init(ctx, &r, OP_READ, 100, 6 * 512);
+	edusg_req_init(ctx, &r, ES_OP_READ, 100, 6 * 512);
 	edusg_req_span(ctx, &r, ctx->dst_dma, 6 * 512);
-	KUNIT_EXPECT_EQ(test, edusg_exec(test, ctx, 0, &r, NULL), ST_OK);
-	edusg_req_init(ctx, &r, OP_READ, 110, 12 * 512);
+	KUNIT_EXPECT_EQ(test, edusg_exec(test, ctx, 0, &r, NULL), ES_ST_OK);
+	edusg_req_init(ctx, &r, ES_OP_READ, 110, 12 * 512);
 	edusg_req_span(ctx, &r, ctx->dst_dma + 6 * 512, 12 * 512);
-	KUNIT_EXPECT_EQ(test, edusg_exec(test, ctx, 0, &r, NULL), ST_OK);
+	KUNIT_EXPECT_EQ(test, edusg_exec(test, ctx, 0, &r, NULL), ES_ST_OK);
 	KUNIT_EXPECT_EQ(test, memcmp(ctx->dst, ctx->src, 18 * 512), 0);
 	KUNIT_EXPECT_EQ(test, es_rd(es, ES_STAT_CMDS), 20);
 	KUNIT_EXPECT_EQ(test, es_rd(es, ES_STAT_ERRORS), 0);
@@ -1645,13 +1510,13 @@ static void edusg_bad(struct kunit *test, struct edusg_ctx *ctx,
 	KUNIT_EXPECT_EQ_MSG(test, es_rd(es, ES_STAT_CMDS), cmds + 1,
 			    "%s: STAT_CMDS", what);
 	KUNIT_EXPECT_EQ_MSG(test, es_rd(es, ES_STAT_ERRORS),
-			    errs + (status != ST_OK), "%s: STAT_ERRORS", what);
+			    errs + (status != ES_ST_OK), "%s: STAT_ERRORS", what);
 	KUNIT_EXPECT_EQ_MSG(test, es_qrd(es, q, ESQ_STATUS), ESQ_ST_ENABLED,
 			    "%s: queue state", what);
-	if (got == ST_DMA_FAULT) {
+	if (got == ES_ST_DMA_FAULT) {
 		/* Partial transfers are allowed: start the canary afresh. */
 		edusg_write_canary(test, ctx, q);
-	} else if (got != ST_OK) {
+	} else if (got != ES_ST_OK) {
 		KUNIT_EXPECT_TRUE_MSG(test, edusg_all_bytes(ctx->dst,
 							    EDUSG_BUF_SIZE,
 							    0x5a),
@@ -1665,7 +1530,7 @@ static void edusg_req_simple(struct edusg_ctx *ctx, struct edusg_req *r,
 			     u8 opcode)
 {
 	edusg_req_init(ctx, r, opcode, EDUSG_CANARY_SECTOR, 512);
-	edusg_req_el(r, opcode == OP_READ ? ctx->dst_dma : ctx->src_dma, 512);
+	edusg_req_el(r, opcode == ES_OP_READ ? ctx->dst_dma : ctx->src_dma, 512);
 }
 
 /* Bad command headers, in the documented check order. */
@@ -1684,137 +1549,137 @@ static void edusg_test_bad_header(struct kunit *test)
 	get_random_bytes(ctx->src, EDUSG_BUF_SIZE);
 
 	for (i = 0; i < ARRAY_SIZE(bad_ops); i++) {
-		edusg_req_simple(ctx, &r, OP_WRITE);
+		edusg_req_simple(ctx, &r, ES_OP_WRITE);
 		r.opcode = bad_ops[i];
-		edusg_bad(test, ctx, q, &r, ST_BAD_OPCODE, 0, "bad opcode");
+		edusg_bad(test, ctx, q, &r, ES_ST_BAD_OPCODE, 0, "bad opcode");
 	}
 	/* Bad opcode wins over every other bad field. */
 	edusg_req_init(ctx, &r, 0x42, U64_MAX, 3);
 	r.flags = 0xff;
 	r.rsvd = 1;
 	r.sgl = 8;
-	edusg_bad(test, ctx, q, &r, ST_BAD_OPCODE, 0, "bad opcode first");
+	edusg_bad(test, ctx, q, &r, ES_ST_BAD_OPCODE, 0, "bad opcode first");
 
 	/* Flags and reserved fields. */
-	edusg_req_simple(ctx, &r, OP_WRITE);
+	edusg_req_simple(ctx, &r, ES_OP_WRITE);
 	r.flags = 0x02;
-	edusg_bad(test, ctx, q, &r, ST_INVALID_FIELD, 0, "unknown flag");
-	edusg_req_simple(ctx, &r, OP_READ);
-	r.flags = CMD_FUA;
-	edusg_bad(test, ctx, q, &r, ST_INVALID_FIELD, 0, "FUA on READ");
-	edusg_req_simple(ctx, &r, OP_WRITE);
+	edusg_bad(test, ctx, q, &r, ES_ST_INVALID_FIELD, 0, "unknown flag");
+	edusg_req_simple(ctx, &r, ES_OP_READ);
+	r.flags = ES_CMD_FUA;
+	edusg_bad(test, ctx, q, &r, ES_ST_INVALID_FIELD, 0, "FUA on READ");
+	edusg_req_simple(ctx, &r, ES_OP_WRITE);
 	r.rsvd = 0x80000000;
-	edusg_bad(test, ctx, q, &r, ST_INVALID_FIELD, 0, "reserved");
-	edusg_req_simple(ctx, &r, OP_READ);
+	edusg_bad(test, ctx, q, &r, ES_ST_INVALID_FIELD, 0, "reserved");
+	edusg_req_simple(ctx, &r, ES_OP_READ);
 	r.flags = 0x80;
 	r.length = 0;
-	edusg_bad(test, ctx, q, &r, ST_INVALID_FIELD, 0, "flags before len");
+	edusg_bad(test, ctx, q, &r, ES_ST_INVALID_FIELD, 0, "flags before len");
 	/* FLUSH takes nothing but opcode and tag. */
-	edusg_req_init(ctx, &r, OP_FLUSH, 0, 0);
+	edusg_req_init(ctx, &r, ES_OP_FLUSH, 0, 0);
 	r.nelems = 1;
-	edusg_bad(test, ctx, q, &r, ST_INVALID_FIELD, 0, "FLUSH nelems");
-	edusg_req_init(ctx, &r, OP_FLUSH, 1, 0);
-	edusg_bad(test, ctx, q, &r, ST_INVALID_FIELD, 0, "FLUSH sector");
-	edusg_req_init(ctx, &r, OP_FLUSH, 0, 0);
-	r.flags = CMD_FUA;
-	edusg_bad(test, ctx, q, &r, ST_INVALID_FIELD, 0, "FLUSH FUA");
-	edusg_req_init(ctx, &r, OP_FLUSH, 0, 0);
+	edusg_bad(test, ctx, q, &r, ES_ST_INVALID_FIELD, 0, "FLUSH nelems");
+	edusg_req_init(ctx, &r, ES_OP_FLUSH, 1, 0);
+	edusg_bad(test, ctx, q, &r, ES_ST_INVALID_FIELD, 0, "FLUSH sector");
+	edusg_req_init(ctx, &r, ES_OP_FLUSH, 0, 0);
+	r.flags = ES_CMD_FUA;
+	edusg_bad(test, ctx, q, &r, ES_ST_INVALID_FIELD, 0, "FLUSH FUA");
+	edusg_req_init(ctx, &r, ES_OP_FLUSH, 0, 0);
 	r.sgl = 0x1000;
-	edusg_bad(test, ctx, q, &r, ST_INVALID_FIELD, 0, "FLUSH sgl");
-	edusg_req_init(ctx, &r, OP_FLUSH, 0, 512);
-	edusg_bad(test, ctx, q, &r, ST_INVALID_FIELD, 0, "FLUSH length");
-	edusg_req_init(ctx, &r, OP_FLUSH, 0, 0);
+	edusg_bad(test, ctx, q, &r, ES_ST_INVALID_FIELD, 0, "FLUSH sgl");
+	edusg_req_init(ctx, &r, ES_OP_FLUSH, 0, 512);
+	edusg_bad(test, ctx, q, &r, ES_ST_INVALID_FIELD, 0, "FLUSH length");
+	edusg_req_init(ctx, &r, ES_OP_FLUSH, 0, 0);
 	r.rsvd = 1;
-	edusg_bad(test, ctx, q, &r, ST_INVALID_FIELD, 0, "FLUSH reserved");
-	edusg_req_init(ctx, &r, OP_FLUSH, 0, 0);
-	edusg_bad(test, ctx, q, &r, ST_OK, 0, "FLUSH");
+	edusg_bad(test, ctx, q, &r, ES_ST_INVALID_FIELD, 0, "FLUSH reserved");
+	edusg_req_init(ctx, &r, ES_OP_FLUSH, 0, 0);
+	edusg_bad(test, ctx, q, &r, ES_ST_OK, 0, "FLUSH");
 
 	/* Length. */
-	edusg_req_simple(ctx, &r, OP_WRITE);
+	edusg_req_simple(ctx, &r, ES_OP_WRITE);
 	r.length = 0;
-	edusg_bad(test, ctx, q, &r, ST_BAD_LENGTH, 0, "length 0");
-	edusg_req_init(ctx, &r, OP_READ, 0, 0);
-	edusg_bad(test, ctx, q, &r, ST_BAD_LENGTH, 0, "length 0, nelems 0");
+	edusg_bad(test, ctx, q, &r, ES_ST_BAD_LENGTH, 0, "length 0");
+	edusg_req_init(ctx, &r, ES_OP_READ, 0, 0);
+	edusg_bad(test, ctx, q, &r, ES_ST_BAD_LENGTH, 0, "length 0, nelems 0");
 	if (es->max_xfer <= EDUSG_MAX_XFER_CAP - EDUSG_SECTOR) {
-		edusg_req_simple(ctx, &r, OP_WRITE);
+		edusg_req_simple(ctx, &r, ES_OP_WRITE);
 		r.length = es->max_xfer + EDUSG_SECTOR;
-		edusg_bad(test, ctx, q, &r, ST_BAD_LENGTH, 0,
+		edusg_bad(test, ctx, q, &r, ES_ST_BAD_LENGTH, 0,
 			  "length > MAX_XFER");
 	}
-	edusg_req_simple(ctx, &r, OP_WRITE);
+	edusg_req_simple(ctx, &r, ES_OP_WRITE);
 	r.length = U32_MAX;
-	edusg_bad(test, ctx, q, &r, ST_BAD_LENGTH, 0, "length U32_MAX");
-	edusg_req_simple(ctx, &r, OP_WRITE);
+	edusg_bad(test, ctx, q, &r, ES_ST_BAD_LENGTH, 0, "length U32_MAX");
+	edusg_req_simple(ctx, &r, ES_OP_WRITE);
 	r.length = 1000;
 	r.el[0].len = 1000;
-	edusg_bad(test, ctx, q, &r, ST_LENGTH_ALIGN, 0, "length 1000");
-	edusg_req_simple(ctx, &r, OP_READ);
+	edusg_bad(test, ctx, q, &r, ES_ST_LENGTH_ALIGN, 0, "length 1000");
+	edusg_req_simple(ctx, &r, ES_OP_READ);
 	r.length = 511;
 	r.el[0].len = 511;
-	edusg_bad(test, ctx, q, &r, ST_LENGTH_ALIGN, 0, "length 511");
-	edusg_req_simple(ctx, &r, OP_READ);
+	edusg_bad(test, ctx, q, &r, ES_ST_LENGTH_ALIGN, 0, "length 511");
+	edusg_req_simple(ctx, &r, ES_OP_READ);
 	r.length = 513;
 	r.sector = nsect;
-	edusg_bad(test, ctx, q, &r, ST_LENGTH_ALIGN, 0, "align before range");
+	edusg_bad(test, ctx, q, &r, ES_ST_LENGTH_ALIGN, 0, "align before range");
 
 	/* Range: sector + length / 512 beyond the medium, no overflow. */
-	edusg_req_init(ctx, &r, OP_WRITE, nsect - 1, 1024);
+	edusg_req_init(ctx, &r, ES_OP_WRITE, nsect - 1, 1024);
 	edusg_req_el(&r, ctx->src_dma, 1024);
-	edusg_bad(test, ctx, q, &r, ST_OUT_OF_RANGE, 0, "past the end");
-	edusg_req_init(ctx, &r, OP_READ, nsect, 512);
+	edusg_bad(test, ctx, q, &r, ES_ST_OUT_OF_RANGE, 0, "past the end");
+	edusg_req_init(ctx, &r, ES_OP_READ, nsect, 512);
 	edusg_req_el(&r, ctx->dst_dma, 512);
-	edusg_bad(test, ctx, q, &r, ST_OUT_OF_RANGE, 0, "sector = end");
-	edusg_req_init(ctx, &r, OP_WRITE, U64_MAX, 512);
+	edusg_bad(test, ctx, q, &r, ES_ST_OUT_OF_RANGE, 0, "sector = end");
+	edusg_req_init(ctx, &r, ES_OP_WRITE, U64_MAX, 512);
 	edusg_req_el(&r, ctx->src_dma, 512);
-	edusg_bad(test, ctx, q, &r, ST_OUT_OF_RANGE, 0, "sector U64_MAX");
+	edusg_bad(test, ctx, q, &r, ES_ST_OUT_OF_RANGE, 0, "sector U64_MAX");
 	/* sector * 512 wraps to a small offset. */
-	edusg_req_init(ctx, &r, OP_WRITE,
+	edusg_req_init(ctx, &r, ES_OP_WRITE,
 		       BIT_ULL(55) + EDUSG_CANARY_SECTOR, 512);
 	edusg_req_el(&r, ctx->src_dma, 512);
-	edusg_bad(test, ctx, q, &r, ST_OUT_OF_RANGE, 0, "sector * 512 wraps");
+	edusg_bad(test, ctx, q, &r, ES_ST_OUT_OF_RANGE, 0, "sector * 512 wraps");
 	/* sector + sectors wraps to a small sector. */
-	edusg_req_init(ctx, &r, OP_WRITE, U64_MAX - 1, 1536);
+	edusg_req_init(ctx, &r, ES_OP_WRITE, U64_MAX - 1, 1536);
 	edusg_req_el(&r, ctx->src_dma, 1536);
-	edusg_bad(test, ctx, q, &r, ST_OUT_OF_RANGE, 0, "sector + n wraps");
-	edusg_req_init(ctx, &r, OP_READ, nsect - 1, 512);
+	edusg_bad(test, ctx, q, &r, ES_ST_OUT_OF_RANGE, 0, "sector + n wraps");
+	edusg_req_init(ctx, &r, ES_OP_READ, nsect - 1, 512);
 	edusg_req_el(&r, ctx->dst_dma, 512);
-	edusg_bad(test, ctx, q, &r, ST_OK, 0, "last sector");
-	edusg_req_init(ctx, &r, OP_READ, nsect, 512);
+	edusg_bad(test, ctx, q, &r, ES_ST_OK, 0, "last sector");
+	edusg_req_init(ctx, &r, ES_OP_READ, nsect, 512);
 	r.sgl = 8;
-	edusg_bad(test, ctx, q, &r, ST_OUT_OF_RANGE, 0, "range before count");
+	edusg_bad(test, ctx, q, &r, ES_ST_OUT_OF_RANGE, 0, "range before count");
 
 	/* Element count. */
-	edusg_req_simple(ctx, &r, OP_WRITE);
+	edusg_req_simple(ctx, &r, ES_OP_WRITE);
 	r.nelems = 0;
-	edusg_bad(test, ctx, q, &r, ST_BAD_ELEM_COUNT, 0, "nelems 0");
+	edusg_bad(test, ctx, q, &r, ES_ST_BAD_ELEM_COUNT, 0, "nelems 0");
 	if (es->max_elems < U16_MAX) {
-		edusg_req_simple(ctx, &r, OP_WRITE);
+		edusg_req_simple(ctx, &r, ES_OP_WRITE);
 		r.nelems = es->max_elems + 1;
-		edusg_bad(test, ctx, q, &r, ST_BAD_ELEM_COUNT, 0,
+		edusg_bad(test, ctx, q, &r, ES_ST_BAD_ELEM_COUNT, 0,
 			  "nelems > MAX_ELEMS");
 	}
-	edusg_req_simple(ctx, &r, OP_READ);
+	edusg_req_simple(ctx, &r, ES_OP_READ);
 	r.nelems = U16_MAX;
 	if (es->max_elems < U16_MAX)
-		edusg_bad(test, ctx, q, &r, ST_BAD_ELEM_COUNT, 0,
+		edusg_bad(test, ctx, q, &r, ES_ST_BAD_ELEM_COUNT, 0,
 			  "nelems 65535");
-	edusg_req_simple(ctx, &r, OP_READ);
+	edusg_req_simple(ctx, &r, ES_OP_READ);
 	r.nelems = 0;
 	r.sgl_abs = true;
 	r.sgl = 0xfffffffffffffff8ULL;
-	edusg_bad(test, ctx, q, &r, ST_BAD_ELEM_COUNT, 0, "count before sgl");
+	edusg_bad(test, ctx, q, &r, ES_ST_BAD_ELEM_COUNT, 0, "count before sgl");
 
 	/* Table alignment. */
 	for (i = 1; i < 16; i *= 2) {
-		edusg_req_simple(ctx, &r, OP_WRITE);
+		edusg_req_simple(ctx, &r, ES_OP_WRITE);
 		r.sgl = i;
-		edusg_bad(test, ctx, q, &r, ST_BAD_SGL_ADDR, 0,
+		edusg_bad(test, ctx, q, &r, ES_ST_BAD_SGL_ADDR, 0,
 			  "table misaligned");
 	}
-	edusg_req_simple(ctx, &r, OP_WRITE);
+	edusg_req_simple(ctx, &r, ES_OP_WRITE);
 	r.sgl_abs = true;
 	r.sgl = U64_MAX;
-	edusg_bad(test, ctx, q, &r, ST_BAD_SGL_ADDR, 0, "table U64_MAX");
+	edusg_bad(test, ctx, q, &r, ES_ST_BAD_SGL_ADDR, 0, "table U64_MAX");
 }
 
 /* Bad elements and their info field. */
@@ -1829,60 +1694,60 @@ static void edusg_test_bad_elements(struct kunit *test)
 	get_random_bytes(ctx->src, EDUSG_BUF_SIZE);
 
 	/* Reserved field: info is the element index. */
-	edusg_req_init(ctx, &r, OP_WRITE, EDUSG_CANARY_SECTOR, 1024);
+	edusg_req_init(ctx, &r, ES_OP_WRITE, EDUSG_CANARY_SECTOR, 1024);
 	edusg_req_el(&r, ctx->src_dma, 512);
 	edusg_req_el(&r, ctx->src_dma + 512, 512);
 	r.el[1].rsvd = 1;
-	edusg_bad(test, ctx, 0, &r, ST_INVALID_FIELD, 1, "element reserved");
+	edusg_bad(test, ctx, 0, &r, ES_ST_INVALID_FIELD, 1, "element reserved");
 	/* Element length 0 and above MAX_ELEM_LEN. */
-	edusg_req_init(ctx, &r, OP_WRITE, EDUSG_CANARY_SECTOR, 512);
+	edusg_req_init(ctx, &r, ES_OP_WRITE, EDUSG_CANARY_SECTOR, 512);
 	edusg_req_el(&r, ctx->src_dma, 0);
 	edusg_req_el(&r, ctx->src_dma, 512);
-	edusg_bad(test, ctx, 0, &r, ST_BAD_ELEM_LEN, 0, "element len 0");
-	edusg_req_init(ctx, &r, OP_READ, EDUSG_CANARY_SECTOR, 1024);
+	edusg_bad(test, ctx, 0, &r, ES_ST_BAD_ELEM_LEN, 0, "element len 0");
+	edusg_req_init(ctx, &r, ES_OP_READ, EDUSG_CANARY_SECTOR, 1024);
 	edusg_req_el(&r, ctx->dst_dma, 512);
 	edusg_req_el(&r, ctx->dst_dma + 512, 256);
 	edusg_req_el(&r, ctx->dst_dma + 1024, es->max_elem_len + 1);
-	edusg_bad(test, ctx, 0, &r, ST_BAD_ELEM_LEN, 2,
+	edusg_bad(test, ctx, 0, &r, ES_ST_BAD_ELEM_LEN, 2,
 		  "element len > MAX_ELEM_LEN");
-	edusg_req_init(ctx, &r, OP_READ, EDUSG_CANARY_SECTOR, 512);
+	edusg_req_init(ctx, &r, ES_OP_READ, EDUSG_CANARY_SECTOR, 512);
 	edusg_req_el(&r, ctx->dst_dma, 512);
 	edusg_req_el(&r, ctx->dst_dma, U32_MAX);
-	edusg_bad(test, ctx, 0, &r, ST_BAD_ELEM_LEN, 1, "element len U32_MAX");
+	edusg_bad(test, ctx, 0, &r, ES_ST_BAD_ELEM_LEN, 1, "element len U32_MAX");
 	/* The first bad element decides; reserved before length. */
-	edusg_req_init(ctx, &r, OP_WRITE, EDUSG_CANARY_SECTOR, 512);
+	edusg_req_init(ctx, &r, ES_OP_WRITE, EDUSG_CANARY_SECTOR, 512);
 	edusg_req_el(&r, ctx->src_dma, 0);
 	r.el[0].rsvd = 7;
-	edusg_bad(test, ctx, 0, &r, ST_INVALID_FIELD, 0, "reserved first");
-	edusg_req_init(ctx, &r, OP_WRITE, EDUSG_CANARY_SECTOR, 512);
+	edusg_bad(test, ctx, 0, &r, ES_ST_INVALID_FIELD, 0, "reserved first");
+	edusg_req_init(ctx, &r, ES_OP_WRITE, EDUSG_CANARY_SECTOR, 512);
 	edusg_req_el(&r, ctx->src_dma, 256);
 	edusg_req_el(&r, ctx->src_dma, 0);
 	edusg_req_el(&r, ctx->src_dma, 256);
 	r.el[2].rsvd = 1;
-	edusg_bad(test, ctx, 0, &r, ST_BAD_ELEM_LEN, 1, "element order");
+	edusg_bad(test, ctx, 0, &r, ES_ST_BAD_ELEM_LEN, 1, "element order");
 
 	/* Sum of element lengths != length. */
-	edusg_req_init(ctx, &r, OP_WRITE, EDUSG_CANARY_SECTOR, 1024);
+	edusg_req_init(ctx, &r, ES_OP_WRITE, EDUSG_CANARY_SECTOR, 1024);
 	edusg_req_el(&r, ctx->src_dma, 512);
 	edusg_req_el(&r, ctx->src_dma + 512, 256);
-	edusg_bad(test, ctx, 0, &r, ST_LENGTH_MISMATCH, 0, "sum < length");
-	edusg_req_init(ctx, &r, OP_READ, EDUSG_CANARY_SECTOR, 1024);
+	edusg_bad(test, ctx, 0, &r, ES_ST_LENGTH_MISMATCH, 0, "sum < length");
+	edusg_req_init(ctx, &r, ES_OP_READ, EDUSG_CANARY_SECTOR, 1024);
 	edusg_req_el(&r, ctx->dst_dma, 1024);
 	edusg_req_el(&r, ctx->dst_dma + 1024, 512);
-	edusg_bad(test, ctx, 0, &r, ST_LENGTH_MISMATCH, 0, "sum > length");
-	edusg_req_init(ctx, &r, OP_READ, EDUSG_CANARY_SECTOR, 512);
+	edusg_bad(test, ctx, 0, &r, ES_ST_LENGTH_MISMATCH, 0, "sum > length");
+	edusg_req_init(ctx, &r, ES_OP_READ, EDUSG_CANARY_SECTOR, 512);
 	edusg_req_el(&r, ctx->dst_dma, 512);
 	edusg_req_el(&r, ctx->dst_dma + 512, 512);
 	r.nelems = 1;	/* only the first one counts: OK */
-	edusg_bad(test, ctx, 0, &r, ST_OK, 0, "nelems limits the table");
+	edusg_bad(test, ctx, 0, &r, ES_ST_OK, 0, "nelems limits the table");
 	/* Elements beyond nelems are not looked at. */
-	edusg_req_init(ctx, &r, OP_READ, EDUSG_CANARY_SECTOR, 1024);
+	edusg_req_init(ctx, &r, ES_OP_READ, EDUSG_CANARY_SECTOR, 1024);
 	edusg_req_el(&r, ctx->dst_dma, 512);
 	edusg_req_el(&r, ctx->dst_dma + 512, 512);
 	edusg_req_el(&r, 0, 0);
 	r.el[2].rsvd = 9;
 	r.nelems = 2;
-	edusg_bad(test, ctx, 0, &r, ST_OK, 0, "element after nelems");
+	edusg_bad(test, ctx, 0, &r, ES_ST_OK, 0, "element after nelems");
 	KUNIT_EXPECT_EQ(test, memcmp(ctx->dst, ctx->canary, 1024), 0);
 }
 
@@ -1907,73 +1772,73 @@ static void edusg_test_bad_dma(struct kunit *test)
 	kunit_info(test, "dma_bits %u, BAR0 at 0x%llx\n", es->dma_bits, bar);
 
 	/* The table wraps past 2^64. */
-	edusg_req_simple(ctx, &r, OP_READ);
+	edusg_req_simple(ctx, &r, ES_OP_READ);
 	r.nelems = 2;
 	r.sgl_abs = true;
 	r.sgl = 0xfffffffffffffff0ULL;
-	edusg_bad(test, ctx, 0, &r, ST_DMA_RANGE, INFO_TABLE, "table wraps");
+	edusg_bad(test, ctx, 0, &r, ES_ST_DMA_RANGE, ES_INFO_TABLE, "table wraps");
 	/* The table at 2^60: beyond dma_bits, or unassigned. */
-	far_st = far + 31 <= limit ? ST_DMA_FAULT : ST_DMA_RANGE;
-	edusg_req_simple(ctx, &r, OP_READ);
+	far_st = far + 31 <= limit ? ES_ST_DMA_FAULT : ES_ST_DMA_RANGE;
+	edusg_req_simple(ctx, &r, ES_OP_READ);
 	r.nelems = 2;
 	r.sgl_abs = true;
 	r.sgl = far;
-	edusg_bad(test, ctx, 0, &r, far_st, INFO_TABLE, "table at 2^60");
+	edusg_bad(test, ctx, 0, &r, far_st, ES_INFO_TABLE, "table at 2^60");
 	if (limit != U64_MAX) {
 		/* The table's last byte one past the limit. */
-		edusg_req_simple(ctx, &r, OP_READ);
+		edusg_req_simple(ctx, &r, ES_OP_READ);
 		r.nelems = 2;
 		r.sgl_abs = true;
 		r.sgl = limit + 1 - 16;
-		edusg_bad(test, ctx, 0, &r, ST_DMA_RANGE, INFO_TABLE,
+		edusg_bad(test, ctx, 0, &r, ES_ST_DMA_RANGE, ES_INFO_TABLE,
 			  "table crosses dma_bits");
 	}
 
 	/* An element wraps past 2^64: DMA_RANGE, no data moves. */
-	edusg_req_init(ctx, &r, OP_WRITE, EDUSG_CANARY_SECTOR, 512);
+	edusg_req_init(ctx, &r, ES_OP_WRITE, EDUSG_CANARY_SECTOR, 512);
 	edusg_req_el(&r, ctx->src_dma, 256);
 	edusg_req_el(&r, U64_MAX - 127, 256);
-	edusg_bad(test, ctx, 0, &r, ST_DMA_RANGE, 1, "element wraps");
+	edusg_bad(test, ctx, 0, &r, ES_ST_DMA_RANGE, 1, "element wraps");
 	if (es->max_elem_len >= 4608 && es->max_xfer >= 4608) {
-		edusg_req_init(ctx, &r, OP_READ, EDUSG_CANARY_SECTOR, 4608);
+		edusg_req_init(ctx, &r, ES_OP_READ, EDUSG_CANARY_SECTOR, 4608);
 		edusg_req_el(&r, 0xfffffffffffff000ULL, 4608);
-		edusg_bad(test, ctx, 0, &r, ST_DMA_RANGE, 0,
+		edusg_bad(test, ctx, 0, &r, ES_ST_DMA_RANGE, 0,
 			  "element wraps (read)");
 	}
 	/* An element whose last byte is 2^64 - 1: in range only at 64 bits. */
-	edusg_req_init(ctx, &r, OP_WRITE, EDUSG_CANARY_SECTOR, 512);
+	edusg_req_init(ctx, &r, ES_OP_WRITE, EDUSG_CANARY_SECTOR, 512);
 	edusg_req_el(&r, ctx->src_dma, 511);
 	edusg_req_el(&r, U64_MAX, 1);
 	edusg_bad(test, ctx, 0, &r,
-		  limit == U64_MAX ? ST_DMA_FAULT : ST_DMA_RANGE, 1,
+		  limit == U64_MAX ? ES_ST_DMA_FAULT : ES_ST_DMA_RANGE, 1,
 		  "element ends at 2^64 - 1");
 	/* An element at 2^60. */
-	edusg_req_init(ctx, &r, OP_WRITE, EDUSG_CANARY_SECTOR, 512);
+	edusg_req_init(ctx, &r, ES_OP_WRITE, EDUSG_CANARY_SECTOR, 512);
 	edusg_req_el(&r, ctx->src_dma, 256);
 	edusg_req_el(&r, far, 256);
 	edusg_bad(test, ctx, 0, &r, far_st, 1, "element at 2^60 (write)");
-	edusg_req_init(ctx, &r, OP_READ, EDUSG_CANARY_SECTOR, 512);
+	edusg_req_init(ctx, &r, ES_OP_READ, EDUSG_CANARY_SECTOR, 512);
 	edusg_req_el(&r, ctx->dst_dma, 256);
 	edusg_req_el(&r, far, 256);
 	edusg_bad(test, ctx, 0, &r, far_st, 1, "element at 2^60 (read)");
 	if (limit != U64_MAX) {
 		/* An element across the limit and one just above it. */
-		edusg_req_init(ctx, &r, OP_READ, EDUSG_CANARY_SECTOR, 512);
+		edusg_req_init(ctx, &r, ES_OP_READ, EDUSG_CANARY_SECTOR, 512);
 		edusg_req_el(&r, ctx->dst_dma, 256);
 		edusg_req_el(&r, limit + 1 - 128, 256);
-		edusg_bad(test, ctx, 0, &r, ST_DMA_RANGE, 1,
+		edusg_bad(test, ctx, 0, &r, ES_ST_DMA_RANGE, 1,
 			  "element crosses dma_bits");
-		edusg_req_init(ctx, &r, OP_READ, EDUSG_CANARY_SECTOR, 512);
+		edusg_req_init(ctx, &r, ES_OP_READ, EDUSG_CANARY_SECTOR, 512);
 		edusg_req_el(&r, limit + 1, 512);
-		edusg_bad(test, ctx, 0, &r, ST_DMA_RANGE, 0,
+		edusg_bad(test, ctx, 0, &r, ES_ST_DMA_RANGE, 0,
 			  "element above dma_bits");
 	}
 	/* DMA_RANGE is checked per element before the length sum. */
-	edusg_req_init(ctx, &r, OP_READ, EDUSG_CANARY_SECTOR, 512);
+	edusg_req_init(ctx, &r, ES_OP_READ, EDUSG_CANARY_SECTOR, 512);
 	edusg_req_el(&r, ctx->dst_dma, 512);
 	edusg_req_el(&r, ctx->dst_dma, 512);
 	edusg_req_el(&r, U64_MAX, 2);
-	edusg_bad(test, ctx, 0, &r, ST_DMA_RANGE, 2, "range before sum");
+	edusg_bad(test, ctx, 0, &r, ES_ST_DMA_RANGE, 2, "range before sum");
 
 	/*
 	 * The device's own registers as a data buffer. WRITE reads SCRATCH,
@@ -1981,21 +1846,21 @@ static void edusg_test_bad_dma(struct kunit *test)
 	 */
 	if (bar + EDUSG_BAR_SIZE - 1 <= limit) {
 		es_wr(es, ES_SCRATCH, 0x600df00d);
-		edusg_req_init(ctx, &r, OP_WRITE, EDUSG_CANARY_SECTOR, 512);
+		edusg_req_init(ctx, &r, ES_OP_WRITE, EDUSG_CANARY_SECTOR, 512);
 		edusg_req_el(&r, ctx->src_dma, 508);
 		edusg_req_el(&r, bar + ES_SCRATCH, 4);
-		edusg_bad(test, ctx, 0, &r, ST_DMA_FAULT, 1,
+		edusg_bad(test, ctx, 0, &r, ES_ST_DMA_FAULT, 1,
 			  "element on own BAR0 (write)");
-		edusg_req_init(ctx, &r, OP_READ, EDUSG_CANARY_SECTOR, 512);
+		edusg_req_init(ctx, &r, ES_OP_READ, EDUSG_CANARY_SECTOR, 512);
 		edusg_req_el(&r, ctx->dst_dma, 508);
 		edusg_req_el(&r, bar + ES_SCRATCH, 4);
-		edusg_bad(test, ctx, 0, &r, ST_DMA_FAULT, 1,
+		edusg_bad(test, ctx, 0, &r, ES_ST_DMA_FAULT, 1,
 			  "element on own BAR0 (read)");
-		edusg_req_init(ctx, &r, OP_READ, EDUSG_CANARY_SECTOR, 512);
+		edusg_req_init(ctx, &r, ES_OP_READ, EDUSG_CANARY_SECTOR, 512);
 		edusg_req_el(&r, ctx->dst_dma, 512);
 		r.sgl_abs = true;
 		r.sgl = bar + 0x400;
-		edusg_bad(test, ctx, 0, &r, ST_DMA_FAULT, INFO_TABLE,
+		edusg_bad(test, ctx, 0, &r, ES_ST_DMA_FAULT, ES_INFO_TABLE,
 			  "table on own BAR0");
 		KUNIT_EXPECT_EQ(test, es_rd(es, ES_SCRATCH), 0x600df00d);
 	}
@@ -2021,42 +1886,42 @@ static void edusg_test_enable_checks(struct kunit *test)
 		es_qwr(es, 0, ESQ_CTRL, ESQ_CTRL_ENABLE);
 		KUNIT_EXPECT_EQ(test, es_qrd(es, 0, ESQ_STATUS), 0);
 		KUNIT_EXPECT_EQ_MSG(test, es_qrd(es, 0, ESQ_ERROR),
-				    QERR_BAD_SIZE, "size %u", bad_sizes[i]);
+				    ES_QERR_BAD_SIZE, "size %u", bad_sizes[i]);
 		KUNIT_EXPECT_EQ(test, es_qrd(es, 0, ESQ_CTRL), 0);
 	}
 	edusg_qconfig(es, 0, ring->sq_dma + 32, ring->cq_dma, 8);
 	es_qwr(es, 0, ESQ_CTRL, ESQ_CTRL_ENABLE);
-	KUNIT_EXPECT_EQ(test, es_qrd(es, 0, ESQ_ERROR), QERR_SQ_ALIGN);
+	KUNIT_EXPECT_EQ(test, es_qrd(es, 0, ESQ_ERROR), ES_QERR_SQ_ALIGN);
 	edusg_qconfig(es, 0, ring->sq_dma, ring->cq_dma + 16, 8);
 	es_qwr(es, 0, ESQ_CTRL, ESQ_CTRL_ENABLE);
-	KUNIT_EXPECT_EQ(test, es_qrd(es, 0, ESQ_ERROR), QERR_CQ_ALIGN);
+	KUNIT_EXPECT_EQ(test, es_qrd(es, 0, ESQ_ERROR), ES_QERR_CQ_ALIGN);
 	/* 8 * 32 bytes from 2^64 - 192 wrap; so do 8 * 16 from - 64. */
 	edusg_qconfig(es, 0, 0xffffffffffffff40ULL, ring->cq_dma, 8);
 	es_qwr(es, 0, ESQ_CTRL, ESQ_CTRL_ENABLE);
-	KUNIT_EXPECT_EQ(test, es_qrd(es, 0, ESQ_ERROR), QERR_SQ_RANGE);
+	KUNIT_EXPECT_EQ(test, es_qrd(es, 0, ESQ_ERROR), ES_QERR_SQ_RANGE);
 	edusg_qconfig(es, 0, ring->sq_dma, 0xffffffffffffffc0ULL, 8);
 	es_qwr(es, 0, ESQ_CTRL, ESQ_CTRL_ENABLE);
-	KUNIT_EXPECT_EQ(test, es_qrd(es, 0, ESQ_ERROR), QERR_CQ_RANGE);
+	KUNIT_EXPECT_EQ(test, es_qrd(es, 0, ESQ_ERROR), ES_QERR_CQ_RANGE);
 	if (limit != U64_MAX) {
 		edusg_qconfig(es, 0, limit + 1 - 128, ring->cq_dma, 8);
 		es_qwr(es, 0, ESQ_CTRL, ESQ_CTRL_ENABLE);
-		KUNIT_EXPECT_EQ(test, es_qrd(es, 0, ESQ_ERROR), QERR_SQ_RANGE);
+		KUNIT_EXPECT_EQ(test, es_qrd(es, 0, ESQ_ERROR), ES_QERR_SQ_RANGE);
 		edusg_qconfig(es, 0, ring->sq_dma, limit + 1, 8);
 		es_qwr(es, 0, ESQ_CTRL, ESQ_CTRL_ENABLE);
-		KUNIT_EXPECT_EQ(test, es_qrd(es, 0, ESQ_ERROR), QERR_CQ_RANGE);
+		KUNIT_EXPECT_EQ(test, es_qrd(es, 0, ESQ_ERROR), ES_QERR_CQ_RANGE);
 	}
 	/* The first failing check decides: size before alignment. */
 	edusg_qconfig(es, 0, 8, 8, 5);
 	es_qwr(es, 0, ESQ_CTRL, ESQ_CTRL_ENABLE);
-	KUNIT_EXPECT_EQ(test, es_qrd(es, 0, ESQ_ERROR), QERR_BAD_SIZE);
+	KUNIT_EXPECT_EQ(test, es_qrd(es, 0, ESQ_ERROR), ES_QERR_BAD_SIZE);
 	KUNIT_EXPECT_EQ(test, es_qrd(es, 0, ESQ_STATUS), 0);
 
 	/* A good enable clears ERROR and the queue works. */
 	edusg_qconfig(es, 0, ring->sq_dma, ring->cq_dma, 8);
 	edusg_ring_reset(ctx, 0);
-	KUNIT_EXPECT_EQ(test, es_qrd(es, 0, ESQ_ERROR), QERR_BAD_SIZE);
+	KUNIT_EXPECT_EQ(test, es_qrd(es, 0, ESQ_ERROR), ES_QERR_BAD_SIZE);
 	es_qwr(es, 0, ESQ_CTRL, ESQ_CTRL_ENABLE);
-	KUNIT_EXPECT_EQ(test, es_qrd(es, 0, ESQ_ERROR), QERR_NONE);
+	KUNIT_EXPECT_EQ(test, es_qrd(es, 0, ESQ_ERROR), ES_QERR_NONE);
 	KUNIT_EXPECT_EQ(test, es_qrd(es, 0, ESQ_STATUS), ESQ_ST_ENABLED);
 	KUNIT_EXPECT_EQ(test, es_qrd(es, 0, ESQ_CTRL), ESQ_CTRL_ENABLE);
 	/* Enabling an enabled queue does nothing. */
@@ -2088,7 +1953,7 @@ static void edusg_test_bad_doorbell(struct kunit *test)
 	for (i = 0; i < ARRAY_SIZE(vals); i++) {
 		es_qwr(es, 0, ESQ_SQ_TAIL, vals[i]);
 		KUNIT_EXPECT_EQ(test, es_qrd(es, 0, ESQ_ERROR),
-				QERR_BAD_SQ_TAIL);
+				ES_QERR_BAD_SQ_TAIL);
 		KUNIT_EXPECT_EQ(test, es_qrd(es, 0, ESQ_SQ_TAIL),
 				ctx->ring[0].sq_tail);
 		KUNIT_EXPECT_EQ(test, es_qrd(es, 0, ESQ_STATUS),
@@ -2098,22 +1963,22 @@ static void edusg_test_bad_doorbell(struct kunit *test)
 	for (i = 0; i < ARRAY_SIZE(vals); i++) {
 		es_qwr(es, 0, ESQ_CQ_HEAD, vals[i]);
 		KUNIT_EXPECT_EQ(test, es_qrd(es, 0, ESQ_ERROR),
-				QERR_BAD_CQ_HEAD);
+				ES_QERR_BAD_CQ_HEAD);
 	}
 	es_qwr(es, 0, ESQ_CQ_HEAD, ctx->ring[0].cq_head + 1);
-	KUNIT_EXPECT_EQ(test, es_qrd(es, 0, ESQ_ERROR), QERR_BAD_CQ_HEAD);
+	KUNIT_EXPECT_EQ(test, es_qrd(es, 0, ESQ_ERROR), ES_QERR_BAD_CQ_HEAD);
 	KUNIT_EXPECT_EQ(test, es_qrd(es, 0, ESQ_CQ_HEAD), ctx->ring[0].cq_head);
 	/* Moving CQ_HEAD backwards is moving it past CQ_TAIL too. */
 	es_qwr(es, 0, ESQ_CQ_HEAD, ctx->ring[0].cq_head - 1);
-	KUNIT_EXPECT_EQ(test, es_qrd(es, 0, ESQ_ERROR), QERR_BAD_CQ_HEAD);
+	KUNIT_EXPECT_EQ(test, es_qrd(es, 0, ESQ_ERROR), ES_QERR_BAD_CQ_HEAD);
 	KUNIT_EXPECT_EQ(test, es_qrd(es, 0, ESQ_CQ_HEAD), ctx->ring[0].cq_head);
 	/* Configuration writes while enabled: ignored, ERROR 11. */
 	es_qwr(es, 0, ESQ_SIZE, 4);
-	KUNIT_EXPECT_EQ(test, es_qrd(es, 0, ESQ_ERROR), QERR_CFG_ENABLED);
+	KUNIT_EXPECT_EQ(test, es_qrd(es, 0, ESQ_ERROR), ES_QERR_CFG_ENABLED);
 	KUNIT_EXPECT_EQ(test, es_qrd(es, 0, ESQ_SIZE), EDUSG_QSIZE);
 	es_qwr(es, 0, ESQ_SQ_BASE, 0x1000);
 	es_qwr(es, 0, ESQ_CQ_BASE_HI, 1);
-	KUNIT_EXPECT_EQ(test, es_qrd(es, 0, ESQ_ERROR), QERR_CFG_ENABLED);
+	KUNIT_EXPECT_EQ(test, es_qrd(es, 0, ESQ_ERROR), ES_QERR_CFG_ENABLED);
 	KUNIT_EXPECT_EQ(test, readq(es->regs + ES_Q(0, ESQ_SQ_BASE)),
 			ctx->ring[0].sq_dma);
 	KUNIT_EXPECT_EQ(test, readq(es->regs + ES_Q(0, ESQ_CQ_BASE)),
@@ -2123,33 +1988,33 @@ static void edusg_test_bad_doorbell(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, es_qrd(es, 0, ESQ_SQ_HEAD), ctx->ring[0].sq_tail);
 	edusg_good(test, ctx, 0);
 	/* The error sticks until the next enable or abort. */
-	KUNIT_EXPECT_EQ(test, es_qrd(es, 0, ESQ_ERROR), QERR_CFG_ENABLED);
+	KUNIT_EXPECT_EQ(test, es_qrd(es, 0, ESQ_ERROR), ES_QERR_CFG_ENABLED);
 
 	/* Doorbells on a queue that is not enabled: ignored, ERROR 10. */
 	if (dq != 0) {
 		es_qwr(es, dq, ESQ_SQ_TAIL, 1);
 		KUNIT_EXPECT_EQ(test, es_qrd(es, dq, ESQ_ERROR),
-				QERR_DB_DISABLED);
+				ES_QERR_DB_DISABLED);
 		KUNIT_EXPECT_EQ(test, es_qrd(es, dq, ESQ_SQ_TAIL), 0);
 		es_qwr(es, dq, ESQ_CQ_HEAD, 1);
 		KUNIT_EXPECT_EQ(test, es_qrd(es, dq, ESQ_ERROR),
-				QERR_DB_DISABLED);
+				ES_QERR_DB_DISABLED);
 		KUNIT_EXPECT_EQ(test, es_qrd(es, dq, ESQ_CQ_HEAD), 0);
 	}
 	/* A disabled queue with a command in its SQ: nothing happens. */
 	es_qwr(es, 0, ESQ_CTRL, 0);
 	edusg_ring_reset(ctx, 0);
-	edusg_req_simple(ctx, &r, OP_READ);
+	edusg_req_simple(ctx, &r, ES_OP_READ);
 	edusg_put(ctx, 0, &r);
 	es_qwr(es, 0, ESQ_SQ_TAIL, 1);
-	KUNIT_EXPECT_EQ(test, es_qrd(es, 0, ESQ_ERROR), QERR_DB_DISABLED);
+	KUNIT_EXPECT_EQ(test, es_qrd(es, 0, ESQ_ERROR), ES_QERR_DB_DISABLED);
 	KUNIT_EXPECT_EQ(test, es_qrd(es, 0, ESQ_SQ_TAIL), 0);
 	msleep(50);
 	KUNIT_EXPECT_FALSE(test, edusg_cqe_ready(&ctx->ring[0]));
 	KUNIT_EXPECT_EQ(test, es_rd(es, ES_STAT_CMDS), cmds + 1);
 	/* Enable clears ERROR; a fresh queue serves the next command. */
 	es_qwr(es, 0, ESQ_CTRL, ESQ_CTRL_ENABLE);
-	KUNIT_EXPECT_EQ(test, es_qrd(es, 0, ESQ_ERROR), QERR_NONE);
+	KUNIT_EXPECT_EQ(test, es_qrd(es, 0, ESQ_ERROR), ES_QERR_NONE);
 	edusg_ring_reset(ctx, 0);
 	edusg_good(test, ctx, 0);
 	KUNIT_EXPECT_EQ(test, es_rd(es, ES_STAT_CMDS), cmds + 2);
@@ -2177,7 +2042,7 @@ static void edusg_test_abort(struct kunit *test)
 
 	/* Fill the CQ, then two more that stay pending. */
 	for (i = 0; i < 3; i++) {
-		edusg_req_init(ctx, &r, OP_WRITE, 64 + i, 512);
+		edusg_req_init(ctx, &r, ES_OP_WRITE, 64 + i, 512);
 		edusg_req_el(&r, ctx->src_dma + i * 512, 512);
 		edusg_put(ctx, 0, &r);
 	}
@@ -2185,7 +2050,7 @@ static void edusg_test_abort(struct kunit *test)
 	for (i = 0; i < 3; i++)
 		KUNIT_ASSERT_EQ(test, edusg_wait_cqe(ctx, 0, &cqe), 0);
 	for (i = 3; i < 5; i++) {
-		edusg_req_init(ctx, &r, OP_WRITE, 64 + i, 512);
+		edusg_req_init(ctx, &r, ES_OP_WRITE, 64 + i, 512);
 		edusg_req_el(&r, ctx->src_dma + i * 512, 512);
 		edusg_put(ctx, 0, &r);
 	}
@@ -2193,13 +2058,13 @@ static void edusg_test_abort(struct kunit *test)
 	KUNIT_ASSERT_TRUE(test, edusg_poll_reg(es, ES_Q(0, ESQ_PENDING),
 					       ~0u, 2));
 	es_qwr(es, 0, ESQ_SQ_TAIL, 7);		/* leave an ERROR behind */
-	KUNIT_EXPECT_EQ(test, es_qrd(es, 0, ESQ_ERROR), QERR_BAD_SQ_TAIL);
+	KUNIT_EXPECT_EQ(test, es_qrd(es, 0, ESQ_ERROR), ES_QERR_BAD_SQ_TAIL);
 
 	/* ABORT (with ENABLE also set). */
 	es_qwr(es, 0, ESQ_CTRL, ESQ_CTRL_ABORT | ESQ_CTRL_ENABLE);
 	KUNIT_EXPECT_EQ(test, es_qrd(es, 0, ESQ_CTRL), 0);
 	KUNIT_EXPECT_EQ(test, es_qrd(es, 0, ESQ_STATUS), 0);
-	KUNIT_EXPECT_EQ(test, es_qrd(es, 0, ESQ_ERROR), QERR_NONE);
+	KUNIT_EXPECT_EQ(test, es_qrd(es, 0, ESQ_ERROR), ES_QERR_NONE);
 	KUNIT_EXPECT_EQ(test, es_qrd(es, 0, ESQ_SQ_TAIL), 0);
 	KUNIT_EXPECT_EQ(test, es_qrd(es, 0, ESQ_SQ_HEAD), 0);
 	KUNIT_EXPECT_EQ(test, es_qrd(es, 0, ESQ_CQ_HEAD), 0);
@@ -2213,23 +2078,23 @@ static void edusg_test_abort(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, es_rd(es, ES_STAT_CMDS), 5);
 	/* The aborted queue takes no doorbells. */
 	es_qwr(es, 0, ESQ_SQ_TAIL, 1);
-	KUNIT_EXPECT_EQ(test, es_qrd(es, 0, ESQ_ERROR), QERR_DB_DISABLED);
+	KUNIT_EXPECT_EQ(test, es_qrd(es, 0, ESQ_ERROR), ES_QERR_DB_DISABLED);
 
 	/* Re-enable with the kept base and size: it starts from slot 0. */
 	edusg_ring_reset(ctx, 0);
 	es_qwr(es, 0, ESQ_CTRL, ESQ_CTRL_ENABLE);
 	KUNIT_EXPECT_EQ(test, es_qrd(es, 0, ESQ_STATUS), ESQ_ST_ENABLED);
-	KUNIT_EXPECT_EQ(test, es_qrd(es, 0, ESQ_ERROR), QERR_NONE);
+	KUNIT_EXPECT_EQ(test, es_qrd(es, 0, ESQ_ERROR), ES_QERR_NONE);
 	/* The discarded completions were not posted afterwards. */
 	msleep(20);
 	KUNIT_EXPECT_FALSE(test, edusg_cqe_ready(ring));
 	/* All five WRITEs moved their data, posted or not. */
 	memset(ctx->dst, 0, EDUSG_BUF_SIZE);
-	edusg_req_init(ctx, &r, OP_READ, 64, 5 * 512);
+	edusg_req_init(ctx, &r, ES_OP_READ, 64, 5 * 512);
 	edusg_req_span(ctx, &r, ctx->dst_dma, 5 * 512);
-	KUNIT_EXPECT_EQ(test, edusg_exec(test, ctx, 0, &r, NULL), ST_OK);
+	KUNIT_EXPECT_EQ(test, edusg_exec(test, ctx, 0, &r, NULL), ES_ST_OK);
 	KUNIT_EXPECT_EQ(test, le16_to_cpu(ring->cq[0].sq_head), 1);
-	KUNIT_EXPECT_EQ(test, le16_to_cpu(ring->cq[0].flags), CQE_PHASE);
+	KUNIT_EXPECT_EQ(test, le16_to_cpu(ring->cq[0].flags), ES_CQE_PHASE);
 	KUNIT_EXPECT_EQ(test, memcmp(ctx->dst, ctx->src, 5 * 512), 0);
 
 	/* CTRL = 0 aborts as well. */
@@ -2261,7 +2126,7 @@ static void edusg_halt_one(struct kunit *test, struct edusg_ctx *ctx,
 	struct edusg_ring *ring = &ctx->ring[0];
 	unsigned int other = es->nq > 1 ? 1 : 0;
 	u32 cmds = es_rd(es, ES_STAT_CMDS);
-	u32 fetched = err == QERR_CQ_WRITE;
+	u32 fetched = err == ES_QERR_CQ_WRITE;
 	u32 irqs;
 	struct edusg_req r;
 
@@ -2272,7 +2137,7 @@ static void edusg_halt_one(struct kunit *test, struct edusg_ctx *ctx,
 	KUNIT_ASSERT_EQ_MSG(test, es_qrd(es, 0, ESQ_STATUS), ESQ_ST_ENABLED,
 			    "%s: enable, ERROR %u", what,
 			    es_qrd(es, 0, ESQ_ERROR));
-	edusg_req_init(ctx, &r, OP_FLUSH, 0, 0);
+	edusg_req_init(ctx, &r, ES_OP_FLUSH, 0, 0);
 	edusg_put(ctx, 0, &r);	/* lands in our SQ memory, if sq is ours */
 	/* An interrupt or completion left from earlier must not count. */
 	irqs = edusg_irq_settle(es, 0);
@@ -2296,7 +2161,7 @@ static void edusg_halt_one(struct kunit *test, struct edusg_ctx *ctx,
 	 * A halted queue does nothing: ring it again, then run a command on
 	 * another queue (or wait): the device has looked at queue 0 by then.
 	 */
-	edusg_req_init(ctx, &r, OP_FLUSH, 0, 0);
+	edusg_req_init(ctx, &r, ES_OP_FLUSH, 0, 0);
 	edusg_put(ctx, 0, &r);
 	edusg_doorbell(ctx, 0);
 	if (other)
@@ -2313,7 +2178,7 @@ static void edusg_halt_one(struct kunit *test, struct edusg_ctx *ctx,
 	/* Abort clears the halt; back on good rings the queue works. */
 	es_qwr(es, 0, ESQ_CTRL, ESQ_CTRL_ABORT);
 	KUNIT_EXPECT_EQ(test, es_qrd(es, 0, ESQ_STATUS), 0);
-	KUNIT_EXPECT_EQ(test, es_qrd(es, 0, ESQ_ERROR), QERR_NONE);
+	KUNIT_EXPECT_EQ(test, es_qrd(es, 0, ESQ_ERROR), ES_QERR_NONE);
 	edusg_qconfig(es, 0, ring->sq_dma, ring->cq_dma, 4);
 	edusg_ring_reset(ctx, 0);
 	es_qwr(es, 0, ESQ_CTRL, ESQ_CTRL_ENABLE);
@@ -2337,16 +2202,16 @@ static void edusg_test_halt(struct kunit *test)
 
 	if (bar + EDUSG_BAR_SIZE - 1 <= limit) {
 		edusg_halt_one(test, ctx, bar + 0x400, ring->cq_dma,
-			       QERR_SQ_FETCH, "SQ on own BAR0");
+			       ES_QERR_SQ_FETCH, "SQ on own BAR0");
 		edusg_halt_one(test, ctx, ring->sq_dma, bar + 0x800,
-			       QERR_CQ_WRITE, "CQ on own BAR0");
+			       ES_QERR_CQ_WRITE, "CQ on own BAR0");
 		tested = true;
 	}
 	if (BIT_ULL(60) + SZ_4K <= limit) {
 		edusg_halt_one(test, ctx, BIT_ULL(60), ring->cq_dma,
-			       QERR_SQ_FETCH, "SQ at 2^60");
+			       ES_QERR_SQ_FETCH, "SQ at 2^60");
 		edusg_halt_one(test, ctx, ring->sq_dma, BIT_ULL(60),
-			       QERR_CQ_WRITE, "CQ at 2^60");
+			       ES_QERR_CQ_WRITE, "CQ at 2^60");
 		tested = true;
 	}
 	if (!tested)
@@ -2368,12 +2233,12 @@ static void edusg_test_reset(struct kunit *test)
 		edusg_queue_setup(test, ctx, q, 4);
 	edusg_write_canary(test, ctx, 0);
 	/* Leave state everywhere: an error, a full CQ with pending ones. */
-	edusg_req_simple(ctx, &r, OP_READ);
+	edusg_req_simple(ctx, &r, ES_OP_READ);
 	r.opcode = 0x99;
 	KUNIT_EXPECT_EQ(test, edusg_exec(test, ctx, 0, &r, NULL),
-			ST_BAD_OPCODE);
+			ES_ST_BAD_OPCODE);
 	for (i = 0; i < 5; i++) {
-		edusg_req_simple(ctx, &r, OP_READ);
+		edusg_req_simple(ctx, &r, ES_OP_READ);
 		edusg_put(ctx, lq, &r);
 		if (i == 2) {
 			edusg_doorbell(ctx, lq);
@@ -2403,7 +2268,7 @@ static void edusg_test_reset(struct kunit *test)
 	edusg_check_reset_state(test, es);
 	/* A doorbell after reset finds the queue disabled. */
 	es_qwr(es, 0, ESQ_SQ_TAIL, 1);
-	KUNIT_EXPECT_EQ(test, es_qrd(es, 0, ESQ_ERROR), QERR_DB_DISABLED);
+	KUNIT_EXPECT_EQ(test, es_qrd(es, 0, ESQ_ERROR), ES_QERR_DB_DISABLED);
 	/* The discarded completions never show up: the CQ stays as it is. */
 	memcpy(snap, ctx->ring[lq].cq, sizeof(snap));
 	msleep(20);

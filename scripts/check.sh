@@ -10,7 +10,8 @@
 # plus checkpatch --strict on every .c/.h and a self-test of the verdict.
 # Prints "N passed, N failed[, N skipped]" last; exits 1 on any failure.
 #
-# SUITE=name runs only the guest test group of that name (see guest_groups).
+# SUITE="name..." runs only the guest test groups of those names (see
+# scripts/guest-groups.sh; "stock" is the Debian stock-kernel group).
 
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -164,11 +165,18 @@ fi
 
 # --- Guests -----------------------------------------------------------------
 # Each group: a name, run-guest.sh options, the guest script, expected suites.
+# suite_wanted NAME: is guest group NAME to run (SUITE unset, or lists it)?
+suite_wanted() {
+	[ -z "${SUITE:-}" ] && return 0
+	case " $SUITE " in *" $1 "*) return 0 ;; esac
+	return 1
+}
+
 guest_group() {
 	local series=$1 name=$2 opts=$3 script=$4 expect=$5
 	local kdir out logf args=() e
 
-	[ -n "${SUITE:-}" ] && [ "$SUITE" != "$name" ] && return 0
+	suite_wanted "$name" || return 0
 	kdir=$(cat "$run_dir/kdir-$series")
 	out=$run_dir/build-$series
 	logf=$run_dir/guest-$series-$name.log
@@ -198,7 +206,7 @@ done
 
 # Debian's stock 6.1 kernel (no KUnit): wdmdma and edublk built against its
 # headers load and move data (the edublk-load checks).
-if [ -z "${SUITE:-}" ] || [ "$SUITE" = stock ]; then
+if suite_wanted stock; then
 	hdir=$(ls -d "$run_dir"/distro-6.1 2>/dev/null)
 	if [ -n "$hdir" ] && [ -f "$hdir/src/edublk/edublk.ko" ]; then
 		apt_ensure linux-image-amd64

@@ -11,6 +11,17 @@ guest_group "$series" kunit "--mem 1G --smp 2 --timeout 900" kunit.sh \
 if [ -n "${qemu_sg:-}" ]; then
 	guest_group "$series" edusg "--qemu $qemu_sg --no-edu --device edu-sg --mem 512M --timeout 600" \
 		"kunit.sh edusg_test" "edusg"
+	# edublk on edu-sg (scripts/guest/edusg-blk.sh says what each checks).
+	sg="--qemu $qemu_sg --no-edu --smp 2"
+	guest_group "$series" edusg-blk "$sg --device edu-sg,queues=2 --mem 512M --host-root --timeout 900" \
+		"edusg-blk.sh verify" ""
+	guest_group "$series" edusg-faults "$sg --device edu-sg,fail_every=7 --timeout 600" \
+		"edusg-blk.sh faults" ""
+	guest_group "$series" edusg-drops \
+		"$sg --device edu-sg,drop_every=7,latency_ns=20000000 --timeout 600" \
+		"edusg-blk.sh drops" ""
+	guest_group "$series" edusg-bounce "$sg --device edu-sg,dma_bits=32 --mem 6G --host-root --timeout 900" \
+		"edusg-blk.sh bounce" ""
 else
 	fail "$series/edusg: not run, QEMU with edu-sg did not build"
 fi

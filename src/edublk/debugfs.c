@@ -3,8 +3,9 @@
  * edublk in debugfs: /sys/kernel/debug/edublk/<disk>/
  *   stats      the driver's counters (wdmdma's own per-adapter counters
  *              are in /sys/kernel/debug/wdmdma/<device>-<id>/stats)
- *   drop_irqs  write N: ignore the next N DMA completion interrupts, as if
- *              lost, to exercise the DMA timeout (reads back what is left)
+ *   drop_irqs  edu only: write N: ignore the next N DMA completion
+ *              interrupts, as if lost, to exercise the DMA timeout (reads
+ *              back what is left)
  *
  * Copyright (C) 2026 The wdmdma authors.
  */
@@ -51,6 +52,8 @@ static int stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "timeouts %llu\n", st.timeouts);
 	seq_printf(m, "dropped_irqs %llu\n", st.dropped_irqs);
 	seq_printf(m, "spurious_irqs %llu\n", st.spurious_irqs);
+	if (edu->sg)
+		edublk_sg_debugfs_show(m, edu);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(stats);
@@ -87,8 +90,9 @@ void edublk_debugfs_add(struct edublk_dev *edu)
 	edu->debugfs = debugfs_create_dir(edu->disk->disk_name,
 					  edublk_debugfs_root);
 	debugfs_create_file("stats", 0444, edu->debugfs, edu, &stats_fops);
-	debugfs_create_file_unsafe("drop_irqs", 0600, edu->debugfs, edu,
-				   &drop_irqs_fops);
+	if (!edu->sg)	/* edu-sg drops completions itself (drop_every) */
+		debugfs_create_file_unsafe("drop_irqs", 0600, edu->debugfs,
+					   edu, &drop_irqs_fops);
 }
 
 void edublk_debugfs_remove(struct edublk_dev *edu)

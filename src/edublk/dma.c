@@ -179,7 +179,8 @@ static bool edublk_list_ok(struct edublk_dev *edu, struct edublk_cmd *cmd,
  * @sgl: the mapped list for the request
  * @context: the request's struct edublk_cmd
  *
- * Queues the request for the device and starts it if the device is idle.
+ * Hands the request to the device engine: on edu-sg, posts it in its
+ * queue; on the edu, queues it and starts it if the device is idle.
  * Runs inside Get/Build (queue_rq, or the completion path for a request
  * that waited for an emergency buffer) or later from wdmdma's work item.
  * Never ends a request itself, so it cannot recurse into wdmdma.
@@ -194,6 +195,10 @@ void edublk_list_ready(struct device *dev, void *irp,
 	unsigned long flags;
 
 	cmd->sgl = sgl;
+	if (edu->sg) {
+		edublk_sg_list_ready(edu, cmd, sgl);
+		return;
+	}
 	spin_lock_irqsave(&edu->lock, flags);
 	if (!edublk_list_ok(edu, cmd, sgl)) {
 		dev_err_ratelimited(dev, "unusable list of %u elements for %u bytes\n",
@@ -346,6 +351,28 @@ void edublk_dma_timeout(struct timer_list *t)
 	edublk_kick(edu);
 	spin_unlock_irqrestore(&edu->lock, flags);
 	edublk_complete(edu, cmd);
+}
+
+/**
+ * edublk_fail_async() - end a request from the work item
+ * @edu: the device
+ * @cmd: the request, on no list
+ * @status: the error to end it with
+ *
+ * For the list-control callback, which must not end a request itself
+ * (that would Put the list inside the Get or Build that runs it).
+ *
+ * Context: any; does not sleep.
+ */
+void edublk_fail_async(struct edublk_dev *edu, struct edublk_cmd *cmd,
+		       blk_status_t status)
+{
+	unsigned long flags;
+
+	cmd->status = status;
+	spin_lock_irqsave(&edu->lock, flags);
+	edublk_fail_later(edu, cmd);
+	spin_unlock_irqrestore(&edu->lock, flags);
 }
 
 /**

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * edublk - a block device on QEMU's stock edu device (PCI 1234:11e8),
- * with its DMA lists from wdmdma. Shared by main.c, dma.c and debugfs.c.
+ * edublk - a block device on QEMU's stock edu device (PCI 1234:11e8) or on
+ * this project's edu-sg device (PCI 1234:11e9), with its DMA lists from
+ * wdmdma. Shared by main.c, dma.c (edu engine), sg.c (edu-sg engine) and
+ * debugfs.c.
  *
  * Copyright (C) 2026 The wdmdma authors.
  */
@@ -11,6 +13,7 @@
 #include <linux/blk-mq.h>
 #include <linux/list.h>
 #include <linux/pci.h>
+#include <linux/seq_file.h>
 #include <linux/sizes.h>
 #include <linux/spinlock.h>
 #include <linux/timer.h>
@@ -100,6 +103,15 @@ struct edublk_stats {
 	u64 spurious_irqs;
 };
 
+/* Where an edu-sg request is (struct edublk_cmd.sg_state). */
+enum edublk_sg_state {
+	EDUBLK_SG_IDLE,		/* not started, or waiting for its list */
+	EDUBLK_SG_ON_DEVICE,	/* posted in its queue's SQ */
+	EDUBLK_SG_DONE,		/* handed to the completion path */
+};
+
+struct edublk_sg;
+
 /*
  * Per-request data (the blk-mq PDU). The request's MDL follows it, and in
  * pdu mode a Build buffer after that (offsets in struct edublk_dev).
@@ -125,11 +137,18 @@ struct edublk_cmd {
 	dma_addr_t medium;		/* bus address on the medium side */
 	u32 len;
 	bool second_hop;
+
+	/* edu-sg: the hardware queue, the device tag and the table size */
+	u16 qid;
+	u16 nelems;
+	u8 sg_state;			/* enum edublk_sg_state */
+	u32 dev_tag;
 };
 
 struct edublk_dev {
 	struct pci_dev *pdev;
 	void __iomem *regs;
+	struct edublk_sg *sg;		/* edu-sg state; NULL on the stock edu */
 	int irq;
 	bool msi;
 	enum edublk_mode mode;
@@ -179,7 +198,26 @@ static inline struct request *edublk_rq(struct edublk_cmd *cmd)
 	return blk_mq_rq_from_pdu(cmd);
 }
 
-/* dma.c: the device engine */
+/* main.c: shared by both devices */
+struct edublk_dev *edublk_dev_get(struct pci_dev *pdev, resource_size_t bar0_min);
+void edublk_dev_put(struct edublk_dev *edu);
+int edublk_alloc_emergency(struct edublk_dev *edu, unsigned int nr);
+void edublk_free_emergency(struct edublk_dev *edu);
+int edublk_add_disk(struct edublk_dev *edu, struct queue_limits *lim,
+		    const struct blk_mq_ops *ops, unsigned int nr_hw_queues,
+		    unsigned int timeout);
+void edublk_remove_disk(struct edublk_dev *edu);
+blk_status_t edublk_queue_rq(struct blk_mq_hw_ctx *hctx,
+			     const struct blk_mq_queue_data *bd);
+int edublk_init_request(struct blk_mq_tag_set *set, struct request *rq,
+			unsigned int hctx_idx, unsigned int numa_node);
+int edublk_index_alloc(void);
+void edublk_index_free(int index);
+extern int edublk_mode_param;
+extern unsigned int edublk_emergency_param;
+extern bool edublk_use_msi;
+
+/* dma.c: the edu engine, and the completion path of both */
 void edublk_list_ready(struct device *dev, void *irp,
 		       struct wdmdma_sg_list *sgl, void *context);
 irqreturn_t edublk_irq(int irq, void *data);
@@ -188,6 +226,15 @@ void edublk_fail_work(struct work_struct *work);
 void edublk_complete(struct edublk_dev *edu, struct edublk_cmd *cmd);
 blk_status_t edublk_build(struct edublk_dev *edu, struct edublk_cmd *cmd);
 blk_status_t edublk_map_status(struct edublk_dev *edu, int err);
+void edublk_fail_async(struct edublk_dev *edu, struct edublk_cmd *cmd,
+		       blk_status_t status);
+
+/* sg.c: the edu-sg backend */
+int edublk_sg_probe(struct pci_dev *pdev);
+void edublk_sg_remove(struct pci_dev *pdev);
+void edublk_sg_list_ready(struct edublk_dev *edu, struct edublk_cmd *cmd,
+			  struct wdmdma_sg_list *sgl);
+void edublk_sg_debugfs_show(struct seq_file *m, struct edublk_dev *edu);
 
 /* debugfs.c */
 void edublk_debugfs_init(void);

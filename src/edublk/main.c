@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * edublk - a block device on QEMU's stock edu device (PCI 1234:11e8).
+ * edublk - a block device on QEMU's stock edu device (PCI 1234:11e8), and
+ * on this project's edu-sg scatter/gather device (PCI 1234:11e9, sg.c).
  *
  * The edu has one 4 KiB buffer and one DMA engine without scatter/gather,
  * limited to 28-bit bus addresses. The disk's medium is memory this driver
@@ -43,7 +44,7 @@ const char * const edublk_mode_names[] = {
 	[EDUBLK_MODE_GET] = "get",
 };
 
-static int edublk_mode = EDUBLK_MODE_RESERVE;
+int edublk_mode_param = EDUBLK_MODE_RESERVE;
 
 static int mode_set(const char *val, const struct kernel_param *kp)
 {
@@ -67,7 +68,7 @@ static const struct kernel_param_ops mode_ops = {
 	.set = mode_set,
 	.get = mode_get,
 };
-module_param_cb(mode, &mode_ops, &edublk_mode, 0444);
+module_param_cb(mode, &mode_ops, &edublk_mode_param, 0444);
 MODULE_PARM_DESC(mode,
 		 "Where DMA list memory comes from: reserve (kmalloc, else emergency buffer, else wait), pdu (Build buffer in each request), get (wdmdma_get_sg_list) (default: reserve)");
 
@@ -100,7 +101,7 @@ static const struct kernel_param_ops dma_bits_ops = {
 };
 module_param_cb(dma_bits, &dma_bits_ops, &dma_bits, 0444);
 MODULE_PARM_DESC(dma_bits,
-		 "DMA address width of the device, to match -device edu,dma_mask= (28..64, default: 28)");
+		 "edu: DMA address width of the device, to match -device edu,dma_mask= (28..64, default: 28); edu-sg reports its own");
 
 /*
  * 4 MiB by default: with a 28-bit device in a guest whose RAM reaches past
@@ -121,9 +122,9 @@ static const struct kernel_param_ops capacity_mb_ops = {
 };
 module_param_cb(capacity_mb, &capacity_mb_ops, &capacity_mb, 0444);
 MODULE_PARM_DESC(capacity_mb,
-		 "Disk size in MiB, memory the device must reach (1..64, default: 4)");
+		 "edu: disk size in MiB, memory the device must reach (1..64, default: 4); edu-sg reports its medium's size");
 
-static unsigned int emergency = 1;
+unsigned int edublk_emergency_param = 1;
 
 static int emergency_set(const char *val, const struct kernel_param *kp)
 {
@@ -134,15 +135,26 @@ static const struct kernel_param_ops emergency_ops = {
 	.set = emergency_set,
 	.get = param_get_uint,
 };
-module_param_cb(emergency, &emergency_ops, &emergency, 0444);
+module_param_cb(emergency, &emergency_ops, &edublk_emergency_param, 0444);
 MODULE_PARM_DESC(emergency,
 		 "reserve mode: preallocated emergency Build buffers (1..64, default: 1)");
 
-static bool use_msi = true;
-module_param_named(msi, use_msi, bool, 0444);
-MODULE_PARM_DESC(msi, "Use MSI when the device offers it; N forces legacy INTx (default: Y)");
+bool edublk_use_msi = true;
+module_param_named(msi, edublk_use_msi, bool, 0444);
+MODULE_PARM_DESC(msi, "Use MSI-X or MSI when the device offers it; N forces legacy INTx (default: Y)");
 
 static DEFINE_IDA(edublk_ida);
+
+/* The N of the disk name edublkN. */
+int edublk_index_alloc(void)
+{
+	return ida_alloc(&edublk_ida, GFP_KERNEL);
+}
+
+void edublk_index_free(int index)
+{
+	ida_free(&edublk_ida, index);
+}
 
 /* --- blk-mq ------------------------------------------------------------- */
 
@@ -187,8 +199,20 @@ static blk_status_t edublk_submit_reserve(struct edublk_dev *edu,
 	return edublk_build(edu, cmd);
 }
 
-static blk_status_t edublk_queue_rq(struct blk_mq_hw_ctx *hctx,
-				    const struct blk_mq_queue_data *bd)
+/**
+ * edublk_queue_rq() - blk-mq .queue_rq of both devices
+ * @hctx: the hardware queue (on edu-sg, the device queue of the same number)
+ * @bd: the request
+ *
+ * Maps the request through wdmdma in the configured mode; the list-control
+ * callback hands it to the device engine. Never returns a busy status:
+ * requests that must wait for list memory or map registers wait inside
+ * wdmdma or on the emergency buffers.
+ *
+ * Return: BLK_STS_OK, or an error for a request that was not started.
+ */
+blk_status_t edublk_queue_rq(struct blk_mq_hw_ctx *hctx,
+			     const struct blk_mq_queue_data *bd)
 {
 	struct request *rq = bd->rq;
 	struct edublk_cmd *cmd = blk_mq_rq_to_pdu(rq);
@@ -219,6 +243,8 @@ static blk_status_t edublk_queue_rq(struct blk_mq_hw_ctx *hctx,
 	cmd->elem = 0;
 	cmd->elem_off = 0;
 	cmd->pos = (u64)blk_rq_pos(rq) << SECTOR_SHIFT;
+	cmd->qid = hctx->queue_num;
+	cmd->sg_state = EDUBLK_SG_IDLE;
 	if (READ_ONCE(edu->dead)) {
 		sts = BLK_STS_IOERR;
 		goto end;
@@ -267,8 +293,17 @@ end:
 	return BLK_STS_OK;
 }
 
-static int edublk_init_request(struct blk_mq_tag_set *set, struct request *rq,
-			       unsigned int hctx_idx, unsigned int numa_node)
+/**
+ * edublk_init_request() - blk-mq .init_request of both devices
+ * @set: the tag set
+ * @rq: the request whose PDU to set up
+ * @hctx_idx: unused
+ * @numa_node: unused
+ *
+ * Return: 0.
+ */
+int edublk_init_request(struct blk_mq_tag_set *set, struct request *rq,
+			unsigned int hctx_idx, unsigned int numa_node)
 {
 	struct edublk_dev *edu = set->driver_data;
 	struct edublk_cmd *cmd = blk_mq_rq_to_pdu(rq);
@@ -351,7 +386,8 @@ static void edublk_free_medium(struct edublk_dev *edu)
 
 /* --- Emergency Build buffers (reserve mode) ----------------------------- */
 
-static int edublk_alloc_emergency(struct edublk_dev *edu, unsigned int nr)
+/* reserve mode: @nr Build buffers of edu->max_list_size bytes each. */
+int edublk_alloc_emergency(struct edublk_dev *edu, unsigned int nr)
 {
 	edu->emergency = kcalloc(nr, sizeof(*edu->emergency), GFP_KERNEL);
 	if (!edu->emergency)
@@ -373,7 +409,7 @@ static int edublk_alloc_emergency(struct edublk_dev *edu, unsigned int nr)
 	return 0;
 }
 
-static void edublk_free_emergency(struct edublk_dev *edu)
+void edublk_free_emergency(struct edublk_dev *edu)
 {
 	WARN_ON(edu->nr_emergency_free != edu->nr_emergency);
 	while (edu->nr_emergency_free--)
@@ -383,15 +419,14 @@ static void edublk_free_emergency(struct edublk_dev *edu)
 
 /* --- The disk ----------------------------------------------------------- */
 
-static int edublk_add_disk(struct edublk_dev *edu)
+/*
+ * Create and add the disk edublkN: @nr_hw_queues hardware queues of
+ * EDUBLK_QUEUE_DEPTH, @timeout in jiffies (0: the block layer's default).
+ */
+int edublk_add_disk(struct edublk_dev *edu, struct queue_limits *lim,
+		    const struct blk_mq_ops *ops, unsigned int nr_hw_queues,
+		    unsigned int timeout)
 {
-	struct queue_limits lim = {
-		/* Windows-MDL shape: a request spans at most its map registers */
-		.logical_block_size = SECTOR_SIZE,
-		.max_hw_sectors = EDUBLK_MAX_TRANSFER >> SECTOR_SHIFT,
-		.max_segments = edu->nr_map_registers,
-		.virt_boundary_mask = PAGE_SIZE - 1,
-	};
 	struct blk_mq_tag_set *set = &edu->tag_set;
 	struct gendisk *disk;
 	int ret;
@@ -402,9 +437,10 @@ static int edublk_add_disk(struct edublk_dev *edu)
 				 wdmdma_mdl_size(edu->nr_map_registers),
 				 EDUBLK_BUF_ALIGN);
 
-	set->ops = &edublk_mq_ops;
-	set->nr_hw_queues = 1;
+	set->ops = ops;
+	set->nr_hw_queues = nr_hw_queues;
 	set->queue_depth = EDUBLK_QUEUE_DEPTH;
+	set->timeout = timeout;
 	set->numa_node = dev_to_node(&edu->pdev->dev);
 	set->cmd_size = edu->mode == EDUBLK_MODE_PDU ?
 			edu->pdu_buf_off + edu->max_list_size :
@@ -415,7 +451,7 @@ static int edublk_add_disk(struct edublk_dev *edu)
 	if (ret)
 		return ret;
 
-	disk = wdmdma_blk_mq_alloc_disk(set, &lim, edu);
+	disk = wdmdma_blk_mq_alloc_disk(set, lim, edu);
 	if (IS_ERR(disk)) {
 		ret = PTR_ERR(disk);
 		goto free_tag_set;
@@ -440,7 +476,7 @@ free_tag_set:
 	return ret;
 }
 
-static void edublk_remove_disk(struct edublk_dev *edu)
+void edublk_remove_disk(struct edublk_dev *edu)
 {
 	del_gendisk(edu->disk);		/* waits for the I/O in flight */
 	put_disk(edu->disk);
@@ -448,6 +484,75 @@ static void edublk_remove_disk(struct edublk_dev *edu)
 }
 
 /* --- PCI ---------------------------------------------------------------- */
+
+/**
+ * edublk_dev_get() - the common start of both probes
+ * @pdev: the device
+ * @bar0_min: registers the driver uses in BAR0, in bytes
+ *
+ * Allocates and initialises the driver's device structure, enables the
+ * PCI device, claims its regions and maps BAR0.
+ *
+ * Return: the structure, or an ERR_PTR() with everything undone.
+ */
+struct edublk_dev *edublk_dev_get(struct pci_dev *pdev, resource_size_t bar0_min)
+{
+	struct edublk_dev *edu;
+	int ret;
+
+	edu = kzalloc(sizeof(*edu), GFP_KERNEL);
+	if (!edu)
+		return ERR_PTR(-ENOMEM);
+	edu->pdev = pdev;
+	edu->mode = edublk_mode_param;
+	spin_lock_init(&edu->lock);
+	INIT_LIST_HEAD(&edu->ready);
+	INIT_LIST_HEAD(&edu->failed);
+	INIT_LIST_HEAD(&edu->emergency_wait);
+	INIT_WORK(&edu->fail_work, edublk_fail_work);
+
+	ret = pci_enable_device(pdev);
+	if (ret)
+		goto free_edu;
+	ret = pci_request_regions(pdev, KBUILD_MODNAME);
+	if (ret)
+		goto disable_device;
+	if (pci_resource_len(pdev, 0) < bar0_min) {
+		dev_err(&pdev->dev, "BAR0 is %llu bytes, the registers need %llu\n",
+			(unsigned long long)pci_resource_len(pdev, 0),
+			(unsigned long long)bar0_min);
+		ret = -ENODEV;
+		goto release_regions;
+	}
+	edu->regs = pci_iomap(pdev, 0, 0);
+	if (!edu->regs) {
+		ret = -ENOMEM;
+		goto release_regions;
+	}
+	return edu;
+
+release_regions:
+	pci_release_regions(pdev);
+disable_device:
+	pci_disable_device(pdev);
+free_edu:
+	kfree(edu);
+	return ERR_PTR(ret);
+}
+
+/**
+ * edublk_dev_put() - undo edublk_dev_get()
+ * @edu: the device structure, which is freed
+ */
+void edublk_dev_put(struct edublk_dev *edu)
+{
+	struct pci_dev *pdev = edu->pdev;
+
+	pci_iounmap(pdev, edu->regs);
+	pci_release_regions(pdev);
+	pci_disable_device(pdev);
+	kfree(edu);
+}
 
 /* Identification and liveness: is this really an edu that answers? */
 static int edublk_check_device(struct edublk_dev *edu)
@@ -476,7 +581,7 @@ static int edublk_check_device(struct edublk_dev *edu)
 	return 0;
 }
 
-static int edublk_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+static int edublk_edu_probe(struct pci_dev *pdev)
 {
 	struct device *dev = &pdev->dev;
 	struct wdmdma_desc desc = {
@@ -486,39 +591,27 @@ static int edublk_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		.nr_reserve = EDUBLK_NR_RESERVE,
 		.max_waiters = EDUBLK_QUEUE_DEPTH,
 	};
+	struct queue_limits lim = {
+		/* Windows-MDL shape: a request spans at most its map registers */
+		.logical_block_size = SECTOR_SIZE,
+		.max_hw_sectors = EDUBLK_MAX_TRANSFER >> SECTOR_SHIFT,
+		.virt_boundary_mask = PAGE_SIZE - 1,
+	};
 	struct edublk_dev *edu;
 	unsigned int irq_types;
 	int ret;
 
-	edu = kzalloc(sizeof(*edu), GFP_KERNEL);
-	if (!edu)
-		return -ENOMEM;
-	edu->pdev = pdev;
-	edu->mode = edublk_mode;
+	edu = edublk_dev_get(pdev, EDU_REG_DMA_CMD + 8);
+	if (IS_ERR(edu))
+		return PTR_ERR(edu);
 	edu->dma_bits = dma_bits;
 	edu->dma_limit = DMA_BIT_MASK(dma_bits);
 	edu->capacity = (u64)capacity_mb << 20;
-	spin_lock_init(&edu->lock);
-	INIT_LIST_HEAD(&edu->ready);
-	INIT_LIST_HEAD(&edu->failed);
-	INIT_LIST_HEAD(&edu->emergency_wait);
-	INIT_WORK(&edu->fail_work, edublk_fail_work);
 	timer_setup(&edu->timer, edublk_dma_timeout, 0);
 
-	ret = pci_enable_device(pdev);
-	if (ret)
-		goto free_edu;
-	ret = pci_request_regions(pdev, KBUILD_MODNAME);
-	if (ret)
-		goto disable_device;
-	edu->regs = pci_iomap(pdev, 0, 0);
-	if (!edu->regs) {
-		ret = -ENOMEM;
-		goto release_regions;
-	}
 	ret = edublk_check_device(edu);
 	if (ret)
-		goto unmap_regs;
+		goto put_dev;
 	/* Nothing of a previous owner may be pending. */
 	writel(readl(edu->regs + EDU_REG_IRQ_STATUS), edu->regs + EDU_REG_IRQ_ACK);
 	pci_set_master(pdev);
@@ -539,17 +632,18 @@ static int edublk_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 				       NULL);
 	if (ret)
 		goto destroy_adapter;
+	lim.max_segments = edu->nr_map_registers;
 
 	ret = edublk_alloc_medium(edu);
 	if (ret)
 		goto destroy_adapter;
 	if (edu->mode == EDUBLK_MODE_RESERVE) {
-		ret = edublk_alloc_emergency(edu, emergency);
+		ret = edublk_alloc_emergency(edu, edublk_emergency_param);
 		if (ret)
 			goto free_medium;
 	}
 
-	irq_types = PCI_IRQ_INTX | (use_msi ? PCI_IRQ_MSI : 0);
+	irq_types = PCI_IRQ_INTX | (edublk_use_msi ? PCI_IRQ_MSI : 0);
 	ret = pci_alloc_irq_vectors(pdev, 1, 1, irq_types);
 	if (ret < 0)
 		goto free_emergency;
@@ -559,12 +653,12 @@ static int edublk_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (ret)
 		goto free_irq_vectors;
 
-	ret = ida_alloc(&edublk_ida, GFP_KERNEL);
+	ret = edublk_index_alloc();
 	if (ret < 0)
 		goto free_irq;
 	edu->index = ret;
 	pci_set_drvdata(pdev, edu);
-	ret = edublk_add_disk(edu);
+	ret = edublk_add_disk(edu, &lim, &edublk_mq_ops, 1, 0);
 	if (ret)
 		goto free_index;
 	edublk_debugfs_add(edu);
@@ -576,7 +670,7 @@ static int edublk_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	return 0;
 
 free_index:
-	ida_free(&edublk_ida, edu->index);
+	edublk_index_free(edu->index);
 free_irq:
 	free_irq(edu->irq, edu);
 	timer_shutdown_sync(&edu->timer);
@@ -591,25 +685,19 @@ destroy_adapter:
 	wdmdma_destroy_adapter(edu->adapter);
 clear_master:
 	pci_clear_master(pdev);
-unmap_regs:
-	pci_iounmap(pdev, edu->regs);
-release_regions:
-	pci_release_regions(pdev);
-disable_device:
-	pci_disable_device(pdev);
-free_edu:
-	kfree(edu);
+put_dev:
+	edublk_dev_put(edu);
 	return ret;
 }
 
-static void edublk_remove(struct pci_dev *pdev)
+static void edublk_edu_remove(struct pci_dev *pdev)
 {
 	struct edublk_dev *edu = pci_get_drvdata(pdev);
 
 	edublk_debugfs_remove(edu);
 	edublk_remove_disk(edu);	/* drains all I/O */
 	flush_work(&edu->fail_work);
-	ida_free(&edublk_ida, edu->index);
+	edublk_index_free(edu->index);
 	free_irq(edu->irq, edu);
 	timer_shutdown_sync(&edu->timer);
 	pci_free_irq_vectors(pdev);
@@ -618,14 +706,34 @@ static void edublk_remove(struct pci_dev *pdev)
 	edublk_free_medium(edu);
 	wdmdma_destroy_adapter(edu->adapter);
 	pci_clear_master(pdev);
-	pci_iounmap(pdev, edu->regs);
-	pci_release_regions(pdev);
-	pci_disable_device(pdev);
-	kfree(edu);
+	edublk_dev_put(edu);
+}
+
+enum edublk_device_kind {
+	EDUBLK_EDU,		/* QEMU's stock edu */
+	EDUBLK_EDU_SG,		/* edu-sg (qemu/edu-sg/REGISTERS.md) */
+};
+
+static int edublk_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	if (id->driver_data == EDUBLK_EDU_SG)
+		return edublk_sg_probe(pdev);
+	return edublk_edu_probe(pdev);
+}
+
+static void edublk_remove(struct pci_dev *pdev)
+{
+	struct edublk_dev *edu = pci_get_drvdata(pdev);
+
+	if (edu->sg)
+		edublk_sg_remove(pdev);
+	else
+		edublk_edu_remove(pdev);
 }
 
 static const struct pci_device_id edublk_ids[] = {
-	{ PCI_DEVICE(0x1234, 0x11e8) },
+	{ PCI_DEVICE(0x1234, 0x11e8), .driver_data = EDUBLK_EDU },
+	{ PCI_DEVICE(0x1234, 0x11e9), .driver_data = EDUBLK_EDU_SG },
 	{ }
 };
 MODULE_DEVICE_TABLE(pci, edublk_ids);
@@ -658,6 +766,6 @@ static void __exit edublk_exit(void)
 module_init(edublk_init);
 module_exit(edublk_exit);
 
-MODULE_DESCRIPTION("Block device on QEMU's edu device, DMA lists from wdmdma");
+MODULE_DESCRIPTION("Block device on QEMU's edu and edu-sg devices, DMA lists from wdmdma");
 MODULE_AUTHOR("The wdmdma authors");
 MODULE_LICENSE("GPL");

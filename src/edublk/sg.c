@@ -1,0 +1,869 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * edublk backend for edu-sg (PCI 1234:11e9), this project's scatter/gather
+ * block device model; registers and formats in qemu/edu-sg/REGISTERS.md.
+ *
+ * One blk-mq hardware queue per device queue pair. wdmdma maps each request
+ * for a scatter/gather adapter with the device's address width and limits;
+ * the list-control callback copies the list into the request's element
+ * table (the device's 16-byte elements differ from wdmdma's 24-byte,
+ * Windows-shaped ones, and the table must sit in memory the device can
+ * read) and posts the command. Completions arrive by MSI-X, one vector per
+ * queue, or on one MSI/INTx vector with INT_STATUS naming the queues.
+ *
+ * A request that the device does not complete within EDUBLK_SG_TIMEOUT
+ * ends with BLK_STS_TIMEOUT: its queue is aborted (the device then does no
+ * more DMA for it), reset and re-enabled, and the queue's other commands
+ * are posted again. A queue the device halts (a DMA fault on its rings)
+ * fails its commands with BLK_STS_IOERR and is restarted the same way.
+ *
+ * Locking: each queue's lock (irq-safe) guards its rings, its in-flight
+ * table and its counters. It is never held while calling into wdmdma or
+ * ending a request, and never together with edu->lock.
+ *
+ * Copyright (C) 2026 The wdmdma authors.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/blkdev.h>
+#include <linux/dma-mapping.h>
+#include <linux/interrupt.h>
+#include <linux/io.h>
+#include <linux/log2.h>
+#include <linux/slab.h>
+
+#include "../compat.h"
+#include "edublk.h"
+#include "edusg_hw.h"
+
+/*
+ * Ring entries per queue. blk-mq keeps at most EDUBLK_QUEUE_DEPTH requests
+ * per hardware queue, fewer than the SIZE - 1 a ring holds, so neither the
+ * SQ nor the CQ can overflow.
+ */
+#define EDUBLK_SG_QSIZE		128
+/* Largest request; also bounded by the device's limits (see below). */
+#define EDUBLK_SG_MAX_TRANSFER	SZ_1M
+/* A command the device has not completed after this long is timed out. */
+#define EDUBLK_SG_TIMEOUT	(5 * HZ)
+
+struct edublk_sgq_stats {
+	u64 posted;		/* commands written to the SQ (reposts too) */
+	u64 completed;		/* valid completions taken from the CQ */
+	u64 dev_errors;		/* completions with a non-OK status */
+	u64 timeouts;		/* commands ended by the timeout handler */
+	u64 restarts;		/* queue aborts and re-enables */
+	u64 reposted;		/* commands posted again after a restart */
+	u64 halts;		/* the device halted the queue */
+	u64 bad_cqes;		/* completions that failed validation */
+};
+
+struct edublk_sgq {
+	struct edublk_dev *edu;
+	unsigned int qid;
+	spinlock_t lock;
+	struct edusg_cmd *sq;
+	dma_addr_t sq_dma;
+	struct edusg_cqe *cq;
+	dma_addr_t cq_dma;
+	struct edusg_elem *tables;	/* tbl_elems entries per blk-mq tag */
+	dma_addr_t tables_dma;
+	u16 sq_tail;
+	u16 cq_head;
+	bool phase;			/* the phase a new CQ entry has */
+	bool dead;			/* could not be re-enabled */
+	u16 seq;			/* upper half of the device tags */
+	unsigned int nr_inflight;
+	struct edublk_cmd *inflight[EDUBLK_QUEUE_DEPTH];	/* by blk-mq tag */
+	struct edublk_sgq_stats stats;
+	char irq_name[32];
+};
+
+struct edublk_sg {
+	unsigned int nq;
+	u32 max_elems;
+	u32 max_elem_len;
+	u32 max_xfer;			/* the device's MAX_XFER */
+	u32 max_transfer;		/* what the driver uses */
+	unsigned int tbl_elems;		/* elements per table */
+	bool msix;			/* one vector per queue */
+	const char *irq_mode;
+	struct edublk_sgq q[];
+};
+
+static u32 es_rd(struct edublk_dev *edu, unsigned int off)
+{
+	return readl(edu->regs + off);
+}
+
+static void es_wr(struct edublk_dev *edu, unsigned int off, u32 val)
+{
+	writel(val, edu->regs + off);
+}
+
+/* --- Submission --------------------------------------------------------- */
+
+/* Write @cmd into the SQ at the tail under a new device tag. Lock held. */
+static void edublk_sg_post(struct edublk_sgq *q, struct edublk_cmd *cmd)
+{
+	struct edublk_sg *sg = q->edu->sg;
+	struct request *rq = edublk_rq(cmd);
+	struct edusg_cmd *sqe = &q->sq[q->sq_tail];
+	dma_addr_t table = q->tables_dma +
+			   (dma_addr_t)rq->tag * sg->tbl_elems *
+			   sizeof(struct edusg_elem);
+
+	lockdep_assert_held(&q->lock);
+	cmd->dev_tag = (u32)q->seq++ << 16 | rq->tag;
+	sqe->opcode = cmd->write ? ES_OP_WRITE : ES_OP_READ;
+	sqe->flags = 0;
+	sqe->nelems = cpu_to_le16(cmd->nelems);
+	sqe->tag = cpu_to_le32(cmd->dev_tag);
+	sqe->sector = cpu_to_le64(blk_rq_pos(rq));
+	sqe->length = cpu_to_le32(blk_rq_bytes(rq));
+	sqe->rsvd = 0;
+	sqe->sgl_addr = cpu_to_le64(table);
+	q->sq_tail = (q->sq_tail + 1) & (EDUBLK_SG_QSIZE - 1);
+	q->inflight[rq->tag] = cmd;
+	q->nr_inflight++;
+	q->stats.posted++;
+	cmd->sg_state = EDUBLK_SG_ON_DEVICE;
+}
+
+/* Is the list usable by the device as it is? */
+static bool edublk_sg_list_ok(struct edublk_dev *edu, struct edublk_cmd *cmd,
+			      const struct wdmdma_sg_list *sgl)
+{
+	struct edublk_sg *sg = edu->sg;
+	u64 total = 0;
+	u32 i;
+
+	if (!sgl->nr_elements || sgl->nr_elements > sg->tbl_elems)
+		return false;
+	for (i = 0; i < sgl->nr_elements; i++) {
+		const struct wdmdma_sg_element *el = &sgl->elements[i];
+
+		if (!el->len || el->len > sg->max_elem_len ||
+		    el->addr + el->len - 1 < el->addr ||
+		    el->addr + el->len - 1 > edu->dma_limit)
+			return false;
+		total += el->len;
+	}
+	return total == blk_rq_bytes(edublk_rq(cmd));
+}
+
+/**
+ * edublk_sg_list_ready() - post a mapped request on its edu-sg queue
+ * @edu: the device
+ * @cmd: the request
+ * @sgl: its list from wdmdma
+ *
+ * Copies the list into the request's element table and rings the queue's
+ * doorbell. Requests that cannot be posted are ended by the work item.
+ *
+ * Context: any (wdmdma's list-control callback); does not sleep.
+ */
+void edublk_sg_list_ready(struct edublk_dev *edu, struct edublk_cmd *cmd,
+			  struct wdmdma_sg_list *sgl)
+{
+	struct edublk_sg *sg = edu->sg;
+	struct edublk_sgq *q = &sg->q[cmd->qid];
+	struct request *rq = edublk_rq(cmd);
+	struct edusg_elem *t;
+	unsigned long flags;
+	u32 i;
+
+	if (WARN_ON_ONCE(rq->tag < 0 || rq->tag >= EDUBLK_QUEUE_DEPTH) ||
+	    !edublk_sg_list_ok(edu, cmd, sgl)) {
+		dev_err_ratelimited(&edu->pdev->dev,
+				    "unusable list of %u elements for %u bytes\n",
+				    sgl->nr_elements, blk_rq_bytes(rq));
+		edublk_fail_async(edu, cmd, BLK_STS_IOERR);
+		return;
+	}
+	/* The table belongs to this tag alone; writel() orders it first. */
+	t = q->tables + rq->tag * sg->tbl_elems;
+	for (i = 0; i < sgl->nr_elements; i++) {
+		t[i].addr = cpu_to_le64(sgl->elements[i].addr);
+		t[i].len = cpu_to_le32(sgl->elements[i].len);
+		t[i].rsvd = 0;
+	}
+	cmd->nelems = sgl->nr_elements;
+
+	spin_lock_irqsave(&q->lock, flags);
+	if (q->dead) {
+		spin_unlock_irqrestore(&q->lock, flags);
+		edublk_fail_async(edu, cmd, BLK_STS_IOERR);
+		return;
+	}
+	edublk_sg_post(q, cmd);
+	es_wr(edu, ES_Q(q->qid, ESQ_SQ_TAIL), q->sq_tail);
+	spin_unlock_irqrestore(&q->lock, flags);
+}
+
+/* --- Completion --------------------------------------------------------- */
+
+static blk_status_t edublk_sg_status(struct edublk_sgq *q, u16 status,
+				     u32 info, struct edublk_cmd *cmd)
+{
+	struct device *dev = &q->edu->pdev->dev;
+
+	if (status == ES_ST_OK)
+		return BLK_STS_OK;
+	q->stats.dev_errors++;
+	switch (status) {
+	case ES_ST_DEVICE_ERROR:
+		dev_err_ratelimited(dev, "q%u: device error at sector %llu\n",
+				    q->qid,
+				    (unsigned long long)blk_rq_pos(edublk_rq(cmd)));
+		return BLK_STS_IOERR;
+	case ES_ST_MEDIUM_ERROR:
+		dev_err_ratelimited(dev, "q%u: medium error at sector %llu\n",
+				    q->qid,
+				    (unsigned long long)blk_rq_pos(edublk_rq(cmd)));
+		return BLK_STS_MEDIUM;
+	case ES_ST_DMA_RANGE:
+	case ES_ST_DMA_FAULT:
+		dev_err_ratelimited(dev, "q%u: DMA %s at element %d\n", q->qid,
+				    status == ES_ST_DMA_FAULT ? "fault" :
+				    "out of range", (int)info);
+		return BLK_STS_IOERR;
+	case ES_ST_OUT_OF_RANGE:
+		dev_err_ratelimited(dev, "q%u: sector %llu beyond the medium\n",
+				    q->qid,
+				    (unsigned long long)blk_rq_pos(edublk_rq(cmd)));
+		return BLK_STS_IOERR;
+	default:
+		/* The driver built a command the device rejects: a bug. */
+		dev_err_ratelimited(dev, "q%u: command rejected, status %#x info %#x\n",
+				    q->qid, status, info);
+		return BLK_STS_IOERR;
+	}
+}
+
+/*
+ * Take every new completion from @q's CQ, moving the finished requests to
+ * @done, and release the entries to the device. Every field is checked
+ * before use: an entry that names no request posted on this queue is
+ * counted and dropped. Returns the number of entries taken. Lock held.
+ */
+static unsigned int edublk_sg_drain(struct edublk_sgq *q,
+				    struct list_head *done)
+{
+	struct device *dev = &q->edu->pdev->dev;
+	unsigned int n;
+
+	lockdep_assert_held(&q->lock);
+	/* At most a ring's worth, however broken the device is. */
+	for (n = 0; n < EDUBLK_SG_QSIZE; n++) {
+		const struct edusg_cqe *e = &q->cq[q->cq_head];
+		u16 flags = le16_to_cpu(READ_ONCE(e->flags));
+		struct edublk_cmd *cmd;
+		u32 tag, idx;
+		u16 qid, sq_head;
+
+		if (!!(flags & ES_CQE_PHASE) != q->phase)
+			break;
+		dma_rmb();	/* the other fields after the phase */
+		tag = le32_to_cpu(e->tag);
+		qid = le16_to_cpu(e->qid);
+		sq_head = le16_to_cpu(e->sq_head);
+		q->cq_head = (q->cq_head + 1) & (EDUBLK_SG_QSIZE - 1);
+		if (!q->cq_head)
+			q->phase = !q->phase;
+
+		idx = tag & 0xffff;
+		cmd = idx < EDUBLK_QUEUE_DEPTH ? q->inflight[idx] : NULL;
+		if (qid != q->qid || sq_head >= EDUBLK_SG_QSIZE || !cmd ||
+		    cmd->dev_tag != tag || (flags & ~ES_CQE_PHASE)) {
+			q->stats.bad_cqes++;
+			dev_err_ratelimited(dev, "q%u: invalid completion: tag %#x qid %u sq_head %u flags %#x\n",
+					    q->qid, tag, qid, sq_head, flags);
+			continue;
+		}
+		q->inflight[idx] = NULL;
+		q->nr_inflight--;
+		q->stats.completed++;
+		cmd->sg_state = EDUBLK_SG_DONE;
+		cmd->status = edublk_sg_status(q, le16_to_cpu(e->status),
+					       le32_to_cpu(e->info), cmd);
+		list_add_tail(&cmd->node, done);
+	}
+	if (n)
+		es_wr(q->edu, ES_Q(q->qid, ESQ_CQ_HEAD), q->cq_head);
+	return n;
+}
+
+/*
+ * Abort @q and start it afresh. @victim (if any) ends with BLK_STS_TIMEOUT;
+ * the other commands in flight end with @others, or with BLK_STS_OK posted
+ * again. Once the abort's MMIO write returns, the device does no more DMA
+ * for the queue, so ending requests (and unmapping their lists) is safe.
+ * Lock held.
+ */
+static void edublk_sg_restart(struct edublk_sgq *q, struct edublk_cmd *victim,
+			      blk_status_t others, struct list_head *done)
+{
+	struct edublk_dev *edu = q->edu;
+	unsigned int i, reposted = 0;
+	u32 st;
+
+	lockdep_assert_held(&q->lock);
+	es_wr(edu, ES_Q(q->qid, ESQ_CTRL), ESQ_CTRL_ABORT);
+	q->stats.restarts++;
+	memset(q->cq, 0, EDUBLK_SG_QSIZE * sizeof(*q->cq));
+	q->sq_tail = 0;
+	q->cq_head = 0;
+	q->phase = true;
+	es_wr(edu, ES_Q(q->qid, ESQ_CTRL), ESQ_CTRL_ENABLE);
+	st = es_rd(edu, ES_Q(q->qid, ESQ_STATUS));
+	if (st != ESQ_ST_ENABLED) {
+		dev_err(&edu->pdev->dev,
+			"q%u: cannot re-enable after abort (STATUS %#x, ERROR %u): failing its I/O\n",
+			q->qid, st, es_rd(edu, ES_Q(q->qid, ESQ_ERROR)));
+		q->dead = true;
+		others = BLK_STS_IOERR;
+	}
+
+	for (i = 0; i < EDUBLK_QUEUE_DEPTH; i++) {
+		struct edublk_cmd *cmd = q->inflight[i];
+
+		if (!cmd)
+			continue;
+		q->inflight[i] = NULL;
+		q->nr_inflight--;
+		if (cmd == victim || others != BLK_STS_OK) {
+			cmd->sg_state = EDUBLK_SG_DONE;
+			cmd->status = cmd == victim ? BLK_STS_TIMEOUT : others;
+			list_add_tail(&cmd->node, done);
+			continue;
+		}
+		edublk_sg_post(q, cmd);
+		q->stats.reposted++;
+		reposted++;
+	}
+	if (reposted)
+		es_wr(edu, ES_Q(q->qid, ESQ_SQ_TAIL), q->sq_tail);
+}
+
+/* End the requests on @done (no lock held). */
+static void edublk_sg_end(struct edublk_dev *edu, struct list_head *done)
+{
+	struct edublk_cmd *cmd, *next;
+
+	list_for_each_entry_safe(cmd, next, done, node) {
+		list_del_init(&cmd->node);
+		edublk_complete(edu, cmd);
+	}
+}
+
+/* Drain @q; if it signalled with nothing new, see whether it halted. */
+static void edublk_sg_service(struct edublk_sgq *q)
+{
+	struct edublk_dev *edu = q->edu;
+	unsigned long flags;
+	LIST_HEAD(done);
+
+	spin_lock_irqsave(&q->lock, flags);
+	if (!edublk_sg_drain(q, &done)) {
+		u32 st = es_rd(edu, ES_Q(q->qid, ESQ_STATUS));
+
+		if (st & ESQ_ST_HALTED) {
+			q->stats.halts++;
+			dev_err(&edu->pdev->dev,
+				"q%u: halted by the device (ERROR %u): failing its %u commands\n",
+				q->qid, es_rd(edu, ES_Q(q->qid, ESQ_ERROR)),
+				q->nr_inflight);
+			edublk_sg_restart(q, NULL, BLK_STS_IOERR, &done);
+		}
+	}
+	spin_unlock_irqrestore(&q->lock, flags);
+	edublk_sg_end(edu, &done);
+}
+
+/* MSI-X: one vector per queue. */
+static irqreturn_t edublk_sg_irq_queue(int irq, void *data)
+{
+	edublk_sg_service(data);
+	return IRQ_HANDLED;
+}
+
+/* MSI or INTx: one vector, INT_STATUS names the queues. */
+static irqreturn_t edublk_sg_irq_shared(int irq, void *data)
+{
+	struct edublk_dev *edu = data;
+	unsigned long status = es_rd(edu, ES_INT_STATUS);
+	unsigned int qid;
+
+	if (!status)
+		return IRQ_NONE;	/* INTx may be shared */
+	/* Ack first: a completion during the drain raises a new interrupt. */
+	es_wr(edu, ES_INT_ACK, status);
+	for_each_set_bit(qid, &status, edu->sg->nq)
+		edublk_sg_service(&edu->sg->q[qid]);
+	return IRQ_HANDLED;
+}
+
+/*
+ * blk-mq .timeout. A request still waiting for its list (map registers,
+ * list memory) or posted less than EDUBLK_SG_TIMEOUT ago gets more time. A
+ * request the device sits on ends with BLK_STS_TIMEOUT after its queue is
+ * restarted; the device keeps serving the queue's other commands.
+ */
+static enum blk_eh_timer_return edublk_sg_timeout(struct request *rq)
+{
+	struct edublk_cmd *cmd = blk_mq_rq_to_pdu(rq);
+	struct edublk_dev *edu = cmd->edu;
+	struct edublk_sgq *q = &edu->sg->q[cmd->qid];
+	enum blk_eh_timer_return ret = BLK_EH_DONE;
+	bool timed_out = false;
+	unsigned long flags;
+	LIST_HEAD(done);
+
+	spin_lock_irqsave(&q->lock, flags);
+	if (cmd->sg_state == EDUBLK_SG_IDLE) {
+		ret = BLK_EH_RESET_TIMER;
+		goto unlock;
+	}
+	if (cmd->sg_state != EDUBLK_SG_ON_DEVICE)
+		goto unlock;		/* being completed right now */
+	/* Its completion may be posted with the interrupt still on its way. */
+	edublk_sg_drain(q, &done);
+	if (cmd->sg_state == EDUBLK_SG_ON_DEVICE) {
+		q->stats.timeouts++;
+		dev_warn_ratelimited(&edu->pdev->dev,
+				     "q%u: no completion for the command at sector %llu: restarting the queue\n",
+				     q->qid, (unsigned long long)blk_rq_pos(rq));
+		edublk_sg_restart(q, cmd, BLK_STS_OK, &done);
+		timed_out = true;
+	}
+unlock:
+	spin_unlock_irqrestore(&q->lock, flags);
+	if (timed_out) {
+		spin_lock_irqsave(&edu->lock, flags);
+		edu->stats.timeouts++;
+		spin_unlock_irqrestore(&edu->lock, flags);
+	}
+	edublk_sg_end(edu, &done);
+	return ret;
+}
+
+static const struct blk_mq_ops edublk_sg_mq_ops = {
+	.queue_rq = edublk_queue_rq,
+	.init_request = edublk_init_request,
+	.timeout = edublk_sg_timeout,
+};
+
+/* --- Set-up ------------------------------------------------------------- */
+
+/*
+ * Identify the device and read its limits; refuse values this driver
+ * cannot use, saying which. Fills @sg's limits and edu->capacity.
+ */
+static int edublk_sg_read_limits(struct edublk_dev *edu, unsigned int *nq)
+{
+	struct device *dev = &edu->pdev->dev;
+	u32 id = es_rd(edu, ES_ID);
+	u32 version = es_rd(edu, ES_VERSION);
+	u32 entries = es_rd(edu, ES_MAX_QUEUE_ENTRIES);
+	u64 size;
+
+	if (id != EDUSG_MAGIC) {
+		dev_err(dev, "identification register reads %#010x, not %#010x\n",
+			id, EDUSG_MAGIC);
+		return -ENODEV;
+	}
+	if (version >> 16 != EDUSG_VERSION >> 16) {
+		dev_err(dev, "device version %u.%u; this driver knows %u.x\n",
+			version >> 16, version & 0xffff, EDUSG_VERSION >> 16);
+		return -ENODEV;
+	}
+	*nq = es_rd(edu, ES_NUM_QUEUES);
+	if (!*nq || *nq > EDUSG_MAX_QUEUES) {
+		dev_err(dev, "NUM_QUEUES reads %u, not 1..%u\n", *nq,
+			EDUSG_MAX_QUEUES);
+		return -EIO;
+	}
+	if (entries < EDUBLK_SG_QSIZE) {
+		dev_err(dev, "queues hold %u entries, %u needed\n", entries,
+			EDUBLK_SG_QSIZE);
+		return -EIO;
+	}
+	size = (u64)es_rd(edu, ES_MEDIUM_SIZE_HI) << 32 |
+	       es_rd(edu, ES_MEDIUM_SIZE_LO);
+	if (!size || size & (SECTOR_SIZE - 1)) {
+		dev_err(dev, "medium size %llu is not a positive multiple of %u\n",
+			size, SECTOR_SIZE);
+		return -EIO;
+	}
+	edu->capacity = size;
+	edu->dma_bits = es_rd(edu, ES_DMA_BITS);
+	if (edu->dma_bits < 24 || edu->dma_bits > 64) {
+		dev_err(dev, "DMA_BITS reads %u; this driver needs 24..64\n",
+			edu->dma_bits);
+		return -EIO;
+	}
+	edu->dma_limit = DMA_BIT_MASK(edu->dma_bits);
+	return 0;
+}
+
+static int edublk_sg_read_xfer_limits(struct edublk_dev *edu,
+				      struct edublk_sg *sg)
+{
+	struct device *dev = &edu->pdev->dev;
+	u32 pages;
+
+	sg->max_elems = es_rd(edu, ES_MAX_ELEMS);
+	sg->max_elem_len = es_rd(edu, ES_MAX_ELEM_LEN);
+	sg->max_xfer = es_rd(edu, ES_MAX_XFER);
+	/* Every page of a request may become its own element. */
+	if (sg->max_elems < 2 || sg->max_elem_len < PAGE_SIZE ||
+	    sg->max_xfer < PAGE_SIZE) {
+		dev_err(dev, "limits too small: %u elements of at most %u bytes, %u bytes per command; needs 2, %lu and %lu\n",
+			sg->max_elems, sg->max_elem_len, sg->max_xfer,
+			PAGE_SIZE, PAGE_SIZE);
+		return -EIO;
+	}
+	/*
+	 * A transfer of N bytes may touch N / PAGE_SIZE + 1 pages, each an
+	 * element: keep that within MAX_ELEMS, and a power of two so large
+	 * sequential I/O splits evenly.
+	 */
+	pages = min3(sg->max_elems - 1, sg->max_xfer >> PAGE_SHIFT,
+		     (u32)(EDUBLK_SG_MAX_TRANSFER >> PAGE_SHIFT));
+	sg->max_transfer = rounddown_pow_of_two(pages) << PAGE_SHIFT;
+	sg->tbl_elems = (sg->max_transfer >> PAGE_SHIFT) + 1;
+	return 0;
+}
+
+static void edublk_sg_free_queues(struct edublk_dev *edu)
+{
+	struct device *dev = &edu->pdev->dev;
+	struct edublk_sg *sg = edu->sg;
+	size_t tables = (size_t)EDUBLK_QUEUE_DEPTH * sg->tbl_elems *
+			sizeof(struct edusg_elem);
+	unsigned int i;
+
+	for (i = 0; i < sg->nq; i++) {
+		struct edublk_sgq *q = &sg->q[i];
+
+		if (q->tables)
+			dma_free_coherent(dev, tables, q->tables, q->tables_dma);
+		if (q->cq)
+			dma_free_coherent(dev, EDUBLK_SG_QSIZE * sizeof(*q->cq),
+					  q->cq, q->cq_dma);
+		if (q->sq)
+			dma_free_coherent(dev, EDUBLK_SG_QSIZE * sizeof(*q->sq),
+					  q->sq, q->sq_dma);
+	}
+}
+
+/* Rings and element tables, in memory the device reaches (coherent mask). */
+static int edublk_sg_alloc_queues(struct edublk_dev *edu)
+{
+	struct device *dev = &edu->pdev->dev;
+	struct edublk_sg *sg = edu->sg;
+	size_t tables = (size_t)EDUBLK_QUEUE_DEPTH * sg->tbl_elems *
+			sizeof(struct edusg_elem);
+	unsigned int i;
+
+	BUILD_BUG_ON(EDUBLK_QUEUE_DEPTH >= EDUBLK_SG_QSIZE - 1);
+	for (i = 0; i < sg->nq; i++) {
+		struct edublk_sgq *q = &sg->q[i];
+
+		q->edu = edu;
+		q->qid = i;
+		q->phase = true;
+		spin_lock_init(&q->lock);
+		/* Coherent memory is page aligned: 64-byte ring alignment. */
+		q->sq = dma_alloc_coherent(dev, EDUBLK_SG_QSIZE * sizeof(*q->sq),
+					   &q->sq_dma, GFP_KERNEL);
+		q->cq = dma_alloc_coherent(dev, EDUBLK_SG_QSIZE * sizeof(*q->cq),
+					   &q->cq_dma, GFP_KERNEL);
+		q->tables = dma_alloc_coherent(dev, tables, &q->tables_dma,
+					       GFP_KERNEL);
+		if (!q->sq || !q->cq || !q->tables) {
+			dev_err(dev, "q%u: no memory for rings and %zu bytes of element tables within %u address bits\n",
+				i, tables, edu->dma_bits);
+			edublk_sg_free_queues(edu);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+/* Configure and enable every queue; the device was just reset. */
+static int edublk_sg_enable_queues(struct edublk_dev *edu)
+{
+	struct edublk_sg *sg = edu->sg;
+	unsigned int i;
+
+	for (i = 0; i < sg->nq; i++) {
+		struct edublk_sgq *q = &sg->q[i];
+		u32 st;
+
+		es_wr(edu, ES_Q(i, ESQ_SQ_BASE), lower_32_bits(q->sq_dma));
+		es_wr(edu, ES_Q(i, ESQ_SQ_BASE_HI), upper_32_bits(q->sq_dma));
+		es_wr(edu, ES_Q(i, ESQ_CQ_BASE), lower_32_bits(q->cq_dma));
+		es_wr(edu, ES_Q(i, ESQ_CQ_BASE_HI), upper_32_bits(q->cq_dma));
+		es_wr(edu, ES_Q(i, ESQ_SIZE), EDUBLK_SG_QSIZE);
+		es_wr(edu, ES_Q(i, ESQ_CTRL), ESQ_CTRL_ENABLE);
+		st = es_rd(edu, ES_Q(i, ESQ_STATUS));
+		if (st != ESQ_ST_ENABLED) {
+			dev_err(&edu->pdev->dev,
+				"q%u: enable failed: STATUS %#x, ERROR %u\n", i,
+				st, es_rd(edu, ES_Q(i, ESQ_ERROR)));
+			return -EIO;
+		}
+	}
+	return 0;
+}
+
+static void edublk_sg_free_irqs(struct edublk_dev *edu, unsigned int nr)
+{
+	struct edublk_sg *sg = edu->sg;
+
+	if (!sg->msix) {
+		if (nr)
+			free_irq(pci_irq_vector(edu->pdev, 0), edu);
+		return;
+	}
+	while (nr--)
+		free_irq(pci_irq_vector(edu->pdev, nr), &sg->q[nr]);
+}
+
+/* MSI-X with a vector per queue, else one MSI or INTx vector. */
+static int edublk_sg_setup_irqs(struct edublk_dev *edu)
+{
+	struct pci_dev *pdev = edu->pdev;
+	struct edublk_sg *sg = edu->sg;
+	unsigned int i;
+	int ret = -ENODEV;
+
+	if (edublk_use_msi)
+		ret = pci_alloc_irq_vectors(pdev, sg->nq, sg->nq, PCI_IRQ_MSIX);
+	if (ret < 0)
+		ret = pci_alloc_irq_vectors(pdev, 1, 1, PCI_IRQ_INTX |
+					    (edublk_use_msi ? PCI_IRQ_MSI : 0));
+	if (ret < 0) {
+		dev_err(&pdev->dev, "no interrupt vectors: %d\n", ret);
+		return ret;
+	}
+	sg->msix = pdev->msix_enabled;
+	edu->msi = pdev->msix_enabled || pdev->msi_enabled;
+	sg->irq_mode = pdev->msix_enabled ? "msix" :
+		       pdev->msi_enabled ? "msi" : "intx";
+
+	if (!sg->msix) {
+		ret = request_irq(pci_irq_vector(pdev, 0), edublk_sg_irq_shared,
+				  IRQF_SHARED, KBUILD_MODNAME, edu);
+		if (ret)
+			goto free_vectors;
+		return 0;
+	}
+	for (i = 0; i < sg->nq; i++) {
+		struct edublk_sgq *q = &sg->q[i];
+
+		snprintf(q->irq_name, sizeof(q->irq_name), "%s-q%u",
+			 dev_name(&pdev->dev), i);
+		ret = request_irq(pci_irq_vector(pdev, i), edublk_sg_irq_queue,
+				  0, q->irq_name, q);
+		if (ret) {
+			edublk_sg_free_irqs(edu, i);
+			goto free_vectors;
+		}
+	}
+	return 0;
+
+free_vectors:
+	dev_err(&pdev->dev, "cannot request the %s interrupt: %d\n",
+		sg->irq_mode, ret);
+	pci_free_irq_vectors(pdev);
+	return ret;
+}
+
+/**
+ * edublk_sg_probe() - bind to an edu-sg device
+ * @pdev: the device
+ *
+ * Return: 0, or a negative errno with everything undone.
+ */
+int edublk_sg_probe(struct pci_dev *pdev)
+{
+	struct device *dev = &pdev->dev;
+	struct wdmdma_desc desc = {
+		.scatter_gather = true,
+		.nr_reserve = EDUBLK_NR_RESERVE,
+	};
+	struct queue_limits lim = {
+		.logical_block_size = SECTOR_SIZE,
+		/* Windows-MDL shape: whole pages inside a request */
+		.virt_boundary_mask = PAGE_SIZE - 1,
+	};
+	struct edublk_dev *edu;
+	struct edublk_sg *sg;
+	unsigned int nq;
+	int ret;
+
+	edu = edublk_dev_get(pdev, ES_QEND);
+	if (IS_ERR(edu))
+		return PTR_ERR(edu);
+	ret = edublk_sg_read_limits(edu, &nq);
+	if (ret)
+		goto put_dev;
+	nq = min_t(unsigned int, nq, nr_cpu_ids);
+	sg = kzalloc(struct_size(sg, q, nq), GFP_KERNEL);
+	if (!sg) {
+		ret = -ENOMEM;
+		goto put_dev;
+	}
+	sg->nq = nq;
+	edu->sg = sg;
+	ret = edublk_sg_read_xfer_limits(edu, sg);
+	if (ret)
+		goto free_sg;
+	/* Nothing of a previous owner may remain: queues off, no interrupt. */
+	es_wr(edu, ES_DEV_CTRL, ES_DEV_CTRL_RESET);
+	pci_set_master(pdev);
+
+	/*
+	 * Merged DMA segments must fit an element (PCI devices have
+	 * dma_parms, so this cannot fail; it returns void since 6.12, and
+	 * edublk_sg_list_ok() checks every element anyway).
+	 */
+	dma_set_max_seg_size(dev, min(sg->max_elem_len, sg->max_transfer));
+	desc.dma_width = edu->dma_bits;
+	desc.max_transfer = sg->max_transfer;
+	desc.max_waiters = nq * EDUBLK_QUEUE_DEPTH;
+	edu->adapter = wdmdma_create_adapter(dev, &desc, &edu->nr_map_registers);
+	if (IS_ERR(edu->adapter)) {
+		ret = PTR_ERR(edu->adapter);
+		dev_err(dev, "cannot create the DMA adapter: %d\n", ret);
+		goto clear_master;
+	}
+	ret = wdmdma_calculate_sg_list(edu->adapter, NULL,
+				       (void *)(PAGE_SIZE - 1), sg->max_transfer,
+				       &edu->max_list_size, NULL);
+	if (ret)
+		goto destroy_adapter;
+	if (edu->mode == EDUBLK_MODE_RESERVE) {
+		ret = edublk_alloc_emergency(edu, edublk_emergency_param);
+		if (ret)
+			goto destroy_adapter;
+	}
+	ret = edublk_sg_alloc_queues(edu);
+	if (ret)
+		goto free_emergency;
+	ret = edublk_sg_setup_irqs(edu);
+	if (ret)
+		goto free_queues;
+	ret = edublk_sg_enable_queues(edu);
+	if (ret)
+		goto reset_device;
+
+	ret = edublk_index_alloc();
+	if (ret < 0)
+		goto reset_device;
+	edu->index = ret;
+	pci_set_drvdata(pdev, edu);
+	lim.max_hw_sectors = sg->max_transfer >> SECTOR_SHIFT;
+	lim.max_segments = min(edu->nr_map_registers, sg->tbl_elems);
+	ret = edublk_add_disk(edu, &lim, &edublk_sg_mq_ops, nq,
+			      EDUBLK_SG_TIMEOUT);
+	if (ret)
+		goto free_index;
+	edublk_debugfs_add(edu);
+
+	dev_info(dev, "%s: edu-sg, %llu MiB, %u queues, %s, %u-bit DMA, %u KiB per request, mode %s\n",
+		 edu->disk->disk_name, edu->capacity >> 20, nq, sg->irq_mode,
+		 edu->dma_bits, sg->max_transfer >> 10,
+		 edublk_mode_names[edu->mode]);
+	return 0;
+
+free_index:
+	edublk_index_free(edu->index);
+reset_device:
+	es_wr(edu, ES_DEV_CTRL, ES_DEV_CTRL_RESET);
+	edublk_sg_free_irqs(edu, sg->msix ? nq : 1);
+	pci_free_irq_vectors(pdev);
+free_queues:
+	edublk_sg_free_queues(edu);
+free_emergency:
+	if (edu->mode == EDUBLK_MODE_RESERVE)
+		edublk_free_emergency(edu);
+destroy_adapter:
+	wdmdma_destroy_adapter(edu->adapter);
+clear_master:
+	pci_clear_master(pdev);
+free_sg:
+	kfree(sg);
+put_dev:
+	edublk_dev_put(edu);
+	return ret;
+}
+
+/**
+ * edublk_sg_remove() - unbind from an edu-sg device
+ * @pdev: the device
+ *
+ * Drains I/O (del_gendisk), then stops the device before freeing what it
+ * could reach.
+ */
+void edublk_sg_remove(struct pci_dev *pdev)
+{
+	struct edublk_dev *edu = pci_get_drvdata(pdev);
+	struct edublk_sg *sg = edu->sg;
+
+	edublk_debugfs_remove(edu);
+	edublk_remove_disk(edu);	/* drains all I/O */
+	flush_work(&edu->fail_work);
+	edublk_index_free(edu->index);
+	es_wr(edu, ES_DEV_CTRL, ES_DEV_CTRL_RESET);
+	edublk_sg_free_irqs(edu, sg->msix ? sg->nq : 1);
+	pci_free_irq_vectors(pdev);
+	edublk_sg_free_queues(edu);
+	if (edu->mode == EDUBLK_MODE_RESERVE)
+		edublk_free_emergency(edu);
+	wdmdma_destroy_adapter(edu->adapter);
+	pci_clear_master(pdev);
+	kfree(sg);
+	edublk_dev_put(edu);
+}
+
+/**
+ * edublk_sg_debugfs_show() - the edu-sg part of debugfs "stats"
+ * @m: the seq_file
+ * @edu: the device
+ */
+void edublk_sg_debugfs_show(struct seq_file *m, struct edublk_dev *edu)
+{
+	struct edublk_sg *sg = edu->sg;
+	unsigned int i;
+
+	seq_puts(m, "device edu-sg\n");
+	seq_printf(m, "irq_mode %s\n", sg->irq_mode);
+	seq_printf(m, "queues %u\n", sg->nq);
+	seq_printf(m, "max_transfer %u\n", sg->max_transfer);
+	seq_printf(m, "dev_cmds %u\n", es_rd(edu, ES_STAT_CMDS));
+	seq_printf(m, "dev_errors %u\n", es_rd(edu, ES_STAT_ERRORS));
+	seq_printf(m, "dev_dropped %u\n", es_rd(edu, ES_STAT_DROPPED));
+	seq_printf(m, "dev_injected %u\n", es_rd(edu, ES_STAT_INJECTED));
+	for (i = 0; i < sg->nq; i++) {
+		struct edublk_sgq *q = &sg->q[i];
+		struct edublk_sgq_stats st;
+		unsigned long flags;
+		unsigned int inflight;
+		bool dead;
+
+		spin_lock_irqsave(&q->lock, flags);
+		st = q->stats;
+		inflight = q->nr_inflight;
+		dead = q->dead;
+		spin_unlock_irqrestore(&q->lock, flags);
+		seq_printf(m, "q%u posted %llu completed %llu dev_errors %llu timeouts %llu restarts %llu reposted %llu halts %llu bad_cqes %llu inflight %u dead %d\n",
+			   i, st.posted, st.completed, st.dev_errors,
+			   st.timeouts, st.restarts, st.reposted, st.halts,
+			   st.bad_cqes, inflight, dead);
+	}
+}
