@@ -5,6 +5,7 @@
 
 KERNEL_DIR ?= /lib/modules/$(shell uname -r)/build
 SERIES ?= 6.1 6.12
+DEVICE ?= edu
 
 .PHONY: all modules check run bench kernels qemu clean help
 
@@ -18,9 +19,9 @@ modules:
 check:
 	WDMDMA_SERIES="$(SERIES)" scripts/check.sh
 
-## run: the main job: boot a guest with the edu device, load the modules, move data through DMA
+## run: the main job: boot a guest with the edu device (DEVICE=edu-sg: edu-sg), load the modules, move data through DMA
 run:
-	scripts/run.sh
+	WDMDMA_RUN_DEVICE="$(DEVICE)" scripts/run.sh
 
 ## kernels: build (or reuse from the cache) the test kernels for SERIES
 kernels:
@@ -37,4 +38,5 @@ help:
 	@echo "Targets:"
 	@sed -n 's/^## \([a-z]*\): /  \1\t/p' $(MAKEFILE_LIST) | expand -t 12
 	@echo "Variables: KERNEL_DIR (modules, clean), SERIES (check, kernels; default '$(SERIES)'),"
+	@echo "           DEVICE (run: edu or edu-sg; default edu),"
 	@echo "           SUITE (check: run only the named guest groups), WDMDMA_CACHE (cache dir)"

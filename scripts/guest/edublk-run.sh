@@ -24,9 +24,14 @@ verify=crc32c
 verify_fatal=1
 disk_util=0
 
+# Two jobs, each on its half: on edu-sg with two vCPUs they tend to run on
+# both, and so on both hardware queues.
 [whole-disk]
 rw=write
 bs=64k
+numjobs=2
+size=50%
+offset_increment=50%
 JOB
 echo "edublk-run: fio_status $?"
 echo "edublk-run: guest_seconds $(( $(date +%s) - start ))"
@@ -37,6 +42,12 @@ for n in requests dma_transfers dma_bytes reserve_allocs reserve_alloc_fails \
 	 emergency_hits emergency_waits errors timeouts; do
 	echo "edublk-run: $n $(edublk_stat $n)"
 done
+if [ "$(edublk_stat device)" = edu-sg ]; then
+	for n in irq_mode dev_cmds; do
+		echo "edublk-run: $n $(edublk_stat $n)"
+	done
+	awk '$1 ~ /^q[0-9]+$/ { print "edublk-run: " $1 "_completed " $5 }' $EDUBLK_DBG/stats
+fi
 for n in built deferred bounced map_regs_high verifier_errors; do
 	echo "edublk-run: wdmdma_$n $(wdmdma_stat $n)"
 done

@@ -4,7 +4,8 @@
 # guest has the device set up for it (scripts/guest-groups.sh):
 #   verify  - fio crc32c verify from both vCPUs (so both hardware queues)
 #             in the reserve, pdu and get modes, then in reserve and get
-#             with wdmdma's allocation failure injection at 100%;
+#             with wdmdma's allocation failure injection at 100%; then
+#             once more on the legacy INTx line (msi=0);
 #   faults  - the device fails every Nth command (fail_every): exactly the
 #             failed commands end in EIO, a retry succeeds, and every block
 #             reads back as written;
@@ -225,9 +226,24 @@ scenario_bounce() {
 	check "bounce: unload" unload_all
 }
 
+# msi=0: one legacy INTx line for both queues, INT_STATUS names them.
+scenario_intx() {
+	if ! load_edublk msi=0; then
+		not_ok "intx: insmod edublk msi=0"
+		return
+	fi
+	expect_eq "intx: legacy interrupt" "$(stat_of $EDUBLK_DBG/stats irq_mode)" intx
+	dd if=/dev/urandom of=/tmp/pat bs=$BLK count=32 2>/dev/null
+	check "intx: write 2 MiB" dd if=/tmp/pat of=$EDUBLK_DEV bs=$BLK oflag=direct
+	check "intx: read it back" dd if=$EDUBLK_DEV of=/tmp/back bs=$BLK count=32 iflag=direct
+	check "intx: the data reads back as written" cmp /tmp/pat /tmp/back
+	common_checks intx
+	check "intx: rmmod edublk" rmmod edublk
+}
+
 load_wdmdma || { not_ok "edusg: insmod wdmdma"; edublk_finish; }
 case "${1:-}" in
-verify) scenario_verify; check "verify: unload" unload_all ;;
+verify) scenario_verify; scenario_intx; check "verify: unload" unload_all ;;
 faults) scenario_faults ;;
 drops) scenario_drops ;;
 bounce) scenario_bounce ;;

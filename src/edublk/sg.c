@@ -62,7 +62,7 @@ struct edublk_sgq_stats {
 struct edublk_sgq {
 	struct edublk_dev *edu;
 	unsigned int qid;
-	spinlock_t lock;
+	spinlock_t lock;		/* the rings, inflight[], stats */
 	struct edusg_cmd *sq;
 	dma_addr_t sq_dma;
 	struct edusg_cqe *cq;
@@ -568,7 +568,7 @@ static int edublk_sg_alloc_queues(struct edublk_dev *edu)
 			sizeof(struct edusg_elem);
 	unsigned int i;
 
-	BUILD_BUG_ON(EDUBLK_QUEUE_DEPTH >= EDUBLK_SG_QSIZE - 1);
+	BUILD_BUG_ON(EDUBLK_SG_QSIZE - 1 <= EDUBLK_QUEUE_DEPTH);
 	for (i = 0; i < sg->nq; i++) {
 		struct edublk_sgq *q = &sg->q[i];
 
