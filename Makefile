@@ -23,6 +23,10 @@ check:
 run:
 	WDMDMA_RUN_DEVICE="$(DEVICE)" scripts/run.sh
 
+## bench: fio on edublk (every mode) vs brd and null_blk, mapping microbenchmark, pressure; writes docs/benchmarks.md
+bench:
+	scripts/bench.sh
+
 ## kernels: build (or reuse from the cache) the test kernels for SERIES
 kernels:
 	for s in $(SERIES); do scripts/build-kernel.sh $$s || exit 1; done

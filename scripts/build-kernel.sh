@@ -6,22 +6,30 @@
 # bzImage and modules. The result is cached outside the clone, keyed by the
 # source package version and a hash of the fragments and this script.
 #
-# Usage: scripts/build-kernel.sh SERIES     (SERIES is 6.1 or 6.12)
+# Usage: scripts/build-kernel.sh SERIES [bench]     (SERIES is 6.1 or 6.12)
+# "bench" adds qemu/kconfig/bench/*.config: the same kernel without the
+# debugging options, for `make bench`.
 # Prints the kernel build directory on stdout.
 
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-series=${1:?usage: build-kernel.sh 6.1|6.12}
+series=${1:?usage: build-kernel.sh 6.1|6.12 [bench]}
+flavor=${2:-}
 case "$series" in
 6.1|6.12) ;;
 *) die "unknown kernel series '$series' (want 6.1 or 6.12)" ;;
 esac
+case "$flavor" in
+''|bench) ;;
+*) die "unknown kernel flavor '$flavor' (want none or bench)" ;;
+esac
+mapfile -t extra < <(kernel_fragments_flavor "$flavor")
 
 apt_ensure build-essential bc bison flex libelf-dev libssl-dev cpio kmod \
 	xz-utils python3 "linux-source-$series"
 
-dir=$(kernel_dir "$series")
+dir=$(kernel_dir "$series" "$flavor")
 if [ -f "$dir/.wdmdma-built" ]; then
 	echo "$dir"
 	exit 0
@@ -30,7 +38,7 @@ fi
 tarball=/usr/src/linux-source-$series.tar.xz
 [ -f "$tarball" ] || die "$tarball missing after installing linux-source-$series"
 
-log "building test kernel $series in $dir (cold: a few minutes)"
+log "building ${flavor:-test} kernel $series in $dir (cold: a few minutes)"
 start=$(date +%s)
 rm -rf "$dir" "$dir.tmp"
 mkdir -p "$dir.tmp"
@@ -38,17 +46,30 @@ tar -C "$dir.tmp" --strip-components=1 -xf "$tarball"
 cd "$dir.tmp"
 
 make -s allnoconfig
-scripts/kconfig/merge_config.sh -m .config "$WDMDMA_TOP"/qemu/kconfig/*.config >/dev/null
+scripts/kconfig/merge_config.sh -m .config "$WDMDMA_TOP"/qemu/kconfig/*.config \
+	"${extra[@]}" >/dev/null
 make -s olddefconfig
 
-# olddefconfig silently drops options whose dependencies are unmet.
+# olddefconfig silently drops options whose dependencies are unmet. A
+# flavor's "is not set" lines override the base fragments.
 bad=0
+unset_re=$(sed -n 's/^# \(CONFIG_[A-Z0-9_]*\) is not set$/\1/p' /dev/null "${extra[@]}" |
+	paste -sd'|')
 while read -r line; do
+	if [ -n "$unset_re" ] && echo "$line" | grep -qE "^($unset_re)="; then
+		continue
+	fi
 	if ! grep -qx "$line" .config; then
 		echo "error: $line did not stick in the $series config" >&2
 		bad=1
 	fi
-done < <(grep -hE '^CONFIG_[A-Z0-9_]+=[ym0-9"]' "$WDMDMA_TOP"/qemu/kconfig/*.config)
+done < <(grep -hE '^CONFIG_[A-Z0-9_]+=[ym0-9"]' "$WDMDMA_TOP"/qemu/kconfig/*.config "${extra[@]}")
+for opt in ${unset_re//|/ }; do
+	if grep -qE "^$opt=" .config; then
+		echo "error: $opt is still set in the $series $flavor config" >&2
+		bad=1
+	fi
+done
 [ $bad -eq 0 ] || die "kernel config check failed"
 
 make -s -j"$(nproc)" bzImage modules >build.log 2>&1 ||

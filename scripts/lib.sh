@@ -64,11 +64,32 @@ distro_headers_dir() {
 
 # Cache directory of the test kernel for a series (may not exist yet).
 kernel_dir() {
-	local series=$1 ver key
+	local series=$1 flavor=${2:-} ver key
 	ver=$(dpkg-query -W -f='${Version}' "linux-source-$series" 2>/dev/null) ||
 		ver=unknown
 	# Bump the recipe number when build-kernel.sh changes what it builds.
-	key=$( (echo recipe-1; cat "$WDMDMA_TOP"/qemu/kconfig/*.config) |
+	key=$( (echo recipe-1; cat "$WDMDMA_TOP"/qemu/kconfig/*.config $(kernel_fragments_flavor "$flavor")) |
 	      sha256sum | cut -c1-12)
-	echo "$WDMDMA_CACHE/linux-$series-$ver-$key"
+	echo "$WDMDMA_CACHE/linux${flavor:+-$flavor}-$series-$ver-$key"
+}
+
+# kernel_fragments_flavor FLAVOR: the extra fragments of a kernel flavor
+# ("" for the test kernel, "bench" for qemu/kconfig/bench/).
+kernel_fragments_flavor() {
+	[ -n "${1:-}" ] && ls "$WDMDMA_TOP/qemu/kconfig/$1"/*.config
+	return 0
+}
+
+# build_modules_incremental KDIR OUT: build the modules (W=1) against KDIR
+# in OUT, a copy of the tree that keeps file times, so make rebuilds only
+# what changed since the last call. Dies with the log's tail on failure.
+build_modules_incremental() {
+	local kdir=$1 out=$2
+	mkdir -p "$out"
+	(cd "$WDMDMA_TOP" && tar cf - Kbuild src include kunit) | tar -C "$out" -xf -
+	log "modules (W=1, incremental) in $out"
+	if ! make -C "$kdir" M="$out" W=1 modules > "$out/build.log" 2>&1; then
+		tail -n 30 "$out/build.log" >&2
+		die "module build failed (log: $out/build.log)"
+	fi
 }

@@ -41,15 +41,8 @@ log "test kernel $series (cached after the first build)"
 kdir=$("$WDMDMA_TOP/scripts/build-kernel.sh" "$series") ||
 	die "the $series test kernel did not build"
 
-# Copy the tree keeping file times, so make rebuilds only what changed.
 out=$WDMDMA_CACHE/run-build-$series
-mkdir -p "$out"
-(cd "$WDMDMA_TOP" && tar cf - Kbuild src include kunit) | tar -C "$out" -xf -
-log "modules (W=1, incremental) in $out"
-if ! make -C "$kdir" M="$out" W=1 modules > "$out/build.log" 2>&1; then
-	tail -n 30 "$out/build.log" >&2
-	die "module build failed (log: $out/build.log)"
-fi
+build_modules_incremental "$kdir" "$out"
 
 if [ "$device" = edu-sg ]; then
 	log "QEMU with edu-sg (cached after the first build)"

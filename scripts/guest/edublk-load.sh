@@ -61,6 +61,22 @@ for bad in mode=bogus mode= dma_bits=27 dma_bits=65 dma_bits=abc \
 		ok "params: $bad refused"
 	fi
 done
+# mode=native needs a scatter/gather device: the edu's probe refuses it.
+dmesg -c > /dev/null
+if insmod /modules/edublk.ko mode=native 2>/dev/null; then
+	sleep 0.5
+	if [ -e $EDUBLK_DEV ]; then
+		not_ok "params: mode=native refused on the edu" "the disk appeared"
+	elif ! dmesg | grep -q 'mode=native needs a scatter/gather device'; then
+		dmesg | tail -n 3
+		not_ok "params: mode=native refused on the edu" "no message saying why"
+	else
+		ok "params: mode=native refused on the edu"
+	fi
+	rmmod edublk
+else
+	not_ok "params: mode=native refused on the edu" "insmod failed"
+fi
 if load_edublk mode=get dma_bits=28 capacity_mb=2 emergency=2 &&
    [ "$(edublk_stat mode)" = get ] &&
    [ "$(edublk_stat capacity_bytes)" = 2097152 ] && roundtrip 3; then

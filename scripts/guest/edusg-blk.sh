@@ -3,7 +3,7 @@
 # edublk on the edu-sg device. One scenario per guest, named by $1; each
 # guest has the device set up for it (scripts/guest-groups.sh):
 #   verify  - fio crc32c verify from both vCPUs (so both hardware queues)
-#             in the reserve, pdu and get modes, then in reserve and get
+#             in the reserve, pdu, get and native modes, then in reserve and get
 #             with wdmdma's allocation failure injection at 100%; then
 #             once more on the legacy INTx line (msi=0);
 #   faults  - the device fails every Nth command (fail_every): exactly the
@@ -77,7 +77,7 @@ common_checks() {
 
 scenario_verify() {
 	local mode
-	for mode in reserve pdu get; do
+	for mode in reserve pdu get native; do
 		echo 0 > $FAIL_PCT
 		if ! load_edublk mode=$mode; then
 			not_ok "$mode: insmod edublk mode=$mode"
@@ -89,7 +89,13 @@ scenario_verify() {
 		verify_run "$mode: fio verify from 2 CPUs" 0 8388608
 		expect_gt "$mode: queue 0 used" "$(sgq_stat 0 completed)" 0
 		expect_gt "$mode: queue 1 used" "$(sgq_stat 1 completed)" 0
-		if [ $mode != pdu ]; then
+		if [ $mode = native ]; then
+			# The baseline maps without wdmdma; at 100% injected
+			# failures it could only requeue, so no such run here.
+			expect_eq "$mode: no wdmdma list at all" \
+				"$(wdmdma_stat built)/$(wdmdma_stat allocated)/$(wdmdma_stat reserve)" 0/0/0
+			expect_eq "$mode: never requeued" "$(edublk_stat native_requeues)" 0
+		elif [ $mode != pdu ]; then
 			echo 100 > $FAIL_PCT
 			verify_run "$mode: fio verify, allocations failing" \
 				8388608 4194304

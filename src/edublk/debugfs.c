@@ -52,6 +52,7 @@ static int stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "timeouts %llu\n", st.timeouts);
 	seq_printf(m, "dropped_irqs %llu\n", st.dropped_irqs);
 	seq_printf(m, "spurious_irqs %llu\n", st.spurious_irqs);
+	seq_printf(m, "native_requeues %llu\n", st.native_requeues);
 	if (edu->sg)
 		edublk_sg_debugfs_show(m, edu);
 	return 0;

@@ -481,6 +481,8 @@ void edublk_complete(struct edublk_dev *edu, struct edublk_cmd *cmd)
 		if (cmd->sgl) {
 			wdmdma_put_sg_list(edu->adapter, cmd->sgl, cmd->write);
 			cmd->sgl = NULL;
+		} else if (cmd->native_mapped) {
+			edublk_sg_native_unmap(edu, cmd);
 		}
 		waiter = edublk_put_buf(edu, cmd);
 		if (cmd->status != BLK_STS_OK) {

@@ -13,6 +13,7 @@
 #include <linux/blk-mq.h>
 #include <linux/list.h>
 #include <linux/pci.h>
+#include <linux/scatterlist.h>
 #include <linux/seq_file.h>
 #include <linux/sizes.h>
 #include <linux/spinlock.h>
@@ -77,7 +78,14 @@ enum edublk_mode {
 	EDUBLK_MODE_RESERVE,	/* kmalloc, else emergency buffer, else wait */
 	EDUBLK_MODE_PDU,	/* a Build buffer in every request's PDU */
 	EDUBLK_MODE_GET,	/* wdmdma_get_sg_list(): the library's reserve */
+	EDUBLK_MODE_NATIVE,	/* edu-sg: plain sg_table + dma_map_sgtable() */
 };
+
+/*
+ * mode=native: scatterlist entries kept in each PDU, as NVMe does; a
+ * request with more segments chains a table from the kernel's sg pools.
+ */
+#define EDUBLK_NATIVE_INLINE_SG	2
 
 /* Where a request's Build buffer came from. */
 enum edublk_buf_src {
@@ -101,6 +109,7 @@ struct edublk_stats {
 	u64 timeouts;		/* edu DMAs that never reported completion */
 	u64 dropped_irqs;	/* completions ignored on purpose (debugfs) */
 	u64 spurious_irqs;
+	u64 native_requeues;	/* native: no sg table or mapping: requeued */
 };
 
 /* Where an edu-sg request is (struct edublk_cmd.sg_state). */
@@ -142,7 +151,11 @@ struct edublk_cmd {
 	u16 qid;
 	u16 nelems;
 	u8 sg_state;			/* enum edublk_sg_state */
+	bool native_mapped;		/* native: sgt is mapped */
 	u32 dev_tag;
+	/* native mode: the request's own table, first entries in the PDU */
+	struct sg_table sgt;
+	struct scatterlist *inline_sg;
 };
 
 struct edublk_dev {
@@ -190,6 +203,7 @@ struct edublk_dev {
 	int index;
 	size_t pdu_mdl_off;
 	size_t pdu_buf_off;
+	size_t pdu_sg_off;
 	struct dentry *debugfs;
 };
 
@@ -211,6 +225,7 @@ blk_status_t edublk_queue_rq(struct blk_mq_hw_ctx *hctx,
 			     const struct blk_mq_queue_data *bd);
 int edublk_init_request(struct blk_mq_tag_set *set, struct request *rq,
 			unsigned int hctx_idx, unsigned int numa_node);
+void edublk_account(struct edublk_dev *edu, struct edublk_cmd *cmd);
 int edublk_index_alloc(void);
 void edublk_index_free(int index);
 extern int edublk_mode_param;
@@ -234,6 +249,9 @@ int edublk_sg_probe(struct pci_dev *pdev);
 void edublk_sg_remove(struct pci_dev *pdev);
 void edublk_sg_list_ready(struct edublk_dev *edu, struct edublk_cmd *cmd,
 			  struct wdmdma_sg_list *sgl);
+blk_status_t edublk_sg_native_queue(struct edublk_dev *edu,
+				    struct edublk_cmd *cmd);
+void edublk_sg_native_unmap(struct edublk_dev *edu, struct edublk_cmd *cmd);
 void edublk_sg_debugfs_show(struct seq_file *m, struct edublk_dev *edu);
 
 /* debugfs.c */

@@ -42,6 +42,7 @@ const char * const edublk_mode_names[] = {
 	[EDUBLK_MODE_RESERVE] = "reserve",
 	[EDUBLK_MODE_PDU] = "pdu",
 	[EDUBLK_MODE_GET] = "get",
+	[EDUBLK_MODE_NATIVE] = "native",
 };
 
 int edublk_mode_param = EDUBLK_MODE_RESERVE;
@@ -51,7 +52,8 @@ static int mode_set(const char *val, const struct kernel_param *kp)
 	int i = sysfs_match_string(edublk_mode_names, val);
 
 	if (i < 0) {
-		pr_err("mode must be reserve, pdu or get, not '%s'\n", val);
+		pr_err("mode must be reserve, pdu, get or native, not '%s'\n",
+		       val);
 		return -EINVAL;
 	}
 	*(int *)kp->arg = i;
@@ -70,7 +72,7 @@ static const struct kernel_param_ops mode_ops = {
 };
 module_param_cb(mode, &mode_ops, &edublk_mode_param, 0444);
 MODULE_PARM_DESC(mode,
-		 "Where DMA list memory comes from: reserve (kmalloc, else emergency buffer, else wait), pdu (Build buffer in each request), get (wdmdma_get_sg_list) (default: reserve)");
+		 "Where DMA list memory comes from: reserve (kmalloc, else emergency buffer, else wait), pdu (Build buffer in each request), get (wdmdma_get_sg_list), native (edu-sg only: sg_alloc_table_chained + dma_map_sgtable, no wdmdma; the benchmark baseline) (default: reserve)");
 
 /* Parse an unsigned int within [min, max] into kp->arg, or explain why not. */
 static int uint_range_set(const char *val, const struct kernel_param *kp,
@@ -199,6 +201,20 @@ static blk_status_t edublk_submit_reserve(struct edublk_dev *edu,
 	return edublk_build(edu, cmd);
 }
 
+/* Count a request that is being started. */
+void edublk_account(struct edublk_dev *edu, struct edublk_cmd *cmd)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&edu->lock, flags);
+	edu->stats.requests++;
+	if (cmd->write)
+		edu->stats.write_bytes += blk_rq_bytes(edublk_rq(cmd));
+	else
+		edu->stats.read_bytes += blk_rq_bytes(edublk_rq(cmd));
+	spin_unlock_irqrestore(&edu->lock, flags);
+}
+
 /**
  * edublk_queue_rq() - blk-mq .queue_rq of both devices
  * @hctx: the hardware queue (on edu-sg, the device queue of the same number)
@@ -217,7 +233,6 @@ blk_status_t edublk_queue_rq(struct blk_mq_hw_ctx *hctx,
 	struct request *rq = bd->rq;
 	struct edublk_cmd *cmd = blk_mq_rq_to_pdu(rq);
 	struct edublk_dev *edu = cmd->edu;
-	unsigned long flags;
 	blk_status_t sts;
 	int ret;
 
@@ -245,8 +260,18 @@ blk_status_t edublk_queue_rq(struct blk_mq_hw_ctx *hctx,
 	cmd->pos = (u64)blk_rq_pos(rq) << SECTOR_SHIFT;
 	cmd->qid = hctx->queue_num;
 	cmd->sg_state = EDUBLK_SG_IDLE;
+	cmd->native_mapped = false;
 	if (READ_ONCE(edu->dead)) {
 		sts = BLK_STS_IOERR;
+		goto end;
+	}
+	if (edu->mode == EDUBLK_MODE_NATIVE) {
+		/* edu-sg only (the edu probe refuses it); no wdmdma at all */
+		sts = edublk_sg_native_queue(edu, cmd);
+		if (sts == BLK_STS_RESOURCE)
+			return sts;	/* blk-mq runs it again later */
+		if (sts == BLK_STS_OK)
+			return BLK_STS_OK;
 		goto end;
 	}
 	ret = wdmdma_mdl_init_request(cmd->mdl, edu->nr_map_registers, rq);
@@ -257,13 +282,7 @@ blk_status_t edublk_queue_rq(struct blk_mq_hw_ctx *hctx,
 		goto end;
 	}
 
-	spin_lock_irqsave(&edu->lock, flags);
-	edu->stats.requests++;
-	if (cmd->write)
-		edu->stats.write_bytes += blk_rq_bytes(rq);
-	else
-		edu->stats.read_bytes += blk_rq_bytes(rq);
-	spin_unlock_irqrestore(&edu->lock, flags);
+	edublk_account(edu, cmd);
 
 	/* From here the callback may run, and even end the request. */
 	switch (edu->mode) {
@@ -312,6 +331,8 @@ int edublk_init_request(struct blk_mq_tag_set *set, struct request *rq,
 	cmd->mdl = (void *)cmd + edu->pdu_mdl_off;
 	cmd->pdu_buf = edu->mode == EDUBLK_MODE_PDU ?
 		       (void *)cmd + edu->pdu_buf_off : NULL;
+	cmd->inline_sg = edu->mode == EDUBLK_MODE_NATIVE ?
+			 (void *)cmd + edu->pdu_sg_off : NULL;
 	INIT_LIST_HEAD(&cmd->node);
 	return 0;
 }
@@ -442,9 +463,22 @@ int edublk_add_disk(struct edublk_dev *edu, struct queue_limits *lim,
 	set->queue_depth = EDUBLK_QUEUE_DEPTH;
 	set->timeout = timeout;
 	set->numa_node = dev_to_node(&edu->pdev->dev);
-	set->cmd_size = edu->mode == EDUBLK_MODE_PDU ?
-			edu->pdu_buf_off + edu->max_list_size :
-			edu->pdu_mdl_off + wdmdma_mdl_size(edu->nr_map_registers);
+	edu->pdu_sg_off = ALIGN(edu->pdu_mdl_off +
+				wdmdma_mdl_size(edu->nr_map_registers),
+				__alignof__(struct scatterlist));
+
+	switch (edu->mode) {
+	case EDUBLK_MODE_PDU:
+		set->cmd_size = edu->pdu_buf_off + edu->max_list_size;
+		break;
+	case EDUBLK_MODE_NATIVE:
+		set->cmd_size = edu->pdu_sg_off + EDUBLK_NATIVE_INLINE_SG *
+				sizeof(struct scatterlist);
+		break;
+	default:
+		set->cmd_size = edu->pdu_sg_off;
+		break;
+	}
 	set->flags = BLK_MQ_F_SHOULD_MERGE;
 	set->driver_data = edu;
 	ret = blk_mq_alloc_tag_set(set);
@@ -608,6 +642,11 @@ static int edublk_edu_probe(struct pci_dev *pdev)
 	edu->dma_limit = DMA_BIT_MASK(dma_bits);
 	edu->capacity = (u64)capacity_mb << 20;
 	timer_setup(&edu->timer, edublk_dma_timeout, 0);
+	if (edu->mode == EDUBLK_MODE_NATIVE) {
+		dev_err(dev, "mode=native needs a scatter/gather device (edu-sg); the edu has none\n");
+		ret = -EINVAL;
+		goto put_dev;
+	}
 
 	ret = edublk_check_device(edu);
 	if (ret)

@@ -37,6 +37,11 @@
 #include "edublk.h"
 #include "edusg_hw.h"
 
+/* mode=native maps with sg_alloc_table_chained(), from the sg pools. */
+#ifndef CONFIG_SG_POOL
+#error "edublk needs CONFIG_SG_POOL (selected by SCSI, NVMe or virtio-blk)"
+#endif
+
 /*
  * Ring entries per queue. blk-mq keeps at most EDUBLK_QUEUE_DEPTH requests
  * per hardware queue, fewer than the SIZE - 1 a ring holds, so neither the
@@ -131,6 +136,26 @@ static void edublk_sg_post(struct edublk_sgq *q, struct edublk_cmd *cmd)
 	cmd->sg_state = EDUBLK_SG_ON_DEVICE;
 }
 
+/*
+ * Post @cmd, its element table filled, on its queue and ring the doorbell.
+ * Returns false if the queue was given up (its commands fail).
+ */
+static bool edublk_sg_submit(struct edublk_dev *edu, struct edublk_cmd *cmd)
+{
+	struct edublk_sgq *q = &edu->sg->q[cmd->qid];
+	unsigned long flags;
+
+	spin_lock_irqsave(&q->lock, flags);
+	if (q->dead) {
+		spin_unlock_irqrestore(&q->lock, flags);
+		return false;
+	}
+	edublk_sg_post(q, cmd);
+	es_wr(edu, ES_Q(q->qid, ESQ_SQ_TAIL), q->sq_tail);
+	spin_unlock_irqrestore(&q->lock, flags);
+	return true;
+}
+
 /* Is the list usable by the device as it is? */
 static bool edublk_sg_list_ok(struct edublk_dev *edu, struct edublk_cmd *cmd,
 			      const struct wdmdma_sg_list *sgl)
@@ -171,7 +196,6 @@ void edublk_sg_list_ready(struct edublk_dev *edu, struct edublk_cmd *cmd,
 	struct edublk_sgq *q = &sg->q[cmd->qid];
 	struct request *rq = edublk_rq(cmd);
 	struct edusg_elem *t;
-	unsigned long flags;
 	u32 i;
 
 	if (WARN_ON_ONCE(rq->tag < 0 || rq->tag >= EDUBLK_QUEUE_DEPTH) ||
@@ -190,16 +214,110 @@ void edublk_sg_list_ready(struct edublk_dev *edu, struct edublk_cmd *cmd,
 		t[i].rsvd = 0;
 	}
 	cmd->nelems = sgl->nr_elements;
-
-	spin_lock_irqsave(&q->lock, flags);
-	if (q->dead) {
-		spin_unlock_irqrestore(&q->lock, flags);
+	if (!edublk_sg_submit(edu, cmd))
 		edublk_fail_async(edu, cmd, BLK_STS_IOERR);
-		return;
+}
+
+/**
+ * edublk_sg_native_queue() - map and post a request without wdmdma
+ * @edu: the device
+ * @cmd: the request
+ *
+ * mode=native, the benchmark's baseline: what a Linux block driver does
+ * on its own. A table chained from the kernel's sg pools past
+ * EDUBLK_NATIVE_INLINE_SG entries (allocation failures injected like
+ * wdmdma's: fail_alloc_percent), blk_rq_map_sg(), dma_map_sgtable() (with
+ * swiotlb bouncing what the device cannot reach).
+ *
+ * Context: queue_rq; does not sleep.
+ * Return: BLK_STS_OK (posted), BLK_STS_RESOURCE (no memory or no swiotlb
+ * space: blk-mq retries later, the Linux way) or an error.
+ */
+blk_status_t edublk_sg_native_queue(struct edublk_dev *edu,
+				    struct edublk_cmd *cmd)
+{
+	struct request *rq = edublk_rq(cmd);
+	struct edublk_sg *sg = edu->sg;
+	struct edublk_sgq *q = &sg->q[cmd->qid];
+	struct device *dev = &edu->pdev->dev;
+	unsigned int nents = blk_rq_nr_phys_segments(rq), i;
+	struct scatterlist *s;
+	struct edusg_elem *t;
+	unsigned long flags;
+	u64 total = 0;
+	int ret;
+
+	if (WARN_ON_ONCE(!nents || rq->tag < 0 ||
+			 rq->tag >= EDUBLK_QUEUE_DEPTH))
+		return BLK_STS_IOERR;
+	if (nents > EDUBLK_NATIVE_INLINE_SG &&
+	    wdmdma_should_fail_alloc(edu->adapter))
+		goto requeue;
+	cmd->sgt.sgl = cmd->inline_sg;
+	if (sg_alloc_table_chained(&cmd->sgt, nents, cmd->inline_sg,
+				   EDUBLK_NATIVE_INLINE_SG))
+		goto requeue;
+	cmd->sgt.orig_nents = blk_rq_map_sg(rq->q, rq, cmd->sgt.sgl);
+	ret = dma_map_sgtable(dev, &cmd->sgt, cmd->write ? DMA_TO_DEVICE :
+			      DMA_FROM_DEVICE, DMA_ATTR_NO_WARN);
+	if (ret) {
+		sg_free_table_chained(&cmd->sgt, EDUBLK_NATIVE_INLINE_SG);
+		if (ret == -ENOMEM)
+			goto requeue;	/* swiotlb full */
+		dev_err_ratelimited(dev, "dma_map_sgtable failed: %d\n", ret);
+		return BLK_STS_IOERR;
 	}
-	edublk_sg_post(q, cmd);
-	es_wr(edu, ES_Q(q->qid, ESQ_SQ_TAIL), q->sq_tail);
-	spin_unlock_irqrestore(&q->lock, flags);
+	cmd->native_mapped = true;
+
+	if (cmd->sgt.nents > sg->tbl_elems)
+		goto bad;
+	t = q->tables + rq->tag * sg->tbl_elems;
+	for_each_sgtable_dma_sg(&cmd->sgt, s, i) {
+		dma_addr_t addr = sg_dma_address(s);
+		u32 len = sg_dma_len(s);
+
+		if (!len || len > sg->max_elem_len || addr + len - 1 < addr ||
+		    addr + len - 1 > edu->dma_limit)
+			goto bad;
+		t[i].addr = cpu_to_le64(addr);
+		t[i].len = cpu_to_le32(len);
+		t[i].rsvd = 0;
+		total += len;
+	}
+	if (total != blk_rq_bytes(rq))
+		goto bad;
+	cmd->nelems = cmd->sgt.nents;
+	edublk_account(edu, cmd);
+	if (edublk_sg_submit(edu, cmd))
+		return BLK_STS_OK;
+	edublk_sg_native_unmap(edu, cmd);
+	return BLK_STS_IOERR;
+
+bad:
+	dev_err_ratelimited(dev, "unusable mapping: %u segments for %u bytes\n",
+			    cmd->sgt.nents, blk_rq_bytes(rq));
+	edublk_sg_native_unmap(edu, cmd);
+	return BLK_STS_IOERR;
+requeue:
+	spin_lock_irqsave(&edu->lock, flags);
+	edu->stats.native_requeues++;
+	spin_unlock_irqrestore(&edu->lock, flags);
+	return BLK_STS_RESOURCE;
+}
+
+/**
+ * edublk_sg_native_unmap() - undo edublk_sg_native_queue()'s mapping
+ * @edu: the device
+ * @cmd: the request; the device is done with it
+ *
+ * Context: any; does not sleep.
+ */
+void edublk_sg_native_unmap(struct edublk_dev *edu, struct edublk_cmd *cmd)
+{
+	dma_unmap_sgtable(&edu->pdev->dev, &cmd->sgt,
+			  cmd->write ? DMA_TO_DEVICE : DMA_FROM_DEVICE, 0);
+	sg_free_table_chained(&cmd->sgt, EDUBLK_NATIVE_INLINE_SG);
+	cmd->native_mapped = false;
 }
 
 /* --- Completion --------------------------------------------------------- */

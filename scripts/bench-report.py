@@ -1,0 +1,1007 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
+"""Turn one wdmdma benchmark results document into a report with plots.
+
+Usage: /usr/bin/python3 scripts/bench-report.py RESULTS.json OUTDIR
+
+RESULTS.json is the document `make bench` writes: an object with
+  "meta"      the machine, software and command lines of the run,
+  "fio"       one record per fio run (target, job, engine, round, IOPS,
+              bandwidth, latency percentiles, errors),
+  "pressure"  fio runs under injected allocation failure ("alloc-fail",
+              level = percent of allocations failed) or with a 32-bit device
+              that bounces every page ("map-regs"),
+  "micro"     mapping microbenchmark records (method build/get/native,
+              segments, bounce; ns/op and allocations/op, or "skipped").
+
+Writes OUTDIR/benchmarks.md and the plots OUTDIR/bench-4k-qd32.png,
+bench-seq.png, bench-pressure.png and bench-micro.png (overwriting them; a
+plot without data is removed and the markdown says it was skipped), and
+prints one headline line per performance target to stdout.
+
+Every number is the median over rounds, with min-max beside it. Exit status
+0 on success, 2 on unusable input (not JSON, a missing or mistyped key, no
+records at all). Needs Debian's python3-matplotlib (Agg backend, no display).
+"""
+
+import argparse
+import json
+import math
+import os
+import statistics
+import sys
+from collections import namedtuple
+
+try:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter
+except ImportError:  # reported by main() once the input has been checked
+    plt = None
+
+# The sets the benchmark is designed around. Anything else found in the
+# input is reported too, after these, in sorted order.
+EDUBLK_MODES = ["edublk-reserve", "edublk-pdu", "edublk-get", "edublk-native"]
+KNOWN_TARGETS = EDUBLK_MODES + ["brd", "null_blk"]
+KNOWN_JOBS = ["4k-randread-qd1", "4k-randread-qd32", "4k-randwrite-qd1",
+              "4k-randwrite-qd32", "128k-read", "128k-write", "1m-read",
+              "1m-write"]
+KNOWN_ENGINES = ["io_uring", "libaio"]
+KNOWN_CONDITIONS = ["alloc-fail", "map-regs"]
+KNOWN_METHODS = ["build", "get", "native"]
+KNOWN_SEGS = [1, 4, 32, 256]
+
+NATIVE = "edublk-native"        # the plain-scatterlist baseline target
+REF_JOB = "4k-randread-qd32"    # the job the IOPS targets are judged on
+REF_ENGINE = "io_uring"
+SEQ_JOBS = ["128k-read", "128k-write", "1m-read", "1m-write"]
+
+MET, NOT_MET, NOT_MEASURED = "met", "not met", "not measured"
+
+PLOTS = {
+    "4k": "bench-4k-qd32.png",
+    "seq": "bench-seq.png",
+    "pressure": "bench-pressure.png",
+    "micro": "bench-micro.png",
+}
+
+
+class BadInput(Exception):
+    """The results document cannot be used; the message says why."""
+
+
+# --------------------------------------------------------------------------
+# Input checking
+# --------------------------------------------------------------------------
+
+def _is_num(v):
+    return (isinstance(v, (int, float)) and not isinstance(v, bool)
+            and math.isfinite(v))
+
+
+def _is_int(v):
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_str(v):
+    return isinstance(v, str) and v != ""
+
+
+def _is_str_list(v):
+    return isinstance(v, list) and all(isinstance(s, str) for s in v)
+
+
+# (checker, description) pairs used in error messages.
+STR = (_is_str, "a non-empty string")
+TEXT = (lambda v: isinstance(v, str), "a string")
+NUM = (_is_num, "a number")
+INT = (_is_int, "an integer")
+BOOL = (lambda v: isinstance(v, bool), "true or false")
+STRS = (_is_str_list, "a list of strings")
+NUM_OR_NULL = (lambda v: v is None or _is_num(v), "a number or null")
+
+# Meta fields in the order the report lists them, with their labels.
+META_FIELDS = [
+    ("date", "Date", TEXT),
+    ("host_cpu", "Host CPU", TEXT),
+    ("host_cores", "Host cores", INT),
+    ("host_mem_gib", "Host memory", NUM),
+    ("host_memcpy_gbps", "Host memcpy bandwidth", NUM_OR_NULL),
+    ("kernel", "Guest kernel", TEXT),
+    ("kernel_config", "Kernel configuration", STRS),
+    ("qemu", "QEMU", TEXT),
+    ("qemu_cmdline", "QEMU command line", TEXT),
+    ("guest", "Guest", TEXT),
+    ("rounds", "Rounds", INT),
+    ("commands", "Commands", STRS),
+]
+
+FIO_KEYS = {
+    "target": STR, "job": STR, "engine": STR, "round": INT, "iops": NUM,
+    "bw_bytes": NUM, "lat_p50_ns": NUM, "lat_p99_ns": NUM,
+    "lat_p999_ns": NUM, "errors": INT,
+}
+PRESSURE_KEYS = {
+    "target": STR, "condition": STR, "level": NUM, "job": STR, "engine": STR,
+    "round": INT, "iops": NUM, "lat_p50_ns": NUM, "lat_p99_ns": NUM,
+    "lat_p999_ns": NUM, "errors": INT,
+}
+MICRO_KEYS = {"round": INT, "method": STR, "segs": INT, "bounce": BOOL}
+MICRO_MEASURED_KEYS = {"ns_per_op": NUM, "allocs_per_op": NUM}
+
+
+def _check_keys(obj, keys, where):
+    """Raise BadInput unless obj has every key in keys with the right type."""
+    for key, (ok, what) in keys.items():
+        if key not in obj:
+            raise BadInput(f"{where}: missing key '{key}'")
+        if not ok(obj[key]):
+            raise BadInput(f"{where}: '{key}' must be {what}, "
+                           f"got {json.dumps(obj[key])}")
+
+
+def _check_records(doc, section, keys):
+    recs = doc[section]
+    if not isinstance(recs, list):
+        raise BadInput(f"'{section}' must be a list of records")
+    for i, rec in enumerate(recs):
+        where = f"{section}[{i}]"
+        if not isinstance(rec, dict):
+            raise BadInput(f"{where}: a record must be an object")
+        _check_keys(rec, keys, where)
+        if section == "micro":
+            skipped = rec.get("skipped")
+            if skipped is not None:
+                if not _is_str(skipped):
+                    raise BadInput(f"{where}: 'skipped' must be a non-empty "
+                                   "string (the reason)")
+            else:
+                _check_keys(rec, MICRO_MEASURED_KEYS, where)
+    return recs
+
+
+def validate(doc):
+    """Check the document's shape; raise BadInput with the first problem."""
+    if not isinstance(doc, dict):
+        raise BadInput("the document must be a JSON object")
+    for key in ("meta", "fio", "pressure", "micro"):
+        if key not in doc:
+            raise BadInput(f"missing top-level key '{key}'")
+    meta = doc["meta"]
+    if not isinstance(meta, dict):
+        raise BadInput("'meta' must be an object")
+    _check_keys(meta, {k: t for k, _, t in META_FIELDS}, "meta")
+    if meta["rounds"] < 1:
+        raise BadInput("meta: 'rounds' must be at least 1")
+    n = (len(_check_records(doc, "fio", FIO_KEYS))
+         + len(_check_records(doc, "pressure", PRESSURE_KEYS))
+         + len(_check_records(doc, "micro", MICRO_KEYS)))
+    if n == 0:
+        raise BadInput("no records: 'fio', 'pressure' and 'micro' are all "
+                       "empty")
+
+
+# --------------------------------------------------------------------------
+# Statistics and look-ups
+# --------------------------------------------------------------------------
+
+Stat = namedtuple("Stat", "lo med hi n")
+
+
+def stat(values):
+    """min/median/max over rounds, or None when nothing was measured."""
+    values = list(values)
+    if not values:
+        return None
+    return Stat(min(values), statistics.median(values), max(values),
+                len(values))
+
+
+def ratio(a, b):
+    """a/b, or None when either side is missing or b is zero."""
+    if a is None or b is None or b == 0:
+        return None
+    return a / b
+
+
+def ordered(present, known):
+    """The known values that are present, in order, then any extras."""
+    present = set(present)
+    extras = sorted(present - set(known), key=str)
+    return [k for k in known if k in present] + extras
+
+
+def select(records, **match):
+    """The records whose fields equal match (same type: True is not 1)."""
+    return [r for r in records
+            if all(k in r and r[k] == v and type(r[k]) is type(v)
+                   for k, v in match.items())]
+
+
+class Results:
+    """The validated document with median-over-rounds look-ups."""
+
+    def __init__(self, doc):
+        self.meta = doc["meta"]
+        self.fio = doc["fio"]
+        self.pressure = doc["pressure"]
+        self.micro_all = doc["micro"]
+        self.micro = [r for r in self.micro_all if r.get("skipped") is None]
+        self.rounds = self.meta["rounds"]
+
+    def fio_stat(self, target, job, engine, field):
+        return stat(r[field] for r in
+                    select(self.fio, target=target, job=job, engine=engine))
+
+    def fio_errors(self, target, job, engine):
+        return sum(r["errors"] for r in
+                   select(self.fio, target=target, job=job, engine=engine))
+
+    def pressure_recs(self, target, condition, level, job, engine):
+        return [r for r in select(self.pressure, target=target,
+                                  condition=condition, job=job, engine=engine)
+                if r["level"] == level]
+
+    def pressure_stat(self, target, condition, level, job, engine, field):
+        return stat(r[field] for r in self.pressure_recs(
+            target, condition, level, job, engine))
+
+    def micro_stat(self, method, segs, bounce, field="ns_per_op"):
+        return stat(r[field] for r in
+                    select(self.micro, method=method, segs=segs,
+                           bounce=bounce))
+
+    def micro_skipped(self, method, segs, bounce):
+        """The skip reasons when a cell was skipped in every round."""
+        recs = select(self.micro_all, method=method, segs=segs, bounce=bounce)
+        reasons = [r["skipped"] for r in recs if r.get("skipped") is not None]
+        if recs and len(reasons) == len(recs):
+            return sorted(set(reasons))
+        return None
+
+    # The sets present, in report order.
+    def targets(self, records):
+        return ordered((r["target"] for r in records), KNOWN_TARGETS)
+
+    def jobs(self, records):
+        return ordered((r["job"] for r in records), KNOWN_JOBS)
+
+    def engines(self, records):
+        return ordered((r["engine"] for r in records), KNOWN_ENGINES)
+
+    def edublk_modes(self):
+        """The four edublk modes plus any other edublk-* target present."""
+        seen = {r["target"] for r in self.fio + self.pressure}
+        return ordered({t for t in seen if t.startswith("edublk-")}
+                       | set(EDUBLK_MODES), EDUBLK_MODES)
+
+
+# --------------------------------------------------------------------------
+# Number formatting
+# --------------------------------------------------------------------------
+
+def f_iops(v):
+    return f"{v:,.0f}"
+
+
+def f_us(ns):
+    return f"{ns / 1000:,.1f}"
+
+
+def f_mib(b):
+    return f"{b / 2**20:,.1f}"
+
+
+def f_ns(v):
+    return f"{v:,.0f}" if v >= 100 else f"{v:.1f}"
+
+
+def f_allocs(v):
+    return f"{v:.2f}"
+
+
+def f_ratio(r, sign="×"):
+    return "—" if r is None else f"{r:.2f}{sign}"
+
+
+def f_pct(r):
+    return f"{100 * r:.0f}%"
+
+
+def short(target):
+    return target[len("edublk-"):] if target.startswith("edublk-") else target
+
+
+# --------------------------------------------------------------------------
+# Target evaluation
+# --------------------------------------------------------------------------
+
+# One judged row: what it is about, what was measured (markdown), the
+# verdict, and a short ASCII form for the stdout summary.
+Check = namedtuple("Check", "subject measured status brief value")
+
+
+class Target:
+    """A performance target and its judged rows."""
+
+    def __init__(self, title, label, threshold, threshold_ascii):
+        self.title = title                  # markdown table
+        self.label = label                  # stdout line
+        self.threshold = threshold
+        self.threshold_ascii = threshold_ascii
+        self.checks = []
+        self.summary = None                 # stdout measured part
+
+    def add(self, subject, measured, status, brief=None, value=None):
+        self.checks.append(Check(subject, measured, status, brief, value))
+
+    def status(self):
+        """One verdict for the whole target."""
+        states = [c.status for c in self.checks]
+        if NOT_MET in states:
+            return NOT_MET
+        missing = states.count(NOT_MEASURED)
+        if missing == len(states):
+            return NOT_MEASURED
+        if missing:
+            return (f"met where measured, {missing} of {len(states)} "
+                    "not measured")
+        return MET
+
+    def headline(self):
+        measured = self.summary
+        if measured is None:
+            measured = ", ".join(c.brief for c in self.checks if c.brief) \
+                or "not measured"
+        return (f"{self.label}: {measured} "
+                f"(target {self.threshold_ascii}: {self.status()})")
+
+
+def _range_summary(values, sign="x"):
+    values = [v for v in values if v is not None]
+    if not values:
+        return "not measured"
+    lo, hi = min(values), max(values)
+    if f"{lo:.2f}" == f"{hi:.2f}":
+        return f"{lo:.2f}{sign}"
+    return f"{lo:.2f}{sign}-{hi:.2f}{sign}"
+
+
+def micro_target(res, method, name, limit):
+    """method vs native in the microbenchmark, no bouncing, every segs."""
+    t = Target(f"{name}/Put per-I/O cost ≤ {limit:.2f}× native "
+               "(microbenchmark, no bounce)",
+               f"{name}/Put vs native (micro, no bounce)",
+               f"≤ {limit:.2f}× for every segment count",
+               f"<= {limit:.2f}x")
+    segs_all = ordered({r["segs"] for r in res.micro_all
+                        if r["method"] in (method, "native")}
+                       | set(KNOWN_SEGS), KNOWN_SEGS)
+    for segs in segs_all:
+        subject = f"{segs} segment{'s' if segs != 1 else ''}"
+        m = res.micro_stat(method, segs, False)
+        n = res.micro_stat("native", segs, False)
+        r = ratio(m and m.med, n and n.med)
+        if r is None:
+            t.add(subject, "not measured", NOT_MEASURED)
+            continue
+        t.add(subject, f"{f_ratio(r)} ({f_ns(m.med)} vs {f_ns(n.med)} ns/op)",
+              MET if r <= limit else NOT_MET, value=r)
+    t.summary = _range_summary(c.value for c in t.checks)
+    return t
+
+
+def fio_cost_target(res, name, modes, limit):
+    """Cross-check at the block layer: native IOPS / mode IOPS."""
+    t = Target(f"{name}/Put per-I/O cost ≤ {limit:.2f}× native "
+               f"(fio {REF_JOB} {REF_ENGINE}, cross-check)",
+               f"{name}/Put vs native (fio {REF_JOB} {REF_ENGINE})",
+               f"native IOPS ÷ mode IOPS ≤ {limit:.2f}×",
+               f"<= {limit:.2f}x")
+    native = res.fio_stat(NATIVE, REF_JOB, REF_ENGINE, "iops")
+    for mode in modes:
+        m = res.fio_stat(mode, REF_JOB, REF_ENGINE, "iops")
+        r = ratio(native and native.med, m and m.med)
+        if r is None:
+            t.add(mode, "not measured", NOT_MEASURED,
+                  f"{short(mode)} not measured")
+            continue
+        t.add(mode, f"{f_ratio(r)} (native {f_iops(native.med)} / "
+              f"{short(mode)} {f_iops(m.med)} IOPS)",
+              MET if r <= limit else NOT_MET, f"{short(mode)} {r:.2f}x", r)
+    return t
+
+
+def brd_target(res):
+    """Every edublk mode's 4k random read QD32 IOPS vs brd's."""
+    t = Target(f"edu-sg 4k random read QD32 ≥ 1.00× brd "
+               f"(fio {REF_JOB} {REF_ENGINE})",
+               f"edu-sg 4k randread QD32 vs brd ({REF_ENGINE})",
+               "mode IOPS ÷ brd IOPS ≥ 1.00×", ">= 1.00x")
+    brd = res.fio_stat("brd", REF_JOB, REF_ENGINE, "iops")
+    for mode in res.edublk_modes():
+        m = res.fio_stat(mode, REF_JOB, REF_ENGINE, "iops")
+        r = ratio(m and m.med, brd and brd.med)
+        if r is None:
+            why = "brd not measured" if brd is None else "not measured"
+            t.add(mode, why, NOT_MEASURED, f"{short(mode)} not measured")
+            continue
+        t.add(mode, f"{f_ratio(r)} ({f_iops(m.med)} vs brd "
+              f"{f_iops(brd.med)} IOPS)", MET if r >= 1.0 else NOT_MET,
+              f"{short(mode)} {r:.2f}x", r)
+    return t
+
+
+def memcpy_target(res):
+    """Best edublk mode's 1 MiB sequential read vs host memcpy bandwidth."""
+    t = Target(f"1 MiB sequential read ≥ 50% of host memcpy bandwidth "
+               f"(fio 1m-read {REF_ENGINE}, best edublk mode)",
+               "1 MiB sequential read vs host memcpy",
+               "≥ 50%", ">= 50%")
+    gbps = res.meta["host_memcpy_gbps"]
+    best = None
+    for mode in res.edublk_modes():
+        bw = res.fio_stat(mode, "1m-read", REF_ENGINE, "bw_bytes")
+        if bw and (best is None or bw.med > best[1].med):
+            best = (mode, bw)
+    if best is None or not gbps:
+        why = [f"no edublk 1m-read {REF_ENGINE} runs"] if best is None else []
+        why += ["host memcpy bandwidth not measured"] if not gbps else []
+        t.add("best edublk mode", "not measured (" + "; ".join(why) + ")",
+              NOT_MEASURED)
+        t.summary = "not measured"
+        return t
+    mode, bw = best
+    r = bw.med / (gbps * 1e9)
+    t.add(mode, f"{f_pct(r)} ({bw.med / 1e9:.2f} GB/s of {gbps:.2f} GB/s)",
+          MET if r >= 0.5 else NOT_MET, value=r)
+    t.summary = (f"{f_pct(r)} ({short(mode)} {bw.med / 1e9:.2f} GB/s "
+                 f"of {gbps:.2f} GB/s)")
+    return t
+
+
+def pressure_target(res):
+    """100% allocation failure vs none: errors, IOPS and p99 per mode."""
+    t = Target("At 100% allocation failure: 0 I/O errors, IOPS ≥ 50% and "
+               "p99 ≤ 3× of unpressured (alloc-fail 100 vs 0)",
+               "100% allocation failure vs none",
+               "0 errors, IOPS ≥ 50%, p99 ≤ 3.00×",
+               "0 errors, IOPS >= 50%, p99 <= 3x")
+    worst_iops = worst_p99 = None
+    errors_total = 0
+    for mode in res.edublk_modes():
+        recs = select(res.pressure, target=mode, condition="alloc-fail")
+        combos = sorted({(r["job"], r["engine"]) for r in recs},
+                        key=lambda c: (c != (REF_JOB, REF_ENGINE), c))
+        if not combos:
+            t.add(mode, "not measured", NOT_MEASURED)
+            continue
+        for job, engine in combos:
+            subject = f"{mode} ({job}, {engine})"
+
+            def get(level, field):
+                return res.pressure_stat(mode, "alloc-fail", level, job,
+                                         engine, field)
+            base, full = get(0, "iops"), get(100, "iops")
+            base99, full99 = get(0, "lat_p99_ns"), get(100, "lat_p99_ns")
+            r_iops = ratio(full and full.med, base and base.med)
+            r_p99 = ratio(full99 and full99.med, base99 and base99.med)
+            if r_iops is None or r_p99 is None:
+                if base is None or full is None:
+                    why = f"level {0 if base is None else 100} missing"
+                else:
+                    why = "zero IOPS or p99 at level 0"
+                t.add(subject, f"not measured ({why})", NOT_MEASURED)
+                continue
+            errors = sum(r["errors"] for r in res.pressure_recs(
+                mode, "alloc-fail", 100, job, engine))
+            ok = errors == 0 and r_iops >= 0.5 and r_p99 <= 3.0
+            t.add(subject, f"{errors} errors, IOPS {f_pct(r_iops)} "
+                  f"({f_iops(full.med)} vs {f_iops(base.med)}), p99 "
+                  f"{f_ratio(r_p99)} ({f_us(full99.med)} vs "
+                  f"{f_us(base99.med)} µs)", MET if ok else NOT_MET)
+            errors_total += errors
+            if worst_iops is None or r_iops < worst_iops[0]:
+                worst_iops = (r_iops, short(mode))
+            if worst_p99 is None or r_p99 > worst_p99[0]:
+                worst_p99 = (r_p99, short(mode))
+    if worst_iops is None:
+        t.summary = "not measured"
+    else:
+        t.summary = (f"errors {errors_total}, IOPS min {f_pct(worst_iops[0])}"
+                     f" ({worst_iops[1]}), p99 max {worst_p99[0]:.2f}x "
+                     f"({worst_p99[1]})")
+    return t
+
+
+def evaluate(res):
+    return [
+        micro_target(res, "build", "Build", 1.05),
+        fio_cost_target(res, "Build", ["edublk-pdu", "edublk-reserve"], 1.05),
+        micro_target(res, "get", "Get", 1.25),
+        fio_cost_target(res, "Get", ["edublk-get"], 1.25),
+        brd_target(res),
+        memcpy_target(res),
+        pressure_target(res),
+    ]
+
+
+# --------------------------------------------------------------------------
+# Markdown
+# --------------------------------------------------------------------------
+
+def cell(text):
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def md_table(headers, rows, right=()):
+    """A markdown table; columns whose index is in right are right-aligned."""
+    out = ["| " + " | ".join(cell(h) for h in headers) + " |",
+           "|" + "|".join("---:" if i in right else "---"
+                          for i in range(len(headers))) + "|"]
+    out += ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]
+    return out
+
+
+def fence(lines):
+    """A code block whose fence is longer than any backtick run inside."""
+    longest = max((len(run) for line in lines
+                   for run in line.replace("`", " ` ").split()
+                   if set(run) == {"`"}), default=0)
+    mark = "`" * max(3, longest + 1)
+    return [mark] + list(lines) + [mark]
+
+
+def with_range(st, fmt, rounds):
+    """'median (min–max)', with the sample count when rounds are missing."""
+    if st is None:
+        return "—"
+    n = f", n={st.n}" if st.n != rounds else ""
+    return f"{fmt(st.med)} ({fmt(st.lo)}–{fmt(st.hi)}{n})"
+
+
+def md_header(res, source):
+    m = res.meta
+    emulated = not any("kvm" in s.lower() for s in (m["guest"],
+                                                     m["qemu_cmdline"]))
+    out = ["# wdmdma benchmarks", "",
+           f"Generated by `make bench` from `{os.path.basename(source)}` by "
+           "`scripts/bench-report.py`. Do not edit by hand: rerun "
+           "`make bench` to refresh it.", "",
+           f"Run date: {m['date']}", ""]
+    if emulated:
+        out += ["**This is a TCG (emulated) guest.** QEMU interprets every "
+                "guest instruction and models the edu-sg device in software, "
+                "so absolute numbers are emulator numbers and say little "
+                "about real hardware. The ratios between targets measured in "
+                "the same guest in the same run are the point.", ""]
+    else:
+        out += ["The guest was hardware-accelerated (KVM) according to "
+                "`meta`; device emulation still dominates, so the ratios "
+                "between targets are the point, not absolute numbers.", ""]
+    out += ["## Machine and software", ""]
+    gbps = m["host_memcpy_gbps"]
+    values = {
+        "host_mem_gib": f"{m['host_mem_gib']:g} GiB",
+        "host_memcpy_gbps": ("not measured" if gbps is None else
+                             f"{gbps:.2f} GB/s (10^9 bytes/s, measured in "
+                             "the same run)"),
+        "rounds": f"{m['rounds']} (every number is the median over rounds, "
+                  "min–max in parentheses; n= marks fewer samples)",
+    }
+    for key, label, _ in META_FIELDS:
+        if key in ("commands", "qemu_cmdline"):
+            continue
+        if key == "kernel_config":
+            # Options as code, any remark (not an option) as plain text.
+            opts = ", ".join(f"`{o}`" if "CONFIG_" in o else o
+                             for o in m[key]) or "(none listed)"
+            out.append(f"- {label}: {opts}")
+        else:
+            value = values.get(key, m[key])
+            if value == "":
+                value = "(not recorded)"
+            out.append(f"- {label}: {value}")
+    # Fields this script does not know: listed as they are.
+    for key in sorted(set(m) - {k for k, _, _ in META_FIELDS}):
+        if key == "runtime_s" and _is_num(m[key]):
+            out.append(f"- fio runtime per run: {m[key]:g} s")
+        else:
+            out.append(f"- {key}: {json.dumps(m[key])}")
+    if m["qemu_cmdline"]:
+        out += ["- QEMU command line:", ""]
+        out += ["  " + line for line in fence([m["qemu_cmdline"]])]
+    else:
+        out.append("- QEMU command line: (not recorded)")
+    out += ["", "## Commands", "",
+            "Every command line the run used, in order:", ""]
+    out += fence([c for c in m["commands"] if c.strip()]
+                 or ["(none recorded)"])
+    return out + [""]
+
+
+def md_targets(targets):
+    out = ["## Targets", "",
+           "Each row is judged alone; a target is met when all its rows are. "
+           "Build/Put and Get/Put are judged on the microbenchmark (medians "
+           "of ns/op, no bouncing); the fio rows cross-check the same cost "
+           "over the whole I/O path, where emulation dilutes it.", ""]
+    rows = []
+    for t in targets:
+        for i, c in enumerate(t.checks):
+            rows.append([t.title if i == 0 else "", c.subject, c.measured,
+                         t.threshold if i == 0 else "", c.status])
+    out += md_table(["Target", "Subject", "Measured", "Threshold", "Result"],
+                    rows)
+    out += ["", "Summary:", ""]
+    out += [f"- {t.headline()}" for t in targets]
+    return out + [""]
+
+
+def plot_ref(ok, name, alt):
+    if ok:
+        return [f"![{alt}]({name})", ""]
+    return [f"_Plot `{name}` skipped: no data._", ""]
+
+
+def md_fio(res, plotted):
+    out = ["## Block I/O", "",
+           "fio per job: IOPS median (min–max over rounds), bandwidth MiB/s "
+           "median, p99 completion latency µs median. \"IOPS ÷ native\" "
+           f"compares an edublk mode with `{NATIVE}` (same driver, plain "
+           "scatterlist API) on the same job and engine; above 1.00 is "
+           "faster.", ""]
+    out += plot_ref(plotted["4k"], PLOTS["4k"],
+                    "4k random read QD32: IOPS by target")
+    out += plot_ref(plotted["seq"], PLOTS["seq"],
+                    "Sequential bandwidth by target")
+    if not res.fio:
+        return out + ["No fio records.", ""]
+    for job in res.jobs(res.fio):
+        recs = select(res.fio, job=job)
+        engines = res.engines(recs)
+        headers = ["Target"]
+        for e in engines:
+            headers += [f"{e} IOPS", f"{e} MiB/s", f"{e} p99 µs",
+                        f"{e} IOPS ÷ native"]
+        rows, errors = [], []
+        for target in res.targets(recs):
+            row = [target]
+            for e in engines:
+                iops = res.fio_stat(target, job, e, "iops")
+                if iops is None:
+                    row += ["—"] * 4
+                    continue
+                bw = res.fio_stat(target, job, e, "bw_bytes")
+                p99 = res.fio_stat(target, job, e, "lat_p99_ns")
+                vs = "—"
+                if target.startswith("edublk-"):
+                    nat = res.fio_stat(NATIVE, job, e, "iops")
+                    vs = f_ratio(ratio(iops.med, nat and nat.med))
+                row += [with_range(iops, f_iops, res.rounds), f_mib(bw.med),
+                        f_us(p99.med), vs]
+                n_err = res.fio_errors(target, job, e)
+                if n_err:
+                    errors.append(f"{target} {e}: {n_err}")
+            rows.append(row)
+        out += [f"### {job}", ""]
+        out += md_table(headers, rows, right=set(range(1, len(headers))))
+        if errors:
+            out += ["", "I/O errors (sum over rounds): " + "; ".join(errors)]
+        out.append("")
+    return out
+
+
+def md_pressure(res, plotted):
+    out = ["## Pressure", "",
+           "fio under pressure: `alloc-fail` fails the given percent of "
+           "wdmdma allocations on purpose (for native, of its scatterlist "
+           "allocations); `map-regs` is a 32-bit device where every page "
+           "bounces, so map registers (wdmdma) or swiotlb (native) are the "
+           "bottleneck. Latencies are medians over rounds in µs; errors are "
+           "summed over rounds. \"IOPS vs unpressured\" divides by the same "
+           "target, job and engine at alloc-fail level 0.", ""]
+    out += plot_ref(plotted["pressure"], PLOTS["pressure"],
+                    "IOPS vs allocation-failure level")
+    if not res.pressure:
+        return out + ["No pressure records.", ""]
+    keys = {(r["target"], r["condition"], r["level"], r["job"], r["engine"])
+            for r in res.pressure}
+    t_order = res.targets(res.pressure)
+    c_order = ordered((k[1] for k in keys), KNOWN_CONDITIONS)
+    j_order = res.jobs(res.pressure)
+    e_order = res.engines(res.pressure)
+    keys = sorted(keys, key=lambda k: (
+        t_order.index(k[0]), c_order.index(k[1]), j_order.index(k[3]),
+        e_order.index(k[4]), k[2]))
+    rows = []
+    for target, cond, level, job, engine in keys:
+        def get(field, c=cond, lv=level):
+            return res.pressure_stat(target, c, lv, job, engine, field)
+        iops = get("iops")
+        base = get("iops", "alloc-fail", 0)
+        errors = sum(r["errors"] for r in res.pressure_recs(
+            target, cond, level, job, engine))
+        rows.append([target, cond, f"{level:g}", job, engine,
+                     with_range(iops, f_iops, res.rounds),
+                     f_us(get("lat_p50_ns").med), f_us(get("lat_p99_ns").med),
+                     f_us(get("lat_p999_ns").med), str(errors),
+                     f_ratio(ratio(iops.med, base and base.med))])
+    out += md_table(["Target", "Condition", "Level %", "Job", "Engine",
+                     "IOPS", "p50 µs", "p99 µs", "p99.9 µs", "Errors",
+                     "IOPS vs unpressured"], rows,
+                    right={2, 5, 6, 7, 8, 9, 10})
+    return out + [""]
+
+
+def md_micro(res, plotted):
+    out = ["## Mapping microbenchmark", "",
+           "Cost of one map + unmap of a transfer of single-page segments, "
+           "measured in the guest kernel (`src/bench/wdmdma_bench.c`): "
+           "`build` = Calculate + Build into a preallocated buffer, then "
+           "Put; `get` = Get/Put (the library allocates the list); "
+           "`native` = a chained `sg_table` with an inline first chunk + "
+           "`dma_map_sgtable()`/`dma_unmap_sgtable()`. Bounce \"yes\" is a "
+           "32-bit device with pages above 4 GiB (wdmdma map registers, "
+           "native swiotlb). ns/op median (min–max over rounds) and "
+           "allocations per operation (median). Ratio rows divide by native "
+           "with the same segment count and bounce setting.", ""]
+    out += plot_ref(plotted["micro"], PLOTS["micro"],
+                    "ns/op vs segments per list")
+    if not res.micro_all:
+        return out + ["No microbenchmark records.", ""]
+    methods = ordered((r["method"] for r in res.micro_all), KNOWN_METHODS)
+    segs_all = ordered((r["segs"] for r in res.micro_all), KNOWN_SEGS)
+    bounces = sorted({r["bounce"] for r in res.micro_all})
+    headers = ["Method", "Bounce"]
+    for s in segs_all:
+        unit = "seg" if s == 1 else "segs"
+        headers += [f"{s} {unit} ns/op", f"{s} {unit} allocs/op"]
+    rows = []
+    for method in methods:
+        for bounce in bounces:
+            row = [method, "yes" if bounce else "no"]
+            for s in segs_all:
+                ns = res.micro_stat(method, s, bounce)
+                allocs = res.micro_stat(method, s, bounce, "allocs_per_op")
+                skipped = res.micro_skipped(method, s, bounce)
+                if ns is not None:
+                    row += [with_range(ns, f_ns, res.rounds),
+                            f_allocs(allocs.med)]
+                elif skipped:
+                    row += ["skipped: " + "; ".join(skipped), ""]
+                else:
+                    row += ["—", "—"]
+            rows.append(row)
+    for method in methods:
+        if method == "native":
+            continue
+        for bounce in bounces:
+            row = [f"{method} ÷ native", "yes" if bounce else "no"]
+            for s in segs_all:
+                m = res.micro_stat(method, s, bounce)
+                n = res.micro_stat("native", s, bounce)
+                row += [f_ratio(ratio(m and m.med, n and n.med)), ""]
+            rows.append(row)
+    out += md_table(headers, rows, right=set(range(2, len(headers))))
+    return out + [""]
+
+
+# --------------------------------------------------------------------------
+# Plots
+# --------------------------------------------------------------------------
+
+def _yerr(stats):
+    """Asymmetric error bars from min and max around the median."""
+    return [[s.med - s.lo for s in stats], [s.hi - s.med for s in stats]]
+
+
+def _save(fig, path):
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def _thousands(ax):
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+
+
+def grouped_bars(path, title, ylabel, groups, series, get, label_bars=False):
+    """Bars per group (x) and series (colour) with min–max error bars.
+
+    get(group, series) returns a Stat or None. Returns False (and writes
+    nothing) when there is no data at all.
+    """
+    data = {(g, s): get(g, s) for g in groups for s in series}
+    series = [s for s in series if any(data[g, s] for g in groups)]
+    groups = [g for g in groups if any(data[g, s] for s in series)]
+    if not series:
+        return False
+    fig, ax = plt.subplots(figsize=(9, 5), dpi=100)
+    width = 0.8 / len(series)
+    for i, s in enumerate(series):
+        xs, sts = [], []
+        for j, g in enumerate(groups):
+            if data[g, s]:
+                xs.append(j - 0.4 + width * (i + 0.5))
+                sts.append(data[g, s])
+        bars = ax.bar(xs, [st.med for st in sts], width, yerr=_yerr(sts),
+                      capsize=3, label=s, ecolor="black")
+        if label_bars:
+            ax.bar_label(bars, labels=[f"{st.med:,.0f}" for st in sts],
+                         fontsize=7, padding=2)
+    ax.set_xticks(range(len(groups)), groups)
+    ax.set_title(title)
+    ax.set_ylabel(ylabel)
+    ax.set_xlabel("Target")
+    _thousands(ax)
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend()
+    _save(fig, path)
+    return True
+
+
+def pick_engine(res, records):
+    """io_uring when present, else the first engine found."""
+    engines = res.engines(records)
+    return REF_ENGINE if REF_ENGINE in engines else (engines or [None])[0]
+
+
+def plot_4k(res, path):
+    recs = select(res.fio, job=REF_JOB)
+    return grouped_bars(
+        path, "4k random read, QD32: IOPS by target\n"
+        f"(median of {res.rounds} rounds, error bars min–max; TCG guest)",
+        "IOPS", res.targets(recs), res.engines(recs),
+        lambda t, e: res.fio_stat(t, REF_JOB, e, "iops"), label_bars=True)
+
+
+def plot_seq(res, path):
+    recs = [r for r in res.fio if r["job"] in SEQ_JOBS]
+    engine = pick_engine(res, recs)
+    if engine is None:
+        return False
+
+    def get(target, job):
+        st = res.fio_stat(target, job, engine, "bw_bytes")
+        return st and Stat(*(v / 2**20 for v in st[:3]), st.n)
+    return grouped_bars(
+        path, f"Sequential bandwidth by target ({engine})\n"
+        f"(median of {res.rounds} rounds, error bars min–max; TCG guest)",
+        "Bandwidth (MiB/s)", res.targets(recs),
+        ordered((r["job"] for r in recs), SEQ_JOBS), get)
+
+
+def plot_pressure(res, path):
+    recs = select(res.pressure, condition="alloc-fail")
+    # One job and engine per plot: the reference pair when present, else
+    # the most common pair among the alloc-fail records.
+    pairs = [(r["job"], r["engine"]) for r in recs]
+    if not pairs:
+        return False
+    pair = ((REF_JOB, REF_ENGINE) if (REF_JOB, REF_ENGINE) in pairs
+            else max(sorted(set(pairs)), key=pairs.count))
+    fig, ax = plt.subplots(figsize=(9, 5), dpi=100)
+    any_line = False
+    modes = [t for t in res.targets(recs) if t.startswith("edublk-")]
+    for mode in modes:
+        levels = sorted({r["level"] for r in select(recs, target=mode)})
+        pts = [(lv, res.pressure_stat(mode, "alloc-fail", lv, *pair, "iops"))
+               for lv in levels]
+        pts = [(lv, st) for lv, st in pts if st]
+        if not pts:
+            continue
+        any_line = True
+        ax.errorbar([lv for lv, _ in pts], [st.med for _, st in pts],
+                    yerr=_yerr([st for _, st in pts]), marker="o", capsize=4,
+                    label=mode)
+    if not any_line:
+        plt.close(fig)
+        return False
+    ax.set_title(f"IOPS under injected allocation failure ({pair[0]}, "
+                 f"{pair[1]})\n(median of {res.rounds} rounds, error bars "
+                 "min–max; TCG guest)")
+    ax.set_xlabel("Allocations failed on purpose (%)")
+    ax.set_ylabel("IOPS")
+    ax.set_ylim(bottom=0)
+    _thousands(ax)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    _save(fig, path)
+    return True
+
+
+def plot_micro(res, path):
+    if not res.micro:
+        return False
+    fig, ax = plt.subplots(figsize=(9, 5), dpi=100)
+    methods = ordered((r["method"] for r in res.micro), KNOWN_METHODS)
+    segs_all = ordered((r["segs"] for r in res.micro), KNOWN_SEGS)
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    markers = "osD^v<>"
+    for i, method in enumerate(methods):
+        for bounce in (False, True):
+            pts = [(s, res.micro_stat(method, s, bounce)) for s in segs_all]
+            pts = [(s, st) for s, st in pts if st]
+            if not pts:
+                continue
+            ax.errorbar([s for s, _ in pts], [st.med for _, st in pts],
+                        yerr=_yerr([st for _, st in pts]),
+                        marker=markers[i % len(markers)], capsize=4,
+                        color=colors[i % len(colors)], markersize=5,
+                        linestyle="--" if bounce else "-",
+                        label=f"{method}, "
+                              f"{'bounce' if bounce else 'no bounce'}")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xticks(segs_all, [str(s) for s in segs_all])
+    ax.xaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
+    ax.set_title("Mapping cost per request vs list length\n"
+                 f"(median of {res.rounds} rounds, error bars min–max; "
+                 "TCG guest)")
+    ax.set_xlabel("Segments per list (log scale)")
+    ax.set_ylabel("ns per map + unmap (median, log scale)")
+    ax.grid(which="both", alpha=0.3)
+    ax.legend()
+    _save(fig, path)
+    return True
+
+
+def make_plots(res, outdir):
+    """Write every plot; remove a stale file for a plot without data."""
+    makers = {"4k": plot_4k, "seq": plot_seq, "pressure": plot_pressure,
+              "micro": plot_micro}
+    done = {}
+    for key, maker in makers.items():
+        path = os.path.join(outdir, PLOTS[key])
+        done[key] = maker(res, path)
+        if not done[key] and os.path.exists(path):
+            os.remove(path)
+    return done
+
+
+# --------------------------------------------------------------------------
+
+def main():
+    ap = argparse.ArgumentParser(
+        description="Write benchmarks.md and bench-*.png from a wdmdma "
+                    "benchmark results document.")
+    ap.add_argument("results", help="results document (JSON)")
+    ap.add_argument("outdir", help="directory for benchmarks.md and plots")
+    args = ap.parse_args()
+
+    try:
+        with open(args.results, encoding="utf-8") as f:
+            doc = json.load(f)
+        validate(doc)
+    except ValueError as e:  # includes json.JSONDecodeError
+        print(f"bench-report: {args.results}: not valid JSON: {e}",
+              file=sys.stderr)
+        return 2
+    except (OSError, BadInput) as e:
+        print(f"bench-report: {args.results}: {e}", file=sys.stderr)
+        return 2
+    if plt is None:
+        print("bench-report: matplotlib is missing "
+              "(apt-get install python3-matplotlib)", file=sys.stderr)
+        return 1
+
+    res = Results(doc)
+    os.makedirs(args.outdir, exist_ok=True)
+    targets = evaluate(res)
+    plotted = make_plots(res, args.outdir)
+    lines = (md_header(res, args.results) + md_targets(targets)
+             + md_fio(res, plotted) + md_pressure(res, plotted)
+             + md_micro(res, plotted))
+    with open(os.path.join(args.outdir, "benchmarks.md"), "w",
+              encoding="utf-8") as f:
+        f.write("\n".join(lines).rstrip("\n") + "\n")
+
+    for t in targets:
+        print(t.headline())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

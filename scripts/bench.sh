@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# `make bench`: boot one guest with two edu-sg devices (2 vCPUs, 6 GiB),
+# brd and null_blk, and run, interleaved and repeated:
+#   - fio (io_uring and libaio, direct=1): 4k randread/randwrite at QD1 and
+#     QD32, 128 KiB and 1 MiB sequential read and write, on edublk in its
+#     reserve, pdu, get and native modes, on brd and on null_blk;
+#   - pressure: 4k QD32 at 0/50/100% allocation-failure injection, and on a
+#     32-bit device whose map registers (native: swiotlb) a 512 KiB reader
+#     keeps exhausted;
+#   - the mapping microbenchmark (src/bench/wdmdma_bench.c).
+# Then writes docs/benchmarks.json, docs/benchmarks.md and docs/bench-*.png
+# (scripts/bench-report.py).
+#
+# The guest runs the "bench" kernel: the test kernel's configuration
+# without KASAN, lockdep, kmemleak and DMA-API debug
+# (qemu/kconfig/bench/no-debug.config), built and cached on first use.
+#
+# Environment:
+#   WDMDMA_BENCH_ROUNDS   rounds (default 3)
+#   WDMDMA_BENCH_RUNTIME  seconds per fio run, after 1 s of ramp (default 3)
+
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+rounds=${WDMDMA_BENCH_ROUNDS:-3}
+runtime=${WDMDMA_BENCH_RUNTIME:-3}
+[[ $rounds =~ ^[1-9][0-9]*$ ]] || die "WDMDMA_BENCH_ROUNDS must be a positive integer, not '$rounds'"
+[[ $runtime =~ ^[1-9][0-9]*$ ]] || die "WDMDMA_BENCH_RUNTIME must be a positive integer, not '$runtime'"
+series=6.12
+docs=$WDMDMA_TOP/docs
+start=$(date +%s)
+
+apt_ensure build-essential bc bison flex libelf-dev libssl-dev cpio kmod \
+	xz-utils python3 busybox-static qemu-system-x86 file fio \
+	python3-matplotlib util-linux
+
+log "bench kernel $series (cached after the first build)"
+kdir=$("$WDMDMA_TOP/scripts/build-kernel.sh" "$series" bench) ||
+	die "the $series bench kernel did not build"
+log "QEMU with edu-sg (cached after the first build)"
+qemu=$("$WDMDMA_TOP/scripts/build-qemu.sh") || die "QEMU with edu-sg did not build"
+
+out=$WDMDMA_CACHE/bench-build-$series
+build_modules_incremental "$kdir" "$out"
+gcc -O2 -Wall -o "$out/memcpy-bw" "$WDMDMA_TOP/scripts/tools/memcpy-bw.c" ||
+	die "memcpy-bw did not build"
+
+cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -n 1)
+cores=$(nproc)
+mem_gib=$(awk '/MemTotal/ { printf "%d", $2 / 1048576 + 0.5 }' /proc/meminfo)
+memcpy=$("$out/memcpy-bw")
+qver=$("$qemu" --version | head -n 1)
+krel=$(cat "$kdir/include/config/kernel.release")
+kver=$(dpkg-query -W -f='${Version}' "linux-source-$series")
+log "host: $cpu, $cores cores, $mem_gib GiB, memcpy $memcpy GB/s"
+log "kernel: $krel (Debian linux-source-$series $kver, bench config)"
+log "QEMU: $qver"
+
+mkdir -p "$WDMDMA_CACHE/logs"
+glog=$WDMDMA_CACHE/logs/bench-$(date +%Y%m%d-%H%M%S).log
+log "running the guest ($rounds rounds, ${runtime}s per fio run; about $((rounds * (112 * (runtime + 3)) / 60 + 5)) min); console log: $glog"
+guest_rc=0
+"$WDMDMA_TOP/scripts/run-guest.sh" --kernel "$kdir/arch/x86/boot/bzImage" --qemu "$qemu" \
+	--no-edu --smp 2 --mem 6G --host-root --append swiotlb=1024 \
+	--device edu-sg,queues=2,size=256M --device edu-sg,queues=2,size=256M,dma_bits=32 \
+	--timeout $((rounds * 112 * (runtime + 6) + 1800)) --quiet --log "$glog" \
+	--module "$out/src/wdmdma/wdmdma.ko" --module "$out/src/edublk/edublk.ko" \
+	--module "$out/src/bench/wdmdma_bench.ko" \
+	--module "$kdir/drivers/block/null_blk/null_blk.ko" \
+	--module "$kdir/drivers/block/brd.ko" \
+	--file "$WDMDMA_TOP/scripts/guest/edublk-lib.sh" \
+	--file "$WDMDMA_TOP/scripts/guest/bench-fio.sh" \
+	--file "$WDMDMA_TOP/scripts/guest/bench-micro.sh" \
+	-- sh bench-fio.sh "$rounds" "$runtime" || guest_rc=$?
+[ $guest_rc -eq 0 ] || die "the benchmark guest failed (status $guest_rc; console log: $glog)"
+
+mkdir -p "$docs"
+# The config options that matter for the numbers.
+config=$(grep -E '^(# )?CONFIG_(KASAN|PROVE_LOCKING|DEBUG_KMEMLEAK|DMA_API_DEBUG|SWIOTLB|IOMMU_SUPPORT|INTEL_IOMMU|HZ|PREEMPT[A-Z_]*|SMP|NR_CPUS|IO_URING|SG_POOL)[= ]' \
+	"$kdir/.config" | grep -v '^# .* is not set$' || true)
+WDMDMA_BENCH_META=$(python3 -c '
+import json, sys
+a = sys.argv[1:]
+print(json.dumps({
+    "date": a[0], "host_cpu": a[1], "host_cores": int(a[2]),
+    "host_mem_gib": int(a[3]), "host_memcpy_gbps": float(a[4]),
+    "kernel": a[5], "kernel_config": a[6].splitlines() + ["(plus qemu/kconfig/*.config and qemu/kconfig/bench/*.config)"],
+    "qemu": a[7], "guest": a[8], "rounds": int(a[9]), "runtime_s": int(a[10])}))
+' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$cpu" "$cores" "$mem_gib" "$memcpy" \
+	"$krel (Debian linux-source-$series $kver, test config without debugging)" \
+	"$config" "$qver" "TCG, 2 vCPUs, 6 GiB, swiotlb=1024 (2 MiB), edu-sg x2 (64-bit and 32-bit DMA, 2 queues, 256 MiB)" \
+	"$rounds" "$runtime")
+export WDMDMA_BENCH_META
+python3 - "$glog" "$docs/benchmarks.json" <<'PY'
+import json, os, re, sys
+
+log, dst = sys.argv[1], sys.argv[2]
+doc = {"meta": json.loads(os.environ["WDMDMA_BENCH_META"]),
+       "fio": [], "pressure": [], "micro": []}
+commands = []
+ts = re.compile(r"^\[\s*\d+\.\d+\]\s?")
+with open(log, errors="replace") as f:
+    first = f.readline()
+    doc["meta"]["qemu_cmdline"] = first[2:].strip() if first.startswith("+ ") else ""
+    for line in f:
+        line = ts.sub("", line.rstrip("\r\n"))
+        for tag, key in (("BENCH-FIO: ", "fio"), ("BENCH-PRESSURE: ", "pressure"),
+                         ("BENCH-MICRO: ", "micro")):
+            if line.startswith(tag):
+                doc[key].append(json.loads(line[len(tag):]))
+        if line.startswith("BENCH-CMD: "):
+            cmd = line[len("BENCH-CMD: "):]
+            if cmd not in commands:
+                commands.append(cmd)
+doc["meta"]["commands"] = [doc["meta"]["qemu_cmdline"]] + commands
+if not doc["fio"] or not doc["micro"]:
+    sys.exit("bench: no fio or microbenchmark results in " + log)
+with open(dst, "w") as f:
+    json.dump(doc, f, indent=1)
+    f.write("\n")
+print("bench: %d fio, %d pressure, %d micro records" %
+      (len(doc["fio"]), len(doc["pressure"]), len(doc["micro"])))
+PY
+/usr/bin/python3 "$WDMDMA_TOP/scripts/bench-report.py" "$docs/benchmarks.json" "$docs" ||
+	die "the report did not generate"
+log "docs/benchmarks.md and its plots written in $(( ($(date +%s) - start) / 60 )) min"

@@ -1,0 +1,58 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Mapping microbenchmark: load wdmdma (unless loaded) and wdmdma_bench, run
+# the matrix (build/get/native x 1/4/32/256 pages x bounce) ROUNDS times
+# and print every result as one JSON object per line:
+#   BENCH-MICRO: {"round":1,"method":"build","segs":4,"bounce":false,"iters":2000,"ns_per_op":812,"allocs_per_op":0.00}
+#   BENCH-MICRO: {"round":1,"method":"get","segs":256,"bounce":true,"skipped":"no_pages_above_4GiB"}
+# Usage: sh bench-micro.sh [ROUNDS]   (default 3)
+# Exits non-zero if a module does not load or the run fails (the rows
+# measured before the failure are still printed).
+# Guest options: --mem 6G for the bounce rows (pages above 4 GiB).
+set -u
+rounds=${1:-3}
+case "$rounds" in
+''|*[!0-9]*) echo "bench-micro: ROUNDS must be a number, not '$rounds'"; exit 2 ;;
+esac
+dir=/sys/kernel/debug/wdmdma_bench
+
+if ! grep -q '^wdmdma ' /proc/modules; then
+	insmod /modules/wdmdma.ko || { echo "bench-micro: insmod wdmdma failed"; exit 1; }
+fi
+insmod /modules/wdmdma_bench.ko || { echo "bench-micro: insmod wdmdma_bench failed"; exit 1; }
+if ! grep -q ' /sys/kernel/debug debugfs ' /proc/mounts; then
+	mount -t debugfs debugfs /sys/kernel/debug ||
+		{ echo "bench-micro: cannot mount debugfs"; rmmod wdmdma_bench; exit 1; }
+fi
+
+rc=0
+echo "bench-micro: $rounds round(s), started $(date +%T)"
+if ! echo "rounds=$rounds" > $dir/run; then
+	echo "bench-micro: the run failed (see the kernel log)"
+	rc=1
+fi
+echo "bench-micro: finished $(date +%T)"
+
+# key=value words -> JSON: method and skipped are strings, bounce a boolean,
+# everything else a number as the module printed it.
+awk '
+{
+	out = ""
+	for (i = 1; i <= NF; i++) {
+		eq = index($i, "=")
+		if (!eq)
+			continue
+		k = substr($i, 1, eq - 1)
+		v = substr($i, eq + 1)
+		if (k == "method" || k == "skipped")
+			v = "\"" v "\""
+		else if (k == "bounce")
+			v = (v == "1") ? "true" : "false"
+		out = out (out == "" ? "" : ",") "\"" k "\":" v
+	}
+	if (out != "")
+		print "BENCH-MICRO: {" out "}"
+}' $dir/run || rc=1
+
+rmmod wdmdma_bench || rc=1
+exit $rc

@@ -1,0 +1,864 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * wdmdma_bench - in-kernel mapping microbenchmark.
+ *
+ * Measures the cost of one map + unmap of a transfer of 1, 4, 32 and 256
+ * single-page segments (pages that are never physically contiguous), three
+ * ways:
+ *   build   wdmdma_calculate_sg_list() + wdmdma_build_sg_list() into a
+ *           preallocated buffer, then wdmdma_put_sg_list()
+ *   get     wdmdma_get_sg_list() + wdmdma_put_sg_list()
+ *   native  a chained sg_table with an inline first chunk (as block drivers
+ *           keep in their request PDU), sg_set_page() per page,
+ *           dma_map_sgtable() + dma_unmap_sgtable()
+ * each without bouncing (a 64-bit device) and with bouncing (a 32-bit
+ * device and pages above 4 GiB: wdmdma bounces through its map registers,
+ * native through swiotlb).
+ *
+ * debugfs: /sys/kernel/debug/wdmdma_bench/run
+ *   write  "rounds=R [iters=N]" (anything else: one round, adaptive
+ *          iterations) runs the whole matrix R times in the writer's
+ *          context; the write fails with the error of a failed measurement
+ *   read   the results of the last run, one line per measurement:
+ *          round=<r> method=<m> segs=<n> bounce=<0|1> iters=<n>
+ *          ns_per_op=<n> allocs_per_op=<x.xx>
+ *          or round=<r> method=<m> segs=<n> bounce=<0|1> skipped=<reason>
+ *
+ * Copyright (C) 2026 The wdmdma authors.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/atomic.h>
+#include <linux/debugfs.h>
+#include <linux/delay.h>
+#include <linux/dma-mapping.h>
+#include <linux/err.h>
+#include <linux/gfp.h>
+#include <linux/list.h>
+#include <linux/math64.h>
+#include <linux/minmax.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/platform_device.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/scatterlist.h>
+#include <linux/seq_file.h>
+#include <linux/sizes.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/string.h>
+#include <linux/timekeeping.h>
+#include <linux/uaccess.h>
+
+#include <wdmdma/wdmdma.h>
+
+#define BENCH_MAX_SEGS		256	/* pages of the largest transfer */
+#define BENCH_INLINE_SG		2	/* native: entries kept inline (NVMe, SCSI) */
+#define BENCH_MAX_ROUNDS	100
+#define BENCH_MAX_ITERS		10000000ULL
+#define BENCH_MIN_ITERS		50	/* adaptive runs do at least this many */
+#define BENCH_TARGET_NS		(200 * NSEC_PER_MSEC)	/* adaptive: per row */
+#define BENCH_MAX_BATCH		64	/* iterations between clock reads */
+#define BENCH_HIGH_TRIES	(16 * BENCH_MAX_SEGS)	/* page allocations */
+#define BENCH_DEFER_WAIT_MS	5000
+#define BENCH_HIGH_PHYS		SZ_4G
+
+static const unsigned int bench_segs[] = { 1, 4, 32, BENCH_MAX_SEGS };
+
+enum bench_method {
+	BENCH_BUILD,
+	BENCH_GET,
+	BENCH_NATIVE,
+	BENCH_NR_METHODS
+};
+
+static const char * const bench_method_names[BENCH_NR_METHODS] = {
+	[BENCH_BUILD] = "build",
+	[BENCH_GET] = "get",
+	[BENCH_NATIVE] = "native",
+};
+
+/* Two paths: index 0 no bouncing (64-bit), index 1 bouncing (32-bit). */
+#define BENCH_NR_PATHS		2
+#define BENCH_ROWS_PER_ROUND \
+	(BENCH_NR_METHODS * BENCH_NR_PATHS * ARRAY_SIZE(bench_segs))
+
+/**
+ * struct bench_path - one device, its adapter and the pages it maps
+ * @pdev: platform device with real (dma-direct) DMA operations
+ * @adapter: wdmdma adapter for @pdev; it also set @pdev's DMA mask
+ * @dma_parms: used only if the platform core gave @pdev none
+ * @width: DMA address width in bits
+ * @bounce: pages are above the device's reach
+ * @nr_pages: pages in @pages
+ * @pages: the pages, in descending physical order (never contiguous)
+ */
+struct bench_path {
+	struct platform_device *pdev;
+	struct wdmdma_adapter *adapter;
+	struct device_dma_parameters dma_parms;
+	unsigned int width;
+	bool bounce;
+	unsigned int nr_pages;
+	struct page *pages[BENCH_MAX_SEGS];
+};
+
+/**
+ * struct bench_result - one measurement
+ * @round: 1-based round
+ * @method: enum bench_method
+ * @segs: pages in the transfer
+ * @bounce: the bouncing path
+ * @iters: timed iterations
+ * @ns_per_op: nanoseconds per map + unmap
+ * @allocs_x100: allocations per operation, times 100
+ * @skipped: why the row was not measured, or NULL
+ */
+struct bench_result {
+	unsigned int round;
+	unsigned int method;
+	unsigned int segs;
+	bool bounce;
+	u64 iters;
+	u64 ns_per_op;
+	u64 allocs_x100;
+	const char *skipped;
+};
+
+/**
+ * struct bench - the module's state
+ * @lock: serialises runs, reading results and the fields below
+ * @path: the no-bounce and the bounce path
+ * @mdl: MDL of the transfer being measured (wdmdma_mdl_init() memory)
+ * @build_buf: Build buffer, sized for the worst case of both adapters
+ * @build_len: its size
+ * @calls: list-control callbacks run so far
+ * @sgl: list given to the last callback
+ * @sgt: native method's table
+ * @first_sg: native method's inline first chunk
+ * @broken: a deferred callback never came; its request may still own
+ *	@build_buf, so no more runs until the module is unloaded
+ * @results: rows of the last run (kmalloc'ed)
+ * @nr_results: rows in @results that are filled in
+ * @dir: debugfs directory
+ */
+struct bench {
+	struct mutex lock;	/* see the kernel-doc above */
+	struct bench_path path[BENCH_NR_PATHS];
+	struct wdmdma_mdl *mdl;
+	void *build_buf;
+	size_t build_len;
+	atomic_t calls;
+	struct wdmdma_sg_list *sgl;
+	struct sg_table sgt;
+	struct scatterlist first_sg[BENCH_INLINE_SG];
+	bool broken;
+	struct bench_result *results;
+	unsigned int nr_results;
+	struct dentry *dir;
+};
+
+static struct bench bench = {
+	.lock = __MUTEX_INITIALIZER(bench.lock),
+};
+
+/* --- The native method's table ------------------------------------------ */
+
+#ifndef CONFIG_SG_POOL
+#error "wdmdma_bench needs CONFIG_SG_POOL (sg_alloc_table_chained())"
+#endif
+
+/*
+ * Like NVMe and SCSI, the native method keeps BENCH_INLINE_SG entries
+ * with the request and chains further ones from the kernel's sg pools.
+ */
+static int bench_sgt_alloc(struct sg_table *sgt, unsigned int nents,
+			   struct scatterlist *first)
+{
+	sgt->sgl = first;	/* sg_alloc_table_chained() starts from it */
+	return sg_alloc_table_chained(sgt, nents, first, BENCH_INLINE_SG);
+}
+
+static void bench_sgt_free(struct sg_table *sgt)
+{
+	sg_free_table_chained(sgt, BENCH_INLINE_SG);
+}
+
+/* Chunks the table's allocator had to allocate: one per chain link. */
+static unsigned int bench_sgt_chunks(struct sg_table *sgt)
+{
+	struct scatterlist *sg;
+	unsigned int i, n = 0;
+
+	for_each_sgtable_sg(sgt, sg, i)
+		if (!sg_is_last(sg) && sg_is_chain(sg + 1))
+			n++;
+	return n;
+}
+
+/* --- One operation of each method --------------------------------------- */
+
+static void bench_list_control(struct device *dev, void *irp,
+			       struct wdmdma_sg_list *sgl, void *context)
+{
+	struct bench *b = context;
+
+	WRITE_ONCE(b->sgl, sgl);
+	/* Publish @sgl before the count: a deferred call runs on a worker. */
+	smp_mb__before_atomic();
+	atomic_inc(&b->calls);
+}
+
+/**
+ * bench_put() - give back the list of a Get or Build that returned 0
+ * @b: the benchmark
+ * @p: the path
+ * @before: the callback count before the Get or Build
+ *
+ * The callback must have run inside Get/Build. If it was deferred, wait
+ * for it (the list must not stay outstanding), put the list and fail.
+ *
+ * Return: 0, or -EBUSY if the callback was deferred.
+ */
+static int bench_put(struct bench *b, struct bench_path *p, int before)
+{
+	unsigned int waited;
+
+	if (likely(atomic_read_acquire(&b->calls) != before)) {
+		wdmdma_put_sg_list(p->adapter, READ_ONCE(b->sgl), true);
+		return 0;
+	}
+	pr_err("list-control callback deferred on the %u-bit adapter: resources were short\n",
+	       p->width);
+	for (waited = 0; waited < BENCH_DEFER_WAIT_MS; waited += 20) {
+		if (atomic_read_acquire(&b->calls) != before) {
+			wdmdma_put_sg_list(p->adapter, READ_ONCE(b->sgl), true);
+			return -EBUSY;
+		}
+		msleep(20);
+	}
+	pr_err("deferred callback did not run within %u ms; no more runs until unload\n",
+	       BENCH_DEFER_WAIT_MS);
+	b->broken = true;
+	return -EBUSY;
+}
+
+static int bench_build_once(struct bench *b, struct bench_path *p, u32 len)
+{
+	const void *va = wdmdma_mdl_va(b->mdl);
+	size_t size;
+	int before, ret;
+
+	ret = wdmdma_calculate_sg_list(p->adapter, b->mdl, va, len, &size,
+				       NULL);
+	if (ret)
+		return ret;
+	if (size > b->build_len)
+		return -ENOBUFS;
+	before = atomic_read(&b->calls);
+	ret = wdmdma_build_sg_list(p->adapter, b->mdl, va, len,
+				   bench_list_control, b, true, b->build_buf,
+				   b->build_len);
+	if (ret)
+		return ret;
+	return bench_put(b, p, before);
+}
+
+static int bench_get_once(struct bench *b, struct bench_path *p, u32 len)
+{
+	int before, ret;
+
+	before = atomic_read(&b->calls);
+	ret = wdmdma_get_sg_list(p->adapter, b->mdl, wdmdma_mdl_va(b->mdl), len,
+				 bench_list_control, b, true);
+	if (ret)
+		return ret;
+	return bench_put(b, p, before);
+}
+
+static int bench_native_once(struct bench *b, struct bench_path *p,
+			     unsigned int segs, unsigned int *chunks)
+{
+	struct device *dev = &p->pdev->dev;
+	struct scatterlist *sg;
+	unsigned int i;
+	int ret;
+
+	ret = bench_sgt_alloc(&b->sgt, segs, b->first_sg);
+	if (ret)
+		return ret;
+	for_each_sgtable_sg(&b->sgt, sg, i)
+		sg_set_page(sg, p->pages[i], PAGE_SIZE, 0);
+	ret = dma_map_sgtable(dev, &b->sgt, DMA_TO_DEVICE, 0);
+	if (!ret)
+		dma_unmap_sgtable(dev, &b->sgt, DMA_TO_DEVICE, 0);
+	if (chunks)
+		*chunks = bench_sgt_chunks(&b->sgt);
+	bench_sgt_free(&b->sgt);
+	return ret;
+}
+
+static int bench_op(struct bench *b, struct bench_path *p,
+		    enum bench_method method, unsigned int segs)
+{
+	switch (method) {
+	case BENCH_BUILD:
+		return bench_build_once(b, p, segs * PAGE_SIZE);
+	case BENCH_GET:
+		return bench_get_once(b, p, segs * PAGE_SIZE);
+	default:
+		return bench_native_once(b, p, segs, NULL);
+	}
+}
+
+/* --- Measuring ---------------------------------------------------------- */
+
+/**
+ * bench_loop() - time iterations of one method
+ * @b: the benchmark
+ * @p: the path
+ * @method: the method
+ * @segs: pages per transfer
+ * @want: iterations to run, or 0 to run until BENCH_TARGET_NS have been
+ *	timed and at least BENCH_MIN_ITERS iterations done
+ * @iters: receives the iterations run
+ * @ns: receives the time they took
+ *
+ * The clock is read around batches of up to BENCH_MAX_BATCH iterations;
+ * between batches the task may be rescheduled (not timed).
+ *
+ * Return: 0, the error of a failed operation, or -EINTR on a fatal signal.
+ */
+static int bench_loop(struct bench *b, struct bench_path *p,
+		      enum bench_method method, unsigned int segs, u64 want,
+		      u64 *iters, u64 *ns)
+{
+	u64 done = 0, elapsed = 0, batch = 1, t0, i;
+	int ret;
+
+	for (;;) {
+		if (want) {
+			if (done >= want)
+				break;
+			batch = min(batch, want - done);
+		} else if ((done >= BENCH_MIN_ITERS &&
+			    elapsed >= BENCH_TARGET_NS) ||
+			   done >= BENCH_MAX_ITERS) {
+			break;
+		}
+		t0 = ktime_get_ns();
+		for (i = 0; i < batch; i++) {
+			ret = bench_op(b, p, method, segs);
+			if (ret)
+				return ret;
+		}
+		elapsed += ktime_get_ns() - t0;
+		done += batch;
+		if (batch < BENCH_MAX_BATCH)
+			batch *= 2;
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		cond_resched();
+	}
+	*iters = done;
+	*ns = elapsed;
+	return 0;
+}
+
+static int bench_fill_mdl(struct bench *b, struct bench_path *p,
+			  unsigned int segs)
+{
+	unsigned int i;
+	int ret;
+
+	wdmdma_mdl_init(b->mdl, BENCH_MAX_SEGS);
+	for (i = 0; i < segs; i++) {
+		ret = wdmdma_mdl_add_page(b->mdl, p->pages[i], PAGE_SIZE, 0);
+		if (ret) {
+			pr_err("cannot add page %u to the MDL: %d\n", i, ret);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/**
+ * bench_check_stats() - allocations of a timed wdmdma loop, and sanity
+ * @p: the path
+ * @method: BENCH_BUILD or BENCH_GET
+ * @iters: iterations timed
+ * @st0: counters before
+ * @st1: counters after
+ * @allocs: receives the lists allocated (normal allocation or reserve)
+ *
+ * Return: 0, or -EIO if the counters contradict the measurement (a request
+ * waited, a list stayed out, or bouncing did or did not happen unexpectedly).
+ */
+static int bench_check_stats(struct bench_path *p, enum bench_method method,
+			     u64 iters, const struct wdmdma_stats *st0,
+			     const struct wdmdma_stats *st1, u64 *allocs)
+{
+	u64 bounced = st1->bounced - st0->bounced;
+	u64 built = st1->built - st0->built;
+	u64 lists;
+
+	*allocs = (st1->allocated - st0->allocated) +
+		  (st1->reserve - st0->reserve);
+	lists = *allocs + built;
+	if (st1->deferred != st0->deferred || st1->outstanding ||
+	    lists != iters || (method == BENCH_BUILD && built != iters) ||
+	    bounced != (p->bounce ? iters : 0)) {
+		pr_err("%s on the %u-bit adapter: %llu iterations gave %llu lists (%llu built), %llu deferred, %llu bounced, %llu outstanding\n",
+		       bench_method_names[method], p->width, iters, lists,
+		       built, st1->deferred - st0->deferred, bounced,
+		       st1->outstanding);
+		return -EIO;
+	}
+	return 0;
+}
+
+/**
+ * bench_measure() - measure one row of the matrix
+ * @b: the benchmark
+ * @p: the path
+ * @method: the method
+ * @segs: pages per transfer
+ * @want: iterations, or 0 for adaptive
+ * @res: the row; round, method, segs and bounce are filled in already
+ *
+ * One untimed warm-up operation, then the timed loop. Allocations per
+ * operation: for wdmdma the lists that came from an allocation or the
+ * reserve (wdmdma_get_stats()), for native the chunks the chained table
+ * allocated.
+ *
+ * Return: 0 (also for a skipped row), or the -errno of the failure.
+ */
+static int bench_measure(struct bench *b, struct bench_path *p,
+			 enum bench_method method, unsigned int segs, u64 want,
+			 struct bench_result *res)
+{
+	struct wdmdma_stats st0, st1;
+	unsigned int chunks = 0;
+	u64 iters = 0, ns = 0, allocs;
+	int ret;
+
+	if (segs > p->nr_pages) {
+		res->skipped = p->nr_pages ? "too_few_pages_above_4GiB" :
+					     "no_pages_above_4GiB";
+		return 0;
+	}
+	if (method != BENCH_NATIVE) {
+		ret = bench_fill_mdl(b, p, segs);
+		if (ret)
+			return ret;
+	}
+
+	if (method == BENCH_NATIVE)
+		ret = bench_native_once(b, p, segs, &chunks);
+	else
+		ret = bench_op(b, p, method, segs);
+	if (ret)
+		goto fail;
+
+	memset(&st0, 0, sizeof(st0));
+	memset(&st1, 0, sizeof(st1));
+	wdmdma_get_stats(p->adapter, &st0);
+	ret = bench_loop(b, p, method, segs, want, &iters, &ns);
+	if (ret)
+		goto fail;
+	wdmdma_get_stats(p->adapter, &st1);
+
+	if (method == BENCH_NATIVE) {
+		allocs = (u64)chunks * iters;
+	} else {
+		ret = bench_check_stats(p, method, iters, &st0, &st1, &allocs);
+		if (ret)
+			return ret;
+	}
+	res->iters = iters;
+	res->ns_per_op = div64_u64(ns, iters);
+	res->allocs_x100 = div64_u64(allocs * 100 + iters / 2, iters);
+	return 0;
+
+fail:
+	if (ret != -EINTR)
+		pr_err("%s of %u pages on the %u-bit device failed: %d\n",
+		       bench_method_names[method], segs, p->width, ret);
+	return ret;
+}
+
+/**
+ * bench_run() - run the whole matrix
+ * @b: the benchmark
+ * @rounds: how many times
+ * @want: iterations per row, or 0 for adaptive
+ *
+ * Replaces the previous results; on failure the rows measured so far
+ * stay readable.
+ *
+ * Context: process context; sleeps; takes @b->lock.
+ * Return: 0, or the -errno of the first failure.
+ */
+static int bench_run(struct bench *b, unsigned int rounds, u64 want)
+{
+	struct bench_result *res, *r;
+	unsigned int round, m, pi, si, n = 0;
+	int ret;
+
+	res = kcalloc(rounds * BENCH_ROWS_PER_ROUND, sizeof(*res), GFP_KERNEL);
+	if (!res)
+		return -ENOMEM;
+	ret = mutex_lock_killable(&b->lock);
+	if (ret) {
+		kfree(res);
+		return ret;
+	}
+	if (b->broken) {
+		pr_err("a list may still be outstanding from a failed run; reload the module\n");
+		ret = -EIO;
+		goto out;
+	}
+	kfree(b->results);
+	b->results = res;
+	b->nr_results = 0;
+
+	for (round = 1; round <= rounds; round++) {
+		for (m = 0; m < BENCH_NR_METHODS; m++) {
+			for (pi = 0; pi < BENCH_NR_PATHS; pi++) {
+				for (si = 0; si < ARRAY_SIZE(bench_segs); si++) {
+					r = &res[n];
+					r->round = round;
+					r->method = m;
+					r->segs = bench_segs[si];
+					r->bounce = b->path[pi].bounce;
+					ret = bench_measure(b, &b->path[pi], m,
+							    r->segs, want, r);
+					if (ret)
+						goto out;
+					b->nr_results = ++n;
+				}
+			}
+		}
+	}
+out:
+	if (b->results != res)
+		kfree(res);
+	mutex_unlock(&b->lock);
+	return ret;
+}
+
+/* --- debugfs ------------------------------------------------------------ */
+
+static int bench_run_show(struct seq_file *m, void *unused)
+{
+	struct bench *b = m->private;
+	const struct bench_result *r;
+	unsigned int i;
+	int ret;
+
+	ret = mutex_lock_killable(&b->lock);
+	if (ret)
+		return ret;
+	for (i = 0; i < b->nr_results; i++) {
+		r = &b->results[i];
+		seq_printf(m, "round=%u method=%s segs=%u bounce=%d ",
+			   r->round, bench_method_names[r->method], r->segs,
+			   r->bounce);
+		if (r->skipped)
+			seq_printf(m, "skipped=%s\n", r->skipped);
+		else
+			seq_printf(m, "iters=%llu ns_per_op=%llu allocs_per_op=%llu.%02llu\n",
+				   r->iters, r->ns_per_op,
+				   div_u64(r->allocs_x100, 100),
+				   r->allocs_x100 % 100);
+	}
+	mutex_unlock(&b->lock);
+	return 0;
+}
+
+static int bench_run_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, bench_run_show, inode->i_private);
+}
+
+static int bench_parse_uint(const char *what, const char *val,
+			    unsigned int max, unsigned int *out)
+{
+	unsigned int n;
+
+	if (kstrtouint(val, 10, &n) || n < 1 || n > max) {
+		pr_err("run: %s must be 1..%u, not '%s'\n", what, max, val);
+		return -EINVAL;
+	}
+	*out = n;
+	return 0;
+}
+
+/*
+ * Write "rounds=R" and/or "iters=N" (whitespace separated; other words are
+ * ignored) to run the matrix.
+ */
+static ssize_t bench_run_write(struct file *file, const char __user *ubuf,
+			       size_t count, loff_t *ppos)
+{
+	struct bench *b = file_inode(file)->i_private;
+	unsigned int rounds = 1, iters = 0;
+	char buf[64], *s, *tok;
+	size_t n;
+	int ret;
+
+	if (count >= sizeof(buf)) {
+		pr_err("run: command longer than %zu bytes\n", sizeof(buf) - 1);
+		return -EINVAL;
+	}
+	if (copy_from_user(buf, ubuf, count))
+		return -EFAULT;
+	buf[count] = '\0';
+
+	s = buf;
+	while ((tok = strsep(&s, " \t\n")) != NULL) {
+		n = str_has_prefix(tok, "rounds=");
+		if (n) {
+			ret = bench_parse_uint("rounds", tok + n,
+					       BENCH_MAX_ROUNDS, &rounds);
+			if (ret)
+				return ret;
+			continue;
+		}
+		n = str_has_prefix(tok, "iters=");
+		if (n) {
+			ret = bench_parse_uint("iters", tok + n,
+					       BENCH_MAX_ITERS, &iters);
+			if (ret)
+				return ret;
+		}
+	}
+
+	ret = bench_run(b, rounds, iters);
+	return ret ? ret : count;
+}
+
+static const struct file_operations bench_run_fops = {
+	.owner = THIS_MODULE,
+	.open = bench_run_open,
+	.read = seq_read,
+	.write = bench_run_write,
+	.llseek = seq_lseek,
+	.release = single_release,
+};
+
+/* --- Setup -------------------------------------------------------------- */
+
+static int bench_cmp_pfn_desc(const void *a, const void *b)
+{
+	unsigned long pa = page_to_pfn(*(struct page * const *)a);
+	unsigned long pb = page_to_pfn(*(struct page * const *)b);
+
+	return pa < pb ? 1 : pa > pb ? -1 : 0;
+}
+
+/**
+ * bench_alloc_pages() - fill a path's page array
+ * @p: the path
+ *
+ * Any pages for the no-bounce path; for the bounce path only pages at or
+ * above 4 GiB, trying at most BENCH_HIGH_TRIES allocations (the rejected
+ * pages are held until the search ends, so they are not handed out
+ * again). The pages are sorted in descending physical order, so none is
+ * followed by its physical successor and neither wdmdma nor the DMA layer
+ * merges two of them into one element.
+ *
+ * Return: 0 (a bounce path may end up with fewer pages: its larger rows
+ * are skipped), or -ENOMEM if the no-bounce path cannot get its pages.
+ */
+static int bench_alloc_pages(struct bench_path *p)
+{
+	unsigned int tries;
+	struct page *page, *tmp;
+	LIST_HEAD(rejected);
+
+	for (tries = 0; tries < BENCH_HIGH_TRIES; tries++) {
+		if (p->nr_pages == BENCH_MAX_SEGS)
+			break;
+		page = alloc_page(GFP_KERNEL | __GFP_NOWARN);
+		if (!page)
+			break;
+		if (p->bounce && page_to_phys(page) < BENCH_HIGH_PHYS) {
+			list_add(&page->lru, &rejected);
+			continue;
+		}
+		p->pages[p->nr_pages++] = page;
+	}
+	list_for_each_entry_safe(page, tmp, &rejected, lru) {
+		list_del(&page->lru);
+		__free_page(page);
+	}
+
+	if (!p->bounce && p->nr_pages < BENCH_MAX_SEGS) {
+		pr_err("cannot allocate %u pages\n", BENCH_MAX_SEGS);
+		return -ENOMEM;
+	}
+	if (p->bounce && p->nr_pages < BENCH_MAX_SEGS)
+		pr_warn("only %u of %u pages above 4 GiB after %u allocations: bounce rows with more pages are skipped\n",
+			p->nr_pages, BENCH_MAX_SEGS, tries);
+	sort(p->pages, p->nr_pages, sizeof(p->pages[0]), bench_cmp_pfn_desc,
+	     NULL);
+	return 0;
+}
+
+/**
+ * bench_path_init() - create a path's device, adapter and pages
+ * @p: the path, zeroed
+ * @width: DMA address width
+ * @bounce: take pages above 4 GiB (the device must not reach them)
+ *
+ * The device is a platform device without an IOMMU, so it uses
+ * dma-direct (and swiotlb for what its mask cannot reach). The adapter
+ * sets its DMA mask to @width bits.
+ *
+ * Return: 0 or a -errno; the caller cleans up with bench_path_exit().
+ */
+static int bench_path_init(struct bench_path *p, unsigned int width,
+			   bool bounce)
+{
+	struct wdmdma_desc desc = {
+		.scatter_gather = true,
+		.dma_width = width,
+		.max_transfer = BENCH_MAX_SEGS * PAGE_SIZE,
+	};
+	struct platform_device *pdev;
+	struct wdmdma_adapter *adapter;
+	struct device *dev;
+
+	p->width = width;
+	p->bounce = bounce;
+	pdev = platform_device_register_simple("wdmdma-bench", width, NULL, 0);
+	if (IS_ERR(pdev)) {
+		pr_err("cannot register platform device wdmdma-bench.%u: %ld\n",
+		       width, PTR_ERR(pdev));
+		return PTR_ERR(pdev);
+	}
+	p->pdev = pdev;
+	dev = &pdev->dev;
+	if (!dev->dma_mask)
+		dev->dma_mask = &dev->coherent_dma_mask;
+	if (!dev->dma_parms)
+		dev->dma_parms = &p->dma_parms;
+	dma_set_max_seg_size(dev, SZ_1M);
+
+	adapter = wdmdma_create_adapter(dev, &desc, NULL);
+	if (IS_ERR(adapter)) {
+		dev_err(dev, "cannot create a %u-bit wdmdma adapter: %ld\n",
+			width, PTR_ERR(adapter));
+		return PTR_ERR(adapter);
+	}
+	p->adapter = adapter;
+	return bench_alloc_pages(p);
+}
+
+static void bench_path_exit(struct bench_path *p)
+{
+	/* First: it cancels a request that might still own the Build buffer. */
+	wdmdma_destroy_adapter(p->adapter);
+	p->adapter = NULL;
+	while (p->nr_pages)
+		__free_page(p->pages[--p->nr_pages]);
+	if (p->pdev)
+		platform_device_unregister(p->pdev);
+	p->pdev = NULL;
+}
+
+/* Largest Build buffer any transfer of @p's adapter can need. */
+static int bench_build_size(struct bench_path *p, size_t *size)
+{
+	int ret;
+
+	ret = wdmdma_calculate_sg_list(p->adapter, NULL,
+				       (const void *)(PAGE_SIZE - 1),
+				       BENCH_MAX_SEGS * PAGE_SIZE, size, NULL);
+	if (ret)
+		dev_err(&p->pdev->dev, "cannot size a Build buffer: %d\n", ret);
+	return ret;
+}
+
+static void bench_teardown(struct bench *b)
+{
+	unsigned int i;
+
+	debugfs_remove_recursive(b->dir);
+	b->dir = NULL;
+	for (i = 0; i < BENCH_NR_PATHS; i++)
+		bench_path_exit(&b->path[i]);
+	kfree(b->build_buf);
+	b->build_buf = NULL;
+	kfree(b->mdl);
+	b->mdl = NULL;
+	kfree(b->results);
+	b->results = NULL;
+	b->nr_results = 0;
+}
+
+static int __init bench_init(void)
+{
+	struct bench *b = &bench;
+	struct dentry *file;
+	size_t size;
+	unsigned int i;
+	int ret;
+
+	atomic_set(&b->calls, 0);
+	ret = bench_path_init(&b->path[0], 64, false);
+	if (ret)
+		goto fail;
+	ret = bench_path_init(&b->path[1], 32, true);
+	if (ret)
+		goto fail;
+
+	b->mdl = kmalloc(wdmdma_mdl_size(BENCH_MAX_SEGS), GFP_KERNEL);
+	if (!b->mdl) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	for (i = 0; i < BENCH_NR_PATHS; i++) {
+		ret = bench_build_size(&b->path[i], &size);
+		if (ret)
+			goto fail;
+		b->build_len = max(b->build_len, size);
+	}
+	b->build_buf = kmalloc(b->build_len, GFP_KERNEL);
+	if (!b->build_buf) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+
+	b->dir = debugfs_create_dir(KBUILD_MODNAME, NULL);
+	file = debugfs_create_file("run", 0600, b->dir, b, &bench_run_fops);
+	if (IS_ERR(file)) {
+		pr_err("cannot create debugfs file %s/run: %ld\n",
+		       KBUILD_MODNAME, PTR_ERR(file));
+		ret = PTR_ERR(file);
+		goto fail;
+	}
+	pr_info("ready: %u pages above 4 GiB for the bounce rows\n",
+		b->path[1].nr_pages);
+	return 0;
+
+fail:
+	bench_teardown(b);
+	return ret;
+}
+
+static void __exit bench_exit(void)
+{
+	bench_teardown(&bench);
+}
+
+module_init(bench_init);
+module_exit(bench_exit);
+
+MODULE_DESCRIPTION("wdmdma mapping microbenchmark: Build, Get and native DMA mapping");
+MODULE_AUTHOR("The wdmdma authors");
+MODULE_LICENSE("GPL");
