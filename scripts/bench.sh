@@ -68,6 +68,7 @@ guest_rc=0
 	--timeout $((rounds * 112 * (runtime + 6) + 1800)) --quiet --log "$glog" \
 	--module "$out/src/wdmdma/wdmdma.ko" --module "$out/src/edublk/edublk.ko" \
 	--module "$out/src/bench/wdmdma_bench.ko" \
+	--module "$kdir/fs/configfs/configfs.ko" \
 	--module "$kdir/drivers/block/null_blk/null_blk.ko" \
 	--module "$kdir/drivers/block/brd.ko" \
 	--file "$WDMDMA_TOP/scripts/guest/edublk-lib.sh" \

@@ -109,6 +109,7 @@ load_mode() {
 host_root || { echo "bench: no host root (--host-root)"; exit 1; }
 insmod /modules/wdmdma.ko || exit 1
 insmod /modules/brd.ko rd_nr=1 rd_size=262144 || exit 1
+insmod /modules/configfs.ko || exit 1		# null_blk needs it
 insmod /modules/null_blk.ko nr_devices=1 queue_mode=2 submit_queues=2 \
 	memory_backed=1 gb=1 bs=512 || exit 1
 sleep 0.5
