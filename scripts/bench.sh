@@ -19,13 +19,13 @@
 #
 # Environment:
 #   WDMDMA_BENCH_ROUNDS   rounds (default 3)
-#   WDMDMA_BENCH_RUNTIME  seconds per fio run, after 1 s of ramp (default 3)
+#   WDMDMA_BENCH_RUNTIME  seconds per fio run, after 1 s of ramp (default 2)
 
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 rounds=${WDMDMA_BENCH_ROUNDS:-3}
-runtime=${WDMDMA_BENCH_RUNTIME:-3}
+runtime=${WDMDMA_BENCH_RUNTIME:-2}
 [[ $rounds =~ ^[1-9][0-9]*$ ]] || die "WDMDMA_BENCH_ROUNDS must be a positive integer, not '$rounds'"
 [[ $runtime =~ ^[1-9][0-9]*$ ]] || die "WDMDMA_BENCH_RUNTIME must be a positive integer, not '$runtime'"
 series=6.12
