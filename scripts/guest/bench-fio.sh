@@ -54,7 +54,7 @@ fio_json() {
 		pct && /^ *\},?$/ { pct = 0; lat = 0 }
 		/^ *"error" : / { err += num($3) }
 		END {
-			# %.0f: busybox awk's %d is 32-bit
+			# %.0f, as the %d of busybox awk is 32-bit
 			printf "\"iops\":%.1f,\"bw_bytes\":%.0f,\"lat_p50_ns\":%.0f,", iops, bw, p50
 			printf "\"lat_p99_ns\":%.0f,\"lat_p999_ns\":%.0f,\"errors\":%d", p99, p999, err
 		}' /host$OUT

@@ -153,6 +153,7 @@ struct edublk_cmd {
 	u8 sg_state;			/* enum edublk_sg_state */
 	bool native_mapped;		/* native: sgt is mapped */
 	u32 dev_tag;
+	unsigned long posted;		/* jiffies when last posted */
 	/* native mode: the request's own table, first entries in the PDU */
 	struct sg_table sgt;
 	struct scatterlist *inline_sg;

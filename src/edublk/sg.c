@@ -133,6 +133,7 @@ static void edublk_sg_post(struct edublk_sgq *q, struct edublk_cmd *cmd)
 	q->inflight[rq->tag] = cmd;
 	q->nr_inflight++;
 	q->stats.posted++;
+	cmd->posted = jiffies;
 	cmd->sg_state = EDUBLK_SG_ON_DEVICE;
 }
 
@@ -540,7 +541,9 @@ static enum blk_eh_timer_return edublk_sg_timeout(struct request *rq)
 	LIST_HEAD(done);
 
 	spin_lock_irqsave(&q->lock, flags);
-	if (cmd->sg_state == EDUBLK_SG_IDLE) {
+	if (cmd->sg_state == EDUBLK_SG_IDLE ||
+	    (cmd->sg_state == EDUBLK_SG_ON_DEVICE &&
+	     time_before(jiffies, cmd->posted + EDUBLK_SG_TIMEOUT))) {
 		ret = BLK_EH_RESET_TIMER;
 		goto unlock;
 	}
