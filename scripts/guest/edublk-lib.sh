@@ -133,6 +133,28 @@ run_fio() {
 	ok "$name"
 }
 
+# The [global] section of every verify job: direct I/O through libaio at
+# queue depth 16, crc32c verify, stop at the first mismatch.
+FIO_VERIFY_GLOBAL='[global]
+ioengine=libaio
+direct=1
+iodepth=16
+verify=crc32c
+verify_fatal=1
+disk_util=0'
+
+# run_fio_verify NAME [FIO-ARGS...] < JOBS: run_fio with FIO_VERIFY_GLOBAL
+# before the job sections read from stdin.
+run_fio_verify() {
+	local jobs
+	jobs=$(cat)
+	run_fio "$@" <<EOF
+$FIO_VERIFY_GLOBAL
+
+$jobs
+EOF
+}
+
 # fio_sum SECTION: bytes fio moved in SECTION (read or write) over all jobs
 # of the last run; fio_sum error: the sum of the jobs' error codes. Reads
 # fio's pretty-printed JSON with awk (python would take seconds to start).

@@ -16,14 +16,7 @@ FAIL_PCT=/sys/module/wdmdma/parameters/fail_alloc_percent
 # verify_run NAME OFFSET: 64 KiB sequential and 512 B..16 KiB random, both
 # at queue depth 16, over 256 KiB from OFFSET; about 330 edu DMAs.
 verify_run() {
-	run_fio "$1" <<JOB
-[global]
-ioengine=libaio
-direct=1
-iodepth=16
-verify=crc32c
-verify_fatal=1
-disk_util=0
+	run_fio_verify "$1" <<JOB
 
 [seq-64k]
 rw=write

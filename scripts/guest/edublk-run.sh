@@ -15,14 +15,7 @@ echo "edublk-run: mode $(edublk_stat mode)"
 echo "edublk-run: map_registers $(edublk_stat map_registers)"
 
 start=$(date +%s)
-run_fio "run: fio write + crc32c verify of the whole disk" <<'JOB'
-[global]
-ioengine=libaio
-direct=1
-iodepth=16
-verify=crc32c
-verify_fatal=1
-disk_util=0
+run_fio_verify "run: fio write + crc32c verify of the whole disk" <<'JOB'
 
 # Two jobs, each on its half: on edu-sg with two vCPUs they tend to run on
 # both, and so on both hardware queues.

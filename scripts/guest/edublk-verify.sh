@@ -37,14 +37,7 @@ if [ $highmem -eq 1 ]; then
 fi
 
 # 1 MiB: about 1400 edu DMAs for all of it, written and read back.
-run_fio "verify: fio crc32c over the whole disk, 4 shapes at once" <<'JOB'
-[global]
-ioengine=libaio
-direct=1
-iodepth=16
-verify=crc32c
-verify_fatal=1
-disk_util=0
+run_fio_verify "verify: fio crc32c over the whole disk, 4 shapes at once" <<'JOB'
 
 [seq-64k]
 rw=write

@@ -40,17 +40,9 @@ sgq_sum() {
 # in mixed shapes at queue depth 16.
 verify_run() {
 	local half=$(($3 / 2))
-	run_fio "$1" <<JOB
-[global]
-ioengine=libaio
-direct=1
-iodepth=16
-verify=crc32c
-verify_fatal=1
-disk_util=0
-size=$half
-
+	run_fio_verify "$1" <<JOB
 [cpu0-mixed]
+size=$half
 cpus_allowed=0
 rw=randwrite
 bsrange=512-256k
@@ -59,6 +51,7 @@ mem_align=512
 offset=$2
 
 [cpu1-seq]
+size=$half
 cpus_allowed=1
 rw=write
 bs=128k
