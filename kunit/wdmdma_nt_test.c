@@ -14,6 +14,10 @@
 
 #include <wdmdma/ntdma.h>
 
+#include "../src/compat.h"
+
+WDMDMA_IMPORT_NS();
+
 #define NT_TEST_MAX	(64 * 1024)
 
 struct nt_test {

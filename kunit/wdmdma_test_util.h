@@ -31,6 +31,10 @@
 
 #include <wdmdma/wdmdma.h>
 
+#include "../src/compat.h"
+
+WDMDMA_IMPORT_NS();
+
 /* How long a test waits for a deferred callback. */
 #define WDMDMA_TEST_WAIT_MS	5000
 

@@ -57,4 +57,18 @@ wdmdma_blk_mq_alloc_disk(struct blk_mq_tag_set *set, struct queue_limits *lim,
 	return disk;
 }
 
+/*
+ * 6.13: symbol namespaces became string literals in EXPORT_SYMBOL_NS_GPL()
+ * and MODULE_IMPORT_NS(); before, the namespace was a bare identifier.
+ * wdmdma exports into namespace WDMDMA; its users put WDMDMA_IMPORT_NS();
+ * at file scope.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
+#define WDMDMA_EXPORT(sym)	EXPORT_SYMBOL_NS_GPL(sym, "WDMDMA")
+#define WDMDMA_IMPORT_NS()	MODULE_IMPORT_NS("WDMDMA")
+#else
+#define WDMDMA_EXPORT(sym)	EXPORT_SYMBOL_NS_GPL(sym, WDMDMA)
+#define WDMDMA_IMPORT_NS()	MODULE_IMPORT_NS(WDMDMA)
+#endif
+
 #endif /* WDMDMA_COMPAT_H */

@@ -88,6 +88,13 @@ struct wdmdma_sg_list {
  *
  * Runs exactly once for every Get/Build that returned 0, unless the
  * request was cancelled. Must not sleep (see "Context rules").
+ *
+ * @sgl is NULL when a request that had to wait could not be mapped for a
+ * reason that will not go away (the DMA layer refused it, or it gave a bus
+ * address the device cannot reach): end the request with -EIO. Nothing is
+ * held for it then (no Put; a Build buffer is the caller's again). A
+ * request that did not wait gets the same error as Get/Build's return
+ * value instead, and its callback never runs.
  */
 typedef void (*wdmdma_list_control_t)(struct device *dev, void *irp,
 				      struct wdmdma_sg_list *sgl,
@@ -97,8 +104,10 @@ typedef void (*wdmdma_list_control_t)(struct device *dev, void *irp,
  * struct wdmdma_desc - what a device can do (Windows DEVICE_DESCRIPTION)
  * @scatter_gather: the device takes a list; false: it needs one element
  *	(wdmdma bounces through contiguous map registers when needed)
- * @dma_width: DMA address width in bits (24..64); wdmdma sets the device's
- *	streaming and coherent DMA masks to it
+ * @dma_width: DMA address width in bits (24..64); wdmdma never hands the
+ *	device a bus address beyond it. The device's streaming DMA mask is
+ *	managed across all adapters of the device (see
+ *	wdmdma_create_adapter()); its coherent mask is the driver's
  * @max_transfer: largest single transfer in bytes (Windows MaximumLength)
  * @nr_reserve: how many maximum-length transfers the emergency reserve
  *	covers (0 means 1)
@@ -253,6 +262,10 @@ bool wdmdma_cancel(struct wdmdma_adapter *adapter,
  * @map_regs_high: most map registers ever in use at once
  * @map_regs_total: map registers the adapter owns
  * @verifier_errors: contract violations the verifier caught
+ * @failed: requests that could not be mapped for a reason that will not go
+ *	away (an error from Get/Build, or a callback with a NULL list)
+ * @map_retries: mappings that failed for want of mapping space (swiotlb,
+ *	IOVA) and made their request wait to be tried again
  */
 struct wdmdma_stats {
 	u64 allocated;
@@ -267,11 +280,16 @@ struct wdmdma_stats {
 	u64 map_regs_high;
 	u64 map_regs_total;
 	u64 verifier_errors;
+	u64 failed;
+	u64 map_retries;
 };
 
 void wdmdma_get_stats(struct wdmdma_adapter *adapter,
 		      struct wdmdma_stats *stats);
 void wdmdma_set_fail_alloc(struct wdmdma_adapter *adapter, int percent);
 bool wdmdma_should_fail_alloc(struct wdmdma_adapter *adapter);
+void wdmdma_inject_map_error(struct wdmdma_adapter *adapter, int err,
+			     int times);
+void wdmdma_fail_nth_alloc(unsigned int n);
 
 #endif /* WDMDMA_WDMDMA_H */

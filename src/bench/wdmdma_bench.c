@@ -55,6 +55,8 @@
 
 #include <wdmdma/wdmdma.h>
 
+#include "../compat.h"
+
 #define BENCH_MAX_SEGS		256	/* pages of the largest transfer */
 #define BENCH_INLINE_SG		2	/* native: entries kept inline (NVMe, SCSI) */
 #define BENCH_MAX_ROUNDS	100
@@ -862,3 +864,4 @@ module_exit(bench_exit);
 MODULE_DESCRIPTION("wdmdma mapping microbenchmark: Build, Get and native DMA mapping");
 MODULE_AUTHOR("The wdmdma authors");
 MODULE_LICENSE("GPL");
+WDMDMA_IMPORT_NS();

@@ -808,3 +808,4 @@ module_exit(edublk_exit);
 MODULE_DESCRIPTION("Block device on QEMU's edu and edu-sg devices, DMA lists from wdmdma");
 MODULE_AUTHOR("The wdmdma authors");
 MODULE_LICENSE("GPL");
+WDMDMA_IMPORT_NS();
