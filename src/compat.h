@@ -58,16 +58,27 @@ wdmdma_blk_mq_alloc_disk(struct blk_mq_tag_set *set, struct queue_limits *lim,
 }
 
 /*
+ * nth_page(): the page @n after @page of a physically contiguous range.
+ * Kernels after 6.18 dropped nth_page() (pages of a range are contiguous
+ * in the memmap there); a plain offset is then right.
+ */
+#ifdef nth_page
+#define wdmdma_nth_page(page, n)	nth_page(page, n)
+#else
+#define wdmdma_nth_page(page, n)	((page) + (n))
+#endif
+
+/*
  * 6.13: symbol namespaces became string literals in EXPORT_SYMBOL_NS_GPL()
  * and MODULE_IMPORT_NS(); before, the namespace was a bare identifier.
- * wdmdma exports into namespace WDMDMA; its users put WDMDMA_IMPORT_NS();
- * at file scope.
+ * wdmdma exports (EXPORT_SYMBOL_WDMDMA) into namespace WDMDMA; its users
+ * put WDMDMA_IMPORT_NS(); at file scope.
  */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
-#define WDMDMA_EXPORT(sym)	EXPORT_SYMBOL_NS_GPL(sym, "WDMDMA")
+#define EXPORT_SYMBOL_WDMDMA(sym)	EXPORT_SYMBOL_NS_GPL(sym, "WDMDMA")
 #define WDMDMA_IMPORT_NS()	MODULE_IMPORT_NS("WDMDMA")
 #else
-#define WDMDMA_EXPORT(sym)	EXPORT_SYMBOL_NS_GPL(sym, WDMDMA)
+#define EXPORT_SYMBOL_WDMDMA(sym)	EXPORT_SYMBOL_NS_GPL(sym, WDMDMA)
 #define WDMDMA_IMPORT_NS()	MODULE_IMPORT_NS(WDMDMA)
 #endif
 

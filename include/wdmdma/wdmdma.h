@@ -291,5 +291,6 @@ bool wdmdma_should_fail_alloc(struct wdmdma_adapter *adapter);
 void wdmdma_inject_map_error(struct wdmdma_adapter *adapter, int err,
 			     int times);
 void wdmdma_fail_nth_alloc(unsigned int n);
+void wdmdma_flush_adapter(struct wdmdma_adapter *adapter);
 
 #endif /* WDMDMA_WDMDMA_H */

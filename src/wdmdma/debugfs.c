@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * wdmdma statistics in debugfs: /sys/kernel/debug/wdmdma/<device>-<id>/stats
+ * wdmdma in debugfs: statistics in /sys/kernel/debug/wdmdma/<device>-<id>/stats,
+ * and the allocation fault-injection knobs in /sys/kernel/debug/wdmdma/fail_alloc/
+ * (the kernel's fault-injection attributes: probability, interval, times...).
+ *
+ * Locking: none of its own; the statistics are read with wdmdma_get_stats().
  *
  * Copyright (C) 2026 The wdmdma authors.
  */
@@ -30,6 +34,8 @@ static int stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "map_regs_high %llu\n", st.map_regs_high);
 	seq_printf(m, "map_regs_total %llu\n", st.map_regs_total);
 	seq_printf(m, "verifier_errors %llu\n", st.verifier_errors);
+	seq_printf(m, "failed %llu\n", st.failed);
+	seq_printf(m, "map_retries %llu\n", st.map_retries);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(stats);
@@ -56,6 +62,15 @@ void wdmdma_debugfs_remove(struct wdmdma_adapter *adapter)
 void wdmdma_debugfs_init(void)
 {
 	wdmdma_debugfs_root = debugfs_create_dir("wdmdma", NULL);
+#ifdef CONFIG_FAULT_INJECTION
+	/* Quiet by default: a forced failure is not a bug report. */
+	wdmdma_fail_alloc_attr.verbose = 0;
+#endif
+#ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
+	if (!IS_ERR_OR_NULL(wdmdma_debugfs_root))
+		fault_create_debugfs_attr("fail_alloc", wdmdma_debugfs_root,
+					  &wdmdma_fail_alloc_attr);
+#endif
 }
 
 void wdmdma_debugfs_exit(void)

@@ -1,11 +1,37 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * wdmdma internals: shared by core.c, mdl.c, nt.c and debugfs.c only.
+ * wdmdma internals, shared by the files of the library only.
+ *
+ * The library, one concern per file:
+ *  adapter.c   adapter lifetime (kref), device DMA masks, module init/exit
+ *  queue.c     submit, the waiting queue and its runner, cancel, put
+ *  map.c       sizing, planning a request, mapping it, the MDL walk
+ *  regs.c      reachability, map registers and bounce copies
+ *  verifier.c  caller checks, fault injection
+ *  mdl.c       MDLs
+ *  nt.c        the Windows names
+ *  debugfs.c   statistics and the fault-injection knobs
+ *
+ * Locking, for all of them: each adapter has one spinlock, adapter->lock,
+ * taken with interrupts off (Put may run in hardirq context). It guards the
+ * queue, the outstanding list, the waiter slots, the map-register bitmap,
+ * the statistics and ->dead. It is never held while a callback runs, while
+ * the DMA layer maps or unmaps, or while data is bounced. The global
+ * wdmdma_devs_lock (a mutex) serialises creation and destruction of the
+ * adapters of a device, which share its streaming DMA mask.
+ *
+ * Lifetime: adapter->ref counts the creator (dropped by destroy) and every
+ * outstanding list (dropped at the end of its Put, or when a mapping that
+ * claimed it fails). The last reference frees the adapter: at once in
+ * wdmdma_destroy_adapter(), from the wdmdma workqueue otherwise.
  */
 #ifndef WDMDMA_INTERNAL_H
 #define WDMDMA_INTERNAL_H
 
+#include <linux/atomic.h>
 #include <linux/dma-mapping.h>
+#include <linux/fault-inject.h>
+#include <linux/kref.h>
 #include <linux/mempool.h>
 #include <linux/scatterlist.h>
 #include <linux/spinlock.h>
@@ -14,11 +40,13 @@
 #include <wdmdma/wdmdma.h>
 #include <wdmdma/ntdma.h>
 
+#include "../compat.h"
+
 #define WDMDMA_MDL_ALLOCATED	0x1	/* wdmdma_mdl_free() may kfree it */
 
 /* Where a list's memory came from. */
 enum wdmdma_source {
-	WDMDMA_SRC_ALLOC,	/* kmalloc(GFP_ATOMIC) by Get */
+	WDMDMA_SRC_ALLOC,	/* kmalloc(GFP_NOWAIT) by Get */
 	WDMDMA_SRC_RESERVE,	/* the adapter's mempool */
 	WDMDMA_SRC_CALLER,	/* the caller's Build buffer */
 };
@@ -31,11 +59,24 @@ enum wdmdma_req_state {
 	WDMDMA_REQ_CANCELLED,
 };
 
+/*
+ * What a waiting request lacks. A new request waits only behind requests
+ * that lack something it needs too (FIFO per resource).
+ */
+enum wdmdma_wait {
+	WDMDMA_WAIT_MAP,	/* mapping space: retried after a back-off */
+	WDMDMA_WAIT_MEM,	/* list memory */
+	WDMDMA_WAIT_REGS,	/* map registers */
+	WDMDMA_WAIT_NONE,	/* has all it needs: runs at the next kick */
+	WDMDMA_NR_WAIT,
+};
+
 #define WDMDMA_REQ_WRITE	0x01	/* write to the device */
 #define WDMDMA_REQ_BUILD	0x02	/* list memory is the caller's */
 #define WDMDMA_REQ_SLOT		0x04	/* lives in an adapter waiter slot */
 #define WDMDMA_REQ_CTX		0x08	/* lives in a wdmdma_xfer_ctx */
 #define WDMDMA_REQ_NT		0x10	/* callback has the Windows signature */
+#define WDMDMA_REQ_MAP_WAIT	0x20	/* its last mapping failed for space */
 
 struct wdmdma_xfer;
 
@@ -52,13 +93,15 @@ struct wdmdma_req {
 	u32 flags;
 	unsigned int span;	/* pages spanned: Windows map registers */
 	unsigned int nr_regs;	/* bounce pages needed */
-	bool bounce_all;	/* non-SG and not one reachable run */
+	bool bounce_all;	/* one element: copy it all to registers */
 	u8 state;
+	u8 wait;		/* enum wdmdma_wait, while queued */
 	union {
 		wdmdma_list_control_t fn;
 		PDRIVER_LIST_CONTROL nt_fn;
 	};
 	void *context;
+	struct device *dev;		/* for the callback */
 	struct wdmdma_xfer *xfer;	/* list memory, once held */
 	struct wdmdma_req *ctx;		/* the _ex caller's context, or NULL */
 	size_t buf_len;			/* Build: the caller's buffer size */
@@ -91,13 +134,21 @@ struct wdmdma_adapter {
 	struct device *dev;
 	struct wdmdma_desc desc;
 	u64 limit;			/* DMA_BIT_MASK(desc.dma_width) */
-	bool iommu;			/* device behind an IOMMU */
+	bool translated;		/* a translating IOMMU domain maps it */
+	u64 reach;			/* wdmdma_reach() */
 	unsigned int max_regs;		/* map registers per transfer */
 	unsigned int max_seg;		/* dma_get_max_seg_size() */
+	unsigned long seg_boundary;	/* dma_get_seg_boundary() */
 	size_t reserve_size;		/* one reserve element */
+	struct kref ref;
 
-	spinlock_t lock;		/* guards all below, and stats */
+	/* Adapters of one device, under wdmdma_devs_lock. */
+	struct list_head dev_node;
+	u64 saved_mask;			/* the device's mask before wdmdma */
+
+	spinlock_t lock;		/* guards all below (see the top) */
 	struct list_head queue;		/* waiting requests, FIFO */
+	unsigned int nr_waiting[WDMDMA_NR_WAIT];
 	struct list_head outstanding;	/* lists handed out */
 	struct list_head free_slots;	/* waiter slots */
 	struct wdmdma_req *slots;
@@ -110,25 +161,97 @@ struct wdmdma_adapter {
 	unsigned long *reg_map;
 
 	struct work_struct work;	/* runs deferred callbacks */
-	struct delayed_work retry;	/* after a failed deferred mapping */
-	struct work_struct free_work;	/* final free after a late Put */
+	struct delayed_work retry;	/* after a mapping failed for space */
+	unsigned long retry_delay;	/* jiffies, doubles up to 100 ms */
+	struct work_struct free_work;	/* final free from atomic context */
 	bool dead;
-	int fail_alloc;			/* percent, or -1: module parameter */
+
+	/* Fault injection (verifier.c). */
+	int fail_alloc;			/* percent, or -1: global knobs */
+	int inject_err;			/* errno for injected map failures */
+	atomic_t inject_times;		/* injected map failures left; -1: all */
 
 	struct wdmdma_stats stats;
 	struct dentry *debugfs;
 	unsigned int id;
 };
 
-extern bool wdmdma_verifier;
-void wdmdma_nt_init(struct wdmdma_adapter *adapter);
+/* adapter.c */
+extern struct workqueue_struct *wdmdma_wq;
+void wdmdma_adapter_put(struct wdmdma_adapter *adapter);
 
+/* queue.c */
 int wdmdma_submit(struct wdmdma_adapter *adapter, struct wdmdma_req *tmpl,
 		  struct wdmdma_xfer_ctx *ctx, void *buf, unsigned int flags,
 		  struct wdmdma_sg_list **sglp);
+void wdmdma_kick(struct wdmdma_adapter *adapter);
+void wdmdma_run_queue(struct work_struct *work);
+void wdmdma_retry_work(struct work_struct *work);
+void wdmdma_queue_cancel_all(struct wdmdma_adapter *adapter);
+void wdmdma_xfer_release(struct wdmdma_adapter *adapter,
+			 struct wdmdma_xfer *xfer);
+void *wdmdma_reserve_elem_alloc(gfp_t gfp, void *data);
+void wdmdma_reserve_elem_free(void *elem, void *data);
+
+/* map.c */
+/* Yields the pieces of a byte range, none crossing a page boundary. */
+struct wdmdma_iter {
+	const struct wdmdma_mdl *mdl;
+	unsigned int idx;	/* bvec in mdl */
+	u32 skip;		/* bytes of that bvec already consumed */
+	u64 left;		/* bytes of the range still to yield */
+};
+
+unsigned int wdmdma_span_pages(unsigned long off, u64 len);
+unsigned int wdmdma_xfer_ents(const struct wdmdma_adapter *adapter,
+			      unsigned int span);
+size_t wdmdma_xfer_size(unsigned int ents);
+int wdmdma_iter_init(struct wdmdma_iter *it, const struct wdmdma_mdl *mdl,
+		     u64 offset, u64 len);
+bool wdmdma_iter_next(struct wdmdma_iter *it, struct page **page,
+		      unsigned int *off, unsigned int *len);
+int wdmdma_plan(struct wdmdma_adapter *adapter, struct wdmdma_req *req);
+int wdmdma_xfer_map(struct wdmdma_xfer *xfer);
+void wdmdma_xfer_unmap(struct wdmdma_xfer *xfer);
 int wdmdma_offset_of(const struct wdmdma_mdl *mdl, const void *current_va,
 		     u64 *offset);
 
+static inline enum dma_data_direction wdmdma_req_dir(const struct wdmdma_req *req)
+{
+	return req->flags & WDMDMA_REQ_WRITE ? DMA_TO_DEVICE : DMA_FROM_DEVICE;
+}
+
+/* regs.c */
+bool wdmdma_translated(struct device *dev);
+u64 wdmdma_reach(const struct wdmdma_adapter *adapter);
+bool wdmdma_reachable(const struct wdmdma_adapter *adapter, u64 reach,
+		      struct page *page, unsigned int off, unsigned int len);
+int wdmdma_regs_init(struct wdmdma_adapter *adapter);
+void wdmdma_regs_exit(struct wdmdma_adapter *adapter);
+bool wdmdma_regs_alloc(struct wdmdma_adapter *adapter, unsigned int nr,
+		       unsigned int *base);
+void wdmdma_regs_free(struct wdmdma_adapter *adapter, unsigned int base,
+		      unsigned int nr);
+void *wdmdma_reg_addr(struct wdmdma_adapter *adapter, unsigned int reg);
+void wdmdma_bounce_copy(struct wdmdma_xfer *xfer, bool to_regs);
+
+/* verifier.c */
+extern bool wdmdma_verifier;
+__printf(2, 3) void wdmdma_verifier_report(struct wdmdma_adapter *adapter,
+					   const char *fmt, ...);
+bool wdmdma_verify_put(struct wdmdma_adapter *adapter,
+		       struct wdmdma_xfer *xfer);
+bool wdmdma_list_alloc_should_fail(struct wdmdma_adapter *adapter);
+bool wdmdma_create_alloc_should_fail(void);
+int wdmdma_map_injected_error(struct wdmdma_adapter *adapter);
+#ifdef CONFIG_FAULT_INJECTION
+extern struct fault_attr wdmdma_fail_alloc_attr;
+#endif
+
+/* nt.c */
+void wdmdma_nt_init(struct wdmdma_adapter *adapter);
+
+/* debugfs.c */
 void wdmdma_debugfs_init(void);
 void wdmdma_debugfs_exit(void);
 void wdmdma_debugfs_add(struct wdmdma_adapter *adapter);

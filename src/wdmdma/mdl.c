@@ -3,6 +3,9 @@
  * wdmdma MDLs: buffer descriptors that chain like Windows MDLs, kept as
  * bio_vecs so kernel buffers, page lists and block requests all fit.
  *
+ * Locking: none. An MDL belongs to its caller, who must not change it
+ * while a list maps it.
+ *
  * Copyright (C) 2026 The wdmdma authors.
  */
 
@@ -59,7 +62,7 @@ struct wdmdma_mdl *wdmdma_mdl_alloc(void *va, u32 len, gfp_t gfp)
 	mdl->flags = WDMDMA_MDL_ALLOCATED;
 	return mdl;
 }
-EXPORT_SYMBOL_GPL(wdmdma_mdl_alloc);
+EXPORT_SYMBOL_WDMDMA(wdmdma_mdl_alloc);
 
 /**
  * wdmdma_mdl_build_for_kernel_buffer() - fill in an MDL's pages
@@ -103,7 +106,7 @@ int wdmdma_mdl_build_for_kernel_buffer(struct wdmdma_mdl *mdl)
 	mdl->nr_bvecs = n;
 	return 0;
 }
-EXPORT_SYMBOL_GPL(wdmdma_mdl_build_for_kernel_buffer);
+EXPORT_SYMBOL_WDMDMA(wdmdma_mdl_build_for_kernel_buffer);
 
 /**
  * wdmdma_mdl_init() - prepare caller-owned memory as an empty MDL
@@ -120,7 +123,7 @@ void wdmdma_mdl_init(struct wdmdma_mdl *mdl, unsigned int max_bvecs)
 	memset(mdl, 0, sizeof(*mdl));
 	mdl->max_bvecs = min_t(unsigned int, max_bvecs, U16_MAX);
 }
-EXPORT_SYMBOL_GPL(wdmdma_mdl_init);
+EXPORT_SYMBOL_WDMDMA(wdmdma_mdl_init);
 
 /**
  * wdmdma_mdl_add_page() - append a piece of a page to an MDL
@@ -149,7 +152,7 @@ int wdmdma_mdl_add_page(struct wdmdma_mdl *mdl, struct page *page,
 	mdl->byte_count += len;
 	return 0;
 }
-EXPORT_SYMBOL_GPL(wdmdma_mdl_add_page);
+EXPORT_SYMBOL_WDMDMA(wdmdma_mdl_add_page);
 
 /**
  * wdmdma_mdl_from_bvecs() - allocate an MDL describing bio_vecs
@@ -182,7 +185,7 @@ struct wdmdma_mdl *wdmdma_mdl_from_bvecs(const struct bio_vec *bv,
 	}
 	return mdl;
 }
-EXPORT_SYMBOL_GPL(wdmdma_mdl_from_bvecs);
+EXPORT_SYMBOL_WDMDMA(wdmdma_mdl_from_bvecs);
 
 /**
  * wdmdma_mdl_init_request() - describe a block request's data in an MDL
@@ -216,7 +219,7 @@ int wdmdma_mdl_init_request(struct wdmdma_mdl *mdl, unsigned int max_bvecs,
 	}
 	return 0;
 }
-EXPORT_SYMBOL_GPL(wdmdma_mdl_init_request);
+EXPORT_SYMBOL_WDMDMA(wdmdma_mdl_init_request);
 
 /**
  * wdmdma_mdl_free() - free an MDL (IoFreeMdl)
@@ -232,4 +235,4 @@ void wdmdma_mdl_free(struct wdmdma_mdl *mdl)
 	if (mdl && (mdl->flags & WDMDMA_MDL_ALLOCATED))
 		kfree(mdl);
 }
-EXPORT_SYMBOL_GPL(wdmdma_mdl_free);
+EXPORT_SYMBOL_WDMDMA(wdmdma_mdl_free);

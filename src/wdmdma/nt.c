@@ -3,6 +3,10 @@
  * wdmdma's Windows-named entry points (include/wdmdma/ntdma.h): the
  * DMA_OPERATIONS table, IoGetDmaAdapter and the MDL routines. Each one
  * forwards to the wdmdma_* function and translates errno to NTSTATUS.
+ * The list-control routine of a Windows-style request gets the
+ * DeviceObject the driver passed with it.
+ *
+ * Locking: none of its own (see internal.h).
  *
  * Copyright (C) 2026 The wdmdma authors.
  */
@@ -41,7 +45,8 @@ static VOID nt_put_dma_adapter(PDMA_ADAPTER DmaAdapter)
 }
 
 /* Submit a request whose callback has the Windows signature. */
-static NTSTATUS nt_submit(PDMA_ADAPTER DmaAdapter, PVOID ctx, PMDL Mdl,
+static NTSTATUS nt_submit(PDMA_ADAPTER DmaAdapter, PDEVICE_OBJECT DeviceObject,
+			  PVOID ctx, PMDL Mdl,
 			  u64 offset, ULONG Length, ULONG Flags,
 			  PDRIVER_LIST_CONTROL ExecutionRoutine, PVOID Context,
 			  BOOLEAN WriteToDevice, PVOID buf, ULONG buf_len,
@@ -54,6 +59,7 @@ static NTSTATUS nt_submit(PDMA_ADAPTER DmaAdapter, PVOID ctx, PMDL Mdl,
 		.flags = WDMDMA_REQ_NT | (WriteToDevice ? WDMDMA_REQ_WRITE : 0),
 		.nt_fn = ExecutionRoutine,
 		.context = Context,
+		.dev = DeviceObject,
 		.buf_len = buf_len,
 	};
 
@@ -78,7 +84,7 @@ static NTSTATUS nt_get_sg_list(PDMA_ADAPTER DmaAdapter,
 
 	if (!ExecutionRoutine || nt_offset(Mdl, CurrentVa, &offset))
 		return STATUS_INVALID_PARAMETER;
-	return nt_submit(DmaAdapter, NULL, Mdl, offset, Length, 0,
+	return nt_submit(DmaAdapter, DeviceObject, NULL, Mdl, offset, Length, 0,
 			 ExecutionRoutine, Context, WriteToDevice, NULL, 0, NULL);
 }
 
@@ -125,7 +131,7 @@ static NTSTATUS nt_build_sg_list(PDMA_ADAPTER DmaAdapter,
 	if (!ExecutionRoutine || !ScatterGatherBuffer ||
 	    nt_offset(Mdl, CurrentVa, &offset))
 		return STATUS_INVALID_PARAMETER;
-	return nt_submit(DmaAdapter, NULL, Mdl, offset, Length, 0,
+	return nt_submit(DmaAdapter, DeviceObject, NULL, Mdl, offset, Length, 0,
 			 ExecutionRoutine, Context, WriteToDevice,
 			 ScatterGatherBuffer, ScatterGatherLength, NULL);
 }
@@ -160,7 +166,7 @@ static NTSTATUS nt_get_sg_list_ex(PDMA_ADAPTER DmaAdapter,
 	if (DmaCompletionRoutine || !DmaTransferContext)
 		return DmaCompletionRoutine ? STATUS_NOT_SUPPORTED :
 					      STATUS_INVALID_PARAMETER;
-	return nt_submit(DmaAdapter, DmaTransferContext, Mdl, Offset, Length,
+	return nt_submit(DmaAdapter, DeviceObject, DmaTransferContext, Mdl, Offset, Length,
 			 Flags, ExecutionRoutine, Context, WriteToDevice,
 			 NULL, 0, ScatterGatherList);
 }
@@ -180,7 +186,7 @@ static NTSTATUS nt_build_sg_list_ex(PDMA_ADAPTER DmaAdapter,
 	if (DmaCompletionRoutine || !DmaTransferContext || !ScatterGatherBuffer)
 		return DmaCompletionRoutine ? STATUS_NOT_SUPPORTED :
 					      STATUS_INVALID_PARAMETER;
-	return nt_submit(DmaAdapter, DmaTransferContext, Mdl, Offset, Length,
+	return nt_submit(DmaAdapter, DeviceObject, DmaTransferContext, Mdl, Offset, Length,
 			 Flags, ExecutionRoutine, Context, WriteToDevice,
 			 ScatterGatherBuffer, ScatterGatherLength,
 			 ScatterGatherList);
@@ -250,7 +256,7 @@ PDMA_ADAPTER IoGetDmaAdapter(PDEVICE_OBJECT PhysicalDeviceObject,
 		*NumberOfMapRegisters = regs;
 	return &adapter->nt;
 }
-EXPORT_SYMBOL_GPL(IoGetDmaAdapter);
+EXPORT_SYMBOL_WDMDMA(IoGetDmaAdapter);
 
 /**
  * IoAllocateMdl() - allocate an MDL for a kernel buffer
@@ -273,7 +279,7 @@ PMDL IoAllocateMdl(PVOID VirtualAddress, ULONG Length, BOOLEAN SecondaryBuffer,
 		return NULL;
 	return wdmdma_mdl_alloc(VirtualAddress, Length, GFP_ATOMIC);
 }
-EXPORT_SYMBOL_GPL(IoAllocateMdl);
+EXPORT_SYMBOL_WDMDMA(IoAllocateMdl);
 
 /**
  * MmBuildMdlForNonPagedPool() - fill an MDL's pages for a kernel buffer
@@ -289,4 +295,4 @@ VOID MmBuildMdlForNonPagedPool(PMDL MemoryDescriptorList)
 {
 	wdmdma_mdl_build_for_kernel_buffer(MemoryDescriptorList);
 }
-EXPORT_SYMBOL_GPL(MmBuildMdlForNonPagedPool);
+EXPORT_SYMBOL_WDMDMA(MmBuildMdlForNonPagedPool);

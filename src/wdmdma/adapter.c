@@ -1,0 +1,414 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * wdmdma adapters: creation, destruction and lifetime, the device's DMA
+ * mask shared by its adapters, statistics, module init and exit.
+ *
+ * Lifetime: adapter->ref starts at one, the creator's, which
+ * wdmdma_destroy_adapter() drops; each outstanding list holds one more
+ * (queue.c). The last reference frees the adapter: at once when destroy
+ * drops it, else from the wdmdma workqueue (a last Put may come from
+ * hardirq context). Destroy first marks the adapter dead under its lock, so
+ * nothing new starts, cancels what waits and waits for the queue runner.
+ *
+ * DMA masks: wdmdma never touches a device's coherent mask (it is the
+ * driver's). The streaming mask is shared by the device's adapters: with no
+ * translating IOMMU it is the widest adapter's width (every adapter bounces
+ * what is beyond its own width through its own map registers, so a wider
+ * mask costs a narrower adapter nothing), behind a translating IOMMU the
+ * narrowest (bus addresses are then IOVAs, which the IOMMU gives below the
+ * mask). The mask the device had before its first adapter comes back when
+ * its last adapter goes, or when creating the first one fails.
+ *
+ * Locking: wdmdma_devs_lock (a mutex) guards wdmdma_devs, the list of all
+ * adapters, and serialises mask changes. adapter->lock is described in
+ * internal.h.
+ *
+ * Copyright (C) 2026 The wdmdma authors.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/idr.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/slab.h>
+
+#include "internal.h"
+
+/*
+ * Runs deferred callbacks, retries and late frees. Destroying it at module
+ * exit waits for them, so none outlives the code.
+ */
+struct workqueue_struct *wdmdma_wq;
+
+static DEFINE_IDA(wdmdma_ida);
+static DEFINE_MUTEX(wdmdma_devs_lock);
+static LIST_HEAD(wdmdma_devs);
+
+/* --- Lifetime ------------------------------------------------------------- */
+
+static void wdmdma_adapter_free(struct wdmdma_adapter *adapter)
+{
+	mempool_destroy(adapter->reserve);
+	wdmdma_regs_exit(adapter);
+	kfree(adapter->slots);
+	ida_free(&wdmdma_ida, adapter->id);
+	put_device(adapter->dev);
+	kfree(adapter);
+}
+
+static void wdmdma_free_work(struct work_struct *work)
+{
+	wdmdma_adapter_free(container_of(work, struct wdmdma_adapter,
+					 free_work));
+}
+
+static void wdmdma_adapter_release(struct kref *ref)
+{
+	struct wdmdma_adapter *adapter =
+		container_of(ref, struct wdmdma_adapter, ref);
+
+	queue_work(wdmdma_wq, &adapter->free_work);
+}
+
+static void wdmdma_adapter_release_now(struct kref *ref)
+{
+	wdmdma_adapter_free(container_of(ref, struct wdmdma_adapter, ref));
+}
+
+/* Drop a reference from any context; the last one frees from the queue. */
+void wdmdma_adapter_put(struct wdmdma_adapter *adapter)
+{
+	kref_put(&adapter->ref, wdmdma_adapter_release);
+}
+
+/* --- The device's streaming mask ------------------------------------------ */
+
+/*
+ * The streaming mask the device's adapters want, @adapter included or
+ * (@leaving) not; 0 if none is left.
+ */
+static u64 wdmdma_devs_mask(struct wdmdma_adapter *adapter, bool leaving)
+{
+	struct wdmdma_adapter *a;
+	u64 mask = leaving ? 0 : adapter->limit;
+
+	lockdep_assert_held(&wdmdma_devs_lock);
+	list_for_each_entry(a, &wdmdma_devs, dev_node) {
+		if (a == adapter || a->dev != adapter->dev)
+			continue;
+		if (!mask)
+			mask = a->limit;
+		else if (adapter->translated)
+			mask = min(mask, a->limit);
+		else
+			mask = max(mask, a->limit);
+	}
+	return mask;
+}
+
+/* The saved mask of the device's first adapter, or its mask now. */
+static u64 wdmdma_devs_saved_mask(struct device *dev)
+{
+	struct wdmdma_adapter *a;
+
+	lockdep_assert_held(&wdmdma_devs_lock);
+	list_for_each_entry(a, &wdmdma_devs, dev_node)
+		if (a->dev == dev)
+			return a->saved_mask;
+	return dma_get_mask(dev);
+}
+
+/* --- Creation --------------------------------------------------------------- */
+
+static int wdmdma_check_desc(struct device *dev, const struct wdmdma_desc *desc)
+{
+	if (desc->dma_width < 24 || desc->dma_width > 64) {
+		dev_err(dev, "DMA address width %u is outside 24..64 bits\n",
+			desc->dma_width);
+		return -EINVAL;
+	}
+	if (!desc->max_transfer) {
+		dev_err(dev, "maximum transfer length is zero\n");
+		return -EINVAL;
+	}
+	if (!desc->scatter_gather &&
+	    dma_get_max_seg_size(dev) < desc->max_transfer) {
+		dev_err(dev,
+			"one-element device: max DMA segment %u < max transfer %u; call dma_set_max_seg_size()\n",
+			dma_get_max_seg_size(dev), desc->max_transfer);
+		return -EINVAL;
+	}
+	if (dma_get_max_seg_size(dev) < PAGE_SIZE) {
+		dev_err(dev, "max DMA segment %u is below a page\n",
+			dma_get_max_seg_size(dev));
+		return -EINVAL;
+	}
+	if (dma_get_seg_boundary(dev) < PAGE_SIZE - 1) {
+		dev_err(dev, "DMA segment boundary %#lx is below a page\n",
+			dma_get_seg_boundary(dev));
+		return -EINVAL;
+	}
+	if (!dev->dma_mask) {
+		dev_err(dev, "device has no DMA mask: it cannot do DMA\n");
+		return -EIO;
+	}
+	return 0;
+}
+
+/* Allocate what the adapter preallocates: slots, reserve, map registers. */
+static int wdmdma_adapter_prealloc(struct wdmdma_adapter *adapter)
+{
+	unsigned int i;
+	int ret;
+
+	if (wdmdma_create_alloc_should_fail())
+		return -ENOMEM;
+	adapter->slots = kcalloc(adapter->desc.max_waiters,
+				 sizeof(*adapter->slots), GFP_KERNEL);
+	if (!adapter->slots)
+		return -ENOMEM;
+	for (i = 0; i < adapter->desc.max_waiters; i++)
+		list_add_tail(&adapter->slots[i].node, &adapter->free_slots);
+
+	if (wdmdma_create_alloc_should_fail())
+		return -ENOMEM;
+	adapter->reserve = mempool_create(adapter->desc.nr_reserve,
+					  wdmdma_reserve_elem_alloc,
+					  wdmdma_reserve_elem_free, adapter);
+	if (!adapter->reserve) {
+		dev_err(adapter->dev,
+			"cannot preallocate %u reserve lists of %zu bytes\n",
+			adapter->desc.nr_reserve, adapter->reserve_size);
+		return -ENOMEM;
+	}
+	ret = wdmdma_regs_init(adapter);
+	if (ret)
+		return ret;
+	return 0;
+}
+
+/**
+ * wdmdma_create_adapter() - create a DMA adapter for a device (IoGetDmaAdapter)
+ * @dev: the device that will do the DMA
+ * @desc: what the device can do
+ * @nr_map_registers: if not NULL, receives the most map registers (pages
+ *	spanned) one transfer may use
+ *
+ * Preallocates everything the emergency reserve needs: @desc->nr_reserve
+ * lists sized for a maximum transfer at the worst alignment, the waiter
+ * slots, and, when the device may need bouncing (no scatter/gather, or a
+ * reach below what memory needs and no translating IOMMU), map registers:
+ * @desc->nr_reserve contiguous chunks of bounce memory the device reaches.
+ *
+ * The device's streaming DMA mask is shared by its adapters (the widest
+ * width without a translating IOMMU, the narrowest behind one); its
+ * coherent mask is left to the driver. On failure nothing is left
+ * allocated and the masks are as they were.
+ *
+ * Context: process context; sleeps.
+ * Return: the adapter, or ERR_PTR(-EINVAL) for a bad description,
+ * ERR_PTR(-EIO) if the device cannot take the DMA mask, ERR_PTR(-ENOMEM).
+ */
+struct wdmdma_adapter *wdmdma_create_adapter(struct device *dev,
+					     const struct wdmdma_desc *desc,
+					     unsigned int *nr_map_registers)
+{
+	struct wdmdma_adapter *adapter;
+	u64 old_mask, mask;
+	int ret;
+
+	might_sleep();
+	if (!dev || !desc) {
+		pr_err("create_adapter: NULL device or description\n");
+		return ERR_PTR(-EINVAL);
+	}
+	ret = wdmdma_check_desc(dev, desc);
+	if (ret)
+		return ERR_PTR(ret);
+
+	if (wdmdma_create_alloc_should_fail())
+		return ERR_PTR(-ENOMEM);
+	adapter = kzalloc(sizeof(*adapter), GFP_KERNEL);
+	if (!adapter)
+		return ERR_PTR(-ENOMEM);
+	ret = ida_alloc(&wdmdma_ida, GFP_KERNEL);
+	if (ret < 0) {
+		kfree(adapter);
+		return ERR_PTR(ret);
+	}
+	adapter->id = ret;
+	adapter->dev = get_device(dev);
+	adapter->desc = *desc;
+	if (!adapter->desc.nr_reserve)
+		adapter->desc.nr_reserve = 1;
+	if (!adapter->desc.max_waiters)
+		adapter->desc.max_waiters = 64;
+	adapter->limit = DMA_BIT_MASK(desc->dma_width);
+	adapter->translated = wdmdma_translated(dev);
+	adapter->max_seg = dma_get_max_seg_size(dev);
+	adapter->seg_boundary = dma_get_seg_boundary(dev);
+	adapter->max_regs = wdmdma_span_pages(PAGE_SIZE - 1, desc->max_transfer);
+	adapter->reserve_size =
+		wdmdma_xfer_size(wdmdma_xfer_ents(adapter, adapter->max_regs));
+	adapter->fail_alloc = -1;
+	adapter->retry_delay = 1;
+	kref_init(&adapter->ref);
+	wdmdma_nt_init(adapter);
+	spin_lock_init(&adapter->lock);
+	INIT_LIST_HEAD(&adapter->queue);
+	INIT_LIST_HEAD(&adapter->outstanding);
+	INIT_LIST_HEAD(&adapter->free_slots);
+	INIT_LIST_HEAD(&adapter->dev_node);
+	INIT_WORK(&adapter->work, wdmdma_run_queue);
+	INIT_DELAYED_WORK(&adapter->retry, wdmdma_retry_work);
+	INIT_WORK(&adapter->free_work, wdmdma_free_work);
+
+	mutex_lock(&wdmdma_devs_lock);
+	old_mask = dma_get_mask(dev);
+	adapter->saved_mask = wdmdma_devs_saved_mask(dev);
+	mask = wdmdma_devs_mask(adapter, false);
+	if (mask != old_mask) {
+		ret = dma_set_mask(dev, mask);
+		if (ret) {
+			dev_err(dev, "cannot use a %u-bit DMA mask: %d\n",
+				desc->dma_width, ret);
+			ret = -EIO;
+			goto unlock;
+		}
+	}
+	ret = wdmdma_adapter_prealloc(adapter);
+	if (ret) {
+		if (mask != old_mask)
+			dma_set_mask(dev, old_mask);
+		goto unlock;
+	}
+	list_add_tail(&adapter->dev_node, &wdmdma_devs);
+	mutex_unlock(&wdmdma_devs_lock);
+
+	wdmdma_debugfs_add(adapter);
+	if (nr_map_registers)
+		*nr_map_registers = adapter->max_regs;
+	dev_dbg(dev, "adapter %u: %s, %u-bit, max %u bytes, %u map registers per transfer, %llu owned\n",
+		adapter->id, desc->scatter_gather ? "scatter/gather" : "one element",
+		desc->dma_width, desc->max_transfer, adapter->max_regs,
+		adapter->stats.map_regs_total);
+	return adapter;
+
+unlock:
+	mutex_unlock(&wdmdma_devs_lock);
+	wdmdma_adapter_free(adapter);
+	return ERR_PTR(ret);
+}
+EXPORT_SYMBOL_WDMDMA(wdmdma_create_adapter);
+
+/**
+ * wdmdma_destroy_adapter() - tear an adapter down (PutDmaAdapter)
+ * @adapter: the adapter; NULL is ignored
+ *
+ * Requests still waiting are cancelled (their callbacks never run; a
+ * racing wdmdma_cancel() of one returns false), each reported. Lists still
+ * outstanding are a caller bug: a WARN gives their count, and the adapter's
+ * memory stays valid until the last of them is put, so that late Puts do
+ * not touch freed memory. Safe against Put, Cancel and deferred callbacks
+ * running at the same time. The device's streaming mask is settled for the
+ * adapters that remain (restored when none does).
+ *
+ * Context: process context; sleeps (waits for a running deferred callback).
+ * Not from a list-control callback.
+ */
+void wdmdma_destroy_adapter(struct wdmdma_adapter *adapter)
+{
+	unsigned long flags;
+	u64 outstanding, mask;
+
+	if (!adapter)
+		return;
+	might_sleep();
+
+	spin_lock_irqsave(&adapter->lock, flags);
+	adapter->dead = true;
+	spin_unlock_irqrestore(&adapter->lock, flags);
+	wdmdma_queue_cancel_all(adapter);
+	cancel_work_sync(&adapter->work);
+	cancel_delayed_work_sync(&adapter->retry);
+	/* A runner cut short may have put a request back: cancel it too. */
+	wdmdma_queue_cancel_all(adapter);
+	wdmdma_debugfs_remove(adapter);
+
+	mutex_lock(&wdmdma_devs_lock);
+	list_del_init(&adapter->dev_node);
+	mask = wdmdma_devs_mask(adapter, true);
+	if (!mask)
+		mask = adapter->saved_mask;
+	if (mask != dma_get_mask(adapter->dev) &&
+	    dma_set_mask(adapter->dev, mask))
+		dev_warn(adapter->dev, "cannot set the DMA mask back to %#llx\n",
+			 mask);
+	mutex_unlock(&wdmdma_devs_lock);
+
+	spin_lock_irqsave(&adapter->lock, flags);
+	outstanding = adapter->stats.outstanding;
+	spin_unlock_irqrestore(&adapter->lock, flags);
+	if (outstanding)
+		dev_WARN(adapter->dev,
+			 "adapter destroyed with %llu lists outstanding\n",
+			 outstanding);
+	/* The creator's reference; the last Put frees it if lists are out. */
+	kref_put(&adapter->ref, wdmdma_adapter_release_now);
+}
+EXPORT_SYMBOL_WDMDMA(wdmdma_destroy_adapter);
+
+/**
+ * wdmdma_adapter_device() - the device an adapter was created for
+ * @adapter: the adapter
+ *
+ * Context: any.
+ * Return: the device.
+ */
+struct device *wdmdma_adapter_device(const struct wdmdma_adapter *adapter)
+{
+	return adapter->dev;
+}
+EXPORT_SYMBOL_WDMDMA(wdmdma_adapter_device);
+
+/**
+ * wdmdma_get_stats() - read an adapter's counters
+ * @adapter: the adapter
+ * @stats: receives a consistent snapshot
+ *
+ * Context: any.
+ */
+void wdmdma_get_stats(struct wdmdma_adapter *adapter,
+		      struct wdmdma_stats *stats)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&adapter->lock, flags);
+	*stats = adapter->stats;
+	spin_unlock_irqrestore(&adapter->lock, flags);
+}
+EXPORT_SYMBOL_WDMDMA(wdmdma_get_stats);
+
+static int __init wdmdma_init(void)
+{
+	wdmdma_wq = alloc_workqueue("wdmdma", WQ_HIGHPRI | WQ_MEM_RECLAIM, 0);
+	if (!wdmdma_wq)
+		return -ENOMEM;
+	wdmdma_debugfs_init();
+	return 0;
+}
+
+static void __exit wdmdma_exit(void)
+{
+	destroy_workqueue(wdmdma_wq);
+	wdmdma_debugfs_exit();
+	ida_destroy(&wdmdma_ida);
+}
+
+module_init(wdmdma_init);
+module_exit(wdmdma_exit);
+
+MODULE_DESCRIPTION("Windows scatter/gather DMA contract on the Linux DMA API");
+MODULE_AUTHOR("The wdmdma authors");
+MODULE_LICENSE("GPL");

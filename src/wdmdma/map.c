@@ -1,0 +1,448 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * wdmdma mapping: sizing a list, walking an MDL chain, planning what a
+ * request needs (pages spanned, map registers) and mapping it through the
+ * DMA layer into the Windows-layout list.
+ *
+ * Locking: nothing here takes adapter->lock except
+ * wdmdma_map_drop_unused_regs(); wdmdma_xfer_map() and wdmdma_xfer_unmap()
+ * run without it, on a list that is already claimed (queue.c), so no one
+ * else touches it.
+ *
+ * Copyright (C) 2026 The wdmdma authors.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/mm.h>
+
+#include "internal.h"
+
+/* --- Sizing ------------------------------------------------------------- */
+
+unsigned int wdmdma_span_pages(unsigned long off, u64 len)
+{
+	return DIV_ROUND_UP((u64)offset_in_page(off) + len, PAGE_SIZE);
+}
+
+/*
+ * Entries of the element and scatterlist arrays a transfer needs. A
+ * one-element device behind a translating IOMMU keeps one scatterlist
+ * entry per run too: the IOMMU joins them into one bus range.
+ */
+unsigned int wdmdma_xfer_ents(const struct wdmdma_adapter *adapter,
+			      unsigned int span)
+{
+	return adapter->desc.scatter_gather || adapter->translated ? span : 1;
+}
+
+size_t wdmdma_xfer_size(unsigned int ents)
+{
+	size_t size = sizeof(struct wdmdma_xfer) +
+		      ents * sizeof(struct wdmdma_sg_element);
+
+	return ALIGN(size, __alignof__(struct scatterlist)) +
+	       ents * sizeof(struct scatterlist);
+}
+
+/* --- Walking an MDL chain ----------------------------------------------- */
+
+/*
+ * Position @it at @offset of the chain. -ERANGE if the chain ends before
+ * @offset + @len, -EBADMSG if an MDL's byte count is not the sum of its
+ * pieces (nothing could be trusted then).
+ */
+int wdmdma_iter_init(struct wdmdma_iter *it, const struct wdmdma_mdl *mdl,
+		     u64 offset, u64 len)
+{
+	const struct wdmdma_mdl *m;
+	u64 avail = 0;
+	unsigned int i;
+
+	for (m = mdl; m; m = m->next) {
+		u64 sum = 0;
+
+		if (m->nr_bvecs > m->max_bvecs)
+			return -EBADMSG;
+		for (i = 0; i < m->nr_bvecs; i++)
+			sum += m->bvec[i].bv_len;
+		if (sum != m->byte_count)
+			return -EBADMSG;
+		avail += sum;
+	}
+	if (offset >= avail || len > avail - offset)
+		return -ERANGE;
+
+	it->left = len;
+	for (m = mdl; m; m = m->next) {
+		if (offset >= m->byte_count) {
+			offset -= m->byte_count;
+			continue;
+		}
+		for (i = 0; i < m->nr_bvecs; i++) {
+			if (offset < m->bvec[i].bv_len) {
+				it->mdl = m;
+				it->idx = i;
+				it->skip = offset;
+				return 0;
+			}
+			offset -= m->bvec[i].bv_len;
+		}
+	}
+	return -ERANGE;
+}
+
+bool wdmdma_iter_next(struct wdmdma_iter *it, struct page **page,
+		      unsigned int *off, unsigned int *len)
+{
+	const struct bio_vec *bv;
+	unsigned int pos, n;
+
+	while (it->left && it->mdl) {
+		if (it->idx >= it->mdl->nr_bvecs) {
+			it->mdl = it->mdl->next;
+			it->idx = 0;
+			it->skip = 0;
+			continue;
+		}
+		bv = &it->mdl->bvec[it->idx];
+		if (it->skip >= bv->bv_len) {
+			it->idx++;
+			it->skip = 0;
+			continue;
+		}
+		pos = bv->bv_offset + it->skip;
+		n = min_t(u64, it->left, bv->bv_len - it->skip);
+		n = min_t(unsigned int, n, PAGE_SIZE - offset_in_page(pos));
+		*page = wdmdma_nth_page(bv->bv_page, pos >> PAGE_SHIFT);
+		*off = offset_in_page(pos);
+		*len = n;
+		it->skip += n;
+		it->left -= n;
+		return true;
+	}
+	return false;
+}
+
+int wdmdma_offset_of(const struct wdmdma_mdl *mdl, const void *current_va,
+		     u64 *offset)
+{
+	if (!mdl || (unsigned long)current_va < (unsigned long)mdl->va)
+		return -EINVAL;
+	*offset = (unsigned long)current_va - (unsigned long)mdl->va;
+	return 0;
+}
+
+/* Would a segment from @start to @last cross the device's boundary? */
+static bool wdmdma_crosses(const struct wdmdma_adapter *adapter, u64 start,
+			   u64 last)
+{
+	return (start ^ last) & ~(u64)adapter->seg_boundary;
+}
+
+/* --- Planning: what a request needs ------------------------------------- */
+
+/**
+ * wdmdma_plan() - check a request and work out what it needs
+ * @adapter: the adapter
+ * @req: mdl, offset, length and flags filled in
+ *
+ * Fills in req->span (pages touched: the Windows map registers), and
+ * req->nr_regs and req->bounce_all (the map registers it will use).
+ *
+ * Return: 0, -EINVAL (zero length, range past the chain, malformed MDL),
+ * -EMSGSIZE (longer than the maximum transfer), -ENOSPC (too many pages).
+ */
+int wdmdma_plan(struct wdmdma_adapter *adapter, struct wdmdma_req *req)
+{
+	bool contiguous = true, joinable = true, first = true, reachable = true;
+	u64 bounce = 0, run_end = 0, run_start = 0, reach = wdmdma_reach(adapter);
+	unsigned int off, len, span = 0, last_end = 0;
+	struct wdmdma_iter it;
+	struct page *page;
+	int ret;
+
+	if (!req->length) {
+		wdmdma_verifier_report(adapter, "zero-length transfer\n");
+		return -EINVAL;
+	}
+	if (req->length > adapter->desc.max_transfer)
+		return -EMSGSIZE;
+	ret = req->mdl ? wdmdma_iter_init(&it, req->mdl, req->offset,
+					  req->length) : -ERANGE;
+	if (ret == -EBADMSG) {
+		wdmdma_verifier_report(adapter,
+				       "MDL byte count differs from the sum of its pages\n");
+		return -EINVAL;
+	}
+	if (ret) {
+		wdmdma_verifier_report(adapter,
+				       "range %llu+%u runs past the MDL chain\n",
+				       req->offset, req->length);
+		return -EINVAL;
+	}
+
+	while (wdmdma_iter_next(&it, &page, &off, &len)) {
+		u64 phys = page_to_phys(page) + off;
+
+		/* A new page starts unless this piece continues the last one. */
+		if (first || off == 0 || phys != run_end)
+			span++;
+		if (!first && phys != run_end) {
+			contiguous = false;
+			/* An IOMMU joins runs that meet at page boundaries. */
+			if (off || last_end != PAGE_SIZE)
+				joinable = false;
+			run_start = phys;
+		} else if (first) {
+			run_start = phys;
+		}
+		if (wdmdma_crosses(adapter, run_start, phys + len - 1))
+			contiguous = false;
+		if (!wdmdma_reachable(adapter, reach, page, off, len)) {
+			reachable = false;
+			bounce += len;
+		}
+		run_end = phys + len;
+		last_end = off + len;
+		first = false;
+	}
+
+	if (span > adapter->max_regs)
+		return -ENOSPC;
+
+	req->span = span;
+	req->bounce_all = false;
+	if (!adapter->desc.scatter_gather) {
+		if ((contiguous && reachable) ||
+		    (adapter->translated && joinable)) {
+			/* One run, or one IOVA range: see wdmdma_xfer_map(). */
+			bounce = 0;
+		} else {
+			req->bounce_all = true;
+			bounce = req->length;
+		}
+	}
+	req->nr_regs = DIV_ROUND_UP(bounce, PAGE_SIZE);
+	if (req->nr_regs > adapter->chunk_pages) {
+		dev_err_ratelimited(adapter->dev,
+				    "transfer needs %u bounce pages, adapter has %u\n",
+				    req->nr_regs, adapter->chunk_pages);
+		return -ENOSPC;
+	}
+	return 0;
+}
+
+/* --- Mapping ------------------------------------------------------------ */
+
+/* Fill the scatterlist from the MDL range, bounced pieces replaced. */
+static int wdmdma_fill_sg(struct wdmdma_xfer *xfer)
+{
+	struct wdmdma_adapter *adapter = xfer->adapter;
+	struct wdmdma_req *req = &xfer->req;
+	u64 reach = wdmdma_reach(adapter), last_end = 0, seg_start = 0;
+	struct scatterlist *sg = NULL;
+	unsigned int off, len, n = 0;
+	struct wdmdma_iter it;
+	struct page *page;
+	size_t pos = 0;
+
+	sg_init_table(xfer->sg, xfer->max_ents);
+	if (wdmdma_iter_init(&it, req->mdl, req->offset, req->length))
+		return -EINVAL;
+	while (wdmdma_iter_next(&it, &page, &off, &len)) {
+		u64 phys;
+
+		if (req->nr_regs &&
+		    (req->bounce_all ||
+		     !wdmdma_reachable(adapter, reach, page, off, len))) {
+			void *va = wdmdma_reg_addr(adapter, xfer->reg_base) + pos;
+
+			page = virt_to_page(va);
+			off = offset_in_page(va);
+			pos += len;
+		}
+		phys = page_to_phys(page) + off;
+		if (sg && phys == last_end &&
+		    sg->length + len <= adapter->max_seg &&
+		    !wdmdma_crosses(adapter, seg_start, phys + len - 1)) {
+			sg->length += len;
+		} else {
+			if (WARN_ON_ONCE(n >= xfer->max_ents))
+				return -EINVAL;
+			sg = sg ? sg_next(sg) : xfer->sg;
+			sg_set_page(sg, page, len, off);
+			seg_start = phys;
+			n++;
+		}
+		last_end = phys + len;
+	}
+	sg_mark_end(sg);
+	xfer->sgt.sgl = xfer->sg;
+	xfer->sgt.orig_nents = n;
+	xfer->sgt.nents = 0;
+	return 0;
+}
+
+/*
+ * dma_map_sgtable() fails with -ENOMEM when mapping space (IOVA, swiotlb)
+ * runs out: that passes. Anything else will not go away by waiting.
+ */
+static int wdmdma_map_sgt(struct wdmdma_xfer *xfer)
+{
+	struct wdmdma_adapter *adapter = xfer->adapter;
+	int ret;
+
+	ret = wdmdma_map_injected_error(adapter);
+	if (!ret)
+		ret = dma_map_sgtable(adapter->dev, &xfer->sgt,
+				      wdmdma_req_dir(&xfer->req), 0);
+	if (!ret)
+		return 0;
+	if (ret == -ENOMEM)
+		return -ENOMEM;
+	dev_err_ratelimited(adapter->dev,
+			    "mapping %u entries failed: %d\n",
+			    xfer->sgt.orig_nents, ret);
+	return -EIO;
+}
+
+/**
+ * wdmdma_xfer_map() - map a claimed list and fill its Windows-layout list
+ * @xfer: the list, with its request, memory and map registers
+ *
+ * Copies write data to the map registers, maps, checks every bus address
+ * against the adapter's width and the element count of a one-element
+ * device. A one-element request the IOMMU was to join (no registers
+ * planned) that comes back in several elements is bounced instead if it
+ * can take registers now.
+ *
+ * Does not sleep or allocate.
+ * Return: 0, -ENOMEM (mapping space short: try again later), -EAGAIN (it
+ * needs req->nr_regs map registers after all: wait for them), -EIO (will
+ * not succeed).
+ */
+int wdmdma_xfer_map(struct wdmdma_xfer *xfer)
+{
+	struct wdmdma_adapter *adapter = xfer->adapter;
+	struct wdmdma_req *req = &xfer->req;
+	struct scatterlist *s;
+	unsigned int i;
+	int ret;
+
+	xfer->sg = (void *)ALIGN((unsigned long)&xfer->list.elements[xfer->max_ents],
+				 __alignof__(struct scatterlist));
+	if (req->nr_regs && (req->flags & WDMDMA_REQ_WRITE))
+		wdmdma_bounce_copy(xfer, true);
+
+	ret = wdmdma_fill_sg(xfer);
+	if (ret)
+		return -EIO;
+	ret = wdmdma_map_sgt(xfer);
+	if (ret)
+		return ret;
+
+	if (!adapter->desc.scatter_gather && xfer->sgt.nents != 1) {
+		dma_unmap_sgtable(adapter->dev, &xfer->sgt, wdmdma_req_dir(req), 0);
+		if (adapter->translated && !req->nr_regs && adapter->chunk_pages) {
+			/* The IOMMU did not join the runs: bounce it. */
+			req->bounce_all = true;
+			req->nr_regs = DIV_ROUND_UP(req->length, PAGE_SIZE);
+			return -EAGAIN;
+		}
+		dev_err_ratelimited(adapter->dev,
+				    "mapping gave %u elements to a device that takes one\n",
+				    xfer->sgt.nents);
+		return -EIO;
+	}
+	for_each_sgtable_dma_sg(&xfer->sgt, s, i) {
+		dma_addr_t addr = sg_dma_address(s);
+		unsigned int dlen = sg_dma_len(s);
+
+		if (addr + dlen - 1 > adapter->limit || addr + dlen - 1 < addr) {
+			dev_err_ratelimited(adapter->dev,
+					    "bus address %pad+%u is beyond the device's %u-bit reach\n",
+					    &addr, dlen, adapter->desc.dma_width);
+			dma_unmap_sgtable(adapter->dev, &xfer->sgt,
+					  wdmdma_req_dir(req), 0);
+			return -EIO;
+		}
+		xfer->list.elements[i].addr = addr;
+		xfer->list.elements[i].len = dlen;
+		xfer->list.elements[i].reserved = 0;
+	}
+	xfer->list.nr_elements = xfer->sgt.nents;
+	xfer->list.reserved = (unsigned long)xfer;
+	return 0;
+}
+
+/* Unmap a list and copy bounced read data back to the buffer. */
+void wdmdma_xfer_unmap(struct wdmdma_xfer *xfer)
+{
+	dma_unmap_sgtable(xfer->adapter->dev, &xfer->sgt,
+			  wdmdma_req_dir(&xfer->req), 0);
+	if (xfer->nr_regs && !(xfer->req.flags & WDMDMA_REQ_WRITE))
+		wdmdma_bounce_copy(xfer, false);
+}
+
+/**
+ * wdmdma_calculate_sg_list() - size a Build buffer (CalculateScatterGatherList)
+ * @adapter: the adapter
+ * @mdl: the MDL chain of the transfer, or NULL to size from @current_va and
+ *	@length alone (the worst case for that span)
+ * @current_va: where the transfer starts: wdmdma_mdl_va(@mdl) + offset, or
+ *	with a NULL @mdl any address with the buffer's page offset
+ * @length: bytes to transfer
+ * @list_size: receives the exact buffer size wdmdma_build_sg_list() needs
+ * @nr_map_registers: if not NULL, receives the map registers the transfer
+ *	uses: the pages its pieces touch, over every chained MDL. A piece
+ *	that starts where the previous one ended, in the same page, does not
+ *	count that page again; any other piece counts each page it touches.
+ *	This bounds the elements of the list too.
+ *
+ * A zero @length, a range past the MDL chain or an MDL whose byte count
+ * is not the sum of its pages also counts as a verifier error (see the
+ * verifier module parameter).
+ *
+ * Context: any; does not sleep or allocate.
+ * Return: 0; -EINVAL for a NULL adapter, zero @length, a range past the
+ * MDL chain or a malformed MDL; -EMSGSIZE if @length exceeds the adapter's
+ * maximum transfer; -ENOSPC if the transfer needs more map registers than
+ * the adapter allows.
+ */
+int wdmdma_calculate_sg_list(struct wdmdma_adapter *adapter,
+			     const struct wdmdma_mdl *mdl,
+			     const void *current_va, u32 length,
+			     size_t *list_size,
+			     unsigned int *nr_map_registers)
+{
+	struct wdmdma_req req = { .length = length };
+	int ret;
+
+	if (!adapter || !list_size)
+		return -EINVAL;
+	if (mdl) {
+		ret = wdmdma_offset_of(mdl, current_va, &req.offset);
+		if (ret)
+			return ret;
+		req.mdl = (struct wdmdma_mdl *)mdl;
+		ret = wdmdma_plan(adapter, &req);
+		if (ret)
+			return ret;
+	} else {
+		if (!length) {
+			wdmdma_verifier_report(adapter, "zero-length transfer\n");
+			return -EINVAL;
+		}
+		if (length > adapter->desc.max_transfer)
+			return -EMSGSIZE;
+		req.span = wdmdma_span_pages((unsigned long)current_va, length);
+		if (req.span > adapter->max_regs)
+			return -ENOSPC;
+	}
+	*list_size = wdmdma_xfer_size(wdmdma_xfer_ents(adapter, req.span));
+	if (nr_map_registers)
+		*nr_map_registers = req.span;
+	return 0;
+}
+EXPORT_SYMBOL_WDMDMA(wdmdma_calculate_sg_list);

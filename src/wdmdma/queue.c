@@ -1,0 +1,924 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * wdmdma requests: Get, Build and their _ex forms, the waiting queue and
+ * the work item that runs it, Cancel and Put.
+ *
+ * A request needs list memory (Get; Build brings its own), map registers
+ * (when something bounces) and mapping space in the DMA layer. When it
+ * lacks one of them it waits in the adapter's queue, and a new request
+ * waits behind it only if it needs the same resource (FIFO per resource),
+ * so a Build that needs nothing short never waits behind Gets waiting for
+ * memory, and a large transfer waiting for map registers is not starved by
+ * small ones. The queue is run by the adapter's work item after a Put or a
+ * Cancel freed something, and after a back-off when a mapping failed for
+ * want of space.
+ *
+ * Locking: adapter->lock (irq-safe) guards the queue, the waiting counts,
+ * the waiter slots, the outstanding list, the map-register bitmap,
+ * statistics and ->dead; functions that need it held say so with
+ * lockdep_assert_held(). It is dropped around mapping and callbacks. A
+ * dispatched list holds a reference on the adapter until its Put ends.
+ *
+ * Copyright (C) 2026 The wdmdma authors.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/bottom_half.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+
+#include "internal.h"
+
+/* Longest back-off before a mapping that failed for space is retried. */
+#define WDMDMA_RETRY_MAX	msecs_to_jiffies(100)
+
+/* --- List memory -------------------------------------------------------- */
+
+/*
+ * A non-sleeping allocation of list memory for @span pages; may fail. The
+ * reserve backs it, so it does not dig into atomic reserves, and with
+ * interrupts off it makes no allocation above a page.
+ */
+static struct wdmdma_xfer *wdmdma_xfer_alloc(struct wdmdma_adapter *adapter,
+					     unsigned int span)
+{
+	unsigned int ents = wdmdma_xfer_ents(adapter, span);
+	size_t size = wdmdma_xfer_size(ents);
+	struct wdmdma_xfer *xfer;
+
+	if (size > PAGE_SIZE && irqs_disabled())
+		return NULL;
+	if (wdmdma_list_alloc_should_fail(adapter))
+		return NULL;
+	xfer = kmalloc(size, GFP_NOWAIT | __GFP_NOWARN);
+	if (xfer) {
+		xfer->source = WDMDMA_SRC_ALLOC;
+		xfer->max_ents = ents;
+	}
+	return xfer;
+}
+
+/* A reserve element, or NULL if all are in use. Never allocates. */
+static struct wdmdma_xfer *wdmdma_xfer_reserve(struct wdmdma_adapter *adapter)
+{
+	struct wdmdma_xfer *xfer = mempool_alloc(adapter->reserve, GFP_NOWAIT);
+
+	if (xfer) {
+		xfer->source = WDMDMA_SRC_RESERVE;
+		xfer->max_ents = wdmdma_xfer_ents(adapter, adapter->max_regs);
+	}
+	return xfer;
+}
+
+void wdmdma_xfer_release(struct wdmdma_adapter *adapter,
+			 struct wdmdma_xfer *xfer)
+{
+	xfer->magic = WDMDMA_XFER_PUT;
+	if (xfer->source == WDMDMA_SRC_ALLOC)
+		kfree(xfer);
+	else if (xfer->source == WDMDMA_SRC_RESERVE)
+		mempool_free(xfer, adapter->reserve);
+}
+
+/*
+ * The reserve's mempool allocates only while it is being filled (a
+ * sleeping allocation at adapter creation). Later, mempool_alloc() with
+ * GFP_NOWAIT finds this returning NULL and hands out a preallocated
+ * element: exactly "take from the reserve", on every kernel version.
+ */
+void *wdmdma_reserve_elem_alloc(gfp_t gfp, void *data)
+{
+	struct wdmdma_adapter *adapter = data;
+
+	if (!gfpflags_allow_blocking(gfp) || wdmdma_create_alloc_should_fail())
+		return NULL;
+	return kmalloc(adapter->reserve_size, gfp);
+}
+
+void wdmdma_reserve_elem_free(void *elem, void *data)
+{
+	kfree(elem);
+}
+
+/* --- The queue ------------------------------------------------------------ */
+
+static enum wdmdma_wait wdmdma_req_wait(const struct wdmdma_req *req)
+{
+	if (req->flags & WDMDMA_REQ_MAP_WAIT)
+		return WDMDMA_WAIT_MAP;
+	if (!req->xfer)
+		return WDMDMA_WAIT_MEM;
+	if (req->nr_regs)
+		return WDMDMA_WAIT_REGS;
+	return WDMDMA_WAIT_NONE;
+}
+
+static void wdmdma_queue_add(struct wdmdma_adapter *adapter,
+			     struct wdmdma_req *req, bool head)
+{
+	lockdep_assert_held(&adapter->lock);
+	req->state = WDMDMA_REQ_QUEUED;
+	req->wait = wdmdma_req_wait(req);
+	adapter->nr_waiting[req->wait]++;
+	adapter->stats.queue_depth++;
+	if (head)
+		list_add(&req->node, &adapter->queue);
+	else
+		list_add_tail(&req->node, &adapter->queue);
+}
+
+static void wdmdma_queue_del(struct wdmdma_adapter *adapter,
+			     struct wdmdma_req *req)
+{
+	lockdep_assert_held(&adapter->lock);
+	list_del(&req->node);
+	adapter->nr_waiting[req->wait]--;
+	adapter->stats.queue_depth--;
+}
+
+/* A queued request got list memory: it now waits for what is left. */
+static void wdmdma_queue_rewait(struct wdmdma_adapter *adapter,
+				struct wdmdma_req *req)
+{
+	lockdep_assert_held(&adapter->lock);
+	adapter->nr_waiting[req->wait]--;
+	req->wait = wdmdma_req_wait(req);
+	adapter->nr_waiting[req->wait]++;
+}
+
+/*
+ * Schedule the queue runner. Once wdmdma_destroy_adapter() has set ->dead
+ * under the lock, no new run can be scheduled behind its
+ * cancel_work_sync().
+ */
+void wdmdma_kick(struct wdmdma_adapter *adapter)
+{
+	lockdep_assert_held(&adapter->lock);
+	if (!adapter->dead)
+		queue_work(wdmdma_wq, &adapter->work);
+}
+
+/* Try again after a mapping failed for want of space, backing off. */
+static void wdmdma_retry_later(struct wdmdma_adapter *adapter)
+{
+	lockdep_assert_held(&adapter->lock);
+	if (adapter->dead)
+		return;
+	queue_delayed_work(wdmdma_wq, &adapter->retry, adapter->retry_delay);
+	adapter->retry_delay = min(adapter->retry_delay * 2, WDMDMA_RETRY_MAX);
+}
+
+void wdmdma_retry_work(struct work_struct *work)
+{
+	struct wdmdma_adapter *adapter =
+		container_of(to_delayed_work(work), struct wdmdma_adapter, retry);
+	unsigned long flags;
+
+	spin_lock_irqsave(&adapter->lock, flags);
+	wdmdma_kick(adapter);
+	spin_unlock_irqrestore(&adapter->lock, flags);
+}
+
+/* --- Dispatch ------------------------------------------------------------- */
+
+/*
+ * @req has list memory and map registers: make them the list's, count it,
+ * and take a reference on the adapter for it. Returns the list to map.
+ */
+static struct wdmdma_xfer *wdmdma_claim(struct wdmdma_adapter *adapter,
+					struct wdmdma_req *req,
+					unsigned int reg_base)
+{
+	struct wdmdma_xfer *xfer = req->xfer;
+	u8 source = xfer->source;
+	unsigned int max_ents = xfer->max_ents;
+
+	lockdep_assert_held(&adapter->lock);
+	if (xfer != container_of(req, struct wdmdma_xfer, req))
+		xfer->req = *req;
+	xfer->req.flags &= ~(WDMDMA_REQ_SLOT | WDMDMA_REQ_MAP_WAIT);
+	xfer->req.xfer = xfer;
+	xfer->req.state = WDMDMA_REQ_RUNNING;
+	req->state = WDMDMA_REQ_RUNNING;
+	if (req->ctx)
+		req->ctx->state = WDMDMA_REQ_RUNNING;
+	xfer->magic = WDMDMA_XFER_MAGIC;
+	xfer->source = source;
+	xfer->max_ents = max_ents;
+	xfer->adapter = adapter;
+	xfer->reg_base = reg_base;
+	xfer->nr_regs = req->nr_regs;
+	list_add_tail(&xfer->node, &adapter->outstanding);
+	kref_get(&adapter->ref);
+	adapter->stats.outstanding++;
+	if (req->nr_regs)
+		adapter->stats.bounced++;
+	switch (source) {
+	case WDMDMA_SRC_ALLOC:
+		adapter->stats.allocated++;
+		break;
+	case WDMDMA_SRC_RESERVE:
+		adapter->stats.reserve++;
+		break;
+	default:
+		adapter->stats.built++;
+		break;
+	}
+	if (req->flags & WDMDMA_REQ_SLOT)
+		list_add(&req->node, &adapter->free_slots);
+	return xfer;
+}
+
+/*
+ * Undo wdmdma_claim() after a failed mapping; the list memory stays with
+ * the request. The caller drops the adapter reference the list held, with
+ * wdmdma_adapter_put(), after dropping the lock.
+ */
+static void wdmdma_unclaim(struct wdmdma_adapter *adapter,
+			   struct wdmdma_xfer *xfer)
+{
+	lockdep_assert_held(&adapter->lock);
+	list_del(&xfer->node);
+	adapter->stats.outstanding--;
+	if (xfer->nr_regs)
+		adapter->stats.bounced--;
+	switch (xfer->source) {
+	case WDMDMA_SRC_ALLOC:
+		adapter->stats.allocated--;
+		break;
+	case WDMDMA_SRC_RESERVE:
+		adapter->stats.reserve--;
+		break;
+	default:
+		adapter->stats.built--;
+		break;
+	}
+	wdmdma_regs_free(adapter, xfer->reg_base, xfer->nr_regs);
+	xfer->nr_regs = 0;
+	xfer->magic = WDMDMA_XFER_PUT;
+}
+
+/* Run a request's callback with its list, or with NULL if it failed. */
+static void wdmdma_invoke(struct wdmdma_adapter *adapter,
+			  const struct wdmdma_req *req,
+			  struct wdmdma_sg_list *sgl)
+{
+	struct device *dev = req->dev ? req->dev : adapter->dev;
+
+	if (!req->fn)		/* synchronous _ex call returning the list */
+		return;
+	if (req->flags & WDMDMA_REQ_NT)
+		req->nt_fn(dev, NULL, (PSCATTER_GATHER_LIST)sgl, req->context);
+	else
+		req->fn(dev, NULL, sgl, req->context);
+}
+
+/*
+ * A mapping of a claimed list failed with @err: put its request back to
+ * wait (-ENOMEM: mapping space, -EAGAIN: map registers after all), or end
+ * it (anything else). Called with the lock held, which it keeps; the
+ * caller drops the list's adapter reference afterwards. Returns the
+ * request to give a NULL list to, copied to @failed, or false.
+ */
+static bool wdmdma_map_failed(struct wdmdma_adapter *adapter,
+			      struct wdmdma_xfer *xfer, int err, bool fast,
+			      bool sync, struct wdmdma_req *failed)
+{
+	struct wdmdma_req *req = xfer->req.ctx ? xfer->req.ctx : &xfer->req;
+
+	lockdep_assert_held(&adapter->lock);
+	wdmdma_unclaim(adapter, xfer);
+	if ((err == -ENOMEM || err == -EAGAIN) && !sync && !adapter->dead) {
+		if (err == -ENOMEM) {
+			adapter->stats.map_retries++;
+			xfer->req.flags |= WDMDMA_REQ_MAP_WAIT;
+		}
+		if (req != &xfer->req)
+			*req = xfer->req;
+		req->xfer = xfer;
+		wdmdma_queue_add(adapter, req, true);
+		if (fast)
+			adapter->stats.deferred++;
+		if (err == -ENOMEM)
+			wdmdma_retry_later(adapter);
+		else
+			wdmdma_kick(adapter);
+		return false;
+	}
+	if (err != -ENOMEM && err != -EAGAIN)
+		adapter->stats.failed++;
+	*failed = xfer->req;
+	if (req->ctx)
+		req->ctx->state = WDMDMA_REQ_IDLE;
+	wdmdma_xfer_release(adapter, xfer);
+	wdmdma_kick(adapter);
+	return true;
+}
+
+/*
+ * The first waiting request that has, or can now get, everything it
+ * lacks, given what the walk found short (@short_mask, bits of enum
+ * wdmdma_wait). Takes what it gets; a request that got memory but not map
+ * registers keeps the memory (it stays queued). Returns the request, with
+ * its first map register in @base, or NULL.
+ */
+static struct wdmdma_req *wdmdma_next_ready(struct wdmdma_adapter *adapter,
+					    unsigned long *short_mask,
+					    unsigned int *base)
+{
+	struct wdmdma_req *req;
+
+	lockdep_assert_held(&adapter->lock);
+	list_for_each_entry(req, &adapter->queue, node) {
+		if (req->wait == WDMDMA_WAIT_MAP) {
+			if (*short_mask & BIT(WDMDMA_WAIT_MAP))
+				continue;
+		} else if (*short_mask & BIT(WDMDMA_WAIT_MAP)) {
+			continue;	/* all mappings need space */
+		}
+		if (!req->xfer) {
+			if (*short_mask & BIT(WDMDMA_WAIT_MEM))
+				continue;
+			req->xfer = wdmdma_xfer_alloc(adapter, req->span);
+			if (!req->xfer)
+				req->xfer = wdmdma_xfer_reserve(adapter);
+			if (!req->xfer) {
+				*short_mask |= BIT(WDMDMA_WAIT_MEM);
+				continue;
+			}
+			wdmdma_queue_rewait(adapter, req);
+		}
+		if (req->nr_regs) {
+			if (*short_mask & BIT(WDMDMA_WAIT_REGS))
+				continue;
+			if (!wdmdma_regs_alloc(adapter, req->nr_regs, base)) {
+				*short_mask |= BIT(WDMDMA_WAIT_REGS);
+				continue;
+			}
+		} else {
+			*base = 0;
+		}
+		return req;
+	}
+	return NULL;
+}
+
+/**
+ * wdmdma_run_queue() - the adapter's work item: run waiting requests
+ * @work: the adapter's work
+ *
+ * Dispatches, in queue order, every request that can get what it lacks.
+ * Once a resource is found short, later requests needing it are skipped
+ * (they stay behind the one that found it short); a mapping that fails
+ * for space stops everything until the back-off or the next Put.
+ */
+void wdmdma_run_queue(struct work_struct *work)
+{
+	struct wdmdma_adapter *adapter =
+		container_of(work, struct wdmdma_adapter, work);
+	unsigned long short_mask = 0, flags;
+	struct wdmdma_req *req, failed;
+	struct wdmdma_xfer *xfer;
+	unsigned int base;
+	int ret;
+
+	spin_lock_irqsave(&adapter->lock, flags);
+	while (!adapter->dead &&
+	       (req = wdmdma_next_ready(adapter, &short_mask, &base))) {
+		wdmdma_queue_del(adapter, req);
+		xfer = wdmdma_claim(adapter, req, base);
+		spin_unlock_irqrestore(&adapter->lock, flags);
+
+		ret = wdmdma_xfer_map(xfer);
+		if (ret) {
+			bool end;
+
+			spin_lock_irqsave(&adapter->lock, flags);
+			end = wdmdma_map_failed(adapter, xfer, ret, false,
+						false, &failed);
+			if (ret == -ENOMEM)
+				short_mask |= BIT(WDMDMA_WAIT_MAP);
+			spin_unlock_irqrestore(&adapter->lock, flags);
+			wdmdma_adapter_put(adapter);
+			if (end) {
+				local_bh_disable();
+				wdmdma_invoke(adapter, &failed, NULL);
+				local_bh_enable();
+			}
+		} else {
+			spin_lock_irqsave(&adapter->lock, flags);
+			adapter->retry_delay = 1;
+			spin_unlock_irqrestore(&adapter->lock, flags);
+			local_bh_disable();
+			wdmdma_invoke(adapter, &xfer->req, &xfer->list);
+			local_bh_enable();
+		}
+		cond_resched();
+		spin_lock_irqsave(&adapter->lock, flags);
+	}
+	spin_unlock_irqrestore(&adapter->lock, flags);
+}
+
+/* Cancel every waiting request (destroy). Sleeps not, but called once. */
+void wdmdma_queue_cancel_all(struct wdmdma_adapter *adapter)
+{
+	struct wdmdma_req *req, *tmp;
+	unsigned long flags;
+	LIST_HEAD(cancelled);
+
+	spin_lock_irqsave(&adapter->lock, flags);
+	list_for_each_entry_safe(req, tmp, &adapter->queue, node) {
+		wdmdma_queue_del(adapter, req);
+		req->state = WDMDMA_REQ_CANCELLED;
+		adapter->stats.cancelled++;
+		list_add_tail(&req->node, &cancelled);
+	}
+	spin_unlock_irqrestore(&adapter->lock, flags);
+
+	/* Off the queue and marked: a racing Cancel leaves them alone. */
+	list_for_each_entry_safe(req, tmp, &cancelled, node) {
+		struct wdmdma_xfer *xfer = req->xfer;
+
+		dev_warn(adapter->dev,
+			 "adapter destroyed: cancelled a waiting request (callback %ps, context %p)\n",
+			 req->fn, req->context);
+		list_del(&req->node);
+		req->xfer = NULL;
+		if (xfer)	/* may hold @req: nothing of it is read after */
+			wdmdma_xfer_release(adapter, xfer);
+	}
+}
+
+/*
+ * Would a new request with @need (bits of enum wdmdma_wait) have to wait
+ * behind one already waiting for the same thing?
+ */
+static bool wdmdma_behind(struct wdmdma_adapter *adapter, unsigned long need)
+{
+	unsigned int w;
+
+	lockdep_assert_held(&adapter->lock);
+	if (adapter->nr_waiting[WDMDMA_WAIT_MAP])
+		return true;
+	for (w = WDMDMA_WAIT_MEM; w <= WDMDMA_WAIT_REGS; w++)
+		if ((need & BIT(w)) && adapter->nr_waiting[w])
+			return true;
+	return false;
+}
+
+/**
+ * wdmdma_submit() - common body of Get, Build and their _ex forms
+ * @adapter: the adapter
+ * @tmpl: the request (on the caller's stack): mdl, offset, length, flags,
+ *	callback, context and device filled in
+ * @ctx: transfer context of an _ex call, or NULL
+ * @buf: Build buffer (with tmpl->buf_len), or NULL for Get
+ * @flags: WDMDMA_SYNCHRONOUS
+ * @sglp: where a synchronous call returns the list, or NULL
+ *
+ * Return: see wdmdma_get_sg_list().
+ */
+int wdmdma_submit(struct wdmdma_adapter *adapter, struct wdmdma_req *tmpl,
+		  struct wdmdma_xfer_ctx *ctx, void *buf, unsigned int flags,
+		  struct wdmdma_sg_list **sglp)
+{
+	struct wdmdma_req *cur = (struct wdmdma_req *)ctx, *req, failed;
+	bool sync = flags & WDMDMA_SYNCHRONOUS;
+	struct wdmdma_xfer *xfer = NULL;
+	unsigned long irqflags, need = 0;
+	unsigned int base;
+	int ret;
+
+	if (!adapter) {
+		pr_err("a list was requested from a NULL adapter\n");
+		return -EINVAL;
+	}
+	if (flags & ~WDMDMA_SYNCHRONOUS)
+		return -EINVAL;
+	if (!tmpl->fn && !(sync && sglp))
+		return -EINVAL;
+	ret = wdmdma_plan(adapter, tmpl);
+	if (ret)
+		return ret;
+
+	if (buf) {
+		size_t size = wdmdma_xfer_size(wdmdma_xfer_ents(adapter, tmpl->span));
+
+		if (tmpl->buf_len < size)
+			return -ENOBUFS;
+		if (!IS_ALIGNED((unsigned long)buf, __alignof__(struct wdmdma_xfer)))
+			return -EINVAL;
+		xfer = buf;
+		xfer->source = WDMDMA_SRC_CALLER;
+		xfer->max_ents = wdmdma_xfer_ents(adapter, tmpl->span);
+		tmpl->flags |= WDMDMA_REQ_BUILD;
+	} else if (!READ_ONCE(adapter->nr_waiting[WDMDMA_WAIT_MEM])) {
+		xfer = wdmdma_xfer_alloc(adapter, tmpl->span);
+	}
+	if (!xfer)
+		need |= BIT(WDMDMA_WAIT_MEM);
+	if (tmpl->nr_regs)
+		need |= BIT(WDMDMA_WAIT_REGS);
+
+	spin_lock_irqsave(&adapter->lock, irqflags);
+	if (adapter->dead) {
+		ret = -ENODEV;
+		goto fail;
+	}
+	if (cur && cur->state == WDMDMA_REQ_QUEUED) {
+		ret = -EBUSY;	/* reported below, outside the lock */
+		goto fail;
+	}
+	if (wdmdma_behind(adapter, need))
+		goto wait;
+	if (!xfer)
+		xfer = wdmdma_xfer_reserve(adapter);
+	if (!xfer)
+		goto wait;
+	if (!wdmdma_regs_alloc(adapter, tmpl->nr_regs, &base))
+		goto wait;
+
+	tmpl->xfer = xfer;
+	tmpl->ctx = cur;
+	xfer = wdmdma_claim(adapter, tmpl, base);
+	spin_unlock_irqrestore(&adapter->lock, irqflags);
+
+	ret = wdmdma_xfer_map(xfer);
+	if (ret) {
+		bool end;
+
+		spin_lock_irqsave(&adapter->lock, irqflags);
+		end = wdmdma_map_failed(adapter, xfer, ret, true, sync,
+					&failed);
+		spin_unlock_irqrestore(&adapter->lock, irqflags);
+		wdmdma_adapter_put(adapter);
+		if (!end)
+			return 0;	/* waits: the callback runs later */
+		if (ret != -ENOMEM && ret != -EAGAIN)
+			return -EIO;
+		return sync ? -ENOMEM : -ENODEV;	/* else: being destroyed */
+	}
+	if (sglp)
+		*sglp = &xfer->list;
+	wdmdma_invoke(adapter, &xfer->req, &xfer->list);
+	return 0;
+
+wait:
+	if (sync) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	if (cur) {
+		req = cur;
+		tmpl->flags |= WDMDMA_REQ_CTX;
+	} else if (xfer) {
+		req = &xfer->req;
+	} else {
+		req = list_first_entry_or_null(&adapter->free_slots,
+					       struct wdmdma_req, node);
+		if (!req) {
+			ret = -ENOMEM;
+			dev_warn_ratelimited(adapter->dev,
+					     "no memory, reserve and waiter slots all in use\n");
+			goto fail;
+		}
+		list_del(&req->node);
+		tmpl->flags |= WDMDMA_REQ_SLOT;
+	}
+	*req = *tmpl;
+	req->ctx = cur ? req : NULL;
+	req->xfer = xfer;
+	wdmdma_queue_add(adapter, req, false);
+	adapter->stats.deferred++;
+	/* It may wait only behind others: have the queue looked at. */
+	wdmdma_kick(adapter);
+	spin_unlock_irqrestore(&adapter->lock, irqflags);
+	return 0;
+
+fail:
+	if (xfer)
+		wdmdma_xfer_release(adapter, xfer);
+	spin_unlock_irqrestore(&adapter->lock, irqflags);
+	if (ret == -EBUSY) {
+		wdmdma_verifier_report(adapter,
+				       "transfer context reused while its request waits\n");
+		ret = -EINVAL;
+	}
+	return ret;
+}
+
+/* --- The list routines ------------------------------------------------------ */
+
+static int wdmdma_fill_req(struct wdmdma_req *req, struct wdmdma_mdl *mdl,
+			   const void *current_va, u32 length,
+			   wdmdma_list_control_t fn, void *context, bool write)
+{
+	memset(req, 0, sizeof(*req));
+	req->mdl = mdl;
+	req->length = length;
+	req->fn = fn;
+	req->context = context;
+	req->flags = write ? WDMDMA_REQ_WRITE : 0;
+	return wdmdma_offset_of(mdl, current_va, &req->offset);
+}
+
+/**
+ * wdmdma_get_sg_list() - map a transfer with a list wdmdma allocates
+ *	(GetScatterGatherList)
+ * @adapter: the adapter
+ * @mdl: the MDL chain describing the buffer
+ * @current_va: wdmdma_mdl_va(@mdl) + byte offset where the transfer starts
+ * @length: bytes to transfer; may run on into chained MDLs
+ * @fn: list-control callback
+ * @context: passed to @fn
+ * @write_to_device: true for memory to device, false for device to memory
+ *
+ * Finds list memory without sleeping: a GFP_NOWAIT allocation, else an
+ * element of the adapter's emergency reserve. Then it takes the map
+ * registers the transfer needs, maps it, and calls @fn. If memory, map
+ * registers or mapping space are short, or earlier requests wait for what
+ * this one needs, the request joins the adapter's queue and @fn runs
+ * later, exactly once, from the adapter's work item: with the list, or
+ * with a NULL list if the mapping then fails for good (see
+ * wdmdma_list_control_t).
+ *
+ * Context: any; does not sleep. @fn may run before this returns.
+ * Return: 0 if @fn has run or will run; -EINVAL (bad arguments),
+ * -EMSGSIZE, -ENOSPC (see wdmdma_calculate_sg_list()), -ENOMEM (no memory,
+ * reserve empty and all waiter slots in use), -EIO (the mapping failed and
+ * will not succeed), -ENODEV (adapter being destroyed). On error @fn never
+ * runs.
+ */
+int wdmdma_get_sg_list(struct wdmdma_adapter *adapter,
+		       struct wdmdma_mdl *mdl, const void *current_va,
+		       u32 length, wdmdma_list_control_t fn, void *context,
+		       bool write_to_device)
+{
+	struct wdmdma_req req;
+
+	if (wdmdma_fill_req(&req, mdl, current_va, length, fn, context,
+			    write_to_device))
+		return -EINVAL;
+	return wdmdma_submit(adapter, &req, NULL, NULL, 0, NULL);
+}
+EXPORT_SYMBOL_WDMDMA(wdmdma_get_sg_list);
+
+/**
+ * wdmdma_build_sg_list() - map a transfer with a list in the caller's
+ *	buffer (BuildScatterGatherList)
+ * @adapter: the adapter
+ * @mdl: the MDL chain describing the buffer
+ * @current_va: wdmdma_mdl_va(@mdl) + byte offset where the transfer starts
+ * @length: bytes to transfer
+ * @fn: list-control callback
+ * @context: passed to @fn
+ * @write_to_device: true for memory to device, false for device to memory
+ * @buf: buffer for the list and its tracking data, aligned for a pointer
+ *	(else -EINVAL); owned by wdmdma until wdmdma_put_sg_list(), or until
+ *	@fn runs with a NULL list
+ * @buf_len: its size; wdmdma_calculate_sg_list() gives the size needed
+ *
+ * Like wdmdma_get_sg_list() but allocates nothing on any path. If map
+ * registers or mapping space are short the request waits (in @buf) and
+ * @fn runs later.
+ *
+ * Context: any; does not sleep.
+ * Return: as wdmdma_get_sg_list(), plus -ENOBUFS if @buf_len is too small
+ * (nothing mapped; @fn never runs). Never -ENOMEM.
+ */
+int wdmdma_build_sg_list(struct wdmdma_adapter *adapter,
+			 struct wdmdma_mdl *mdl, const void *current_va,
+			 u32 length, wdmdma_list_control_t fn, void *context,
+			 bool write_to_device, void *buf, size_t buf_len)
+{
+	struct wdmdma_req req;
+
+	if (!buf || wdmdma_fill_req(&req, mdl, current_va, length, fn, context,
+				    write_to_device))
+		return -EINVAL;
+	req.buf_len = buf_len;
+	return wdmdma_submit(adapter, &req, NULL, buf, 0, NULL);
+}
+EXPORT_SYMBOL_WDMDMA(wdmdma_build_sg_list);
+
+/**
+ * wdmdma_init_xfer_ctx() - prepare a transfer context
+ *	(InitializeDmaTransferContext)
+ * @adapter: the adapter the context will be used with
+ * @ctx: the context
+ *
+ * Context: any.
+ */
+void wdmdma_init_xfer_ctx(struct wdmdma_adapter *adapter,
+			  struct wdmdma_xfer_ctx *ctx)
+{
+	BUILD_BUG_ON(sizeof(struct wdmdma_req) > sizeof(struct wdmdma_xfer_ctx));
+	memset(ctx, 0, sizeof(*ctx));
+}
+EXPORT_SYMBOL_WDMDMA(wdmdma_init_xfer_ctx);
+
+static int wdmdma_submit_ex(struct wdmdma_adapter *adapter,
+			    struct wdmdma_xfer_ctx *ctx, struct wdmdma_mdl *mdl,
+			    u64 offset, u32 length, unsigned int flags,
+			    wdmdma_list_control_t fn, void *context, bool write,
+			    void *buf, size_t buf_len,
+			    struct wdmdma_sg_list **sglp)
+{
+	struct wdmdma_req req = {
+		.mdl = mdl,
+		.offset = offset,
+		.length = length,
+		.fn = fn,
+		.context = context,
+		.flags = write ? WDMDMA_REQ_WRITE : 0,
+		.buf_len = buf_len,
+	};
+
+	if (!ctx || !mdl)
+		return -EINVAL;
+	return wdmdma_submit(adapter, &req, ctx, buf, flags, sglp);
+}
+
+/**
+ * wdmdma_get_sg_list_ex() - Get with a transfer context and flags
+ *	(GetScatterGatherListEx)
+ * @adapter: the adapter
+ * @ctx: initialised transfer context; a waiting request lives in it, so
+ *	no waiter slot is needed; it identifies the request to wdmdma_cancel()
+ * @mdl: the MDL chain
+ * @offset: byte offset of the transfer into the MDL chain
+ * @length: bytes to transfer
+ * @flags: 0, or WDMDMA_SYNCHRONOUS: @fn runs before the call returns, or the
+ *	call fails with -ENOMEM; the request never waits
+ * @fn: list-control callback; may be NULL with WDMDMA_SYNCHRONOUS and @sglp
+ * @context: passed to @fn
+ * @write_to_device: direction
+ * @sglp: with WDMDMA_SYNCHRONOUS, receives the list; may be NULL
+ *
+ * Context: any; does not sleep.
+ * Return: as wdmdma_get_sg_list(); -EINVAL (and a verifier error) if @ctx's
+ * request is still waiting.
+ */
+int wdmdma_get_sg_list_ex(struct wdmdma_adapter *adapter,
+			  struct wdmdma_xfer_ctx *ctx, struct wdmdma_mdl *mdl,
+			  u64 offset, u32 length, unsigned int flags,
+			  wdmdma_list_control_t fn, void *context,
+			  bool write_to_device, struct wdmdma_sg_list **sglp)
+{
+	return wdmdma_submit_ex(adapter, ctx, mdl, offset, length, flags, fn,
+				context, write_to_device, NULL, 0, sglp);
+}
+EXPORT_SYMBOL_WDMDMA(wdmdma_get_sg_list_ex);
+
+/**
+ * wdmdma_build_sg_list_ex() - Build with a transfer context and flags
+ *	(BuildScatterGatherListEx)
+ * @adapter: the adapter
+ * @ctx: initialised transfer context
+ * @mdl: the MDL chain
+ * @offset: byte offset of the transfer into the MDL chain
+ * @length: bytes to transfer
+ * @flags: 0 or WDMDMA_SYNCHRONOUS
+ * @fn: list-control callback; may be NULL with WDMDMA_SYNCHRONOUS and @sglp
+ * @context: passed to @fn
+ * @write_to_device: direction
+ * @buf: buffer for the list (see wdmdma_build_sg_list())
+ * @buf_len: its size
+ * @sglp: with WDMDMA_SYNCHRONOUS, receives the list; may be NULL
+ *
+ * Context: any; does not sleep or allocate.
+ * Return: as wdmdma_build_sg_list(); -ENOMEM only with WDMDMA_SYNCHRONOUS.
+ */
+int wdmdma_build_sg_list_ex(struct wdmdma_adapter *adapter,
+			    struct wdmdma_xfer_ctx *ctx,
+			    struct wdmdma_mdl *mdl, u64 offset, u32 length,
+			    unsigned int flags, wdmdma_list_control_t fn,
+			    void *context, bool write_to_device, void *buf,
+			    size_t buf_len, struct wdmdma_sg_list **sglp)
+{
+	if (!buf)
+		return -EINVAL;
+	return wdmdma_submit_ex(adapter, ctx, mdl, offset, length, flags, fn,
+				context, write_to_device, buf, buf_len, sglp);
+}
+EXPORT_SYMBOL_WDMDMA(wdmdma_build_sg_list_ex);
+
+/**
+ * wdmdma_cancel() - cancel a waiting _ex request (CancelAdapterChannel)
+ * @adapter: the adapter
+ * @ctx: the request's transfer context
+ *
+ * Context: any; does not sleep.
+ * Return: true if the request was waiting: this call removed it, and its
+ * callback will never run. false if its callback has run or is running,
+ * it was never queued, or something else (an earlier Cancel,
+ * wdmdma_destroy_adapter()) cancelled it already.
+ */
+bool wdmdma_cancel(struct wdmdma_adapter *adapter, struct wdmdma_xfer_ctx *ctx)
+{
+	struct wdmdma_req *req = (struct wdmdma_req *)ctx;
+	struct wdmdma_xfer *xfer = NULL;
+	unsigned long flags;
+	bool cancelled = false;
+
+	if (!adapter || !ctx)
+		return false;
+	spin_lock_irqsave(&adapter->lock, flags);
+	if (req->state == WDMDMA_REQ_QUEUED) {
+		wdmdma_queue_del(adapter, req);
+		req->state = WDMDMA_REQ_CANCELLED;
+		adapter->stats.cancelled++;
+		xfer = req->xfer;
+		req->xfer = NULL;
+		cancelled = true;
+		if (xfer)
+			wdmdma_xfer_release(adapter, xfer);
+		/* It may have been holding back others that fit now. */
+		wdmdma_kick(adapter);
+	}
+	spin_unlock_irqrestore(&adapter->lock, flags);
+	return cancelled;
+}
+EXPORT_SYMBOL_WDMDMA(wdmdma_cancel);
+
+/**
+ * wdmdma_put_sg_list() - end a transfer (PutScatterGatherList)
+ * @adapter: the adapter the list came from
+ * @sgl: the list given to the callback
+ * @write_to_device: the direction given to Get/Build
+ *
+ * Unmaps the list (syncing for the CPU), copies bounced data back to the
+ * buffer for reads, frees its map registers and, for Get, its memory;
+ * then wakes waiting requests. The driver must call it before it reads
+ * data the device wrote. A list that is not outstanding on @adapter
+ * (already put, or another adapter's) is reported and ignored (with the
+ * verifier on it is looked up; off, its tracking data is trusted), and a
+ * @write_to_device that differs from the mapping's is reported (the
+ * mapping's direction is used).
+ *
+ * Context: any, including hardirq; does not sleep. Never runs a callback.
+ */
+void wdmdma_put_sg_list(struct wdmdma_adapter *adapter,
+			struct wdmdma_sg_list *sgl, bool write_to_device)
+{
+	struct wdmdma_xfer *xfer;
+	unsigned long flags;
+
+	if (!adapter || !sgl) {
+		pr_err("put_sg_list: NULL %s\n", adapter ? "list" : "adapter");
+		return;
+	}
+	xfer = container_of(sgl, struct wdmdma_xfer, list);
+
+	spin_lock_irqsave(&adapter->lock, flags);
+	if (!wdmdma_verify_put(adapter, xfer)) {
+		spin_unlock_irqrestore(&adapter->lock, flags);
+		wdmdma_verifier_report(adapter,
+				       "put of list %p that is not outstanding here (double put, or another adapter's)\n",
+				       sgl);
+		return;
+	}
+	xfer->magic = WDMDMA_XFER_PUT;	/* a racing second Put is refused */
+	list_del(&xfer->node);
+	spin_unlock_irqrestore(&adapter->lock, flags);
+
+	if (!!(xfer->req.flags & WDMDMA_REQ_WRITE) != !!write_to_device)
+		wdmdma_verifier_report(adapter,
+				       "put with write_to_device=%d, mapped with %d\n",
+				       write_to_device,
+				       !!(xfer->req.flags & WDMDMA_REQ_WRITE));
+
+	wdmdma_xfer_unmap(xfer);
+
+	spin_lock_irqsave(&adapter->lock, flags);
+	wdmdma_regs_free(adapter, xfer->reg_base, xfer->nr_regs);
+	adapter->stats.outstanding--;
+	wdmdma_xfer_release(adapter, xfer);
+	if (!list_empty(&adapter->queue))
+		wdmdma_kick(adapter);
+	spin_unlock_irqrestore(&adapter->lock, flags);
+
+	/* The list's reference: the last one frees a destroyed adapter. */
+	wdmdma_adapter_put(adapter);
+}
+EXPORT_SYMBOL_WDMDMA(wdmdma_put_sg_list);
+
+/**
+ * wdmdma_flush_adapter() - wait for the adapter's queue runner
+ * @adapter: the adapter
+ *
+ * Returns once the adapter's work item has run every waiting request that
+ * could run when it was called (their callbacks have returned). Requests
+ * still waiting for something short stay queued. For tests and for
+ * drivers that want to know a kick has been acted on.
+ *
+ * Context: process context; sleeps. Not from a list-control callback.
+ */
+void wdmdma_flush_adapter(struct wdmdma_adapter *adapter)
+{
+	might_sleep();
+	if (adapter)
+		flush_work(&adapter->work);
+}
+EXPORT_SYMBOL_WDMDMA(wdmdma_flush_adapter);
