@@ -10,6 +10,12 @@
  * has no logic of its own. Context rules are those of wdmdma.h: the list
  * routines never sleep, and a list-control routine must not sleep.
  *
+ * Two differences from Windows a port must handle: the list-control
+ * routine of a request that had to wait may get a NULL ScatterGather when
+ * its mapping then fails for good (end the request with an I/O error;
+ * nothing is to be put), and the DeviceObject it gets is the one passed to
+ * Get/Build.
+ *
  *   Windows                        wdmdma
  *   IoGetDmaAdapter                wdmdma_create_adapter()
  *   PutDmaAdapter                  wdmdma_destroy_adapter()
