@@ -19,8 +19,25 @@
  *    transfers), else the request waits in the adapter's FIFO queue;
  *  - wdmdma_build_sg_list(): the caller's buffer, sized with
  *    wdmdma_calculate_sg_list(); nothing is ever allocated;
- * and in both cases the request also waits when map registers are short.
- * A waiting request's callback runs later, exactly once, in FIFO order.
+ * and in both cases the request also waits when map registers are short,
+ * or when the DMA layer is out of mapping space (swiotlb, IOVA). A waiting
+ * request waits only behind earlier requests that wait for something it
+ * needs too (FIFO per resource), and its callback runs later, exactly once:
+ * with the list, or with a NULL list if its mapping then fails for a
+ * reason that will not go away.
+ *
+ * Map registers are needed for pages the DMA layer would bounce: when no
+ * translating IOMMU domain maps the device (an identity domain counts as
+ * none), pages whose bus address is beyond the smaller of the adapter's
+ * width, the device's DMA mask and its bus limit. A one-element device
+ * behind a translating IOMMU gets a discontiguous buffer as one IOVA range,
+ * without copying.
+ *
+ * Lifetime: an adapter lives until it is destroyed and every list it
+ * handed out is put; wdmdma_destroy_adapter() may race Put, Cancel and
+ * deferred callbacks safely. The adapters of one device share its
+ * streaming DMA mask (see wdmdma_create_adapter()); wdmdma never changes
+ * the coherent mask.
  *
  * Context rules
  * -------------
@@ -38,6 +55,7 @@
  *  - Locking: each adapter has one spinlock (irq-safe) guarding its queue,
  *    map-register bitmap and statistics; it is never held while a callback
  *    runs or while dma_map_sgtable() runs.
+ *  - wdmdma_flush_adapter() sleeps; not from a callback.
  *
  * Copyright (C) 2026 The wdmdma authors.
  */
