@@ -207,8 +207,10 @@ static int wdmdma_adapter_prealloc(struct wdmdma_adapter *adapter)
  * allocated and the masks are as they were.
  *
  * Context: process context; sleeps.
- * Return: the adapter, or ERR_PTR(-EINVAL) for a bad description,
- * ERR_PTR(-EIO) if the device cannot take the DMA mask, ERR_PTR(-ENOMEM).
+ * Return: the adapter, or ERR_PTR(-EINVAL) for a bad description (or
+ * one-element map registers that would cross the device's segment
+ * boundary), ERR_PTR(-EIO) if the device cannot take the DMA mask,
+ * ERR_PTR(-ENOMEM), or the error of allocating an adapter id.
  */
 struct wdmdma_adapter *wdmdma_create_adapter(struct device *dev,
 					     const struct wdmdma_desc *desc,
@@ -332,8 +334,8 @@ void wdmdma_destroy_adapter(struct wdmdma_adapter *adapter)
 	wdmdma_queue_cancel_all(adapter);
 	cancel_work_sync(&adapter->work);
 	cancel_delayed_work_sync(&adapter->retry);
-	/* A runner cut short may have put a request back: cancel it too. */
-	wdmdma_queue_cancel_all(adapter);
+	/* A submit may still be mapping a list it claimed before ->dead. */
+	wdmdma_wait_mappings(adapter);
 	wdmdma_debugfs_remove(adapter);
 
 	mutex_lock(&wdmdma_devs_lock);
@@ -347,6 +349,7 @@ void wdmdma_destroy_adapter(struct wdmdma_adapter *adapter)
 			 mask);
 	mutex_unlock(&wdmdma_devs_lock);
 
+	/* Lists the driver holds (a Put under way has taken its own off). */
 	spin_lock_irqsave(&adapter->lock, flags);
 	outstanding = adapter->stats.outstanding;
 	spin_unlock_irqrestore(&adapter->lock, flags);

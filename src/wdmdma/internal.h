@@ -55,7 +55,8 @@ enum wdmdma_source {
 enum wdmdma_req_state {
 	WDMDMA_REQ_IDLE,
 	WDMDMA_REQ_QUEUED,
-	WDMDMA_REQ_RUNNING,	/* dispatched: callback ran or is running */
+	WDMDMA_REQ_MAPPING,	/* claimed, being mapped: no callback yet */
+	WDMDMA_REQ_RUNNING,	/* callback ran or is running */
 	WDMDMA_REQ_CANCELLED,
 };
 
@@ -136,6 +137,7 @@ struct wdmdma_adapter {
 	u64 limit;			/* DMA_BIT_MASK(desc.dma_width) */
 	bool translated;		/* a translating IOMMU domain maps it */
 	u64 reach;			/* wdmdma_reach() */
+	bool pad_regs;			/* wdmdma_reg_place() */
 	unsigned int max_regs;		/* map registers per transfer */
 	unsigned int max_seg;		/* dma_get_max_seg_size() */
 	unsigned long seg_boundary;	/* dma_get_seg_boundary() */
@@ -164,6 +166,7 @@ struct wdmdma_adapter {
 	struct delayed_work retry;	/* after a mapping failed for space */
 	unsigned long retry_delay;	/* jiffies, doubles up to 100 ms */
 	struct work_struct free_work;	/* final free from atomic context */
+	atomic_t mapping;		/* claimed lists still being mapped */
 	bool dead;
 
 	/* Fault injection (verifier.c). */
@@ -188,6 +191,7 @@ void wdmdma_kick(struct wdmdma_adapter *adapter);
 void wdmdma_run_queue(struct work_struct *work);
 void wdmdma_retry_work(struct work_struct *work);
 void wdmdma_queue_cancel_all(struct wdmdma_adapter *adapter);
+void wdmdma_wait_mappings(struct wdmdma_adapter *adapter);
 void wdmdma_xfer_release(struct wdmdma_adapter *adapter,
 			 struct wdmdma_xfer *xfer);
 void *wdmdma_reserve_elem_alloc(gfp_t gfp, void *data);
@@ -233,6 +237,9 @@ bool wdmdma_regs_alloc(struct wdmdma_adapter *adapter, unsigned int nr,
 void wdmdma_regs_free(struct wdmdma_adapter *adapter, unsigned int base,
 		      unsigned int nr);
 void *wdmdma_reg_addr(struct wdmdma_adapter *adapter, unsigned int reg);
+size_t wdmdma_reg_place(const struct wdmdma_adapter *adapter,
+			const struct wdmdma_req *req, size_t pos,
+			unsigned int len);
 void wdmdma_bounce_copy(struct wdmdma_xfer *xfer, bool to_regs);
 
 /* verifier.c */

@@ -4,10 +4,9 @@
  * request needs (pages spanned, map registers) and mapping it through the
  * DMA layer into the Windows-layout list.
  *
- * Locking: nothing here takes adapter->lock except
- * wdmdma_map_drop_unused_regs(); wdmdma_xfer_map() and wdmdma_xfer_unmap()
- * run without it, on a list that is already claimed (queue.c), so no one
- * else touches it.
+ * Locking: nothing here holds adapter->lock (verifier reports take it
+ * briefly to count). wdmdma_xfer_map() and wdmdma_xfer_unmap() run on a
+ * list that is claimed (queue.c), so no one else touches it.
  *
  * Copyright (C) 2026 The wdmdma authors.
  */
@@ -168,6 +167,7 @@ int wdmdma_plan(struct wdmdma_adapter *adapter, struct wdmdma_req *req)
 	}
 	if (req->length > adapter->desc.max_transfer)
 		return -EMSGSIZE;
+	req->bounce_all = false;	/* wdmdma_reg_place() reads it */
 	ret = req->mdl ? wdmdma_iter_init(&it, req->mdl, req->offset,
 					  req->length) : -ERANGE;
 	if (ret == -EBADMSG) {
@@ -201,7 +201,7 @@ int wdmdma_plan(struct wdmdma_adapter *adapter, struct wdmdma_req *req)
 			contiguous = false;
 		if (!wdmdma_reachable(adapter, reach, page, off, len)) {
 			reachable = false;
-			bounce += len;
+			bounce = wdmdma_reg_place(adapter, req, bounce, len) + len;
 		}
 		run_end = phys + len;
 		last_end = off + len;
@@ -212,7 +212,6 @@ int wdmdma_plan(struct wdmdma_adapter *adapter, struct wdmdma_req *req)
 		return -ENOSPC;
 
 	req->span = span;
-	req->bounce_all = false;
 	if (!adapter->desc.scatter_gather) {
 		if ((contiguous && reachable) ||
 		    (adapter->translated && joinable)) {
@@ -256,8 +255,10 @@ static int wdmdma_fill_sg(struct wdmdma_xfer *xfer)
 		if (req->nr_regs &&
 		    (req->bounce_all ||
 		     !wdmdma_reachable(adapter, reach, page, off, len))) {
-			void *va = wdmdma_reg_addr(adapter, xfer->reg_base) + pos;
+			void *va;
 
+			pos = wdmdma_reg_place(adapter, req, pos, len);
+			va = wdmdma_reg_addr(adapter, xfer->reg_base) + pos;
 			page = virt_to_page(va);
 			off = offset_in_page(va);
 			pos += len;

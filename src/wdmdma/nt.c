@@ -28,8 +28,9 @@ static NTSTATUS to_ntstatus(int err)
 		return STATUS_BUFFER_TOO_SMALL;
 	case -ENOMEM:
 	case -ENOSPC:
-	case -EIO:
 		return STATUS_INSUFFICIENT_RESOURCES;
+	case -EIO:	/* will not succeed: no point trying again */
+		return STATUS_IO_DEVICE_ERROR;
 	case -ENODEV:
 		return STATUS_DEVICE_NOT_READY;
 	case -EINVAL:

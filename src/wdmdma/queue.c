@@ -165,8 +165,9 @@ static void wdmdma_retry_later(struct wdmdma_adapter *adapter)
 	lockdep_assert_held(&adapter->lock);
 	if (adapter->dead)
 		return;
-	queue_delayed_work(wdmdma_wq, &adapter->retry, adapter->retry_delay);
-	adapter->retry_delay = min(adapter->retry_delay * 2, WDMDMA_RETRY_MAX);
+	if (queue_delayed_work(wdmdma_wq, &adapter->retry, adapter->retry_delay))
+		adapter->retry_delay = min(adapter->retry_delay * 2,
+					   WDMDMA_RETRY_MAX);
 }
 
 void wdmdma_retry_work(struct work_struct *work)
@@ -199,10 +200,10 @@ static struct wdmdma_xfer *wdmdma_claim(struct wdmdma_adapter *adapter,
 		xfer->req = *req;
 	xfer->req.flags &= ~(WDMDMA_REQ_SLOT | WDMDMA_REQ_MAP_WAIT);
 	xfer->req.xfer = xfer;
-	xfer->req.state = WDMDMA_REQ_RUNNING;
-	req->state = WDMDMA_REQ_RUNNING;
+	xfer->req.state = WDMDMA_REQ_MAPPING;
+	req->state = WDMDMA_REQ_MAPPING;
 	if (req->ctx)
-		req->ctx->state = WDMDMA_REQ_RUNNING;
+		req->ctx->state = WDMDMA_REQ_MAPPING;
 	xfer->magic = WDMDMA_XFER_MAGIC;
 	xfer->source = source;
 	xfer->max_ents = max_ents;
@@ -211,6 +212,7 @@ static struct wdmdma_xfer *wdmdma_claim(struct wdmdma_adapter *adapter,
 	xfer->nr_regs = req->nr_regs;
 	list_add_tail(&xfer->node, &adapter->outstanding);
 	kref_get(&adapter->ref);
+	atomic_inc(&adapter->mapping);
 	adapter->stats.outstanding++;
 	if (req->nr_regs)
 		adapter->stats.bounced++;
@@ -259,13 +261,29 @@ static void wdmdma_unclaim(struct wdmdma_adapter *adapter,
 	xfer->magic = WDMDMA_XFER_PUT;
 }
 
-/* Run a request's callback with its list, or with NULL if it failed. */
+/*
+ * A claimed list's mapping is over (it succeeded, or the failure has been
+ * dealt with): wdmdma_destroy_adapter() waits for all of them.
+ */
+static void wdmdma_mapping_done(struct wdmdma_adapter *adapter)
+{
+	if (atomic_dec_and_test(&adapter->mapping) && READ_ONCE(adapter->dead))
+		wake_up_var(&adapter->mapping);
+}
+
+/*
+ * Run a request's callback with its list, or with NULL if it failed. From
+ * here on wdmdma no longer touches the request's transfer context, so the
+ * driver may reuse it.
+ */
 static void wdmdma_invoke(struct wdmdma_adapter *adapter,
 			  const struct wdmdma_req *req,
 			  struct wdmdma_sg_list *sgl)
 {
 	struct device *dev = req->dev ? req->dev : adapter->dev;
 
+	if (req->ctx)
+		WRITE_ONCE(req->ctx->state, WDMDMA_REQ_RUNNING);
 	if (!req->fn)		/* synchronous _ex call returning the list */
 		return;
 	if (req->flags & WDMDMA_REQ_NT)
@@ -275,21 +293,54 @@ static void wdmdma_invoke(struct wdmdma_adapter *adapter,
 }
 
 /*
+ * Put a request whose mapping failed for want of space back to wait: after
+ * the others already waiting for mapping space (they lead the queue).
+ */
+static void wdmdma_queue_add_map_wait(struct wdmdma_adapter *adapter,
+				      struct wdmdma_req *req)
+{
+	struct wdmdma_req *pos;
+	struct list_head *after = &adapter->queue;
+
+	lockdep_assert_held(&adapter->lock);
+	list_for_each_entry(pos, &adapter->queue, node) {
+		if (pos->wait != WDMDMA_WAIT_MAP)
+			break;
+		after = &pos->node;
+	}
+	req->state = WDMDMA_REQ_QUEUED;
+	req->wait = wdmdma_req_wait(req);
+	adapter->nr_waiting[req->wait]++;
+	adapter->stats.queue_depth++;
+	list_add(&req->node, after);
+}
+
+/* What became of a claimed list whose mapping failed. */
+enum wdmdma_map_end {
+	WDMDMA_MAP_WAITS,	/* queued again: its callback runs later */
+	WDMDMA_MAP_FAILED,	/* ended: no list (callback with NULL if it waited) */
+	WDMDMA_MAP_CANCELLED,	/* transient, but the adapter is going away */
+};
+
+/*
  * A mapping of a claimed list failed with @err: put its request back to
  * wait (-ENOMEM: mapping space, -EAGAIN: map registers after all), or end
- * it (anything else). Called with the lock held, which it keeps; the
- * caller drops the list's adapter reference afterwards. Returns the
- * request to give a NULL list to, copied to @failed, or false.
+ * it. Called with the lock held, which it keeps; the caller then calls
+ * wdmdma_mapping_done() and drops the list's adapter reference. The ended
+ * request is copied to @failed (the list memory holding it is gone).
  */
-static bool wdmdma_map_failed(struct wdmdma_adapter *adapter,
-			      struct wdmdma_xfer *xfer, int err, bool fast,
-			      bool sync, struct wdmdma_req *failed)
+static enum wdmdma_map_end wdmdma_map_failed(struct wdmdma_adapter *adapter,
+					     struct wdmdma_xfer *xfer, int err,
+					     bool fast, bool sync,
+					     struct wdmdma_req *failed)
 {
 	struct wdmdma_req *req = xfer->req.ctx ? xfer->req.ctx : &xfer->req;
+	bool transient = err == -ENOMEM || err == -EAGAIN;
+	enum wdmdma_map_end end = WDMDMA_MAP_FAILED;
 
 	lockdep_assert_held(&adapter->lock);
 	wdmdma_unclaim(adapter, xfer);
-	if ((err == -ENOMEM || err == -EAGAIN) && !sync && !adapter->dead) {
+	if (transient && !sync && !adapter->dead) {
 		if (err == -ENOMEM) {
 			adapter->stats.map_retries++;
 			xfer->req.flags |= WDMDMA_REQ_MAP_WAIT;
@@ -297,23 +348,31 @@ static bool wdmdma_map_failed(struct wdmdma_adapter *adapter,
 		if (req != &xfer->req)
 			*req = xfer->req;
 		req->xfer = xfer;
-		wdmdma_queue_add(adapter, req, true);
+		if (err == -ENOMEM)
+			wdmdma_queue_add_map_wait(adapter, req);
+		else
+			wdmdma_queue_add(adapter, req, true);
 		if (fast)
 			adapter->stats.deferred++;
 		if (err == -ENOMEM)
 			wdmdma_retry_later(adapter);
 		else
 			wdmdma_kick(adapter);
-		return false;
+		return WDMDMA_MAP_WAITS;
 	}
-	if (err != -ENOMEM && err != -EAGAIN)
+	if (!transient) {
 		adapter->stats.failed++;
+	} else if (!sync) {
+		end = WDMDMA_MAP_CANCELLED;
+		adapter->stats.cancelled++;
+	}
 	*failed = xfer->req;
 	if (req->ctx)
-		req->ctx->state = WDMDMA_REQ_IDLE;
+		req->ctx->state = end == WDMDMA_MAP_CANCELLED ?
+				  WDMDMA_REQ_CANCELLED : WDMDMA_REQ_IDLE;
 	wdmdma_xfer_release(adapter, xfer);
 	wdmdma_kick(adapter);
-	return true;
+	return end;
 }
 
 /*
@@ -321,15 +380,22 @@ static bool wdmdma_map_failed(struct wdmdma_adapter *adapter,
  * lacks, given what the walk found short (@short_mask, bits of enum
  * wdmdma_wait). Takes what it gets; a request that got memory but not map
  * registers keeps the memory (it stays queued). Returns the request, with
- * its first map register in @base, or NULL.
+ * its first map register in @base; NULL if none can run. A request that
+ * needs list memory is returned in @alloc (and NULL) unless an allocation
+ * already failed in this run: the caller allocates without the lock (to
+ * @spare) and comes back; the reserve is the fallback.
  */
 static struct wdmdma_req *wdmdma_next_ready(struct wdmdma_adapter *adapter,
 					    unsigned long *short_mask,
-					    unsigned int *base)
+					    unsigned int *base,
+					    struct wdmdma_xfer **spare,
+					    bool alloc_failed,
+					    struct wdmdma_req **alloc)
 {
 	struct wdmdma_req *req;
 
 	lockdep_assert_held(&adapter->lock);
+	*alloc = NULL;
 	list_for_each_entry(req, &adapter->queue, node) {
 		if (req->wait == WDMDMA_WAIT_MAP) {
 			if (*short_mask & BIT(WDMDMA_WAIT_MAP))
@@ -340,9 +406,17 @@ static struct wdmdma_req *wdmdma_next_ready(struct wdmdma_adapter *adapter,
 		if (!req->xfer) {
 			if (*short_mask & BIT(WDMDMA_WAIT_MEM))
 				continue;
-			req->xfer = wdmdma_xfer_alloc(adapter, req->span);
-			if (!req->xfer)
+			if (!*spare && !alloc_failed) {
+				*alloc = req;
+				return NULL;
+			}
+			if (*spare && (*spare)->max_ents >=
+				      wdmdma_xfer_ents(adapter, req->span)) {
+				req->xfer = *spare;
+				*spare = NULL;
+			} else {
 				req->xfer = wdmdma_xfer_reserve(adapter);
+			}
 			if (!req->xfer) {
 				*short_mask |= BIT(WDMDMA_WAIT_MEM);
 				continue;
@@ -371,45 +445,59 @@ static struct wdmdma_req *wdmdma_next_ready(struct wdmdma_adapter *adapter,
  * Dispatches, in queue order, every request that can get what it lacks.
  * Once a resource is found short, later requests needing it are skipped
  * (they stay behind the one that found it short); a mapping that fails
- * for space stops everything until the back-off or the next Put.
+ * for space stops everything until the back-off or the next Put. List
+ * memory for a waiting Get comes from the reserve, else from a
+ * GFP_NOWAIT allocation made without the lock.
  */
 void wdmdma_run_queue(struct work_struct *work)
 {
 	struct wdmdma_adapter *adapter =
 		container_of(work, struct wdmdma_adapter, work);
 	unsigned long short_mask = 0, flags;
-	struct wdmdma_req *req, failed;
-	struct wdmdma_xfer *xfer;
-	unsigned int base;
+	struct wdmdma_req *req, *alloc, failed;
+	struct wdmdma_xfer *xfer, *spare = NULL;
+	enum wdmdma_map_end end;
+	unsigned int base, span;
+	bool alloc_failed = false;
 	int ret;
 
 	spin_lock_irqsave(&adapter->lock, flags);
-	while (!adapter->dead &&
-	       (req = wdmdma_next_ready(adapter, &short_mask, &base))) {
+	while (!adapter->dead) {
+		req = wdmdma_next_ready(adapter, &short_mask, &base, &spare,
+					alloc_failed, &alloc);
+		if (!req && alloc) {
+			/* Allocate for it unlocked; it may be gone after. */
+			span = alloc->span;
+			spin_unlock_irqrestore(&adapter->lock, flags);
+			spare = wdmdma_xfer_alloc(adapter, span);
+			spin_lock_irqsave(&adapter->lock, flags);
+			alloc_failed = !spare;
+			continue;
+		}
+		if (!req)
+			break;
 		wdmdma_queue_del(adapter, req);
 		xfer = wdmdma_claim(adapter, req, base);
 		spin_unlock_irqrestore(&adapter->lock, flags);
 
 		ret = wdmdma_xfer_map(xfer);
 		if (ret) {
-			bool end;
-
 			spin_lock_irqsave(&adapter->lock, flags);
 			end = wdmdma_map_failed(adapter, xfer, ret, false,
 						false, &failed);
 			if (ret == -ENOMEM)
 				short_mask |= BIT(WDMDMA_WAIT_MAP);
 			spin_unlock_irqrestore(&adapter->lock, flags);
+			wdmdma_mapping_done(adapter);
 			wdmdma_adapter_put(adapter);
-			if (end) {
+			if (end == WDMDMA_MAP_FAILED) {
 				local_bh_disable();
 				wdmdma_invoke(adapter, &failed, NULL);
 				local_bh_enable();
 			}
 		} else {
-			spin_lock_irqsave(&adapter->lock, flags);
-			adapter->retry_delay = 1;
-			spin_unlock_irqrestore(&adapter->lock, flags);
+			WRITE_ONCE(adapter->retry_delay, 1);
+			wdmdma_mapping_done(adapter);
 			local_bh_disable();
 			wdmdma_invoke(adapter, &xfer->req, &xfer->list);
 			local_bh_enable();
@@ -418,36 +506,40 @@ void wdmdma_run_queue(struct work_struct *work)
 		spin_lock_irqsave(&adapter->lock, flags);
 	}
 	spin_unlock_irqrestore(&adapter->lock, flags);
+	kfree(spare);	/* allocated for a request that went away */
 }
 
-/* Cancel every waiting request (destroy). Sleeps not, but called once. */
+/*
+ * Cancel every waiting request (destroy, once, after ->dead is set): unlink,
+ * mark cancelled and free each under the lock, so that a racing Cancel
+ * finds it cancelled and the driver may reuse its context at once.
+ */
 void wdmdma_queue_cancel_all(struct wdmdma_adapter *adapter)
 {
 	struct wdmdma_req *req, *tmp;
+	struct wdmdma_xfer *xfer;
 	unsigned long flags;
-	LIST_HEAD(cancelled);
 
 	spin_lock_irqsave(&adapter->lock, flags);
 	list_for_each_entry_safe(req, tmp, &adapter->queue, node) {
-		wdmdma_queue_del(adapter, req);
-		req->state = WDMDMA_REQ_CANCELLED;
-		adapter->stats.cancelled++;
-		list_add_tail(&req->node, &cancelled);
-	}
-	spin_unlock_irqrestore(&adapter->lock, flags);
-
-	/* Off the queue and marked: a racing Cancel leaves them alone. */
-	list_for_each_entry_safe(req, tmp, &cancelled, node) {
-		struct wdmdma_xfer *xfer = req->xfer;
-
 		dev_warn(adapter->dev,
 			 "adapter destroyed: cancelled a waiting request (callback %ps, context %p)\n",
 			 req->fn, req->context);
-		list_del(&req->node);
+		wdmdma_queue_del(adapter, req);
+		req->state = WDMDMA_REQ_CANCELLED;
+		adapter->stats.cancelled++;
+		xfer = req->xfer;
 		req->xfer = NULL;
-		if (xfer)	/* may hold @req: nothing of it is read after */
+		if (xfer)	/* may hold @req: not read after */
 			wdmdma_xfer_release(adapter, xfer);
 	}
+	spin_unlock_irqrestore(&adapter->lock, flags);
+}
+
+/* Wait until no claimed list is being mapped (destroy, ->dead set). */
+void wdmdma_wait_mappings(struct wdmdma_adapter *adapter)
+{
+	wait_var_event(&adapter->mapping, !atomic_read(&adapter->mapping));
 }
 
 /*
@@ -487,6 +579,7 @@ int wdmdma_submit(struct wdmdma_adapter *adapter, struct wdmdma_req *tmpl,
 	bool sync = flags & WDMDMA_SYNCHRONOUS;
 	struct wdmdma_xfer *xfer = NULL;
 	unsigned long irqflags, need = 0;
+	enum wdmdma_map_end end;
 	unsigned int base;
 	int ret;
 
@@ -509,15 +602,13 @@ int wdmdma_submit(struct wdmdma_adapter *adapter, struct wdmdma_req *tmpl,
 			return -ENOBUFS;
 		if (!IS_ALIGNED((unsigned long)buf, __alignof__(struct wdmdma_xfer)))
 			return -EINVAL;
-		xfer = buf;
-		xfer->source = WDMDMA_SRC_CALLER;
-		xfer->max_ents = wdmdma_xfer_ents(adapter, tmpl->span);
 		tmpl->flags |= WDMDMA_REQ_BUILD;
-	} else if (!READ_ONCE(adapter->nr_waiting[WDMDMA_WAIT_MEM])) {
-		xfer = wdmdma_xfer_alloc(adapter, tmpl->span);
+	} else {
+		if (!READ_ONCE(adapter->nr_waiting[WDMDMA_WAIT_MEM]))
+			xfer = wdmdma_xfer_alloc(adapter, tmpl->span);
+		if (!xfer)
+			need |= BIT(WDMDMA_WAIT_MEM);
 	}
-	if (!xfer)
-		need |= BIT(WDMDMA_WAIT_MEM);
 	if (tmpl->nr_regs)
 		need |= BIT(WDMDMA_WAIT_REGS);
 
@@ -526,9 +617,16 @@ int wdmdma_submit(struct wdmdma_adapter *adapter, struct wdmdma_req *tmpl,
 		ret = -ENODEV;
 		goto fail;
 	}
-	if (cur && cur->state == WDMDMA_REQ_QUEUED) {
+	if (cur && (cur->state == WDMDMA_REQ_QUEUED ||
+		    cur->state == WDMDMA_REQ_MAPPING)) {
 		ret = -EBUSY;	/* reported below, outside the lock */
 		goto fail;
+	}
+	/* Only now is the caller's buffer ours to write. */
+	if (buf) {
+		xfer = buf;
+		xfer->source = WDMDMA_SRC_CALLER;
+		xfer->max_ents = wdmdma_xfer_ents(adapter, tmpl->span);
 	}
 	if (wdmdma_behind(adapter, need))
 		goto wait;
@@ -546,19 +644,19 @@ int wdmdma_submit(struct wdmdma_adapter *adapter, struct wdmdma_req *tmpl,
 
 	ret = wdmdma_xfer_map(xfer);
 	if (ret) {
-		bool end;
-
 		spin_lock_irqsave(&adapter->lock, irqflags);
 		end = wdmdma_map_failed(adapter, xfer, ret, true, sync,
 					&failed);
 		spin_unlock_irqrestore(&adapter->lock, irqflags);
+		wdmdma_mapping_done(adapter);
 		wdmdma_adapter_put(adapter);
-		if (!end)
-			return 0;	/* waits: the callback runs later */
-		if (ret != -ENOMEM && ret != -EAGAIN)
-			return -EIO;
-		return sync ? -ENOMEM : -ENODEV;	/* else: being destroyed */
+		if (end == WDMDMA_MAP_WAITS)
+			return 0;	/* the callback runs later */
+		if (end == WDMDMA_MAP_CANCELLED)
+			return -ENODEV;
+		return ret == -ENOMEM || ret == -EAGAIN ? -ENOMEM : -EIO;
 	}
+	wdmdma_mapping_done(adapter);
 	if (sglp)
 		*sglp = &xfer->list;
 	wdmdma_invoke(adapter, &xfer->req, &xfer->list);
@@ -597,12 +695,13 @@ wait:
 	return 0;
 
 fail:
-	if (xfer)
+	/* Get's memory goes back; a caller's buffer is left untouched. */
+	if (xfer && xfer != buf)
 		wdmdma_xfer_release(adapter, xfer);
 	spin_unlock_irqrestore(&adapter->lock, irqflags);
 	if (ret == -EBUSY) {
 		wdmdma_verifier_report(adapter,
-				       "transfer context reused while its request waits\n");
+				       "transfer context reused while its request is pending\n");
 		ret = -EINVAL;
 	}
 	return ret;
@@ -811,9 +910,10 @@ EXPORT_SYMBOL_WDMDMA(wdmdma_build_sg_list_ex);
  *
  * Context: any; does not sleep.
  * Return: true if the request was waiting: this call removed it, and its
- * callback will never run. false if its callback has run or is running,
- * it was never queued, or something else (an earlier Cancel,
- * wdmdma_destroy_adapter()) cancelled it already.
+ * callback will never run. false if it is being mapped (its callback
+ * follows, with the list or a NULL list, unless the adapter is being
+ * destroyed), its callback has run or is running, it was never queued, or
+ * an earlier Cancel or wdmdma_destroy_adapter() cancelled it already.
  */
 bool wdmdma_cancel(struct wdmdma_adapter *adapter, struct wdmdma_xfer_ctx *ctx)
 {
@@ -881,6 +981,7 @@ void wdmdma_put_sg_list(struct wdmdma_adapter *adapter,
 	}
 	xfer->magic = WDMDMA_XFER_PUT;	/* a racing second Put is refused */
 	list_del(&xfer->node);
+	adapter->stats.outstanding--;
 	spin_unlock_irqrestore(&adapter->lock, flags);
 
 	if (!!(xfer->req.flags & WDMDMA_REQ_WRITE) != !!write_to_device)
@@ -893,7 +994,6 @@ void wdmdma_put_sg_list(struct wdmdma_adapter *adapter,
 
 	spin_lock_irqsave(&adapter->lock, flags);
 	wdmdma_regs_free(adapter, xfer->reg_base, xfer->nr_regs);
-	adapter->stats.outstanding--;
 	wdmdma_xfer_release(adapter, xfer);
 	if (!list_empty(&adapter->queue))
 		wdmdma_kick(adapter);
@@ -909,8 +1009,9 @@ EXPORT_SYMBOL_WDMDMA(wdmdma_put_sg_list);
  * @adapter: the adapter
  *
  * Returns once the adapter's work item has run every waiting request that
- * could run when it was called (their callbacks have returned). Requests
- * still waiting for something short stay queued. For tests and for
+ * could run when it was called (their callbacks have returned); a pending
+ * mapping retry is made at once. Requests still waiting for something
+ * short stay queued. For tests and for
  * drivers that want to know a kick has been acted on.
  *
  * Context: process context; sleeps. Not from a list-control callback.
@@ -918,7 +1019,9 @@ EXPORT_SYMBOL_WDMDMA(wdmdma_put_sg_list);
 void wdmdma_flush_adapter(struct wdmdma_adapter *adapter)
 {
 	might_sleep();
-	if (adapter)
-		flush_work(&adapter->work);
+	if (!adapter)
+		return;
+	flush_delayed_work(&adapter->retry);
+	flush_work(&adapter->work);
 }
 EXPORT_SYMBOL_WDMDMA(wdmdma_flush_adapter);

@@ -32,7 +32,7 @@
  * wdmdma_translated() - is @dev behind an IOMMU domain that translates?
  * @dev: the device
  *
- * True for a paging (DMA) domain: any page can then be given a bus address
+ * True for a DMA-API domain: any page can then be given a bus address
  * the device reaches. False without an IOMMU and for an identity domain,
  * where bus addresses are physical and the device's width matters.
  */
@@ -43,7 +43,8 @@ bool wdmdma_translated(struct device *dev)
 	if (!device_iommu_mapped(dev))
 		return false;
 	domain = iommu_get_domain_for_dev(dev);
-	return domain && (domain->type & __IOMMU_DOMAIN_PAGING);
+	/* The DMA API maps through DMA domains only (not identity, VFIO's). */
+	return domain && (domain->type & __IOMMU_DOMAIN_DMA_API);
 }
 
 /*
@@ -88,39 +89,70 @@ static bool wdmdma_regs_needed(struct wdmdma_adapter *adapter)
 	return wdmdma_reach(adapter) < dma_get_required_mask(adapter->dev);
 }
 
+/* A chunk of @size bytes the device reaches, from the first zone that has one. */
+static void *wdmdma_chunk_alloc(struct wdmdma_adapter *adapter, size_t size)
+{
+	static const gfp_t zones[] = { 0, GFP_DMA32, GFP_DMA };
+	u64 reach = adapter->reach;
+	unsigned int z;
+
+	for (z = 0; z < ARRAY_SIZE(zones); z++) {
+		void *va;
+
+		/* Any page will do only if the device reaches all of memory. */
+		if (!zones[z] && reach < dma_get_required_mask(adapter->dev))
+			continue;
+		if (wdmdma_create_alloc_should_fail())
+			return NULL;
+		va = alloc_pages_exact(size, GFP_KERNEL | zones[z] | __GFP_NOWARN);
+		if (!va)
+			continue;
+		if (phys_to_dma(adapter->dev, virt_to_phys(va)) + size - 1 <= reach)
+			return va;
+		free_pages_exact(va, size);
+	}
+	return NULL;
+}
+
 /**
  * wdmdma_regs_init() - preallocate an adapter's map registers
  * @adapter: the adapter, its description, limits and translation known
  *
  * Works out the adapter's reach first (see wdmdma_compute_reach()), then
- * allocates desc.nr_reserve chunks, each one maximum transfer long and contiguous,
- * from a zone below the device's reach. On failure the chunks allocated so
- * far stay recorded for wdmdma_regs_exit().
+ * allocates desc.nr_reserve chunks, each contiguous and long enough for a
+ * maximum transfer, from the first zone whose memory the device reaches
+ * (normal memory if it reaches all of it, else DMA32, else DMA). On
+ * failure the chunks allocated so far stay recorded for
+ * wdmdma_regs_exit().
  *
- * Return: 0 or -ENOMEM.
+ * Return: 0; -EINVAL if a one-element device's chunk could cross its
+ * segment boundary; -ENOMEM.
  */
 int wdmdma_regs_init(struct wdmdma_adapter *adapter)
 {
-	u64 reach;
+	unsigned int c, nr = adapter->desc.nr_reserve;
 	size_t size;
-	gfp_t gfp = GFP_KERNEL;
-	unsigned int c, nr;
 
 	adapter->reach = wdmdma_compute_reach(adapter);
-	reach = adapter->reach;
 	if (!wdmdma_regs_needed(adapter))
 		return 0;
 
-	if (reach < DMA_BIT_MASK(32))
-		gfp |= GFP_DMA;
-	else if (reach < DMA_BIT_MASK(64))
-		gfp |= GFP_DMA32;
-	nr = adapter->desc.nr_reserve;
-	adapter->chunk_pages = DIV_ROUND_UP(adapter->desc.max_transfer, PAGE_SIZE);
+	/*
+	 * A one-element device copies a transfer to one run; a scatter/gather
+	 * one gives each bounced piece a place of its own that crosses no
+	 * page (so no boundary): at most one page per page spanned.
+	 */
+	if (adapter->desc.scatter_gather)
+		adapter->chunk_pages = adapter->max_regs;
+	else
+		adapter->chunk_pages = DIV_ROUND_UP(adapter->desc.max_transfer,
+						    PAGE_SIZE);
 	size = (size_t)adapter->chunk_pages * PAGE_SIZE;
-	if (adapter->seg_boundary < roundup_pow_of_two(size) - 1) {
+	/* A chunk is aligned to its power-of-two size: a boundary may cut it. */
+	adapter->pad_regs = adapter->seg_boundary < roundup_pow_of_two(size) - 1;
+	if (adapter->pad_regs && !adapter->desc.scatter_gather) {
 		dev_err(adapter->dev,
-			"map registers: a %zu-byte chunk could cross the device's segment boundary %#lx\n",
+			"map registers: a %zu-byte run could cross the device's segment boundary %#lx\n",
 			size, adapter->seg_boundary);
 		return -EINVAL;
 	}
@@ -137,29 +169,43 @@ int wdmdma_regs_init(struct wdmdma_adapter *adapter)
 		return -ENOMEM;
 
 	for (c = 0; c < nr; c++) {
-		void *va = NULL;
-		dma_addr_t bus;
+		void *va = wdmdma_chunk_alloc(adapter, size);
 
-		if (!wdmdma_create_alloc_should_fail())
-			va = alloc_pages_exact(size, gfp | __GFP_NOWARN);
 		if (!va) {
 			dev_err(adapter->dev,
 				"cannot allocate %zu contiguous bytes of map registers below %#llx\n",
-				size, reach);
+				size, adapter->reach);
 			return -ENOMEM;
 		}
 		adapter->chunk[c] = va;
 		adapter->nr_chunks = c + 1;
-		bus = phys_to_dma(adapter->dev, virt_to_phys(va));
-		if (bus + size - 1 > reach) {
-			dev_err(adapter->dev,
-				"map registers at %pad are beyond the device's reach %#llx\n",
-				&bus, reach);
-			return -ENOMEM;
-		}
 	}
 	adapter->stats.map_regs_total = (u64)nr * adapter->chunk_pages;
 	return 0;
+}
+
+/**
+ * wdmdma_reg_place() - where a bounced piece goes in a list's registers
+ * @adapter: the adapter
+ * @req: the request
+ * @pos: the end of the pieces placed so far (bytes from the first register)
+ * @len: the piece's length (never more than a page)
+ *
+ * Pieces follow each other; a one-element copy is one run. Where the
+ * device's segment boundary could fall inside a chunk, a piece that would
+ * straddle a page starts on the next one. Planning, mapping and the copy
+ * back all place pieces through here.
+ *
+ * Return: the piece's offset.
+ */
+size_t wdmdma_reg_place(const struct wdmdma_adapter *adapter,
+			const struct wdmdma_req *req, size_t pos,
+			unsigned int len)
+{
+	if (adapter->pad_regs && !req->bounce_all &&
+	    offset_in_page(pos) + len > PAGE_SIZE)
+		return ALIGN(pos, PAGE_SIZE);
+	return pos;
 }
 
 /* Free what wdmdma_regs_init() allocated, however far it got. */
@@ -240,6 +286,7 @@ void wdmdma_bounce_copy(struct wdmdma_xfer *xfer, bool to_regs)
 		if (!req->bounce_all &&
 		    wdmdma_reachable(adapter, reach, page, off, len))
 			continue;
+		pos = wdmdma_reg_place(adapter, req, pos, len);
 		regs = wdmdma_reg_addr(adapter, xfer->reg_base) + pos;
 		buf = kmap_local_page(page);
 		if (to_regs)

@@ -102,7 +102,7 @@ EXPORT_SYMBOL_WDMDMA(wdmdma_fail_nth_alloc);
 static bool wdmdma_nth_fails(void)
 {
 	return atomic_read(&wdmdma_fail_nth) > 0 &&
-	       atomic_dec_and_test(&wdmdma_fail_nth);
+	       atomic_dec_if_positive(&wdmdma_fail_nth) == 0;
 }
 
 bool wdmdma_create_alloc_should_fail(void)
