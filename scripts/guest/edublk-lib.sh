@@ -68,6 +68,22 @@ load_edublk() {
 	insmod /modules/edublk.ko "$@" && wait_disk
 }
 
+# fail_alloc PCT: wdmdma's allocation-failure injection for every adapter
+# through the kernel's fault-injection knobs (wdmdma loaded): PCT percent
+# of allocations fail, from now on, with no report per failure; 0 stops
+# it. Returns non-zero if the knobs are missing or refuse the values.
+WDMDMA_FAIL_ALLOC=/sys/kernel/debug/wdmdma/fail_alloc
+fail_alloc() {
+	local d=$WDMDMA_FAIL_ALLOC
+	[ -d $d ] || { echo "edublk-check: no $d"; return 1; }
+	if [ "$1" -eq 0 ]; then
+		echo 0 > $d/probability
+		return
+	fi
+	echo 0 > $d/verbose && echo 1 > $d/interval && echo -1 > $d/times &&
+		echo "$1" > $d/probability
+}
+
 unload_all() {
 	rmmod edublk 2>/dev/null
 	rmmod wdmdma 2>/dev/null

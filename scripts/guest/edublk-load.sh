@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # edublk checks without fio: insmod/rmmod twice, rmmod refused while the
 # disk is open, bad module parameters refused cleanly, a lost completion
-# interrupt ending the request with an error, and the INTx fallback.
+# interrupt ending the request with an error, a request wdmdma cannot map
+# after it waited ending with an error, and the INTx fallback.
 # Guest options: the stock edu device (default); no host root needed.
 cd /tests && . ./edublk-lib.sh
 
@@ -101,6 +102,56 @@ if load_edublk; then
 	rmmod edublk
 else
 	not_ok "timeout: lost interrupt fails the request" "insmod failed"
+fi
+
+# A request that waits inside wdmdma and then cannot be mapped: its
+# callback gets no list, and edublk ends it with EIO at once. mode=get with
+# every allocation of the adapter failing (edublk's fail_alloc knob, which
+# needs no fault-injection support in the kernel) leaves wdmdma's two
+# reserve lists: two 64 KiB reads (34 edu DMAs, 3.4 s each) hold them, so
+# a third read waits for one; its mapping is then made to fail. The two
+# holders still complete, the device and the adapter work afterwards.
+map_error_check() {
+	local pids="" p bad=0 i=0
+	dd if=$EDUBLK_DEV of=/dev/null bs=65536 count=1 iflag=direct 2>/dev/null &
+	pids="$pids $!"
+	dd if=$EDUBLK_DEV of=/dev/null bs=65536 count=1 skip=1 iflag=direct 2>/dev/null &
+	pids="$pids $!"
+	# Both mapped (their callbacks ran): only the third read maps next.
+	while [ "$(edublk_stat lists)" != 2 ]; do
+		i=$((i + 1))
+		[ $i -gt 50 ] && break
+		sleep 0.1
+	done
+	expect_eq "maperr: two reads hold the reserve lists" \
+		"$(edublk_stat lists)/$(wdmdma_stat outstanding)" 2/2
+	echo 1 > $EDUBLK_DBG/map_errors
+	if dd if=$EDUBLK_DEV of=/dev/null bs=4096 count=1 skip=40 iflag=direct 2>/dev/null; then
+		not_ok "maperr: the waiting read fails" "the read succeeded"
+	else
+		ok "maperr: the waiting read fails"
+	fi
+	echo 0 > $EDUBLK_DBG/map_errors
+	for p in $pids; do
+		wait "$p" || bad=1
+	done
+	check "maperr: the reads holding the lists succeed" [ $bad -eq 0 ]
+	expect_eq "maperr: it had waited in wdmdma's queue" "$(wdmdma_stat deferred)" 1
+	expect_eq "maperr: ended without a list" "$(edublk_stat unmapped)" 1
+	expect_eq "maperr: wdmdma counted the failure" "$(wdmdma_stat failed)" 1
+	expect_eq "maperr: one request failed" "$(edublk_stat errors)" 1
+	check "maperr: allocation-failure injection back off" \
+		sh -c "echo -1 > $EDUBLK_DBG/fail_alloc"
+	check "maperr: the device works afterwards" roundtrip 9
+	expect_eq "maperr: nothing left outstanding" \
+		"$(wdmdma_stat outstanding)/$(wdmdma_stat queue_depth)" 0/0
+}
+if load_edublk mode=get && echo 100 > $EDUBLK_DBG/fail_alloc; then
+	map_error_check
+	rmmod edublk
+else
+	not_ok "maperr: the waiting read fails" "insmod or fault injection failed"
+	rmmod edublk 2>/dev/null
 fi
 
 # Legacy INTx instead of MSI.

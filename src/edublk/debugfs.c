@@ -6,11 +6,20 @@
  *   drop_irqs  edu only: write N: ignore the next N DMA completion
  *              interrupts, as if lost, to exercise the DMA timeout (reads
  *              back what is left)
+ *   map_errors write N: the adapter's next N mappings fail with -EIO
+ *              (wdmdma_inject_map_error(); 0 stops), to exercise the
+ *              end of a request wdmdma cannot map (write-only)
+ *   fail_alloc write PCT: this adapter's allocation-failure injection
+ *              (wdmdma_set_fail_alloc(); -1: back to wdmdma's global
+ *              fault-injection knobs), which works on kernels without
+ *              fault injection too (write-only)
  *
  * Copyright (C) 2026 The wdmdma authors.
  */
 
 #include <linux/debugfs.h>
+#include <linux/fs.h>
+#include <linux/kstrtox.h>
 #include <linux/seq_file.h>
 
 #include "edublk.h"
@@ -53,6 +62,8 @@ static int stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "dropped_irqs %llu\n", st.dropped_irqs);
 	seq_printf(m, "spurious_irqs %llu\n", st.spurious_irqs);
 	seq_printf(m, "native_requeues %llu\n", st.native_requeues);
+	seq_printf(m, "lists %llu\n", st.lists);
+	seq_printf(m, "unmapped %llu\n", st.unmapped);
 	if (edu->sg)
 		edublk_sg_debugfs_show(m, edu);
 	return 0;
@@ -84,6 +95,57 @@ static int drop_irqs_set(void *data, u64 val)
 }
 DEFINE_DEBUGFS_ATTRIBUTE(drop_irqs_fops, drop_irqs_get, drop_irqs_set, "%llu\n");
 
+/* Parse an integer within [min, max] written to a debugfs file. */
+static int edublk_dbg_int(const char __user *buf, size_t len, int min,
+			  int max, int *val)
+{
+	int ret = kstrtoint_from_user(buf, len, 0, val);
+
+	if (ret)
+		return ret;
+	return *val < min || *val > max ? -EINVAL : 0;
+}
+
+static ssize_t map_errors_write(struct file *file, const char __user *buf,
+				size_t len, loff_t *ppos)
+{
+	struct edublk_dev *edu = file->private_data;
+	int n, ret;
+
+	ret = edublk_dbg_int(buf, len, 0, INT_MAX, &n);
+	if (ret)
+		return ret;
+	wdmdma_inject_map_error(edu->adapter, -EIO, n);
+	return len;
+}
+
+static const struct file_operations map_errors_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = map_errors_write,
+	.llseek = noop_llseek,
+};
+
+static ssize_t fail_alloc_write(struct file *file, const char __user *buf,
+				size_t len, loff_t *ppos)
+{
+	struct edublk_dev *edu = file->private_data;
+	int pct, ret;
+
+	ret = edublk_dbg_int(buf, len, -1, 100, &pct);
+	if (ret)
+		return ret;
+	wdmdma_set_fail_alloc(edu->adapter, pct);
+	return len;
+}
+
+static const struct file_operations fail_alloc_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = fail_alloc_write,
+	.llseek = noop_llseek,
+};
+
 void edublk_debugfs_add(struct edublk_dev *edu)
 {
 	if (IS_ERR_OR_NULL(edublk_debugfs_root))
@@ -94,6 +156,10 @@ void edublk_debugfs_add(struct edublk_dev *edu)
 	if (!edu->sg)	/* edu-sg drops completions itself (drop_every) */
 		debugfs_create_file_unsafe("drop_irqs", 0600, edu->debugfs,
 					   edu, &drop_irqs_fops);
+	debugfs_create_file("map_errors", 0200, edu->debugfs, edu,
+			    &map_errors_fops);
+	debugfs_create_file("fail_alloc", 0200, edu->debugfs, edu,
+			    &fail_alloc_fops);
 }
 
 void edublk_debugfs_remove(struct edublk_dev *edu)

@@ -176,7 +176,7 @@ static bool edublk_list_ok(struct edublk_dev *edu, struct edublk_cmd *cmd,
  * edublk_list_ready() - wdmdma's list-control callback
  * @dev: the edu's device
  * @irp: unused (NULL)
- * @sgl: the mapped list for the request
+ * @sgl: the mapped list for the request, or NULL
  * @context: the request's struct edublk_cmd
  *
  * Hands the request to the device engine: on edu-sg, posts it in its
@@ -184,6 +184,11 @@ static bool edublk_list_ok(struct edublk_dev *edu, struct edublk_cmd *cmd,
  * Runs inside Get/Build (queue_rq, or the completion path for a request
  * that waited for an emergency buffer) or later from wdmdma's work item.
  * Never ends a request itself, so it cannot recurse into wdmdma.
+ *
+ * @sgl is NULL for a request that waited and then could not be mapped
+ * (wdmdma's permanent mapping failure): nothing is held for it, so the
+ * request is ended with BLK_STS_IOERR without a Put; its Build buffer, if
+ * any, is given back (or on) as for any other end.
  *
  * Context: any; does not sleep.
  */
@@ -195,11 +200,22 @@ void edublk_list_ready(struct device *dev, void *irp,
 	unsigned long flags;
 
 	cmd->sgl = sgl;
-	if (edu->sg) {
-		edublk_sg_list_ready(edu, cmd, sgl);
+	if (!sgl) {
+		dev_err_ratelimited(dev, "request at sector %llu could not be mapped\n",
+				    (unsigned long long)blk_rq_pos(edublk_rq(cmd)));
+		spin_lock_irqsave(&edu->lock, flags);
+		edu->stats.unmapped++;
+		spin_unlock_irqrestore(&edu->lock, flags);
+		edublk_fail_async(edu, cmd, BLK_STS_IOERR);
 		return;
 	}
 	spin_lock_irqsave(&edu->lock, flags);
+	edu->stats.lists++;
+	if (edu->sg) {
+		spin_unlock_irqrestore(&edu->lock, flags);
+		edublk_sg_list_ready(edu, cmd, sgl);
+		return;
+	}
 	if (!edublk_list_ok(edu, cmd, sgl)) {
 		dev_err_ratelimited(dev, "unusable list of %u elements for %u bytes\n",
 				    sgl->nr_elements, blk_rq_bytes(edublk_rq(cmd)));

@@ -110,6 +110,8 @@ struct edublk_stats {
 	u64 dropped_irqs;	/* completions ignored on purpose (debugfs) */
 	u64 spurious_irqs;
 	u64 native_requeues;	/* native: no sg table or mapping: requeued */
+	u64 lists;		/* lists the callback got from wdmdma */
+	u64 unmapped;		/* waited, then wdmdma could not map them */
 };
 
 /* Where an edu-sg request is (struct edublk_cmd.sg_state). */
@@ -216,6 +218,7 @@ static inline struct request *edublk_rq(struct edublk_cmd *cmd)
 /* main.c: shared by both devices */
 struct edublk_dev *edublk_dev_get(struct pci_dev *pdev, resource_size_t bar0_min);
 void edublk_dev_put(struct edublk_dev *edu);
+int edublk_set_dma_masks(struct edublk_dev *edu);
 int edublk_alloc_emergency(struct edublk_dev *edu, unsigned int nr);
 void edublk_free_emergency(struct edublk_dev *edu);
 int edublk_add_disk(struct edublk_dev *edu, struct queue_limits *lim,

@@ -588,6 +588,32 @@ void edublk_dev_put(struct edublk_dev *edu)
 	kfree(edu);
 }
 
+/**
+ * edublk_set_dma_masks() - the device's DMA masks, set by the driver
+ * @edu: the device, edu->dma_bits known
+ *
+ * The coherent mask governs the medium, rings and element tables this
+ * driver allocates; the streaming mask governs what mode=native maps
+ * itself. wdmdma keeps every list it hands out within the adapter's width
+ * on its own and leaves the coherent mask to the driver, so both are set
+ * here, before the adapter exists and before any coherent allocation.
+ *
+ * Return: 0, or -EIO if the platform cannot address the device that way.
+ */
+int edublk_set_dma_masks(struct edublk_dev *edu)
+{
+	struct device *dev = &edu->pdev->dev;
+	int ret;
+
+	ret = dma_set_mask_and_coherent(dev, DMA_BIT_MASK(edu->dma_bits));
+	if (ret) {
+		dev_err(dev, "cannot use a %u-bit DMA mask: %d\n",
+			edu->dma_bits, ret);
+		return -EIO;
+	}
+	return 0;
+}
+
 /* Identification and liveness: is this really an edu that answers? */
 static int edublk_check_device(struct edublk_dev *edu)
 {
@@ -655,6 +681,9 @@ static int edublk_edu_probe(struct pci_dev *pdev)
 	writel(readl(edu->regs + EDU_REG_IRQ_STATUS), edu->regs + EDU_REG_IRQ_ACK);
 	pci_set_master(pdev);
 
+	ret = edublk_set_dma_masks(edu);
+	if (ret)
+		goto clear_master;
 	/*
 	 * A one-element device: the element may be a whole transfer. (Before
 	 * 6.12 this could fail without dma_parms; wdmdma checks the result.)

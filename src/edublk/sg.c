@@ -227,8 +227,9 @@ void edublk_sg_list_ready(struct edublk_dev *edu, struct edublk_cmd *cmd,
  * mode=native, the benchmark's baseline: what a Linux block driver does
  * on its own. A table chained from the kernel's sg pools past
  * EDUBLK_NATIVE_INLINE_SG entries (allocation failures injected like
- * wdmdma's: fail_alloc_percent), blk_rq_map_sg(), dma_map_sgtable() (with
- * swiotlb bouncing what the device cannot reach).
+ * wdmdma's, by wdmdma_should_fail_alloc()), blk_rq_map_sg(),
+ * dma_map_sgtable() with the streaming mask edublk_set_dma_masks() set
+ * (swiotlb bouncing what the device cannot reach).
  *
  * Context: queue_rq; does not sleep.
  * Return: BLK_STS_OK (posted), BLK_STS_RESOURCE (no memory or no swiotlb
@@ -680,7 +681,10 @@ static void edublk_sg_free_queues(struct edublk_dev *edu)
 	}
 }
 
-/* Rings and element tables, in memory the device reaches (coherent mask). */
+/*
+ * Rings and element tables, in memory the device reaches (the coherent mask
+ * edublk_set_dma_masks() set).
+ */
 static int edublk_sg_alloc_queues(struct edublk_dev *edu)
 {
 	struct device *dev = &edu->pdev->dev;
@@ -842,6 +846,9 @@ int edublk_sg_probe(struct pci_dev *pdev)
 	sg->nq = nq;
 	edu->sg = sg;
 	ret = edublk_sg_read_xfer_limits(edu, sg);
+	if (ret)
+		goto free_sg;
+	ret = edublk_set_dma_masks(edu);
 	if (ret)
 		goto free_sg;
 	/* Nothing of a previous owner may remain: queues off, no interrupt. */
