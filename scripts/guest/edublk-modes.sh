@@ -11,8 +11,6 @@
 # Needs --host-root (fio runs through hostrun).
 cd /tests && . ./edublk-lib.sh
 
-FAIL_PCT=/sys/module/wdmdma/parameters/fail_alloc_percent
-
 # verify_run NAME OFFSET: 64 KiB sequential and 512 B..16 KiB random, both
 # at queue depth 16, over 256 KiB from OFFSET; about 330 edu DMAs.
 verify_run() {
@@ -38,7 +36,7 @@ JOB
 load_wdmdma || { not_ok "modes: insmod wdmdma"; edublk_finish; }
 
 for mode in reserve pdu get; do
-	echo 0 > $FAIL_PCT
+	check "$mode: allocation-failure injection off" fail_alloc 0
 	if ! load_edublk mode=$mode capacity_mb=1; then
 		not_ok "$mode: insmod edublk mode=$mode"
 		continue
@@ -55,9 +53,9 @@ for mode in reserve pdu get; do
 		expect_gt "$mode: lists allocated by wdmdma" "$(wdmdma_stat allocated)" 0 ;;
 	esac
 
-	echo 100 > $FAIL_PCT
+	check "$mode: allocation-failure injection at 100%" fail_alloc 100
 	verify_run "$mode: fio verify, allocations failing" 524288
-	echo 0 > $FAIL_PCT
+	check "$mode: allocation-failure injection back off" fail_alloc 0
 	case $mode in
 	reserve)
 		expect_gt "$mode: allocation failures seen" "$(edublk_stat reserve_alloc_fails)" 0
