@@ -17,7 +17,6 @@
  */
 
 #include <kunit/test.h>
-#include <linux/delay.h>
 #include <linux/module.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
@@ -333,7 +332,7 @@ static void build_too_small(struct kunit *test, bool sg, bool vmalloced)
 
 	ret = build_call(a, b, rec, b->list_len - 1);
 	KUNIT_EXPECT_EQ(test, ret, -ENOBUFS);
-	msleep(20);	/* a stray deferred callback would have run by now */
+	wdmdma_flush_adapter(a);	/* a stray deferred callback has run */
 	KUNIT_EXPECT_EQ(test, wdmdma_test_rec_calls(rec), 0);
 	after = wdmdma_test_stats(a);
 	KUNIT_EXPECT_EQ(test, after.outstanding, 0);

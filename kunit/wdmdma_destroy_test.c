@@ -12,7 +12,6 @@
  */
 
 #include <kunit/test.h>
-#include <linux/delay.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
@@ -168,41 +167,60 @@ static void destroy_test_outstanding(struct kunit *test)
 }
 
 /*
- * Requests waiting at destroy - two plain Gets, an _ex Get and a Build,
- * queued behind a held reserve - are cancelled: after destroy, the Put of
- * the held list frees the reserve, and still no callback runs.
+ * Requests waiting at destroy are cancelled: two plain Gets and an _ex Get
+ * waiting for list memory and map registers, and a Build waiting for map
+ * registers, all queued behind a bounced Get that holds the reserve and
+ * the map registers of a one-element adapter. After destroy, the Put of
+ * that list frees everything they waited for, the queue runner is
+ * flushed (a Build of contiguous data, mapped in place, keeps the adapter
+ * alive until then), and still no callback runs.
  */
 static void destroy_test_queued(struct kunit *test)
 {
 	struct destroy_fixture *fx = test->priv;
-	struct wdmdma_test_rec *hold, *rec;
+	struct wdmdma_test_rec *hold, *keep, *rec;
 	struct wdmdma_xfer_ctx *ctx;
 	struct wdmdma_adapter *a;
 	struct wdmdma_stats st;
 	unsigned int nregs;
-	size_t size = 0;
-	void *buf;
+	size_t size = 0, ksize = 0;
+	void *buf, *kbuf;
 	int i, ret;
 
 	ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, ctx);
 	hold = wdmdma_test_recs(test, 1, NULL);
+	keep = wdmdma_test_recs(test, 1, NULL);
 	rec = wdmdma_test_recs(test, 4, NULL);
-	a = wdmdma_test_adapter(test, fx->dev, true, 64, DESTROY_MAX, 1, 0);
+	/* One chunk of map registers, just big enough for one transfer. */
+	a = wdmdma_test_adapter(test, fx->dev, false, 64, DESTROY_XFER, 1, 0);
 	wdmdma_set_fail_alloc(a, 100);
 	ret = wdmdma_calculate_sg_list(a, fx->mdl, fx->va + DESTROY_OFF,
 				       DESTROY_XFER, &size, &nregs);
+	ret |= wdmdma_calculate_sg_list(a, fx->kmdl, fx->kva, DESTROY_XFER,
+					&ksize, &nregs);
 	KUNIT_EXPECT_EQ(test, ret, 0);
 	buf = kmalloc(size ? size : 1, GFP_KERNEL);
+	kbuf = kmalloc(ksize ? ksize : 1, GFP_KERNEL);
 	KUNIT_EXPECT_NOT_NULL(test, buf);
-	if (ret || !buf) {
+	KUNIT_EXPECT_NOT_NULL(test, kbuf);
+	if (ret || !buf || !kbuf) {
 		wdmdma_destroy_adapter(a);
+		kfree(kbuf);
 		kfree(buf);
 		return;
 	}
 
+	/* Mapped in place: needs neither memory nor map registers. */
+	ret = wdmdma_build_sg_list(a, fx->kmdl, fx->kva, DESTROY_XFER,
+				   wdmdma_test_rec_cb, keep, true, kbuf, ksize);
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	KUNIT_EXPECT_EQ(test, wdmdma_test_rec_calls(keep), 1);
 	KUNIT_EXPECT_EQ(test, destroy_get(fx, a, hold, true), 0);
 	KUNIT_EXPECT_EQ(test, wdmdma_test_rec_calls(hold), 1);
+	st = wdmdma_test_stats(a);
+	KUNIT_EXPECT_EQ(test, st.bounced, 1);
+
 	KUNIT_EXPECT_EQ(test, destroy_get(fx, a, &rec[0], true), 0);
 	KUNIT_EXPECT_EQ(test, destroy_get(fx, a, &rec[1], true), 0);
 	wdmdma_init_xfer_ctx(a, ctx);
@@ -215,19 +233,30 @@ static void destroy_test_queued(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ret, 0);
 	st = wdmdma_test_stats(a);
 	KUNIT_EXPECT_EQ(test, st.queue_depth, 4);
-	KUNIT_EXPECT_EQ(test, st.outstanding, 1);
+	KUNIT_EXPECT_EQ(test, st.outstanding, 2);
 	KUNIT_EXPECT_EQ(test, st.cancelled, 0);
 
 	pr_info(WDMDMA_TEST_WARN_BEGIN);
 	wdmdma_destroy_adapter(a);
 	pr_info(WDMDMA_TEST_WARN_END);
 
+	/* Frees the reserve and the map registers: nothing may run. */
 	if (wdmdma_test_rec_calls(hold) == 1)
 		wdmdma_put_sg_list(a, hold->sgl, true);
-	msleep(100);
+	if (wdmdma_test_rec_calls(keep) == 1) {
+		wdmdma_flush_adapter(a);
+		for (i = 0; i < 4; i++)
+			KUNIT_EXPECT_EQ_MSG(test,
+					    wdmdma_test_rec_calls(&rec[i]), 0,
+					    "cancelled request %d called back",
+					    i);
+		/* The last reference: the adapter is freed here. */
+		wdmdma_put_sg_list(a, keep->sgl, true);
+	}
 	for (i = 0; i < 4; i++)
 		KUNIT_EXPECT_EQ_MSG(test, wdmdma_test_rec_calls(&rec[i]), 0,
 				    "cancelled request %d called back", i);
+	kfree(kbuf);
 	kfree(buf);
 }
 

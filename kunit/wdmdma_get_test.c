@@ -5,16 +5,19 @@
  * allocation, else the emergency reserve, else the FIFO queue, whose
  * callbacks run later, in order, exactly once, from the adapter's work
  * item. Also: oversize and invalid requests never call back, the waiter
- * slots run out with -ENOMEM, a waiting Build does not overtake a waiting
- * Get, Get and Put work in hard interrupt context, and the verifier
- * catches a bad Put.
+ * slots run out with -ENOMEM, requests wait only for what they lack (a
+ * Build needing no map registers goes ahead of Gets waiting for memory,
+ * requests waiting for map registers keep their order), Get and Put work
+ * in hard interrupt context, and the verifier catches a bad Put.
+ *
+ * Negative checks ("this callback did not run") come after
+ * wdmdma_flush_adapter(), which returns once everything that can run has.
  *
  * Copyright (C) 2026 The wdmdma authors.
  */
 
 #include <kunit/test.h>
 #include <linux/bvec.h>
-#include <linux/delay.h>
 #include <linux/hrtimer.h>
 #include <linux/module.h>
 #include <linux/slab.h>
@@ -116,7 +119,7 @@ static void get_finish(struct wdmdma_adapter *a, struct wdmdma_test_rec *rec,
 			again = true;
 		}
 		if (again)
-			msleep(20);
+			wdmdma_flush_adapter(a);
 	}
 	st = wdmdma_test_stats(a);
 	if (st.queue_depth || st.outstanding)
@@ -281,7 +284,7 @@ static void get_test_deferred_fifo(struct kunit *test)
 		wdmdma_put_sg_list(a, rec[n - 1].sgl, true);
 		put[n - 1] = true;
 	}
-	msleep(20);
+	wdmdma_flush_adapter(a);
 	for (i = 0; i < n; i++)
 		KUNIT_EXPECT_EQ_MSG(test, wdmdma_test_rec_calls(&rec[i]), 1,
 				    "Get %u", i);
@@ -294,16 +297,19 @@ static void get_test_deferred_fifo(struct kunit *test)
 }
 
 /*
- * While a Get waits, a Build (which needs no memory) waits behind it and
- * runs after it: no overtaking.
+ * FIFO by resource: a request waits only for what it lacks. With Gets
+ * waiting for list memory, a Build (which needs no memory) on an adapter
+ * that reaches everything needs nothing that is short: it runs at once,
+ * in the caller's context, ahead of them. The Gets still run in their
+ * order when memory comes back.
  */
-static void get_test_no_overtaking(struct kunit *test)
+static void get_test_build_needs_no_memory(struct kunit *test)
 {
 	struct get_fixture *fx = test->priv;
 	struct wdmdma_test_rec *rec;
 	struct wdmdma_adapter *a;
 	struct wdmdma_stats st;
-	bool put[3] = { };
+	bool put[4] = { };
 	unsigned int nregs;
 	size_t size = 0;
 	void *buf = NULL;
@@ -311,7 +317,7 @@ static void get_test_no_overtaking(struct kunit *test)
 	int ret;
 
 	atomic_set(&seq, 0);
-	rec = wdmdma_test_recs(test, 3, &seq);
+	rec = wdmdma_test_recs(test, 4, &seq);
 	a = wdmdma_test_adapter(test, fx->dev, true, 64, GET_MAX, 1, 0);
 	wdmdma_set_fail_alloc(a, 100);
 	ret = wdmdma_calculate_sg_list(a, fx->mdl, fx->va + GET_OFF, GET_LEN,
@@ -326,30 +332,171 @@ static void get_test_no_overtaking(struct kunit *test)
 			0);
 	KUNIT_EXPECT_EQ(test, get_call(fx, a, GET_OFF, GET_LEN, &rec[1], true),
 			0);
+	KUNIT_EXPECT_EQ(test, get_call(fx, a, GET_OFF, GET_LEN, &rec[2], true),
+			0);
 	ret = wdmdma_build_sg_list(a, fx->mdl, fx->va + GET_OFF, GET_LEN,
-				   wdmdma_test_rec_cb, &rec[2], true, buf, size);
+				   wdmdma_test_rec_cb, &rec[3], true, buf, size);
 	KUNIT_EXPECT_EQ(test, ret, 0);
 	KUNIT_EXPECT_EQ(test, wdmdma_test_rec_calls(&rec[0]), 1);
 	KUNIT_EXPECT_EQ(test, wdmdma_test_rec_calls(&rec[1]), 0);
 	KUNIT_EXPECT_EQ(test, wdmdma_test_rec_calls(&rec[2]), 0);
+	KUNIT_EXPECT_EQ_MSG(test, wdmdma_test_rec_calls(&rec[3]), 1,
+			    "the Build waited behind Gets waiting for memory");
 	st = wdmdma_test_stats(a);
 	KUNIT_EXPECT_EQ(test, st.queue_depth, 2);
+	KUNIT_EXPECT_EQ(test, st.deferred, 2);
+	KUNIT_EXPECT_EQ(test, st.built, wdmdma_test_rec_calls(&rec[3]));
+	if (wdmdma_test_rec_calls(&rec[3]) == 1) {
+		KUNIT_EXPECT_EQ(test, rec[3].order, 1);
+		KUNIT_EXPECT_PTR_EQ(test, rec[3].task, current);
+		KUNIT_EXPECT_TRUE(test, (void *)rec[3].sgl >= buf &&
+				  (void *)rec[3].sgl < buf + size);
+		get_check_list(test, fx, rec[3].sgl, GET_OFF, GET_LEN);
+		/* Its Put frees no memory the Gets wait for. */
+		wdmdma_put_sg_list(a, rec[3].sgl, true);
+		put[3] = true;
+		wdmdma_flush_adapter(a);
+		KUNIT_EXPECT_EQ(test, wdmdma_test_rec_calls(&rec[1]), 0);
+	}
 	if (wdmdma_test_rec_calls(&rec[0]) != 1)
 		goto out;
 
 	wdmdma_put_sg_list(a, rec[0].sgl, true);
 	put[0] = true;
 	KUNIT_EXPECT_TRUE(test, wdmdma_test_rec_wait(&rec[1]));
+	wdmdma_flush_adapter(a);
+	KUNIT_EXPECT_EQ_MSG(test, wdmdma_test_rec_calls(&rec[2]), 0,
+			    "Get 2 ran while Get 1 held the reserve");
+	if (wdmdma_test_rec_calls(&rec[1]) == 1) {
+		wdmdma_put_sg_list(a, rec[1].sgl, true);
+		put[1] = true;
+	}
 	KUNIT_EXPECT_TRUE(test, wdmdma_test_rec_wait(&rec[2]));
-	KUNIT_EXPECT_EQ(test, rec[1].order, 1);
-	KUNIT_EXPECT_EQ(test, rec[2].order, 2);
+	KUNIT_EXPECT_EQ(test, rec[1].order, 2);
+	KUNIT_EXPECT_EQ(test, rec[2].order, 3);
 	st = wdmdma_test_stats(a);
 	KUNIT_EXPECT_EQ(test, st.deferred, 2);
 	KUNIT_EXPECT_EQ(test, st.built, 1);
+	KUNIT_EXPECT_EQ(test, st.reserve, 3);
 	KUNIT_EXPECT_EQ(test, st.queue_depth, 0);
 out:
-	get_finish(a, rec, put, 3, true);
+	get_finish(a, rec, put, 4, true);
 	kfree(buf);
+}
+
+/*
+ * FIFO among requests that wait for the same thing: on a one-element
+ * adapter with map registers for one bounced transfer, a bounced Build
+ * and then a bounced Get wait for map registers and run in that order,
+ * one Put each; meanwhile a Build of contiguous data (mapped in place,
+ * needing neither memory nor map registers) runs at once.
+ */
+static void get_test_map_register_fifo(struct kunit *test)
+{
+	struct get_fixture *fx = test->priv;
+	struct wdmdma_test_vbuf *vb;
+	struct wdmdma_mdl *mdl = NULL, *kmdl = NULL;
+	struct wdmdma_test_rec *rec;
+	struct wdmdma_adapter *a;
+	struct wdmdma_stats st;
+	size_t size = 0, ksize = 0;
+	void *va, *kva = NULL, *buf = NULL, *kbuf = NULL;
+	unsigned int nregs, knregs;
+	bool put[4] = { };
+	const u32 len = 2 * PAGE_SIZE;
+	atomic_t seq;
+	int ret;
+
+	atomic_set(&seq, 0);
+	rec = wdmdma_test_recs(test, 4, &seq);
+	vb = kunit_kzalloc(test, sizeof(*vb), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, vb);
+	va = wdmdma_test_vbuf_alloc(vb, 3);
+	KUNIT_ASSERT_NOT_NULL(test, va);
+	/* One chunk of map registers: three, one bounced transfer needs two. */
+	a = wdmdma_test_adapter(test, fx->dev, false, 64, len, 1, 0);
+	mdl = wdmdma_mdl_alloc(va, 3 * PAGE_SIZE, GFP_KERNEL);
+	kva = kmalloc(len, GFP_KERNEL);
+	kmdl = kva ? wdmdma_mdl_alloc(kva, len, GFP_KERNEL) : NULL;
+	if (!mdl || wdmdma_mdl_build_for_kernel_buffer(mdl) || !kmdl ||
+	    wdmdma_mdl_build_for_kernel_buffer(kmdl)) {
+		KUNIT_FAIL(test, "out of memory");
+		goto out;
+	}
+	ret = wdmdma_calculate_sg_list(a, mdl, va + GET_OFF, len, &size,
+				       &nregs);
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	ret |= wdmdma_calculate_sg_list(a, kmdl, kva, len, &ksize, &knregs);
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	buf = kmalloc(size ? size : 1, GFP_KERNEL);
+	kbuf = kmalloc(ksize ? ksize : 1, GFP_KERNEL);
+	if (ret || !buf || !kbuf) {
+		KUNIT_FAIL(test, "no Build buffers");
+		goto out;
+	}
+
+	/* 0 holds two of the three map registers. */
+	KUNIT_EXPECT_EQ(test, wdmdma_get_sg_list(a, mdl, va + GET_OFF, len,
+						 wdmdma_test_rec_cb, &rec[0],
+						 true), 0);
+	KUNIT_EXPECT_EQ(test, wdmdma_test_rec_calls(&rec[0]), 1);
+	/* 1 (Build) and 2 (Get) wait for map registers, in that order. */
+	KUNIT_EXPECT_EQ(test, wdmdma_build_sg_list(a, mdl, va + GET_OFF, len,
+						   wdmdma_test_rec_cb, &rec[1],
+						   true, buf, size), 0);
+	KUNIT_EXPECT_EQ(test, wdmdma_get_sg_list(a, mdl, va + GET_OFF, len,
+						 wdmdma_test_rec_cb, &rec[2],
+						 true), 0);
+	/* 3 needs nothing that is short. */
+	KUNIT_EXPECT_EQ(test, wdmdma_build_sg_list(a, kmdl, kva, len,
+						   wdmdma_test_rec_cb, &rec[3],
+						   true, kbuf, ksize), 0);
+	KUNIT_EXPECT_EQ(test, wdmdma_test_rec_calls(&rec[1]), 0);
+	KUNIT_EXPECT_EQ(test, wdmdma_test_rec_calls(&rec[2]), 0);
+	KUNIT_EXPECT_EQ_MSG(test, wdmdma_test_rec_calls(&rec[3]), 1,
+			    "a Build needing no map registers waited for them");
+	st = wdmdma_test_stats(a);
+	KUNIT_EXPECT_EQ(test, st.queue_depth, 2);
+	KUNIT_EXPECT_EQ(test, st.map_regs_in_use, 2);
+	if (wdmdma_test_rec_calls(&rec[3]) == 1) {
+		KUNIT_EXPECT_EQ(test, rec[3].order, 1);
+		KUNIT_EXPECT_EQ(test, rec[3].sgl->nr_elements, 1);
+		KUNIT_EXPECT_EQ(test, rec[3].sgl->elements[0].addr,
+				virt_to_phys(kva));
+		wdmdma_put_sg_list(a, rec[3].sgl, true);
+		put[3] = true;
+	}
+	if (wdmdma_test_rec_calls(&rec[0]) != 1)
+		goto out;
+
+	wdmdma_put_sg_list(a, rec[0].sgl, true);
+	put[0] = true;
+	KUNIT_EXPECT_TRUE_MSG(test, wdmdma_test_rec_wait(&rec[1]),
+			      "the waiting Build never called back");
+	wdmdma_flush_adapter(a);
+	KUNIT_EXPECT_EQ_MSG(test, wdmdma_test_rec_calls(&rec[2]), 0,
+			    "the Get ran without map registers for it");
+	if (wdmdma_test_rec_calls(&rec[1]) == 1) {
+		KUNIT_EXPECT_EQ(test, rec[1].sgl->nr_elements, 1);
+		wdmdma_put_sg_list(a, rec[1].sgl, true);
+		put[1] = true;
+	}
+	KUNIT_EXPECT_TRUE_MSG(test, wdmdma_test_rec_wait(&rec[2]),
+			      "the waiting Get never called back");
+	KUNIT_EXPECT_EQ(test, rec[1].order, 2);
+	KUNIT_EXPECT_EQ(test, rec[2].order, 3);
+	st = wdmdma_test_stats(a);
+	KUNIT_EXPECT_EQ(test, st.deferred, 2);
+	KUNIT_EXPECT_EQ(test, st.bounced, 3);
+	KUNIT_EXPECT_EQ(test, st.queue_depth, 0);
+out:
+	get_finish(a, rec, put, 4, true);
+	kfree(kbuf);
+	kfree(buf);
+	wdmdma_mdl_free(kmdl);
+	kfree(kva);
+	wdmdma_mdl_free(mdl);
+	wdmdma_test_vbuf_free(vb);
 }
 
 /*
@@ -384,7 +531,7 @@ static void get_test_oversize(struct kunit *test)
 				512 * (GET_MANY - 1));
 		wdmdma_put_sg_list(a, rec[2].sgl, true);
 	}
-	msleep(20);
+	wdmdma_flush_adapter(a);
 	KUNIT_EXPECT_EQ(test, wdmdma_test_rec_calls(&rec[0]), 0);
 	KUNIT_EXPECT_EQ(test, wdmdma_test_rec_calls(&rec[1]), 0);
 	st = wdmdma_test_stats(a);
@@ -428,7 +575,7 @@ static void get_test_invalid(struct kunit *test)
 						 wdmdma_test_rec_cb, rec,
 						 true),
 			-EINVAL);
-	msleep(20);
+	wdmdma_flush_adapter(a);
 	KUNIT_EXPECT_EQ(test, wdmdma_test_rec_calls(rec), 0);
 	st1 = wdmdma_test_stats(a);
 	KUNIT_EXPECT_EQ(test, st1.outstanding, 0);
@@ -475,7 +622,7 @@ static void get_test_max_waiters(struct kunit *test)
 				      i + 1);
 		KUNIT_EXPECT_EQ(test, rec[i + 1].order, i + 1);
 	}
-	msleep(20);
+	wdmdma_flush_adapter(a);
 	KUNIT_EXPECT_EQ(test, wdmdma_test_rec_calls(&rec[3]), 0);
 	/* The slots are free again. */
 	st = wdmdma_test_stats(a);
@@ -633,7 +780,8 @@ static struct kunit_case get_test_cases[] = {
 	KUNIT_CASE(get_test_normal),
 	KUNIT_CASE(get_test_reserve),
 	KUNIT_CASE(get_test_deferred_fifo),
-	KUNIT_CASE(get_test_no_overtaking),
+	KUNIT_CASE(get_test_build_needs_no_memory),
+	KUNIT_CASE(get_test_map_register_fifo),
 	KUNIT_CASE(get_test_oversize),
 	KUNIT_CASE(get_test_invalid),
 	KUNIT_CASE(get_test_max_waiters),

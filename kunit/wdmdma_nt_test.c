@@ -65,9 +65,16 @@ static int nt_test_init(struct kunit *test)
 	t->pdev = platform_device_register_simple("wdmdma-nt-test",
 						  PLATFORM_DEVID_AUTO, NULL, 0);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(t->pdev));
-	t->pdev->dev.dma_mask = &t->pdev->dev.coherent_dma_mask;
+	if (!t->pdev->dev.dma_mask)
+		t->pdev->dev.dma_mask = &t->pdev->dev.coherent_dma_mask;
 	t->pdev->dev.dma_parms = &t->parms;
 	dma_set_max_seg_size(&t->pdev->dev, NT_TEST_MAX);
+	/* The driver's masks, as a driver sets them; wdmdma needs none. */
+	if (dma_set_mask_and_coherent(&t->pdev->dev, DMA_BIT_MASK(64))) {
+		platform_device_unregister(t->pdev);
+		KUNIT_FAIL(test, "cannot set a 64-bit DMA mask");
+		return -EIO;
+	}
 
 	dd.Version = DEVICE_DESCRIPTION_VERSION3;
 	dd.Master = TRUE;
