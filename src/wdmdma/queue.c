@@ -367,9 +367,9 @@ static enum wdmdma_map_end wdmdma_map_failed(struct wdmdma_adapter *adapter,
 		adapter->stats.cancelled++;
 	}
 	*failed = xfer->req;
-	if (req->ctx)
-		req->ctx->state = end == WDMDMA_MAP_CANCELLED ?
-				  WDMDMA_REQ_CANCELLED : WDMDMA_REQ_IDLE;
+	if (xfer->req.ctx)
+		xfer->req.ctx->state = end == WDMDMA_MAP_CANCELLED ?
+				       WDMDMA_REQ_CANCELLED : WDMDMA_REQ_IDLE;
 	wdmdma_xfer_release(adapter, xfer);
 	wdmdma_kick(adapter);
 	return end;
