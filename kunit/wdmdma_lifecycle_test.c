@@ -60,7 +60,7 @@
 #define LC_NTH_MAX	64		/* fail_nth: give up after this many */
 #define LC_HUGE_MAX	SZ_64M		/* no chunk this large exists */
 
-#define LC_PUT_ROUNDS	200
+#define LC_PUT_ROUNDS	150
 #define LC_CB_ROUNDS	150
 #define LC_CANCEL_ROUNDS 60
 #define LC_CANCEL_REQS	6
