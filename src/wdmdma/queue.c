@@ -519,12 +519,13 @@ void wdmdma_queue_cancel_all(struct wdmdma_adapter *adapter)
 	struct wdmdma_req *req, *tmp;
 	struct wdmdma_xfer *xfer;
 	unsigned long flags;
+	unsigned int n = 0;
+	wdmdma_list_control_t fn = NULL;
 
 	spin_lock_irqsave(&adapter->lock, flags);
 	list_for_each_entry_safe(req, tmp, &adapter->queue, node) {
-		dev_warn(adapter->dev,
-			 "adapter destroyed: cancelled a waiting request (callback %ps, context %p)\n",
-			 req->fn, req->context);
+		if (!n++)
+			fn = req->fn;
 		wdmdma_queue_del(adapter, req);
 		req->state = WDMDMA_REQ_CANCELLED;
 		adapter->stats.cancelled++;
@@ -534,6 +535,10 @@ void wdmdma_queue_cancel_all(struct wdmdma_adapter *adapter)
 			wdmdma_xfer_release(adapter, xfer);
 	}
 	spin_unlock_irqrestore(&adapter->lock, flags);
+	if (n)
+		dev_warn(adapter->dev,
+			 "adapter destroyed: cancelled %u waiting requests (the first with callback %ps)\n",
+			 n, fn);
 }
 
 /* Wait until no claimed list is being mapped (destroy, ->dead set). */
