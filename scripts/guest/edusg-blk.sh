@@ -18,7 +18,6 @@
 # Needs --host-root for fio (verify, bounce).
 cd /tests && . ./edublk-lib.sh
 
-FAIL_PCT=/sys/module/wdmdma/parameters/fail_alloc_percent
 BLK=65536
 
 # sgq_stat Q FIELD: FIELD of queue Q from the "qN field value ..." lines.
@@ -71,7 +70,7 @@ common_checks() {
 scenario_verify() {
 	local mode
 	for mode in reserve pdu get native; do
-		echo 0 > $FAIL_PCT
+		check "$mode: allocation-failure injection off" fail_alloc 0
 		if ! load_edublk mode=$mode; then
 			not_ok "$mode: insmod edublk mode=$mode"
 			continue
@@ -89,10 +88,12 @@ scenario_verify() {
 				"$(wdmdma_stat built)/$(wdmdma_stat allocated)/$(wdmdma_stat reserve)" 0/0/0
 			expect_eq "$mode: never requeued" "$(edublk_stat native_requeues)" 0
 		elif [ $mode != pdu ]; then
-			echo 100 > $FAIL_PCT
+			check "$mode: allocation-failure injection at 100%" \
+				fail_alloc 100
 			verify_run "$mode: fio verify, allocations failing" \
 				8388608 4194304
-			echo 0 > $FAIL_PCT
+			check "$mode: allocation-failure injection back off" \
+				fail_alloc 0
 			if [ $mode = reserve ]; then
 				expect_gt "$mode: emergency buffer used" \
 					"$(edublk_stat emergency_hits)" 0
