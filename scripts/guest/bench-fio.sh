@@ -14,7 +14,6 @@ cd /tests && . ./edublk-lib.sh
 
 ROUNDS=${1:-3}
 RUNTIME=${2:-3}
-FAIL_PCT=/sys/module/wdmdma/parameters/fail_alloc_percent
 MODES="reserve pdu get native"
 JOBS="4k-randread-qd1 4k-randread-qd32 4k-randwrite-qd1 4k-randwrite-qd32 128k-read 128k-write 1m-read 1m-write"
 ENGINES="io_uring libaio"
@@ -150,11 +149,11 @@ while [ $round -le "$ROUNDS" ]; do
 	for mode in $MODES; do
 		load_mode $mode || exit 1
 		for pct in 0 50 100; do
-			echo $pct > $FAIL_PCT
+			fail_alloc $pct || { echo "bench: cannot set allocation-failure injection to $pct%"; exit 1; }
 			run_job BENCH-PRESSURE /dev/$DEV64 edublk-$mode 4k-randread-qd32 io_uring $round \
 				"\"condition\":\"alloc-fail\",\"level\":$pct,"
 		done
-		echo 0 > $FAIL_PCT
+		fail_alloc 0 || exit 1
 		hostrun fio --name=hog --filename=/dev/$DEV32 --direct=1 --ioengine=libaio \
 			--rw=read --bs=512k --iodepth=8 --offset=128m --size=64m \
 			--time_based --runtime=$((RUNTIME + 3)) --output=/dev/null > /dev/null 2>&1 &

@@ -91,7 +91,7 @@ static const char * const bench_method_names[BENCH_NR_METHODS] = {
 /**
  * struct bench_path - one device, its adapter and the pages it maps
  * @pdev: platform device with real (dma-direct) DMA operations
- * @adapter: wdmdma adapter for @pdev; it also set @pdev's DMA mask
+ * @adapter: wdmdma adapter for @pdev
  * @dma_parms: used only if the platform core gave @pdev none
  * @width: DMA address width in bits
  * @bounce: pages are above the device's reach
@@ -221,12 +221,15 @@ static void bench_list_control(struct device *dev, void *irp,
  * @before: the callback count before the Get or Build
  *
  * The callback must have run inside Get/Build. If it was deferred, wait
- * for it (the list must not stay outstanding), put the list and fail.
+ * for it (the list must not stay outstanding), put the list and fail. A
+ * deferred callback without a list (a request wdmdma could not map) has
+ * nothing to put.
  *
  * Return: 0, or -EBUSY if the callback was deferred.
  */
 static int bench_put(struct bench *b, struct bench_path *p, int before)
 {
+	struct wdmdma_sg_list *sgl;
 	unsigned int waited;
 
 	if (likely(atomic_read_acquire(&b->calls) != before)) {
@@ -237,7 +240,11 @@ static int bench_put(struct bench *b, struct bench_path *p, int before)
 	       p->width);
 	for (waited = 0; waited < BENCH_DEFER_WAIT_MS; waited += 20) {
 		if (atomic_read_acquire(&b->calls) != before) {
-			wdmdma_put_sg_list(p->adapter, READ_ONCE(b->sgl), true);
+			sgl = READ_ONCE(b->sgl);
+			if (sgl)
+				wdmdma_put_sg_list(p->adapter, sgl, true);
+			else
+				pr_err("the deferred request could not be mapped\n");
 			return -EBUSY;
 		}
 		msleep(20);
@@ -718,8 +725,9 @@ static int bench_alloc_pages(struct bench_path *p)
  * @bounce: take pages above 4 GiB (the device must not reach them)
  *
  * The device is a platform device without an IOMMU, so it uses
- * dma-direct (and swiotlb for what its mask cannot reach). The adapter
- * sets its DMA mask to @width bits.
+ * dma-direct (and swiotlb for what its mask cannot reach). Its DMA masks
+ * are set to @width bits here, as a driver sets them, before the adapter
+ * is created: the native rows map with the streaming mask themselves.
  *
  * Return: 0 or a -errno; the caller cleans up with bench_path_exit().
  */
@@ -734,6 +742,7 @@ static int bench_path_init(struct bench_path *p, unsigned int width,
 	struct platform_device *pdev;
 	struct wdmdma_adapter *adapter;
 	struct device *dev;
+	int ret;
 
 	p->width = width;
 	p->bounce = bounce;
@@ -750,6 +759,11 @@ static int bench_path_init(struct bench_path *p, unsigned int width,
 	if (!dev->dma_parms)
 		dev->dma_parms = &p->dma_parms;
 	dma_set_max_seg_size(dev, SZ_1M);
+	ret = dma_set_mask_and_coherent(dev, DMA_BIT_MASK(width));
+	if (ret) {
+		dev_err(dev, "cannot use a %u-bit DMA mask: %d\n", width, ret);
+		return ret;
+	}
 
 	adapter = wdmdma_create_adapter(dev, &desc, NULL);
 	if (IS_ERR(adapter)) {
