@@ -12,6 +12,7 @@
 
 #include <kunit/test.h>
 #include <linux/bvec.h>
+#include <linux/cache.h>
 #include <linux/gfp.h>
 #include <linux/module.h>
 #include <linux/slab.h>
@@ -518,7 +519,7 @@ static void calc_test_nr_map_registers(struct kunit *test)
  * pages for a one-element adapter; none for an SG adapter that reaches
  * all memory; chunks again for an SG adapter whose width is below the
  * memory it may be given, of one register per page a maximum transfer can
- * span (each bounced piece gets a place that crosses no page).
+ * span and room to start each bounced piece on a cache line of its own.
  */
 static void calc_test_map_registers_owned(struct kunit *test)
 {
@@ -545,10 +546,15 @@ static void calc_test_map_registers_owned(struct kunit *test)
 	a = wdmdma_test_adapter(test, dev, true, 28, SZ_64K, 2, 0);
 	st = wdmdma_test_stats(a);
 	wdmdma_destroy_adapter(a);
-	/* One register per page a maximum transfer can span, per chunk. */
+	/*
+	 * One register per page a maximum transfer can span, plus room for
+	 * each piece to start on a cache line of its own, per chunk.
+	 */
 	if (dma_get_required_mask(dev) > DMA_BIT_MASK(28))
 		KUNIT_EXPECT_EQ(test, st.map_regs_total,
-				2 * (SZ_64K / PAGE_SIZE + 1));
+				2 * (SZ_64K / PAGE_SIZE + 1 +
+				     DIV_ROUND_UP((SZ_64K / PAGE_SIZE + 1) *
+						  L1_CACHE_BYTES, PAGE_SIZE)));
 	else
 		KUNIT_EXPECT_EQ(test, st.map_regs_total, 0);
 }

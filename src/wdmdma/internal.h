@@ -29,6 +29,7 @@
 #define WDMDMA_INTERNAL_H
 
 #include <linux/atomic.h>
+#include <linux/cache.h>
 #include <linux/dma-mapping.h>
 #include <linux/fault-inject.h>
 #include <linux/kref.h>
@@ -226,6 +227,9 @@ static inline enum dma_data_direction wdmdma_req_dir(const struct wdmdma_req *re
 }
 
 /* regs.c */
+/* Bounced pieces of a scatter/gather list never share a cache line. */
+#define WDMDMA_BOUNCE_ALIGN	L1_CACHE_BYTES
+
 bool wdmdma_translated(struct device *dev);
 u64 wdmdma_reach(const struct wdmdma_adapter *adapter);
 bool wdmdma_reachable(const struct wdmdma_adapter *adapter, u64 reach,

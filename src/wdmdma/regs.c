@@ -21,6 +21,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/bitmap.h>
+#include <linux/cache.h>
 #include <linux/dma-direct.h>
 #include <linux/highmem.h>
 #include <linux/iommu.h>
@@ -139,11 +140,14 @@ int wdmdma_regs_init(struct wdmdma_adapter *adapter)
 
 	/*
 	 * A one-element device copies a transfer to one run; a scatter/gather
-	 * one gives each bounced piece a place of its own that crosses no
-	 * page (so no boundary): at most one page per page spanned.
+	 * one gives each bounced piece a place of its own (see
+	 * wdmdma_reg_place()): at most one page per page spanned, plus the
+	 * alignment.
 	 */
 	if (adapter->desc.scatter_gather)
-		adapter->chunk_pages = adapter->max_regs;
+		adapter->chunk_pages = adapter->max_regs +
+			DIV_ROUND_UP(adapter->max_regs * WDMDMA_BOUNCE_ALIGN,
+				     PAGE_SIZE);
 	else
 		adapter->chunk_pages = DIV_ROUND_UP(adapter->desc.max_transfer,
 						    PAGE_SIZE);
@@ -191,7 +195,9 @@ int wdmdma_regs_init(struct wdmdma_adapter *adapter)
  * @pos: the end of the pieces placed so far (bytes from the first register)
  * @len: the piece's length (never more than a page)
  *
- * Pieces follow each other; a one-element copy is one run. Where the
+ * A one-element copy is one run. For a scatter/gather list each bounced
+ * piece starts on a cache line of its own, so that no two entries of the
+ * list share one (the DMA layer may sync each separately); where the
  * device's segment boundary could fall inside a chunk, a piece that would
  * straddle a page starts on the next one. Planning, mapping and the copy
  * back all place pieces through here.
@@ -202,8 +208,10 @@ size_t wdmdma_reg_place(const struct wdmdma_adapter *adapter,
 			const struct wdmdma_req *req, size_t pos,
 			unsigned int len)
 {
-	if (adapter->pad_regs && !req->bounce_all &&
-	    offset_in_page(pos) + len > PAGE_SIZE)
+	if (req->bounce_all)
+		return pos;
+	pos = ALIGN(pos, WDMDMA_BOUNCE_ALIGN);
+	if (adapter->pad_regs && offset_in_page(pos) + len > PAGE_SIZE)
 		return ALIGN(pos, PAGE_SIZE);
 	return pos;
 }
