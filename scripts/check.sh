@@ -144,7 +144,7 @@ run_checkpatch() {
 	for f in "$@"; do
 		ignore=FILE_PATH_CHANGES
 		case "$f" in
-		include/wdmdma/ntdma.h|src/wdmdma/nt.c|kunit/wdmdma_nt_test.c)
+		include/wdmdma/ntdma.h|src/wdmdma/nt.c|kunit/wdmdma_nt_test.c|kunit/wdmdma_nt_ex_test.c)
 			ignore+=,CAMELCASE,NEW_TYPEDEFS ;;
 		src/compat.h)
 			ignore+=,LINUX_VERSION_CODE,CONSTANT_COMPARISON ;;
@@ -172,11 +172,28 @@ suite_wanted() {
 	return 1
 }
 
+# guest_group SERIES NAME OPTS SCRIPT EXPECT: boot one guest with the
+# run-guest.sh options OPTS, run SCRIPT in it ("name.sh args"; several
+# joined by " ; " run one after another in the same boot, each whatever
+# the others did, and the guest fails if any failed), and judge its log
+# expecting the KUnit suites EXPECT. The wall time goes to $run_dir/times.
 guest_group() {
 	local series=$1 name=$2 opts=$3 script=$4 expect=$5
-	local kdir out logf args=() e
+	local kdir out logf args=() e cmd=() chain part t0 secs
 
 	suite_wanted "$name" || return 0
+	script=$(echo "$script" | tr -s ' \t\n' '   ' | sed 's/^ //; s/ $//')
+	if [[ $script == *" ; "* ]]; then
+		chain="rc=0"
+		while IFS= read -r part; do
+			chain+="; sh $part || rc=1"
+		done < <(echo "$script" | sed 's/ ; /\n/g')
+		# shellcheck disable=SC2016
+		cmd=(sh -c "$chain"'; exit $rc')
+	else
+		# shellcheck disable=SC2206
+		cmd=(sh $script)
+	fi
 	kdir=$(cat "$run_dir/kdir-$series")
 	out=$run_dir/build-$series
 	logf=$run_dir/guest-$series-$name.log
@@ -185,9 +202,13 @@ guest_group() {
 		[ -f "$m" ] && args+=(--module "$m")
 	done
 	for f in "$WDMDMA_TOP"/scripts/guest/*; do args+=(--file "$f"); done
+	t0=$(date +%s)
 	# shellcheck disable=SC2086
 	"$WDMDMA_TOP/scripts/run-guest.sh" --kernel "$kdir/arch/x86/boot/bzImage" \
-		--log "$logf" --quiet $opts "${args[@]}" -- sh $script > /dev/null 2>&1
+		--log "$logf" --quiet $opts "${args[@]}" -- "${cmd[@]}" > /dev/null 2>&1
+	secs=$(( $(date +%s) - t0 ))
+	echo "$series/$name $secs" >> "$run_dir/times"
+	echo "guest $series/$name: $secs s"
 	local eargs=()
 	for e in $expect; do eargs+=(--expect "$e"); done
 	python3 "$WDMDMA_TOP/scripts/verdict.py" --label "$series/$name" \
@@ -231,6 +252,11 @@ passed=$(grep -c '^PASS ' "$results")
 failed=$(grep -c '^FAIL ' "$results")
 skipped=$(grep -c '^SKIP ' "$results")
 echo
+if [ -s "$run_dir/times" ]; then
+	echo "guest groups (wall seconds):"
+	sort -k2,2nr "$run_dir/times" | awk '{ printf "  %-28s %5d\n", $1, $2; s += $2 }
+		END { printf "  %-28s %5d\n", "total", s }'
+fi
 echo "results: $results ($(( $(date +%s) - start )) s)"
 grep '^FAIL ' "$results" | sed 's/^/  /'
 if [ "$skipped" -gt 0 ]; then
