@@ -25,6 +25,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <kunit/test.h>
+#include <linux/ctype.h>
 #include <linux/dma-mapping.h>
 #include <linux/gfp.h>
 #include <linux/iommu.h>
@@ -539,12 +540,34 @@ static void iommu_test_one_element_high(struct kunit *test)
 	iommu_unmap_pages(x.va, pages, 0, high, order);
 }
 
+/*
+ * The value of expect=. 6.1 runs a module's suites while the module is
+ * coming, before its parameters are parsed, so the parameter is looked up
+ * in the module's argument string (what insmod was given), which every
+ * kernel keeps; the parameter itself then only says what insmod accepts.
+ */
 static int iommu_parse_expect(enum iommu_state *state)
 {
-	int i = sysfs_match_string(iommu_state_names, expect);
+	static const char key[] = "expect=";
+	const char *args = THIS_MODULE->args, *p, *val = expect;
+	char buf[16];
+	size_t n;
+	int i;
 
+	for (p = args; p && (p = strstr(p, key)); p += sizeof(key) - 1) {
+		if (p != args && !isspace(p[-1]))
+			continue;
+		val = p + sizeof(key) - 1;
+		n = strcspn(val, " \t\n");
+		if (n >= sizeof(buf))
+			n = sizeof(buf) - 1;
+		memcpy(buf, val, n);
+		buf[n] = '\0';
+		val = buf;
+	}
+	i = sysfs_match_string(iommu_state_names, val);
 	if (i < 0) {
-		pr_err("expect=%s: want none, identity or translate\n", expect);
+		pr_err("expect=%s: want none, identity or translate\n", val);
 		return -EINVAL;
 	}
 	*state = i;

@@ -29,34 +29,17 @@ guest_group "$series" kunit "--mem 1G --smp 2 --timeout 1200" \
 # edublk's whole-disk fio verify behind the IOMMU, then wdmdma_iommu with
 # expect=translate (nothing bounces; a one-element adapter gets a
 # discontiguous buffer as one IOVA range) and a few quick suites.
-#
-# On 6.1 KUnit runs a module's suites before its parameters are parsed
-# (they run at MODULE_STATE_COMING, parse_args() comes after), so
-# wdmdma_iommu cannot be told which state to expect there: 6.1 runs it only
-# in the kunit boot, where its default (no IOMMU) is right.
-iommu_suite=wdmdma_iommu iommu_mod=wdmdma_iommu_test
-if [ "$series" = 6.1 ]; then
-	iommu_suite= iommu_mod=
-fi
 guest_group "$series" kunit-iommu "--iommu --mem 1G --smp 2 --host-root --timeout 1200" \
-	"edublk-verify.sh ; kunit.sh ${iommu_mod:+$iommu_mod.expect=translate} edu_test
-	 $iommu_mod wdmdma_build_test wdmdma_get_test wdmdma_nt_test" \
-	"edu $iommu_suite wdmdma_build wdmdma_get wdmdma_nt"
+	"edublk-verify.sh ; kunit.sh wdmdma_iommu_test.expect=translate edu_test
+	 wdmdma_iommu_test wdmdma_build_test wdmdma_get_test wdmdma_nt_test" \
+	"edu wdmdma_iommu wdmdma_build wdmdma_get wdmdma_nt"
 
 # q35 with intel-iommu and iommu=pt, the edu device in an identity domain:
 # wdmdma_iommu with expect=identity (the device's width still matters:
 # pages above 2^28 bounce), and every suite with the wdmdma verifier off
 # (the one boot where Put and the rest run without it).
-if [ "$series" = 6.1 ]; then
-	# shellcheck disable=SC2086
-	pt_suites=$(echo $wdmdma_suites | tr ' ' '\n' | grep -v '^wdmdma_iommu$' | tr '\n' ' ')
-	guest_group "$series" kunit-pt "--iommu --append iommu=pt --mem 1G --smp 2 --timeout 1200" \
-		"kunit.sh wdmdma.verifier=0 edu_test $(echo "$pt_suites" | sed 's/\([a-z_]*\) /\1_test /g')" \
-		"edu $pt_suites"
-else
-	guest_group "$series" kunit-pt "--iommu --append iommu=pt --mem 1G --smp 2 --timeout 1200" \
-		"kunit.sh wdmdma.verifier=0 wdmdma_iommu_test.expect=identity" "edu $wdmdma_suites"
-fi
+guest_group "$series" kunit-pt "--iommu --append iommu=pt --mem 1G --smp 2 --timeout 1200" \
+	"kunit.sh wdmdma.verifier=0 wdmdma_iommu_test.expect=identity" "edu $wdmdma_suites"
 
 # The edu-sg device model driven directly from the guest (QEMU built with it).
 if [ -n "${qemu_sg:-}" ]; then
