@@ -27,6 +27,14 @@ run:
 bench:
 	scripts/bench.sh
 
+# bench-micro: only the mapping microbenchmark (WDMDMA_BENCH_ROUNDS rounds,
+# default 3), in its own guest; prints its table, writes
+# $WDMDMA_CACHE/bench-micro-<date>.json, leaves docs/ alone (listed by
+# `make help` below: the help pattern takes no '-' in a name)
+.PHONY: bench-micro
+bench-micro:
+	scripts/bench.sh --micro
+
 ## kernels: build (or reuse from the cache) the test kernels for SERIES
 kernels:
 	for s in $(SERIES); do scripts/build-kernel.sh $$s || exit 1; done
@@ -41,6 +49,7 @@ clean:
 help:
 	@echo "Targets:"
 	@sed -n 's/^## \([a-z]*\): /  \1\t/p' $(MAKEFILE_LIST) | expand -t 12
+	@echo "  bench-micro only the mapping microbenchmark, in its own guest (a few min); prints its table"
 	@echo "Variables: KERNEL_DIR (modules, clean), SERIES (check, kernels; default '$(SERIES)'),"
 	@echo "           DEVICE (run: edu or edu-sg; default edu),"
 	@echo "           SUITE (check: run only the named guest groups), WDMDMA_CACHE (cache dir)"

@@ -17,13 +17,27 @@
 # without KASAN, lockdep, kmemleak and DMA-API debug
 # (qemu/kconfig/bench/no-debug.config), built and cached on first use.
 #
+# `scripts/bench.sh --micro` (`make bench-micro`) runs only the mapping
+# microbenchmark, in a guest with nothing else (same kernel, QEMU, vCPUs,
+# memory and swiotlb), writes $WDMDMA_CACHE/bench-micro-<date>.json and
+# prints its table (scripts/bench-report.py --micro-text), beside the
+# figures of docs/benchmarks.json (WDMDMA_BENCH_PREVIOUS names another
+# document; empty: none). It leaves docs/ alone.
+#
 # Environment:
 #   WDMDMA_BENCH_ROUNDS   rounds (default 3)
 #   WDMDMA_BENCH_RUNTIME  seconds per fio run, after 1 s of ramp (default 2)
+#   WDMDMA_BENCH_PREVIOUS --micro: earlier results to compare with
 
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
+micro=0
+case "${1:-}" in
+--micro) micro=1 ;;
+"") ;;
+*) die "usage: scripts/bench.sh [--micro]" ;;
+esac
 rounds=${WDMDMA_BENCH_ROUNDS:-3}
 runtime=${WDMDMA_BENCH_RUNTIME:-2}
 [[ $rounds =~ ^[1-9][0-9]*$ ]] || die "WDMDMA_BENCH_ROUNDS must be a positive integer, not '$rounds'"
@@ -31,10 +45,21 @@ runtime=${WDMDMA_BENCH_RUNTIME:-2}
 series=6.12
 docs=$WDMDMA_TOP/docs
 start=$(date +%s)
+previous=${WDMDMA_BENCH_PREVIOUS-$docs/benchmarks.json}
+[ -z "$previous" ] || [ -f "$previous" ] || {
+	[ "$previous" = "$docs/benchmarks.json" ] ||
+		die "WDMDMA_BENCH_PREVIOUS: no file $previous"
+	previous=
+}
 
-apt_ensure build-essential bc bison flex libelf-dev libssl-dev cpio kmod \
-	xz-utils python3 busybox-static qemu-system-x86 file fio \
-	python3-matplotlib util-linux
+if [ $micro -eq 1 ]; then
+	apt_ensure build-essential bc bison flex libelf-dev libssl-dev cpio kmod \
+		xz-utils python3 busybox-static qemu-system-x86 file util-linux
+else
+	apt_ensure build-essential bc bison flex libelf-dev libssl-dev cpio kmod \
+		xz-utils python3 busybox-static qemu-system-x86 file fio \
+		python3-matplotlib util-linux
+fi
 
 log "bench kernel $series (cached after the first build)"
 kdir=$("$WDMDMA_TOP/scripts/build-kernel.sh" "$series" bench) ||
@@ -44,60 +69,91 @@ qemu=$("$WDMDMA_TOP/scripts/build-qemu.sh") || die "QEMU with edu-sg did not bui
 
 out=$WDMDMA_CACHE/bench-build-$series
 build_modules_incremental "$kdir" "$out"
-gcc -O2 -Wall -o "$out/memcpy-bw" "$WDMDMA_TOP/scripts/tools/memcpy-bw.c" ||
-	die "memcpy-bw did not build"
+if [ $micro -eq 0 ]; then
+	gcc -O2 -Wall -o "$out/memcpy-bw" "$WDMDMA_TOP/scripts/tools/memcpy-bw.c" ||
+		die "memcpy-bw did not build"
+fi
 
 cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -n 1)
 cores=$(nproc)
 mem_gib=$(awk '/MemTotal/ { printf "%d", $2 / 1048576 + 0.5 }' /proc/meminfo)
-memcpy=$("$out/memcpy-bw")
+memcpy=null
+[ $micro -eq 1 ] || memcpy=$("$out/memcpy-bw")
 qver=$("$qemu" --version | head -n 1)
 krel=$(cat "$kdir/include/config/kernel.release")
 kver=$(dpkg-query -W -f='${Version}' "linux-source-$series")
+# The sources the modules were built from (-dirty: with uncommitted changes).
+commit=$(git -C "$WDMDMA_TOP" describe --always --dirty --abbrev=12 2>/dev/null) ||
+	commit=unknown
 log "host: $cpu, $cores cores, $mem_gib GiB, memcpy $memcpy GB/s"
 log "kernel: $krel (Debian linux-source-$series $kver, bench config)"
 log "QEMU: $qver"
+log "wdmdma: $commit"
 
 mkdir -p "$WDMDMA_CACHE/logs"
-glog=$WDMDMA_CACHE/logs/bench-$(date +%Y%m%d-%H%M%S).log
-log "running the guest ($rounds rounds, ${runtime}s per fio run; about $((rounds * (112 * (runtime + 3)) / 60 + 5)) min); console log: $glog"
-guest_rc=0
-"$WDMDMA_TOP/scripts/run-guest.sh" --kernel "$kdir/arch/x86/boot/bzImage" --qemu "$qemu" \
-	--no-edu --smp 2 --mem 6G --host-root --append swiotlb=1024 \
-	--device edu-sg,queues=2,size=256M --device edu-sg,queues=2,size=256M,dma_bits=32 \
-	--timeout $((rounds * 112 * (runtime + 6) + 1800)) --quiet --log "$glog" \
-	--module "$out/src/wdmdma/wdmdma.ko" --module "$out/src/edublk/edublk.ko" \
-	--module "$out/src/bench/wdmdma_bench.ko" \
-	--module "$kdir/fs/configfs/configfs.ko" \
-	--module "$kdir/drivers/block/null_blk/null_blk.ko" \
-	--module "$kdir/drivers/block/brd.ko" \
-	--file "$WDMDMA_TOP/scripts/guest/edublk-lib.sh" \
-	--file "$WDMDMA_TOP/scripts/guest/bench-fio.sh" \
-	--file "$WDMDMA_TOP/scripts/guest/bench-micro.sh" \
-	-- sh bench-fio.sh "$rounds" "$runtime" || guest_rc=$?
-[ $guest_rc -eq 0 ] || die "the benchmark guest failed (status $guest_rc; console log: $glog)"
+stamp=$(date +%Y%m%d-%H%M%S)
+if [ $micro -eq 1 ]; then
+	glog=$WDMDMA_CACHE/logs/bench-micro-$stamp.log
+	dst=$WDMDMA_CACHE/bench-micro-$stamp.json
+	guest="TCG, 2 vCPUs, 6 GiB, swiotlb=1024 (2 MiB), microbenchmark only"
+	log "running the guest ($rounds rounds of the microbenchmark; about $((rounds / 2 + 2)) min); console log: $glog"
+	guest_rc=0
+	"$WDMDMA_TOP/scripts/run-guest.sh" --kernel "$kdir/arch/x86/boot/bzImage" --qemu "$qemu" \
+		--no-edu --smp 2 --mem 6G --append swiotlb=1024 \
+		--timeout $((rounds * 300 + 600)) --quiet --log "$glog" \
+		--module "$out/src/wdmdma/wdmdma.ko" \
+		--module "$out/src/bench/wdmdma_bench.ko" \
+		--file "$WDMDMA_TOP/scripts/guest/bench-micro.sh" \
+		-- sh bench-micro.sh "$rounds" || guest_rc=$?
+	[ $guest_rc -eq 0 ] || die "the microbenchmark guest failed (status $guest_rc; console log: $glog)"
+else
+	glog=$WDMDMA_CACHE/logs/bench-$stamp.log
+	dst=$docs/benchmarks.json
+	guest="TCG, 2 vCPUs, 6 GiB, swiotlb=1024 (2 MiB), edu-sg x2 (64-bit and 32-bit DMA, 2 queues, 256 MiB)"
+	log "running the guest ($rounds rounds, ${runtime}s per fio run; about $((rounds * (112 * (runtime + 3)) / 60 + 5)) min); console log: $glog"
+	guest_rc=0
+	"$WDMDMA_TOP/scripts/run-guest.sh" --kernel "$kdir/arch/x86/boot/bzImage" --qemu "$qemu" \
+		--no-edu --smp 2 --mem 6G --host-root --append swiotlb=1024 \
+		--device edu-sg,queues=2,size=256M --device edu-sg,queues=2,size=256M,dma_bits=32 \
+		--timeout $((rounds * 112 * (runtime + 6) + 1800)) --quiet --log "$glog" \
+		--module "$out/src/wdmdma/wdmdma.ko" --module "$out/src/edublk/edublk.ko" \
+		--module "$out/src/bench/wdmdma_bench.ko" \
+		--module "$kdir/fs/configfs/configfs.ko" \
+		--module "$kdir/drivers/block/null_blk/null_blk.ko" \
+		--module "$kdir/drivers/block/brd.ko" \
+		--file "$WDMDMA_TOP/scripts/guest/edublk-lib.sh" \
+		--file "$WDMDMA_TOP/scripts/guest/bench-fio.sh" \
+		--file "$WDMDMA_TOP/scripts/guest/bench-micro.sh" \
+		-- sh bench-fio.sh "$rounds" "$runtime" || guest_rc=$?
+	[ $guest_rc -eq 0 ] || die "the benchmark guest failed (status $guest_rc; console log: $glog)"
+	mkdir -p "$docs"
+fi
 
-mkdir -p "$docs"
 # The config options that matter for the numbers.
 config=$(grep -E '^(# )?CONFIG_(KASAN|PROVE_LOCKING|DEBUG_KMEMLEAK|DMA_API_DEBUG|SWIOTLB|IOMMU_SUPPORT|INTEL_IOMMU|HZ|PREEMPT[A-Z_]*|SMP|NR_CPUS|IO_URING|SG_POOL)[= ]' \
 	"$kdir/.config" | grep -v '^# .* is not set$' || true)
 WDMDMA_BENCH_META=$(python3 -c '
 import json, sys
 a = sys.argv[1:]
-print(json.dumps({
+meta = {
     "date": a[0], "host_cpu": a[1], "host_cores": int(a[2]),
-    "host_mem_gib": int(a[3]), "host_memcpy_gbps": float(a[4]),
+    "host_mem_gib": int(a[3]), "host_memcpy_gbps": json.loads(a[4]),
     "kernel": a[5], "kernel_config": a[6].splitlines() + ["(plus qemu/kconfig/*.config and qemu/kconfig/bench/*.config)"],
-    "qemu": a[7], "guest": a[8], "rounds": int(a[9]), "runtime_s": int(a[10])}))
+    "qemu": a[7], "guest": a[8], "rounds": int(a[9]),
+    "kernel_release": a[11], "wdmdma_commit": a[12]}
+if a[10]:
+    meta["runtime_s"] = int(a[10])
+print(json.dumps(meta))
 ' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$cpu" "$cores" "$mem_gib" "$memcpy" \
 	"$krel (Debian linux-source-$series $kver, test config without debugging)" \
-	"$config" "$qver" "TCG, 2 vCPUs, 6 GiB, swiotlb=1024 (2 MiB), edu-sg x2 (64-bit and 32-bit DMA, 2 queues, 256 MiB)" \
-	"$rounds" "$runtime")
-export WDMDMA_BENCH_META
-python3 - "$glog" "$docs/benchmarks.json" <<'PY'
+	"$config" "$qver" "$guest" "$rounds" "$([ $micro -eq 1 ] || echo "$runtime")" \
+	"$krel" "$commit")
+export WDMDMA_BENCH_META WDMDMA_BENCH_MICRO_ONLY=$micro
+python3 - "$glog" "$dst" <<'PY'
 import json, os, re, sys
 
 log, dst = sys.argv[1], sys.argv[2]
+micro_only = os.environ["WDMDMA_BENCH_MICRO_ONLY"] == "1"
 doc = {"meta": json.loads(os.environ["WDMDMA_BENCH_META"]),
        "fio": [], "pressure": [], "micro": []}
 commands = []
@@ -116,14 +172,23 @@ with open(log, errors="replace") as f:
             if cmd not in commands:
                 commands.append(cmd)
 doc["meta"]["commands"] = [doc["meta"]["qemu_cmdline"]] + commands
-if not doc["fio"] or not doc["micro"]:
+if not doc["micro"] or (not doc["fio"] and not micro_only):
     sys.exit("bench: no fio or microbenchmark results in " + log)
 with open(dst, "w") as f:
     json.dump(doc, f, indent=1)
     f.write("\n")
 print("bench: %d fio, %d pressure, %d micro records" %
-      (len(doc["fio"]), len(doc["pressure"]), len(doc["micro"])))
+      (len(doc["fio"]), len(doc["pressure"]), len(doc["micro"])), file=sys.stderr)
 PY
-/usr/bin/python3 "$WDMDMA_TOP/scripts/bench-report.py" "$docs/benchmarks.json" "$docs" ||
+if [ $micro -eq 1 ]; then
+	log "results: $dst"
+	prev_args=()
+	[ -z "$previous" ] || prev_args=(--previous "$previous")
+	/usr/bin/python3 "$WDMDMA_TOP/scripts/bench-report.py" --micro-text \
+		"${prev_args[@]}" "$dst" || die "the report did not generate"
+	log "microbenchmark done in $(( ($(date +%s) - start) / 60 )) min"
+	exit 0
+fi
+/usr/bin/python3 "$WDMDMA_TOP/scripts/bench-report.py" "$dst" "$docs" ||
 	die "the report did not generate"
 log "docs/benchmarks.md and its plots written in $(( ($(date +%s) - start) / 60 )) min"

@@ -157,7 +157,13 @@ struct wdmdma_desc {
  * @nr_bvecs: entries in use in @bvec
  * @max_bvecs: capacity of @bvec
  * @flags: WDMDMA_MDL_* bits, owned by wdmdma
+ * @bytes: sum of the pieces' lengths, owned by wdmdma
+ * @phys_end: highest physical address past a piece, owned by wdmdma
  * @bvec: the pages, in order
+ *
+ * Fill @bvec only through the wdmdma_mdl_*() functions: they keep @flags,
+ * @bytes and @phys_end, which let wdmdma size and map an ordinary MDL
+ * without walking it. @next may be set directly to chain MDLs.
  */
 struct wdmdma_mdl {
 	struct wdmdma_mdl *next;
@@ -166,6 +172,8 @@ struct wdmdma_mdl {
 	u16 nr_bvecs;
 	u16 max_bvecs;
 	u32 flags;
+	u32 bytes;
+	u64 phys_end;
 	struct bio_vec bvec[];
 };
 
@@ -284,6 +292,8 @@ bool wdmdma_cancel(struct wdmdma_adapter *adapter,
  *	away (an error from Get/Build, or a callback with a NULL list)
  * @map_retries: mappings that failed for want of mapping space (swiotlb,
  *	IOVA) and made their request wait to be tried again
+ * @fast: lists claimed on the lock-free path (verifier off, nothing
+ *	needed that anyone waits for); counted in @allocated or @built too
  */
 struct wdmdma_stats {
 	u64 allocated;
@@ -300,6 +310,7 @@ struct wdmdma_stats {
 	u64 verifier_errors;
 	u64 failed;
 	u64 map_retries;
+	u64 fast;
 };
 
 void wdmdma_get_stats(struct wdmdma_adapter *adapter,
@@ -309,6 +320,7 @@ bool wdmdma_should_fail_alloc(struct wdmdma_adapter *adapter);
 void wdmdma_inject_map_error(struct wdmdma_adapter *adapter, int err,
 			     int times);
 void wdmdma_fail_nth_alloc(unsigned int n);
+bool wdmdma_set_verifier(bool on);
 void wdmdma_flush_adapter(struct wdmdma_adapter *adapter);
 
 #endif /* WDMDMA_WDMDMA_H */

@@ -1,8 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # Mapping microbenchmark: load wdmdma (unless loaded) and wdmdma_bench, run
-# the matrix (build/get/native x 1/4/32/256 pages x bounce) ROUNDS times
-# and print every result as one JSON object per line:
+# the matrix (build/get/native-sgt/native-page x 1/4/32/256 pages x bounce)
+# ROUNDS times and print every result as one JSON object per line:
 #   BENCH-MICRO: {"round":1,"method":"build","segs":4,"bounce":false,"iters":2000,"ns_per_op":812,"allocs_per_op":0.00}
 #   BENCH-MICRO: {"round":1,"method":"get","segs":256,"bounce":true,"skipped":"no_pages_above_4GiB"}
 # Usage: sh bench-micro.sh [ROUNDS]   (default 3)

@@ -3,17 +3,22 @@
  * wdmdma_bench - in-kernel mapping microbenchmark.
  *
  * Measures the cost of one map + unmap of a transfer of 1, 4, 32 and 256
- * single-page segments (pages that are never physically contiguous), three
+ * single-page segments (pages that are never physically contiguous), four
  * ways:
- *   build   wdmdma_calculate_sg_list() + wdmdma_build_sg_list() into a
- *           preallocated buffer, then wdmdma_put_sg_list()
- *   get     wdmdma_get_sg_list() + wdmdma_put_sg_list()
- *   native  a chained sg_table with an inline first chunk (as block drivers
- *           keep in their request PDU), sg_set_page() per page,
- *           dma_map_sgtable() + dma_unmap_sgtable()
+ *   build        wdmdma_calculate_sg_list() + wdmdma_build_sg_list() into a
+ *                preallocated buffer, then wdmdma_put_sg_list()
+ *   get          wdmdma_get_sg_list() + wdmdma_put_sg_list()
+ *   native-sgt   a chained sg_table with an inline first chunk (as block
+ *                drivers keep in their request PDU), sg_set_page() per
+ *                page, dma_map_sgtable() + dma_unmap_sgtable()
+ *   native-page  no scatterlist and no allocation: dma_map_page_attrs() of
+ *                each page into a preallocated dma_addr_t array, then
+ *                dma_unmap_page_attrs() of each (for one page this is the
+ *                NVMe driver's single-segment path; for more, what a driver
+ *                can do when no IOMMU merges its pages)
  * each without bouncing (a 64-bit device) and with bouncing (a 32-bit
  * device and pages above 4 GiB: wdmdma bounces through its map registers,
- * native through swiotlb).
+ * both native methods through swiotlb).
  *
  * debugfs: /sys/kernel/debug/wdmdma_bench/run
  *   write  "rounds=R [iters=N]" (anything else: one round, adaptive
@@ -58,7 +63,7 @@
 #include "../compat.h"
 
 #define BENCH_MAX_SEGS		256	/* pages of the largest transfer */
-#define BENCH_INLINE_SG		2	/* native: entries kept inline (NVMe, SCSI) */
+#define BENCH_INLINE_SG		2	/* native-sgt: entries kept inline (NVMe, SCSI) */
 #define BENCH_MAX_ROUNDS	100
 #define BENCH_MAX_ITERS		10000000ULL
 #define BENCH_MIN_ITERS		50	/* adaptive runs do at least this many */
@@ -73,15 +78,23 @@ static const unsigned int bench_segs[] = { 1, 4, 32, BENCH_MAX_SEGS };
 enum bench_method {
 	BENCH_BUILD,
 	BENCH_GET,
-	BENCH_NATIVE,
+	BENCH_NATIVE_SGT,
+	BENCH_NATIVE_PAGE,
 	BENCH_NR_METHODS
 };
 
 static const char * const bench_method_names[BENCH_NR_METHODS] = {
 	[BENCH_BUILD] = "build",
 	[BENCH_GET] = "get",
-	[BENCH_NATIVE] = "native",
+	[BENCH_NATIVE_SGT] = "native-sgt",
+	[BENCH_NATIVE_PAGE] = "native-page",
 };
+
+/* The plain-Linux baselines: no wdmdma, no MDL. */
+static bool bench_is_native(enum bench_method method)
+{
+	return method == BENCH_NATIVE_SGT || method == BENCH_NATIVE_PAGE;
+}
 
 /* Two paths: index 0 no bouncing (64-bit), index 1 bouncing (32-bit). */
 #define BENCH_NR_PATHS		2
@@ -139,8 +152,9 @@ struct bench_result {
  * @build_len: its size
  * @calls: list-control callbacks run so far
  * @sgl: list given to the last callback
- * @sgt: native method's table
- * @first_sg: native method's inline first chunk
+ * @sgt: native-sgt's table
+ * @first_sg: native-sgt's inline first chunk
+ * @dma: native-page's bus addresses, one per page
  * @broken: a deferred callback never came; its request may still own
  *	@build_buf, so no more runs until the module is unloaded
  * @results: rows of the last run (kmalloc'ed)
@@ -157,6 +171,7 @@ struct bench {
 	struct wdmdma_sg_list *sgl;
 	struct sg_table sgt;
 	struct scatterlist first_sg[BENCH_INLINE_SG];
+	dma_addr_t dma[BENCH_MAX_SEGS];
 	bool broken;
 	struct bench_result *results;
 	unsigned int nr_results;
@@ -167,14 +182,14 @@ static struct bench bench = {
 	.lock = __MUTEX_INITIALIZER(bench.lock),
 };
 
-/* --- The native method's table ------------------------------------------ */
+/* --- native-sgt's table ------------------------------------------------- */
 
 #ifndef CONFIG_SG_POOL
 #error "wdmdma_bench needs CONFIG_SG_POOL (sg_alloc_table_chained())"
 #endif
 
 /*
- * Like NVMe and SCSI, the native method keeps BENCH_INLINE_SG entries
+ * Like NVMe and SCSI, native-sgt keeps BENCH_INLINE_SG entries
  * with the request and chains further ones from the kernel's sg pools.
  */
 static int bench_sgt_alloc(struct sg_table *sgt, unsigned int nents,
@@ -288,8 +303,8 @@ static int bench_get_once(struct bench *b, struct bench_path *p, u32 len)
 	return bench_put(b, p, before);
 }
 
-static int bench_native_once(struct bench *b, struct bench_path *p,
-			     unsigned int segs, unsigned int *chunks)
+static int bench_native_sgt_once(struct bench *b, struct bench_path *p,
+				 unsigned int segs, unsigned int *chunks)
 {
 	struct device *dev = &p->pdev->dev;
 	struct scatterlist *sg;
@@ -310,6 +325,72 @@ static int bench_native_once(struct bench *b, struct bench_path *p,
 	return ret;
 }
 
+/*
+ * native-page: each page on its own with dma_map_page_attrs(), the
+ * addresses in a preallocated array, then each unmapped; a failed mapping
+ * unmaps the pages mapped before it. For one page this is one map and one
+ * unmap, nothing else.
+ */
+static int bench_native_page_once(struct bench *b, struct bench_path *p,
+				  unsigned int segs)
+{
+	struct device *dev = &p->pdev->dev;
+	unsigned int i;
+
+	for (i = 0; i < segs; i++) {
+		b->dma[i] = dma_map_page_attrs(dev, p->pages[i], 0, PAGE_SIZE,
+					       DMA_TO_DEVICE, 0);
+		if (unlikely(dma_mapping_error(dev, b->dma[i])))
+			goto unwind;
+	}
+	for (i = 0; i < segs; i++)
+		dma_unmap_page_attrs(dev, b->dma[i], PAGE_SIZE, DMA_TO_DEVICE,
+				     0);
+	return 0;
+
+unwind:
+	while (i--)
+		dma_unmap_page_attrs(dev, b->dma[i], PAGE_SIZE, DMA_TO_DEVICE,
+				     0);
+	return -ENOMEM;
+}
+
+/*
+ * native-page's untimed warm-up: one mapping, with every bus address
+ * checked against the device's streaming mask (a bounce path whose pages
+ * were not bounced would show up here).
+ */
+static int bench_native_page_check(struct bench *b, struct bench_path *p,
+				   unsigned int segs)
+{
+	struct device *dev = &p->pdev->dev;
+	u64 mask = dma_get_mask(dev);
+	unsigned int i, mapped;
+	dma_addr_t addr;
+	int ret = 0;
+
+	for (mapped = 0; mapped < segs; mapped++) {
+		addr = dma_map_page_attrs(dev, p->pages[mapped], 0, PAGE_SIZE,
+					  DMA_TO_DEVICE, 0);
+		if (dma_mapping_error(dev, addr)) {
+			dev_err(dev, "dma_map_page_attrs() of page %u of %u failed\n",
+				mapped, segs);
+			ret = -ENOMEM;
+			break;
+		}
+		b->dma[mapped] = addr;
+		if (!ret && (addr > mask || PAGE_SIZE - 1 > mask - addr)) {
+			dev_err(dev, "page %u mapped at %pad, beyond the %u-bit mask\n",
+				mapped, &addr, p->width);
+			ret = -EIO;
+		}
+	}
+	for (i = 0; i < mapped; i++)
+		dma_unmap_page_attrs(dev, b->dma[i], PAGE_SIZE, DMA_TO_DEVICE,
+				     0);
+	return ret;
+}
+
 static int bench_op(struct bench *b, struct bench_path *p,
 		    enum bench_method method, unsigned int segs)
 {
@@ -318,8 +399,10 @@ static int bench_op(struct bench *b, struct bench_path *p,
 		return bench_build_once(b, p, segs * PAGE_SIZE);
 	case BENCH_GET:
 		return bench_get_once(b, p, segs * PAGE_SIZE);
+	case BENCH_NATIVE_SGT:
+		return bench_native_sgt_once(b, p, segs, NULL);
 	default:
-		return bench_native_once(b, p, segs, NULL);
+		return bench_native_page_once(b, p, segs);
 	}
 }
 
@@ -440,8 +523,9 @@ static int bench_check_stats(struct bench_path *p, enum bench_method method,
  *
  * One untimed warm-up operation, then the timed loop. Allocations per
  * operation: for wdmdma the lists that came from an allocation or the
- * reserve (wdmdma_get_stats()), for native the chunks the chained table
- * allocated.
+ * reserve (wdmdma_get_stats()), for native-sgt the chunks the chained
+ * table allocated, for native-page none. native-page's warm-up checks its
+ * bus addresses against the device's mask.
  *
  * Return: 0 (also for a skipped row), or the -errno of the failure.
  */
@@ -459,14 +543,16 @@ static int bench_measure(struct bench *b, struct bench_path *p,
 					     "no_pages_above_4GiB";
 		return 0;
 	}
-	if (method != BENCH_NATIVE) {
+	if (!bench_is_native(method)) {
 		ret = bench_fill_mdl(b, p, segs);
 		if (ret)
 			return ret;
 	}
 
-	if (method == BENCH_NATIVE)
-		ret = bench_native_once(b, p, segs, &chunks);
+	if (method == BENCH_NATIVE_SGT)
+		ret = bench_native_sgt_once(b, p, segs, &chunks);
+	else if (method == BENCH_NATIVE_PAGE)
+		ret = bench_native_page_check(b, p, segs);
 	else
 		ret = bench_op(b, p, method, segs);
 	if (ret)
@@ -480,8 +566,8 @@ static int bench_measure(struct bench *b, struct bench_path *p,
 		goto fail;
 	wdmdma_get_stats(p->adapter, &st1);
 
-	if (method == BENCH_NATIVE) {
-		allocs = (u64)chunks * iters;
+	if (bench_is_native(method)) {
+		allocs = (u64)chunks * iters;	/* native-page: chunks == 0 */
 	} else {
 		ret = bench_check_stats(p, method, iters, &st0, &st1, &allocs);
 		if (ret)
@@ -875,7 +961,7 @@ static void __exit bench_exit(void)
 module_init(bench_init);
 module_exit(bench_exit);
 
-MODULE_DESCRIPTION("wdmdma mapping microbenchmark: Build, Get and native DMA mapping");
+MODULE_DESCRIPTION("wdmdma mapping microbenchmark: Build, Get and native (sg_table, per page) DMA mapping");
 MODULE_AUTHOR("The wdmdma authors");
 MODULE_LICENSE("GPL");
 WDMDMA_IMPORT_NS();

@@ -37,7 +37,7 @@
 #include "edublk.h"
 #include "edusg_hw.h"
 
-/* mode=native maps with sg_alloc_table_chained(), from the sg pools. */
+/* mode=native maps multi-segment requests with sg_alloc_table_chained(). */
 #ifndef CONFIG_SG_POOL
 #error "edublk needs CONFIG_SG_POOL (selected by SCSI, NVMe or virtio-blk)"
 #endif
@@ -92,6 +92,7 @@ struct edublk_sg {
 	u32 max_xfer;			/* the device's MAX_XFER */
 	u32 max_transfer;		/* what the driver uses */
 	unsigned int tbl_elems;		/* elements per table */
+	size_t max_map;			/* dma_max_mapping_size() */
 	bool msix;			/* one vector per queue */
 	const char *irq_mode;
 	struct edublk_sgq q[];
@@ -219,17 +220,144 @@ void edublk_sg_list_ready(struct edublk_dev *edu, struct edublk_cmd *cmd,
 		edublk_fail_async(edu, cmd, BLK_STS_IOERR);
 }
 
+/* Count a native request that blk-mq will run again later. */
+static blk_status_t edublk_sg_native_requeue(struct edublk_dev *edu)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&edu->lock, flags);
+	edu->stats.native_requeues++;
+	spin_unlock_irqrestore(&edu->lock, flags);
+	return BLK_STS_RESOURCE;
+}
+
+/* Is [@addr, @addr + @len) one element the device can use? */
+static bool edublk_sg_native_elem_ok(struct edublk_dev *edu, dma_addr_t addr,
+				     u32 len)
+{
+	return len && len <= edu->sg->max_elem_len && addr + len - 1 >= addr &&
+	       addr + len - 1 <= edu->dma_limit;
+}
+
+/*
+ * A request of one physical segment, the way the NVMe driver maps it: its
+ * one bio_vec with dma_map_bvec(), no scatterlist, no allocation. blk-mq
+ * counts at least one segment per bio_vec, so that bio_vec is the whole
+ * request. A segment longer than one mapping may be (swiotlb's limit when
+ * the device needs bouncing) would fail to map every time; it, and a
+ * bio_vec that is not the whole request, return BLK_STS_NOTSUPP: the
+ * caller takes the scatterlist path. So a mapping error here is transient
+ * (swiotlb full) and the request is retried later, as NVMe does.
+ *
+ * The mapping is kept in cmd->ram and cmd->len (the stock edu's per-piece
+ * fields, unused on edu-sg); cmd->sgt.sgl == NULL marks it for
+ * edublk_sg_native_unmap().
+ */
+static blk_status_t edublk_sg_native_map_bvec(struct edublk_dev *edu,
+					      struct edublk_cmd *cmd,
+					      struct edusg_elem *t)
+{
+	struct request *rq = edublk_rq(cmd);
+	struct device *dev = &edu->pdev->dev;
+	struct bio_vec bv = req_bvec(rq);
+	dma_addr_t addr;
+
+	if (bv.bv_len != blk_rq_bytes(rq) || bv.bv_len > edu->sg->max_map)
+		return BLK_STS_NOTSUPP;
+	addr = dma_map_bvec(dev, &bv, cmd->write ? DMA_TO_DEVICE :
+			    DMA_FROM_DEVICE, DMA_ATTR_NO_WARN);
+	if (dma_mapping_error(dev, addr))
+		return edublk_sg_native_requeue(edu);
+	cmd->sgt.sgl = NULL;
+	cmd->ram = addr;
+	cmd->len = bv.bv_len;
+	cmd->native_mapped = true;
+	if (!edublk_sg_native_elem_ok(edu, addr, bv.bv_len)) {
+		dev_err_ratelimited(dev, "unusable mapping: %pad for %u bytes\n",
+				    &addr, bv.bv_len);
+		edublk_sg_native_unmap(edu, cmd);
+		return BLK_STS_IOERR;
+	}
+	t[0].addr = cpu_to_le64(addr);
+	t[0].len = cpu_to_le32(bv.bv_len);
+	t[0].rsvd = 0;
+	cmd->nelems = 1;
+	return BLK_STS_OK;
+}
+
+/*
+ * Any other request: a table chained from the kernel's sg pools past
+ * EDUBLK_NATIVE_INLINE_SG entries (allocation failures injected like
+ * wdmdma's, by wdmdma_should_fail_alloc()), blk_rq_map_sg(),
+ * dma_map_sgtable().
+ */
+static blk_status_t edublk_sg_native_map_sgt(struct edublk_dev *edu,
+					     struct edublk_cmd *cmd,
+					     struct edusg_elem *t,
+					     unsigned int nents)
+{
+	struct request *rq = edublk_rq(cmd);
+	struct device *dev = &edu->pdev->dev;
+	struct scatterlist *s;
+	u64 total = 0;
+	unsigned int i;
+	int ret;
+
+	if (nents > EDUBLK_NATIVE_INLINE_SG &&
+	    wdmdma_should_fail_alloc(edu->adapter))
+		return edublk_sg_native_requeue(edu);
+	cmd->sgt.sgl = cmd->inline_sg;
+	if (sg_alloc_table_chained(&cmd->sgt, nents, cmd->inline_sg,
+				   EDUBLK_NATIVE_INLINE_SG))
+		return edublk_sg_native_requeue(edu);
+	cmd->sgt.orig_nents = blk_rq_map_sg(rq->q, rq, cmd->sgt.sgl);
+	ret = dma_map_sgtable(dev, &cmd->sgt, cmd->write ? DMA_TO_DEVICE :
+			      DMA_FROM_DEVICE, DMA_ATTR_NO_WARN);
+	if (ret) {
+		sg_free_table_chained(&cmd->sgt, EDUBLK_NATIVE_INLINE_SG);
+		if (ret == -ENOMEM)
+			return edublk_sg_native_requeue(edu);	/* swiotlb full */
+		dev_err_ratelimited(dev, "dma_map_sgtable failed: %d\n", ret);
+		return BLK_STS_IOERR;
+	}
+	cmd->native_mapped = true;
+
+	if (cmd->sgt.nents > edu->sg->tbl_elems)
+		goto bad;
+	for_each_sgtable_dma_sg(&cmd->sgt, s, i) {
+		dma_addr_t addr = sg_dma_address(s);
+		u32 len = sg_dma_len(s);
+
+		if (!edublk_sg_native_elem_ok(edu, addr, len))
+			goto bad;
+		t[i].addr = cpu_to_le64(addr);
+		t[i].len = cpu_to_le32(len);
+		t[i].rsvd = 0;
+		total += len;
+	}
+	if (total != blk_rq_bytes(rq))
+		goto bad;
+	cmd->nelems = cmd->sgt.nents;
+	return BLK_STS_OK;
+
+bad:
+	dev_err_ratelimited(dev, "unusable mapping: %u segments for %u bytes\n",
+			    cmd->sgt.nents, blk_rq_bytes(rq));
+	edublk_sg_native_unmap(edu, cmd);
+	return BLK_STS_IOERR;
+}
+
 /**
  * edublk_sg_native_queue() - map and post a request without wdmdma
  * @edu: the device
  * @cmd: the request
  *
  * mode=native, the benchmark's baseline: what a Linux block driver does
- * on its own. A table chained from the kernel's sg pools past
- * EDUBLK_NATIVE_INLINE_SG entries (allocation failures injected like
- * wdmdma's, by wdmdma_should_fail_alloc()), blk_rq_map_sg(),
- * dma_map_sgtable() with the streaming mask edublk_set_dma_masks() set
- * (swiotlb bouncing what the device cannot reach).
+ * on its own, the way NVMe does on 6.x. A request of one physical segment
+ * is mapped with dma_map_bvec() alone; any other through a chained
+ * sg_table and dma_map_sgtable(). Both map with the streaming mask
+ * edublk_set_dma_masks() set (swiotlb bouncing what the device cannot
+ * reach).
  *
  * Context: queue_rq; does not sleep.
  * Return: BLK_STS_OK (posted), BLK_STS_RESOURCE (no memory or no swiotlb
@@ -240,71 +368,26 @@ blk_status_t edublk_sg_native_queue(struct edublk_dev *edu,
 {
 	struct request *rq = edublk_rq(cmd);
 	struct edublk_sg *sg = edu->sg;
-	struct edublk_sgq *q = &sg->q[cmd->qid];
-	struct device *dev = &edu->pdev->dev;
-	unsigned int nents = blk_rq_nr_phys_segments(rq), i;
-	struct scatterlist *s;
+	unsigned int nents = blk_rq_nr_phys_segments(rq);
 	struct edusg_elem *t;
-	unsigned long flags;
-	u64 total = 0;
-	int ret;
+	blk_status_t sts = BLK_STS_NOTSUPP;
 
 	if (WARN_ON_ONCE(!nents || rq->tag < 0 ||
 			 rq->tag >= EDUBLK_QUEUE_DEPTH))
 		return BLK_STS_IOERR;
-	if (nents > EDUBLK_NATIVE_INLINE_SG &&
-	    wdmdma_should_fail_alloc(edu->adapter))
-		goto requeue;
-	cmd->sgt.sgl = cmd->inline_sg;
-	if (sg_alloc_table_chained(&cmd->sgt, nents, cmd->inline_sg,
-				   EDUBLK_NATIVE_INLINE_SG))
-		goto requeue;
-	cmd->sgt.orig_nents = blk_rq_map_sg(rq->q, rq, cmd->sgt.sgl);
-	ret = dma_map_sgtable(dev, &cmd->sgt, cmd->write ? DMA_TO_DEVICE :
-			      DMA_FROM_DEVICE, DMA_ATTR_NO_WARN);
-	if (ret) {
-		sg_free_table_chained(&cmd->sgt, EDUBLK_NATIVE_INLINE_SG);
-		if (ret == -ENOMEM)
-			goto requeue;	/* swiotlb full */
-		dev_err_ratelimited(dev, "dma_map_sgtable failed: %d\n", ret);
-		return BLK_STS_IOERR;
-	}
-	cmd->native_mapped = true;
-
-	if (cmd->sgt.nents > sg->tbl_elems)
-		goto bad;
-	t = q->tables + rq->tag * sg->tbl_elems;
-	for_each_sgtable_dma_sg(&cmd->sgt, s, i) {
-		dma_addr_t addr = sg_dma_address(s);
-		u32 len = sg_dma_len(s);
-
-		if (!len || len > sg->max_elem_len || addr + len - 1 < addr ||
-		    addr + len - 1 > edu->dma_limit)
-			goto bad;
-		t[i].addr = cpu_to_le64(addr);
-		t[i].len = cpu_to_le32(len);
-		t[i].rsvd = 0;
-		total += len;
-	}
-	if (total != blk_rq_bytes(rq))
-		goto bad;
-	cmd->nelems = cmd->sgt.nents;
+	/* The table belongs to this tag alone; writel() orders it first. */
+	t = sg->q[cmd->qid].tables + rq->tag * sg->tbl_elems;
+	if (nents == 1)
+		sts = edublk_sg_native_map_bvec(edu, cmd, t);
+	if (sts == BLK_STS_NOTSUPP)
+		sts = edublk_sg_native_map_sgt(edu, cmd, t, nents);
+	if (sts != BLK_STS_OK)
+		return sts;
 	edublk_account(edu, cmd);
 	if (edublk_sg_submit(edu, cmd))
 		return BLK_STS_OK;
 	edublk_sg_native_unmap(edu, cmd);
 	return BLK_STS_IOERR;
-
-bad:
-	dev_err_ratelimited(dev, "unusable mapping: %u segments for %u bytes\n",
-			    cmd->sgt.nents, blk_rq_bytes(rq));
-	edublk_sg_native_unmap(edu, cmd);
-	return BLK_STS_IOERR;
-requeue:
-	spin_lock_irqsave(&edu->lock, flags);
-	edu->stats.native_requeues++;
-	spin_unlock_irqrestore(&edu->lock, flags);
-	return BLK_STS_RESOURCE;
 }
 
 /**
@@ -316,9 +399,16 @@ requeue:
  */
 void edublk_sg_native_unmap(struct edublk_dev *edu, struct edublk_cmd *cmd)
 {
-	dma_unmap_sgtable(&edu->pdev->dev, &cmd->sgt,
-			  cmd->write ? DMA_TO_DEVICE : DMA_FROM_DEVICE, 0);
-	sg_free_table_chained(&cmd->sgt, EDUBLK_NATIVE_INLINE_SG);
+	struct device *dev = &edu->pdev->dev;
+	enum dma_data_direction dir = cmd->write ? DMA_TO_DEVICE :
+				      DMA_FROM_DEVICE;
+
+	if (!cmd->sgt.sgl) {
+		dma_unmap_page_attrs(dev, cmd->ram, cmd->len, dir, 0);
+	} else {
+		dma_unmap_sgtable(dev, &cmd->sgt, dir, 0);
+		sg_free_table_chained(&cmd->sgt, EDUBLK_NATIVE_INLINE_SG);
+	}
 	cmd->native_mapped = false;
 }
 
@@ -851,6 +941,7 @@ int edublk_sg_probe(struct pci_dev *pdev)
 	ret = edublk_set_dma_masks(edu);
 	if (ret)
 		goto free_sg;
+	sg->max_map = dma_max_mapping_size(dev);
 	/* Nothing of a previous owner may remain: queues off, no interrupt. */
 	es_wr(edu, ES_DEV_CTRL, ES_DEV_CTRL_RESET);
 	pci_set_master(pdev);

@@ -31,6 +31,8 @@
 #include <linux/idr.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/percpu.h>
+#include <linux/rcupdate.h>
 #include <linux/slab.h>
 
 #include "internal.h"
@@ -50,6 +52,7 @@ static LIST_HEAD(wdmdma_devs);
 static void wdmdma_adapter_free(struct wdmdma_adapter *adapter)
 {
 	mempool_destroy(adapter->reserve);
+	free_percpu(adapter->pcpu);
 	wdmdma_regs_exit(adapter);
 	kfree(adapter->slots);
 	ida_free(&wdmdma_ida, adapter->id);
@@ -80,6 +83,31 @@ static void wdmdma_adapter_release_now(struct kref *ref)
 void wdmdma_adapter_put(struct wdmdma_adapter *adapter)
 {
 	kref_put(&adapter->ref, wdmdma_adapter_release);
+}
+
+/*
+ * The counters: the locked ones plus the fast path's per-CPU ones. Not a
+ * snapshot of one instant when lists are claimed or put meanwhile.
+ */
+void wdmdma_read_stats(struct wdmdma_adapter *adapter,
+		       struct wdmdma_stats *stats)
+{
+	s64 outstanding = 0;
+	unsigned long flags;
+	int cpu;
+
+	spin_lock_irqsave(&adapter->lock, flags);
+	*stats = adapter->stats;
+	spin_unlock_irqrestore(&adapter->lock, flags);
+	for_each_possible_cpu(cpu) {
+		const struct wdmdma_pcpu_stats *p = per_cpu_ptr(adapter->pcpu, cpu);
+
+		outstanding += READ_ONCE(p->outstanding);
+		stats->allocated += READ_ONCE(p->allocated);
+		stats->built += READ_ONCE(p->built);
+		stats->fast += READ_ONCE(p->fast);
+	}
+	stats->outstanding += outstanding;
 }
 
 /* --- The device's streaming mask ------------------------------------------ */
@@ -161,6 +189,12 @@ static int wdmdma_adapter_prealloc(struct wdmdma_adapter *adapter)
 {
 	unsigned int i;
 	int ret;
+
+	if (wdmdma_create_alloc_should_fail())
+		return -ENOMEM;
+	adapter->pcpu = alloc_percpu(struct wdmdma_pcpu_stats);
+	if (!adapter->pcpu)
+		return -ENOMEM;
 
 	if (wdmdma_create_alloc_should_fail())
 		return -ENOMEM;
@@ -321,6 +355,7 @@ EXPORT_SYMBOL_WDMDMA(wdmdma_create_adapter);
  */
 void wdmdma_destroy_adapter(struct wdmdma_adapter *adapter)
 {
+	struct wdmdma_stats st;
 	unsigned long flags;
 	u64 outstanding, mask;
 
@@ -331,6 +366,12 @@ void wdmdma_destroy_adapter(struct wdmdma_adapter *adapter)
 	spin_lock_irqsave(&adapter->lock, flags);
 	adapter->dead = true;
 	spin_unlock_irqrestore(&adapter->lock, flags);
+	/*
+	 * The lock-free fast path maps inside an RCU read-side section that
+	 * starts by checking ->dead: after a grace period none is under way,
+	 * and a request it queued after a failed mapping is on the queue.
+	 */
+	synchronize_rcu();
 	wdmdma_queue_cancel_all(adapter);
 	cancel_work_sync(&adapter->work);
 	cancel_delayed_work_sync(&adapter->retry);
@@ -350,9 +391,8 @@ void wdmdma_destroy_adapter(struct wdmdma_adapter *adapter)
 	mutex_unlock(&wdmdma_devs_lock);
 
 	/* Lists the driver holds (a Put under way has taken its own off). */
-	spin_lock_irqsave(&adapter->lock, flags);
-	outstanding = adapter->stats.outstanding;
-	spin_unlock_irqrestore(&adapter->lock, flags);
+	wdmdma_read_stats(adapter, &st);
+	outstanding = st.outstanding;
 	if (outstanding)
 		dev_WARN(adapter->dev,
 			 "adapter destroyed with %llu lists outstanding\n",
@@ -378,18 +418,16 @@ EXPORT_SYMBOL_WDMDMA(wdmdma_adapter_device);
 /**
  * wdmdma_get_stats() - read an adapter's counters
  * @adapter: the adapter
- * @stats: receives a consistent snapshot
+ * @stats: receives the counters; those the locked path keeps are one
+ *	snapshot, and lists claimed or put on the lock-free path while this
+ *	runs may or may not be counted
  *
  * Context: any.
  */
 void wdmdma_get_stats(struct wdmdma_adapter *adapter,
 		      struct wdmdma_stats *stats)
 {
-	unsigned long flags;
-
-	spin_lock_irqsave(&adapter->lock, flags);
-	*stats = adapter->stats;
-	spin_unlock_irqrestore(&adapter->lock, flags);
+	wdmdma_read_stats(adapter, stats);
 }
 EXPORT_SYMBOL_WDMDMA(wdmdma_get_stats);
 

@@ -18,7 +18,10 @@
  * the statistics and ->dead. It is never held while a callback runs, while
  * the DMA layer maps or unmaps, or while data is bounced. The global
  * wdmdma_devs_lock (a mutex) serialises creation and destruction of the
- * adapters of a device, which share its streaming DMA mask.
+ * adapters of a device, which share its streaming DMA mask. With the
+ * verifier off, lists that need no map registers and find nobody waiting
+ * are claimed and put without the lock (queue.c, "The fast path"): per-CPU
+ * counters, and an RCU read-side section against destroy.
  *
  * Lifetime: adapter->ref counts the creator (dropped by destroy) and every
  * outstanding list (dropped at the end of its Put, or when a mapping that
@@ -44,6 +47,12 @@
 #include "../compat.h"
 
 #define WDMDMA_MDL_ALLOCATED	0x1	/* wdmdma_mdl_free() may kfree it */
+/*
+ * Set when a piece other than the first does not start a page, or one other
+ * than the last does not end one: the pages touched then need a walk.
+ */
+#define WDMDMA_MDL_IRREGULAR	0x2
+#define WDMDMA_MDL_DISCONTIG	0x4	/* pieces not physically contiguous */
 
 /* Where a list's memory came from. */
 enum wdmdma_source {
@@ -123,6 +132,8 @@ struct wdmdma_xfer {
 	unsigned int reg_base;	/* first map register held */
 	unsigned int nr_regs;	/* map registers held */
 	unsigned int max_ents;	/* capacity of elements[] and sg[] */
+	bool direct;		/* mapped run by run, no scatterlist */
+	bool tracked;		/* on adapter->outstanding (locked path) */
 	struct sg_table sgt;
 	struct scatterlist *sg;
 	struct wdmdma_sg_list list;	/* must be last: elements[] follow */
@@ -130,6 +141,19 @@ struct wdmdma_xfer {
 
 #define WDMDMA_XFER_MAGIC	0x57444d41	/* "WDMA" */
 #define WDMDMA_XFER_PUT		0x70757421	/* after Put */
+
+/*
+ * Counters of lists claimed and put without adapter->lock (the fast path),
+ * per CPU; wdmdma_get_stats() adds them to the locked ones. A list put on
+ * another CPU than it was claimed on leaves one CPU's @outstanding
+ * negative: only the sum means anything.
+ */
+struct wdmdma_pcpu_stats {
+	s64 outstanding;
+	u64 allocated;
+	u64 built;
+	u64 fast;
+};
 
 struct wdmdma_adapter {
 	DMA_ADAPTER nt;			/* what IoGetDmaAdapter returns */
@@ -176,6 +200,8 @@ struct wdmdma_adapter {
 	atomic_t inject_times;		/* injected map failures left; -1: all */
 
 	struct wdmdma_stats stats;
+	struct wdmdma_pcpu_stats __percpu *pcpu;
+	bool untracked;			/* the fast path has handed out lists */
 	struct dentry *debugfs;
 	unsigned int id;
 };
@@ -183,6 +209,8 @@ struct wdmdma_adapter {
 /* adapter.c */
 extern struct workqueue_struct *wdmdma_wq;
 void wdmdma_adapter_put(struct wdmdma_adapter *adapter);
+void wdmdma_read_stats(struct wdmdma_adapter *adapter,
+		       struct wdmdma_stats *stats);
 
 /* queue.c */
 int wdmdma_submit(struct wdmdma_adapter *adapter, struct wdmdma_req *tmpl,

@@ -13,6 +13,7 @@
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/dma-direct.h>
 #include <linux/mm.h>
 
 #include "internal.h"
@@ -58,6 +59,12 @@ int wdmdma_iter_init(struct wdmdma_iter *it, const struct wdmdma_mdl *mdl,
 	u64 avail = 0;
 	unsigned int i;
 
+	/* An MDL the wdmdma_mdl_*() functions keep: its sum is known. */
+	if (!mdl->next && mdl->bytes == mdl->byte_count &&
+	    mdl->nr_bvecs <= mdl->max_bvecs) {
+		avail = mdl->byte_count;
+		goto check;
+	}
 	for (m = mdl; m; m = m->next) {
 		u64 sum = 0;
 
@@ -69,6 +76,7 @@ int wdmdma_iter_init(struct wdmdma_iter *it, const struct wdmdma_mdl *mdl,
 			return -EBADMSG;
 		avail += sum;
 	}
+check:
 	if (offset >= avail || len > avail - offset)
 		return -ERANGE;
 
@@ -139,6 +147,58 @@ static bool wdmdma_crosses(const struct wdmdma_adapter *adapter, u64 start,
 	return (start ^ last) & ~(u64)adapter->seg_boundary;
 }
 
+/*
+ * Pages the range @offset + @len of an ordinary MDL touches, without a
+ * walk: one MDL (no chain) whose pieces follow one another page by page and
+ * whose kept sum matches its byte count. False when it needs the walk
+ * (chained, irregular, out of range or malformed: the walk says which).
+ */
+static bool wdmdma_quick_span(const struct wdmdma_mdl *mdl, u64 offset,
+			      u32 len, unsigned int *span)
+{
+	if (!mdl || mdl->next || !mdl->nr_bvecs ||
+	    mdl->nr_bvecs > mdl->max_bvecs || mdl->bytes != mdl->byte_count ||
+	    (mdl->flags & WDMDMA_MDL_IRREGULAR))
+		return false;
+	if (offset >= mdl->byte_count || len > mdl->byte_count - offset)
+		return false;
+	*span = wdmdma_span_pages(mdl->bvec[0].bv_offset + offset, len);
+	return true;
+}
+
+/*
+ * Does the device reach every page of @mdl? From its highest physical end,
+ * when bus addresses grow with physical ones (no DMA range map).
+ */
+static bool wdmdma_quick_reach(const struct wdmdma_adapter *adapter,
+			       const struct wdmdma_mdl *mdl)
+{
+	struct device *dev = adapter->dev;
+
+	if (adapter->reach == U64_MAX)
+		return true;
+	if (dev->dma_range_map || !mdl->phys_end)
+		return false;
+	return phys_to_dma(dev, mdl->phys_end - 1) <= adapter->reach;
+}
+
+/*
+ * Can a one-element device take the range of a quick MDL as it is: one
+ * physically contiguous run that crosses no segment boundary?
+ */
+static bool wdmdma_quick_one(const struct wdmdma_adapter *adapter,
+			     const struct wdmdma_req *req)
+{
+	const struct wdmdma_mdl *mdl = req->mdl;
+	u64 start;
+
+	if (mdl->flags & WDMDMA_MDL_DISCONTIG)
+		return false;
+	start = page_to_phys(mdl->bvec[0].bv_page) + mdl->bvec[0].bv_offset +
+		req->offset;
+	return !wdmdma_crosses(adapter, start, start + req->length - 1);
+}
+
 /* --- Planning: what a request needs ------------------------------------- */
 
 /**
@@ -168,6 +228,16 @@ int wdmdma_plan(struct wdmdma_adapter *adapter, struct wdmdma_req *req)
 	if (req->length > adapter->desc.max_transfer)
 		return -EMSGSIZE;
 	req->bounce_all = false;	/* wdmdma_reg_place() reads it */
+	if (wdmdma_quick_span(req->mdl, req->offset, req->length, &span) &&
+	    wdmdma_quick_reach(adapter, req->mdl) &&
+	    (adapter->desc.scatter_gather || wdmdma_quick_one(adapter, req))) {
+		if (span > adapter->max_regs)
+			return -ENOSPC;
+		req->span = span;
+		req->nr_regs = 0;
+		return 0;
+	}
+	span = 0;
 	ret = req->mdl ? wdmdma_iter_init(&it, req->mdl, req->offset,
 					  req->length) : -ERANGE;
 	if (ret == -EBADMSG) {
@@ -246,7 +316,6 @@ static int wdmdma_fill_sg(struct wdmdma_xfer *xfer)
 	struct page *page;
 	size_t pos = 0;
 
-	sg_init_table(xfer->sg, xfer->max_ents);
 	if (wdmdma_iter_init(&it, req->mdl, req->offset, req->length))
 		return -EINVAL;
 	while (wdmdma_iter_next(&it, &page, &off, &len)) {
@@ -271,7 +340,9 @@ static int wdmdma_fill_sg(struct wdmdma_xfer *xfer)
 		} else {
 			if (WARN_ON_ONCE(n >= xfer->max_ents))
 				return -EINVAL;
-			sg = sg ? sg_next(sg) : xfer->sg;
+			/* Only the entries used are initialised. */
+			sg = &xfer->sg[n];
+			memset(sg, 0, sizeof(*sg));
 			sg_set_page(sg, page, len, off);
 			seg_start = phys;
 			n++;
@@ -308,6 +379,119 @@ static int wdmdma_map_sgt(struct wdmdma_xfer *xfer)
 	return -EIO;
 }
 
+/* Unmap the first @n elements of a directly mapped list. */
+static void wdmdma_unmap_direct(struct wdmdma_xfer *xfer, unsigned int n)
+{
+	struct device *dev = xfer->adapter->dev;
+	enum dma_data_direction dir = wdmdma_req_dir(&xfer->req);
+	const struct wdmdma_sg_element *el = xfer->list.elements;
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		dma_unmap_page_attrs(dev, el[i].addr, el[i].len, dir, 0);
+}
+
+/* Map one physically contiguous run into element @n. */
+static int wdmdma_map_run(struct wdmdma_xfer *xfer, unsigned int n,
+			  struct page *page, unsigned int off, u32 len)
+{
+	struct wdmdma_adapter *adapter = xfer->adapter;
+	enum dma_data_direction dir = wdmdma_req_dir(&xfer->req);
+	struct wdmdma_sg_element *el = &xfer->list.elements[n];
+	dma_addr_t addr;
+
+	if (WARN_ON_ONCE(n >= xfer->max_ents))
+		return -EIO;
+	addr = dma_map_page_attrs(adapter->dev, page, off, len, dir, 0);
+	if (dma_mapping_error(adapter->dev, addr)) {
+		dev_err_ratelimited(adapter->dev,
+				    "mapping %u bytes for element %u failed\n",
+				    len, n);
+		return -EIO;
+	}
+	if (addr + len - 1 > adapter->limit || addr + len - 1 < addr) {
+		dev_err_ratelimited(adapter->dev,
+				    "bus address %pad+%u is beyond the device's %u-bit reach\n",
+				    &addr, len, adapter->desc.dma_width);
+		dma_unmap_page_attrs(adapter->dev, addr, len, dir, 0);
+		return -EIO;
+	}
+	el->addr = addr;
+	el->len = len;
+	el->reserved = 0;
+	return 0;
+}
+
+/*
+ * Without a translating IOMMU the DMA layer maps each run on its own
+ * anyway: map the runs one by one straight into the Windows-layout list,
+ * with no scatterlist and in one walk. Only for lists that bounce nothing.
+ */
+static int wdmdma_map_direct(struct wdmdma_xfer *xfer)
+{
+	struct wdmdma_adapter *adapter = xfer->adapter;
+	struct wdmdma_req *req = &xfer->req;
+	struct page *page, *run_page = NULL;
+	unsigned int off, len, run_off = 0, n = 0;
+	u64 run_start = 0, run_end = 0;
+	struct wdmdma_iter it;
+	u32 run_len = 0;
+	int ret;
+
+	ret = wdmdma_map_injected_error(adapter);
+	if (ret == -ENOMEM)
+		return -ENOMEM;
+	if (ret) {
+		dev_err_ratelimited(adapter->dev, "mapping %u bytes failed: %d\n",
+				    req->length, ret);
+		return -EIO;
+	}
+	if (wdmdma_iter_init(&it, req->mdl, req->offset, req->length))
+		return -EIO;
+	xfer->direct = true;
+	while (wdmdma_iter_next(&it, &page, &off, &len)) {
+		u64 phys = page_to_phys(page) + off;
+
+		if (run_len && phys == run_end &&
+		    run_len + len <= adapter->max_seg &&
+		    !wdmdma_crosses(adapter, run_start, phys + len - 1)) {
+			run_len += len;
+			run_end += len;
+			continue;
+		}
+		if (run_len) {
+			ret = wdmdma_map_run(xfer, n, run_page, run_off, run_len);
+			if (ret)
+				goto unwind;
+			n++;
+		}
+		run_page = page;
+		run_off = off;
+		run_len = len;
+		run_start = phys;
+		run_end = phys + len;
+	}
+	ret = wdmdma_map_run(xfer, n, run_page, run_off, run_len);
+	if (ret)
+		goto unwind;
+	n++;
+	if (!adapter->desc.scatter_gather && n != 1) {
+		dev_err_ratelimited(adapter->dev,
+				    "mapping gave %u elements to a device that takes one\n",
+				    n);
+		ret = -EIO;
+		goto unwind;
+	}
+	xfer->list.nr_elements = n;
+	xfer->list.reserved = (unsigned long)xfer;
+	return 0;
+
+unwind:
+	wdmdma_unmap_direct(xfer, n);
+	xfer->direct = false;
+	return ret;
+}
+
 /**
  * wdmdma_xfer_map() - map a claimed list and fill its Windows-layout list
  * @xfer: the list, with its request, memory and map registers
@@ -331,6 +515,9 @@ int wdmdma_xfer_map(struct wdmdma_xfer *xfer)
 	unsigned int i;
 	int ret;
 
+	xfer->direct = false;
+	if (!adapter->translated && !req->nr_regs)
+		return wdmdma_map_direct(xfer);
 	xfer->sg = (void *)ALIGN((unsigned long)&xfer->list.elements[xfer->max_ents],
 				 __alignof__(struct scatterlist));
 	if (req->nr_regs && (req->flags & WDMDMA_REQ_WRITE))
@@ -380,6 +567,10 @@ int wdmdma_xfer_map(struct wdmdma_xfer *xfer)
 /* Unmap a list and copy bounced read data back to the buffer. */
 void wdmdma_xfer_unmap(struct wdmdma_xfer *xfer)
 {
+	if (xfer->direct) {
+		wdmdma_unmap_direct(xfer, xfer->list.nr_elements);
+		return;
+	}
 	dma_unmap_sgtable(xfer->adapter->dev, &xfer->sgt,
 			  wdmdma_req_dir(&xfer->req), 0);
 	if (xfer->nr_regs && !(xfer->req.flags & WDMDMA_REQ_WRITE))
@@ -426,10 +617,16 @@ int wdmdma_calculate_sg_list(struct wdmdma_adapter *adapter,
 		ret = wdmdma_offset_of(mdl, current_va, &req.offset);
 		if (ret)
 			return ret;
-		req.mdl = (struct wdmdma_mdl *)mdl;
-		ret = wdmdma_plan(adapter, &req);
-		if (ret)
-			return ret;
+		if (length && length <= adapter->desc.max_transfer &&
+		    wdmdma_quick_span(mdl, req.offset, length, &req.span)) {
+			if (req.span > adapter->max_regs)
+				return -ENOSPC;
+		} else {
+			req.mdl = (struct wdmdma_mdl *)mdl;
+			ret = wdmdma_plan(adapter, &req);
+			if (ret)
+				return ret;
+		}
 	} else {
 		if (!length) {
 			wdmdma_verifier_report(adapter, "zero-length transfer\n");

@@ -31,6 +31,33 @@ static void *mdl_token(struct page *page, unsigned int offset)
 	return addr ? addr + offset : (void *)(unsigned long)offset;
 }
 
+/*
+ * Append a piece and keep the MDL's summary: whether its pieces follow one
+ * another page by page (Calculate is then O(1)), whether they are
+ * physically contiguous, their total length and their highest physical
+ * end (reachability without a walk).
+ */
+static void wdmdma_mdl_append(struct wdmdma_mdl *mdl, struct page *page,
+			      unsigned int len, unsigned int offset)
+{
+	u64 phys = page_to_phys(page) + offset;
+
+	if (mdl->nr_bvecs) {
+		const struct bio_vec *prev = &mdl->bvec[mdl->nr_bvecs - 1];
+		u64 prev_end = page_to_phys(prev->bv_page) + prev->bv_offset +
+			       prev->bv_len;
+
+		if (offset_in_page(offset) ||
+		    offset_in_page(prev->bv_offset + prev->bv_len))
+			mdl->flags |= WDMDMA_MDL_IRREGULAR;
+		if (phys != prev_end)
+			mdl->flags |= WDMDMA_MDL_DISCONTIG;
+	}
+	bvec_set_page(&mdl->bvec[mdl->nr_bvecs++], page, len, offset);
+	mdl->bytes += len;
+	mdl->phys_end = max(mdl->phys_end, phys + len);
+}
+
 /**
  * wdmdma_mdl_alloc() - allocate an MDL for a kernel buffer (IoAllocateMdl)
  * @va: start of the buffer (kmalloc, vmalloc or other linear-map memory)
@@ -82,6 +109,11 @@ int wdmdma_mdl_build_for_kernel_buffer(struct wdmdma_mdl *mdl)
 	u32 left = mdl->byte_count;
 	unsigned int n = 0;
 
+	mdl->nr_bvecs = 0;
+	mdl->bytes = 0;
+	mdl->phys_end = 0;
+	mdl->flags &= WDMDMA_MDL_ALLOCATED;
+
 	while (left) {
 		unsigned int off = offset_in_page(va);
 		unsigned int len = min_t(u32, left, PAGE_SIZE - off);
@@ -99,11 +131,11 @@ int wdmdma_mdl_build_for_kernel_buffer(struct wdmdma_mdl *mdl)
 			mdl->nr_bvecs = 0;
 			return -EINVAL;
 		}
-		bvec_set_page(&mdl->bvec[n++], page, len, off);
+		wdmdma_mdl_append(mdl, page, len, off);
+		n++;
 		va += len;
 		left -= len;
 	}
-	mdl->nr_bvecs = n;
 	return 0;
 }
 EXPORT_SYMBOL_WDMDMA(wdmdma_mdl_build_for_kernel_buffer);
@@ -148,7 +180,7 @@ int wdmdma_mdl_add_page(struct wdmdma_mdl *mdl, struct page *page,
 		return -ENOSPC;
 	if (!mdl->nr_bvecs)
 		mdl->va = mdl_token(page, offset);
-	bvec_set_page(&mdl->bvec[mdl->nr_bvecs++], page, len, offset);
+	wdmdma_mdl_append(mdl, page, len, offset);
 	mdl->byte_count += len;
 	return 0;
 }

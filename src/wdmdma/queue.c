@@ -18,6 +18,9 @@
  * statistics and ->dead; functions that need it held say so with
  * lockdep_assert_held(). It is dropped around mapping and callbacks. A
  * dispatched list holds a reference on the adapter until its Put ends.
+ * With the verifier off, the fast path (wdmdma_submit_fast()) claims and
+ * puts lists that need nothing anyone waits for without the lock, inside
+ * an RCU read-side section that wdmdma_destroy_adapter() waits out.
  *
  * Copyright (C) 2026 The wdmdma authors.
  */
@@ -25,6 +28,8 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/bottom_half.h>
+#include <linux/percpu.h>
+#include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 
@@ -210,6 +215,7 @@ static struct wdmdma_xfer *wdmdma_claim(struct wdmdma_adapter *adapter,
 	xfer->adapter = adapter;
 	xfer->reg_base = reg_base;
 	xfer->nr_regs = req->nr_regs;
+	xfer->tracked = true;
 	list_add_tail(&xfer->node, &adapter->outstanding);
 	kref_get(&adapter->ref);
 	atomic_inc(&adapter->mapping);
@@ -241,6 +247,17 @@ static void wdmdma_unclaim(struct wdmdma_adapter *adapter,
 			   struct wdmdma_xfer *xfer)
 {
 	lockdep_assert_held(&adapter->lock);
+	if (!xfer->tracked) {
+		/* Claimed by wdmdma_claim_fast(): no registers, not listed. */
+		this_cpu_dec(adapter->pcpu->outstanding);
+		this_cpu_dec(adapter->pcpu->fast);
+		if (xfer->source == WDMDMA_SRC_ALLOC)
+			this_cpu_dec(adapter->pcpu->allocated);
+		else
+			this_cpu_dec(adapter->pcpu->built);
+		xfer->magic = WDMDMA_XFER_PUT;
+		return;
+	}
 	list_del(&xfer->node);
 	adapter->stats.outstanding--;
 	if (xfer->nr_regs)
@@ -564,6 +581,99 @@ static bool wdmdma_behind(struct wdmdma_adapter *adapter, unsigned long need)
 	return false;
 }
 
+/* --- The fast path -------------------------------------------------------- */
+
+/*
+ * With the verifier off, a request that needs no map registers, has its
+ * list memory (Build's buffer, or Get's allocation) and finds nobody
+ * waiting for what it needs is claimed, mapped and dispatched without
+ * adapter->lock: its list is not put on the outstanding list, its counters
+ * are per CPU, and an RCU read-side section stands in for the lock
+ * against wdmdma_destroy_adapter(), which sets ->dead and then waits for a
+ * grace period. A mapping that fails takes the lock and ends as on the
+ * locked path.
+ */
+static bool wdmdma_fast_ok(struct wdmdma_adapter *adapter,
+			   const struct wdmdma_req *req, bool get)
+{
+	if (READ_ONCE(wdmdma_verifier) || req->nr_regs)
+		return false;
+	if (READ_ONCE(adapter->nr_waiting[WDMDMA_WAIT_MAP]))
+		return false;
+	return !get || !READ_ONCE(adapter->nr_waiting[WDMDMA_WAIT_MEM]);
+}
+
+/* wdmdma_claim() without the lock, for the fast path. */
+static void wdmdma_claim_fast(struct wdmdma_adapter *adapter,
+			      struct wdmdma_req *tmpl, struct wdmdma_xfer *xfer,
+			      u8 source)
+{
+	xfer->req = *tmpl;
+	xfer->req.xfer = xfer;
+	xfer->req.ctx = NULL;
+	xfer->req.state = WDMDMA_REQ_MAPPING;
+	xfer->magic = WDMDMA_XFER_MAGIC;
+	xfer->source = source;
+	xfer->max_ents = wdmdma_xfer_ents(adapter, tmpl->span);
+	xfer->adapter = adapter;
+	xfer->reg_base = 0;
+	xfer->nr_regs = 0;
+	xfer->tracked = false;
+	if (!READ_ONCE(adapter->untracked))
+		WRITE_ONCE(adapter->untracked, true);
+	kref_get(&adapter->ref);
+	this_cpu_inc(adapter->pcpu->outstanding);
+	this_cpu_inc(adapter->pcpu->fast);
+	if (source == WDMDMA_SRC_ALLOC)
+		this_cpu_inc(adapter->pcpu->allocated);
+	else
+		this_cpu_inc(adapter->pcpu->built);
+}
+
+/*
+ * The fast path of wdmdma_submit() for @xfer (Get's allocation or Build's
+ * buffer, @source says which). Returns as wdmdma_submit().
+ */
+static int wdmdma_submit_fast(struct wdmdma_adapter *adapter,
+			      struct wdmdma_req *tmpl,
+			      struct wdmdma_xfer *xfer, u8 source)
+{
+	struct wdmdma_req failed;
+	enum wdmdma_map_end end;
+	unsigned long flags;
+	int ret;
+
+	rcu_read_lock();
+	if (READ_ONCE(adapter->dead)) {
+		rcu_read_unlock();
+		if (source == WDMDMA_SRC_ALLOC)
+			kfree(xfer);
+		return -ENODEV;
+	}
+	wdmdma_claim_fast(adapter, tmpl, xfer, source);
+	ret = wdmdma_xfer_map(xfer);
+	if (ret) {
+		spin_lock_irqsave(&adapter->lock, flags);
+		end = wdmdma_map_failed(adapter, xfer, ret, true, false,
+					&failed);
+		spin_unlock_irqrestore(&adapter->lock, flags);
+		rcu_read_unlock();
+		wdmdma_adapter_put(adapter);
+		if (end == WDMDMA_MAP_WAITS)
+			return 0;	/* the callback runs later */
+		if (end == WDMDMA_MAP_CANCELLED)
+			return -ENODEV;
+		return ret == -ENOMEM || ret == -EAGAIN ? -ENOMEM : -EIO;
+	}
+	/*
+	 * Inside the section: once destroy's grace period is over, no
+	 * callback of the fast path is still running.
+	 */
+	wdmdma_invoke(adapter, &xfer->req, &xfer->list);
+	rcu_read_unlock();
+	return 0;
+}
+
 /**
  * wdmdma_submit() - common body of Get, Build and their _ex forms
  * @adapter: the adapter
@@ -616,6 +726,10 @@ int wdmdma_submit(struct wdmdma_adapter *adapter, struct wdmdma_req *tmpl,
 	}
 	if (tmpl->nr_regs)
 		need |= BIT(WDMDMA_WAIT_REGS);
+	if (!cur && (buf || xfer) && wdmdma_fast_ok(adapter, tmpl, !buf))
+		return wdmdma_submit_fast(adapter, tmpl, buf ? buf : xfer,
+					  buf ? WDMDMA_SRC_CALLER :
+						WDMDMA_SRC_ALLOC);
 
 	spin_lock_irqsave(&adapter->lock, irqflags);
 	if (adapter->dead) {
@@ -947,6 +1061,54 @@ bool wdmdma_cancel(struct wdmdma_adapter *adapter, struct wdmdma_xfer_ctx *ctx)
 }
 EXPORT_SYMBOL_WDMDMA(wdmdma_cancel);
 
+static void wdmdma_check_put_dir(struct wdmdma_adapter *adapter,
+				 const struct wdmdma_xfer *xfer,
+				 bool write_to_device)
+{
+	if (!!(xfer->req.flags & WDMDMA_REQ_WRITE) != !!write_to_device)
+		wdmdma_verifier_report(adapter,
+				       "put with write_to_device=%d, mapped with %d\n",
+				       write_to_device,
+				       !!(xfer->req.flags & WDMDMA_REQ_WRITE));
+}
+
+/*
+ * Put of a list the fast path handed out (not on the outstanding list):
+ * without the lock unless requests wait. Returns false if @xfer is not
+ * such a list; the locked path then checks and ends it. With the verifier
+ * on, @xfer is read only if the adapter has handed out such lists (it was
+ * off before): a stale pointer is then looked up instead.
+ */
+static bool wdmdma_put_untracked(struct wdmdma_adapter *adapter,
+				 struct wdmdma_xfer *xfer,
+				 bool write_to_device)
+{
+	unsigned long flags;
+
+	if (!READ_ONCE(adapter->untracked))
+		return false;
+	if (READ_ONCE(xfer->magic) != WDMDMA_XFER_MAGIC ||
+	    READ_ONCE(xfer->adapter) != adapter || READ_ONCE(xfer->tracked))
+		return false;
+	/* Exactly one of racing Puts gets past this. */
+	if (cmpxchg(&xfer->magic, WDMDMA_XFER_MAGIC, WDMDMA_XFER_PUT) !=
+	    WDMDMA_XFER_MAGIC)
+		return false;
+	wdmdma_check_put_dir(adapter, xfer, write_to_device);
+	wdmdma_xfer_unmap(xfer);
+	this_cpu_dec(adapter->pcpu->outstanding);
+	wdmdma_xfer_release(adapter, xfer);
+	/* Freed memory may let a waiting Get allocate. */
+	if (READ_ONCE(adapter->stats.queue_depth)) {
+		spin_lock_irqsave(&adapter->lock, flags);
+		if (!list_empty(&adapter->queue))
+			wdmdma_kick(adapter);
+		spin_unlock_irqrestore(&adapter->lock, flags);
+	}
+	wdmdma_adapter_put(adapter);
+	return true;
+}
+
 /**
  * wdmdma_put_sg_list() - end a transfer (PutScatterGatherList)
  * @adapter: the adapter the list came from
@@ -975,6 +1137,8 @@ void wdmdma_put_sg_list(struct wdmdma_adapter *adapter,
 		return;
 	}
 	xfer = container_of(sgl, struct wdmdma_xfer, list);
+	if (wdmdma_put_untracked(adapter, xfer, write_to_device))
+		return;
 
 	spin_lock_irqsave(&adapter->lock, flags);
 	if (!wdmdma_verify_put(adapter, xfer)) {
@@ -989,12 +1153,7 @@ void wdmdma_put_sg_list(struct wdmdma_adapter *adapter,
 	adapter->stats.outstanding--;
 	spin_unlock_irqrestore(&adapter->lock, flags);
 
-	if (!!(xfer->req.flags & WDMDMA_REQ_WRITE) != !!write_to_device)
-		wdmdma_verifier_report(adapter,
-				       "put with write_to_device=%d, mapped with %d\n",
-				       write_to_device,
-				       !!(xfer->req.flags & WDMDMA_REQ_WRITE));
-
+	wdmdma_check_put_dir(adapter, xfer, write_to_device);
 	wdmdma_xfer_unmap(xfer);
 
 	spin_lock_irqsave(&adapter->lock, flags);

@@ -64,6 +64,23 @@ bool wdmdma_verify_put(struct wdmdma_adapter *adapter, struct wdmdma_xfer *xfer)
 	return false;
 }
 
+/**
+ * wdmdma_set_verifier() - turn the verifier on or off (module parameter
+ *	verifier)
+ * @on: the new setting
+ *
+ * For tests of the lock-free path, which the verifier turns off. Lists
+ * handed out under one setting may be put under the other.
+ *
+ * Context: any.
+ * Return: the previous setting.
+ */
+bool wdmdma_set_verifier(bool on)
+{
+	return xchg(&wdmdma_verifier, on);
+}
+EXPORT_SYMBOL_WDMDMA(wdmdma_set_verifier);
+
 /* --- Fault injection ----------------------------------------------------- */
 
 #ifdef CONFIG_FAULT_INJECTION
