@@ -13,8 +13,9 @@
  *    request does not overtake one waiting for mapping space, but does go
  *    past requests waiting for map registers it does not need.
  *  - Destroy racing two threads that Build and Get in a loop (their
- *    callbacks Put at once): every submit either maps (one callback, one
- *    Put) or returns -ENODEV, and no callback runs after destroy returned.
+ *    callbacks Put at once; destroy meets a slow one): every submit either maps (one
+ *    callback, one Put) or returns -ENODEV, and no callback is running or
+ *    runs after destroy returned.
  *  - A thread on the fast path while another's bounced transfers wait for
  *    map registers and are put: every request ends once, in order, with
  *    its data intact.
@@ -27,6 +28,7 @@
 
 #include <kunit/test.h>
 #include <linux/completion.h>
+#include <linux/delay.h>
 #include <linux/kthread.h>
 #include <linux/module.h>
 #include <linux/sched/task.h>
@@ -42,6 +44,7 @@
 #define FAST_LEN	(2 * PAGE_SIZE)
 #define FAST_RACE_ROUNDS	20
 #define FAST_RACE_WARMUP	50	/* maps per thread before destroy */
+#define FAST_SLOW_MS	200	/* the slow callback destroy meets */
 #define FAST_WAIT	msecs_to_jiffies(WDMDMA_TEST_WAIT_MS)
 
 static struct platform_device *fast_pdev;
@@ -298,9 +301,11 @@ struct fast_racer {
 	struct task_struct *task;
 	struct completion warm;		/* FAST_RACE_WARMUP maps done */
 	struct completion done;		/* saw -ENODEV, put its pin */
+	struct completion slow;		/* in its slow callback */
 	struct wdmdma_sg_list *pin;	/* keeps the adapter alive */
 	void *buf;
 	atomic_t calls;			/* callbacks */
+	atomic_t in_cb;			/* callbacks running now */
 	atomic_t puts;
 	unsigned int maps;		/* submits that returned 0 */
 	unsigned int bad;		/* callbacks with a wrong list */
@@ -314,13 +319,19 @@ static void fast_race_cb(struct device *dev, void *irp,
 {
 	struct fast_racer *r = context;
 
-	atomic_inc(&r->calls);
+	atomic_inc(&r->in_cb);
+	/* The Build thread's warm-up callback is slow: destroy meets it. */
+	if (atomic_inc_return(&r->calls) == FAST_RACE_WARMUP && !r->get) {
+		complete(&r->slow);
+		mdelay(FAST_SLOW_MS);
+	}
 	if (!sgl || wdmdma_test_sgl_bytes(sgl) != FAST_LEN) {
 		r->bad++;
-		return;
+	} else {
+		wdmdma_put_sg_list(r->a, sgl, !r->get);
+		atomic_inc(&r->puts);
 	}
-	wdmdma_put_sg_list(r->a, sgl, !r->get);
-	atomic_inc(&r->puts);
+	atomic_dec(&r->in_cb);
 }
 
 static void fast_pin_cb(struct device *dev, void *irp,
@@ -409,9 +420,11 @@ static void fast_test_destroy_race(struct kunit *test)
 			x->bad = 0;
 			x->pin = NULL;
 			atomic_set(&x->calls, 0);
+			atomic_set(&x->in_cb, 0);
 			atomic_set(&x->puts, 0);
 			init_completion(&x->warm);
 			init_completion(&x->done);
+			init_completion(&x->slow);
 			/* A write: it may overlap the racers' mappings. */
 			ret = wdmdma_get_sg_list(a, fx->mdl, fx->buf,
 						 PAGE_SIZE, fast_pin_cb, x,
@@ -432,17 +445,28 @@ static void fast_test_destroy_race(struct kunit *test)
 			}
 			get_task_struct(x->task);
 		}
-		for (i = 0; i < 2; i++)
-			if (r[i].task &&
-			    !wait_for_completion_timeout(&r[i].warm, FAST_WAIT))
-				KUNIT_FAIL(test, "round %u: thread %u never mapped",
-					   round, i);
+		/*
+		 * Destroy once the Get thread has mapped a while, and while
+		 * the Build thread is in its slow callback.
+		 */
+		if (r[1].task &&
+		    !wait_for_completion_timeout(&r[1].warm, FAST_WAIT))
+			KUNIT_FAIL(test, "round %u: the Get thread never mapped",
+				   round);
+		if (r[0].task &&
+		    !wait_for_completion_timeout(&r[0].slow, FAST_WAIT))
+			KUNIT_FAIL(test, "round %u: no slow callback", round);
 		/* Both threads hold their pin: destroy WARNs about them. */
 		pr_info(WDMDMA_TEST_WARN_BEGIN);
 		wdmdma_destroy_adapter(a);
 		pr_info(WDMDMA_TEST_WARN_END);
-		for (i = 0; i < 2; i++)
+		for (i = 0; i < 2; i++) {
 			calls_at_destroy[i] = atomic_read(&r[i].calls);
+			/* Destroy waited for every callback under way. */
+			KUNIT_EXPECT_EQ_MSG(test, atomic_read(&r[i].in_cb), 0,
+					    "round %u thread %u: a callback still ran when destroy returned",
+					    round, i);
+		}
 		for (i = 0; i < 2; i++) {
 			struct fast_racer *x = &r[i];
 
