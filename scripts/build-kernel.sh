@@ -72,8 +72,10 @@ for opt in ${unset_re//|/ }; do
 done
 [ $bad -eq 0 ] || die "kernel config check failed"
 
-make -s -j"$(nproc)" bzImage modules >build.log 2>&1 ||
-	{ tail -n 40 build.log >&2; die "kernel $series build failed"; }
+run_with_progress "building kernel $series (${flavor:-test} config)" build.log kbuild_progress \
+	make -j"$(nproc)" bzImage modules ||
+	{ grep -E 'error|warning:' build.log | head -n 20 >&2; tail -n 40 build.log >&2
+	  die "kernel $series build failed"; }
 
 cd /
 mv "$dir.tmp" "$dir"

@@ -223,7 +223,8 @@ main() {
 
 	log "building qemu-system-x86_64 (log: $tree/src/build/build.log)"
 	cd "$tree/src/build"
-	ninja -j"$(nproc)" qemu-system-x86_64 >build.log 2>&1 ||
+	run_with_progress "building QEMU" build.log ninja_progress \
+		ninja -j"$(nproc)" qemu-system-x86_64 ||
 		{ grep -E 'error|warning' build.log | head -n 40 >&2 || true
 		  tail -n 20 build.log >&2; die "qemu build failed"; }
 	if grep -E 'edu-sg\.c:[0-9]+:[0-9]+: warning' build.log >&2; then

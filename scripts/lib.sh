@@ -14,6 +14,36 @@ log() {
 	echo ">>> $*" >&2
 }
 
+# run_with_progress LABEL LOG COUNTER CMD...: run CMD with its output in
+# LOG and, while it runs, print a progress line every minute: LABEL, the
+# minutes so far and what COUNTER (a function given LOG) says about LOG.
+# Returns CMD's status.
+run_with_progress() {
+	local label=$1 logf=$2 counter=$3 pid t0 n=0
+	shift 3
+	"$@" > "$logf" 2>&1 &
+	pid=$!
+	t0=$(date +%s)
+	while kill -0 "$pid" 2>/dev/null; do
+		sleep 1
+		n=$((n + 1))
+		if [ $((n % 60)) -eq 0 ] && kill -0 "$pid" 2>/dev/null; then
+			log "$label: $(( ($(date +%s) - t0) / 60 )) min, $("$counter" "$logf")"
+		fi
+	done
+	wait "$pid"
+}
+
+# Progress counters for run_with_progress.
+kbuild_progress() {
+	echo "$(grep -cE '^  (CC|AS) ' "$1") files compiled (a test kernel is about 1,600)"
+}
+ninja_progress() {
+	local last
+	last=$(grep -oE '^\[[0-9]+/[0-9]+\]' "$1" | tail -n 1)
+	echo "step ${last:-[0/?]}"
+}
+
 # apt_ensure PKG...: install the Debian packages that are missing.
 apt_ensure() {
 	local missing=() p
