@@ -292,8 +292,9 @@ bool wdmdma_cancel(struct wdmdma_adapter *adapter,
  *	away (an error from Get/Build, or a callback with a NULL list)
  * @map_retries: mappings that failed for want of mapping space (swiotlb,
  *	IOVA) and made their request wait to be tried again
- * @fast: lists claimed on the lock-free path (verifier off, nothing
- *	needed that anyone waits for); counted in @allocated or @built too
+ * @fast: lists claimed on the lock-free path (adapter created with the
+ *	verifier off, nothing needed that anyone waits for); counted in
+ *	@allocated or @built too
  */
 struct wdmdma_stats {
 	u64 allocated;

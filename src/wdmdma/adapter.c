@@ -66,7 +66,7 @@ static void wdmdma_free_work(struct work_struct *work)
 					 free_work));
 }
 
-static void wdmdma_adapter_release(struct kref *ref)
+void wdmdma_adapter_release(struct kref *ref)
 {
 	struct wdmdma_adapter *adapter =
 		container_of(ref, struct wdmdma_adapter, ref);
@@ -79,12 +79,6 @@ static void wdmdma_adapter_release_now(struct kref *ref)
 	wdmdma_adapter_free(container_of(ref, struct wdmdma_adapter, ref));
 }
 
-/* Drop a reference from any context; the last one frees from the queue. */
-void wdmdma_adapter_put(struct wdmdma_adapter *adapter)
-{
-	kref_put(&adapter->ref, wdmdma_adapter_release);
-}
-
 /*
  * The counters: the locked ones plus the fast path's per-CPU ones. Not a
  * snapshot of one instant when lists are claimed or put meanwhile.
@@ -92,7 +86,7 @@ void wdmdma_adapter_put(struct wdmdma_adapter *adapter)
 void wdmdma_read_stats(struct wdmdma_adapter *adapter,
 		       struct wdmdma_stats *stats)
 {
-	s64 outstanding = 0;
+	s64 outstanding = 0, allocated = 0, built = 0, fast = 0;
 	unsigned long flags;
 	int cpu;
 
@@ -103,11 +97,15 @@ void wdmdma_read_stats(struct wdmdma_adapter *adapter,
 		const struct wdmdma_pcpu_stats *p = per_cpu_ptr(adapter->pcpu, cpu);
 
 		outstanding += READ_ONCE(p->outstanding);
-		stats->allocated += READ_ONCE(p->allocated);
-		stats->built += READ_ONCE(p->built);
-		stats->fast += READ_ONCE(p->fast);
+		allocated += READ_ONCE(p->allocated);
+		built += READ_ONCE(p->built);
+		fast += READ_ONCE(p->fast);
 	}
-	stats->outstanding += outstanding;
+	/* A sum caught between a claim and a Put on two CPUs may dip below 0. */
+	stats->outstanding += max_t(s64, outstanding, 0);
+	stats->allocated += max_t(s64, allocated, 0);
+	stats->built += max_t(s64, built, 0);
+	stats->fast += max_t(s64, fast, 0);
 }
 
 /* --- The device's streaming mask ------------------------------------------ */
@@ -283,12 +281,16 @@ struct wdmdma_adapter *wdmdma_create_adapter(struct device *dev,
 	adapter->limit = DMA_BIT_MASK(desc->dma_width);
 	adapter->translated = wdmdma_translated(dev);
 	adapter->max_seg = dma_get_max_seg_size(dev);
+	adapter->max_run = min_t(size_t, adapter->max_seg,
+				 dma_max_mapping_size(dev));
 	adapter->seg_boundary = dma_get_seg_boundary(dev);
 	adapter->max_regs = wdmdma_span_pages(PAGE_SIZE - 1, desc->max_transfer);
 	adapter->reserve_size =
 		wdmdma_xfer_size(wdmdma_xfer_ents(adapter, adapter->max_regs));
 	adapter->fail_alloc = -1;
 	adapter->retry_delay = 1;
+	/* The verifier looks up every Put: it keeps to the locked path. */
+	adapter->fast = !READ_ONCE(wdmdma_verifier);
 	kref_init(&adapter->ref);
 	wdmdma_nt_init(adapter);
 	spin_lock_init(&adapter->lock);

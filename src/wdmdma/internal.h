@@ -33,10 +33,12 @@
 
 #include <linux/atomic.h>
 #include <linux/cache.h>
+#include <linux/dma-direct.h>
 #include <linux/dma-mapping.h>
 #include <linux/fault-inject.h>
 #include <linux/kref.h>
 #include <linux/mempool.h>
+#include <linux/mm.h>
 #include <linux/scatterlist.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
@@ -133,11 +135,28 @@ struct wdmdma_xfer {
 	unsigned int nr_regs;	/* map registers held */
 	unsigned int max_ents;	/* capacity of elements[] and sg[] */
 	bool direct;		/* mapped run by run, no scatterlist */
+	unsigned int nr_runs;	/* runs mapped, while direct */
 	bool tracked;		/* on adapter->outstanding (locked path) */
 	struct sg_table sgt;
 	struct scatterlist *sg;
 	struct wdmdma_sg_list list;	/* must be last: elements[] follow */
 };
+
+/*
+ * What Put unmaps of a directly mapped list, kept where the scatterlist
+ * entries would be: the elements belong to the driver once it has them.
+ */
+struct wdmdma_run {
+	dma_addr_t addr;
+	u32 len;
+};
+
+/*
+ * Lists of up to this many pages without a translating IOMMU are mapped
+ * run by run; longer ones through one dma_map_sgtable(), whose loop costs
+ * less per page than a call per run.
+ */
+#define WDMDMA_DIRECT_MAX	4
 
 #define WDMDMA_XFER_MAGIC	0x57444d41	/* "WDMA" */
 #define WDMDMA_XFER_PUT		0x70757421	/* after Put */
@@ -150,9 +169,9 @@ struct wdmdma_xfer {
  */
 struct wdmdma_pcpu_stats {
 	s64 outstanding;
-	u64 allocated;
-	u64 built;
-	u64 fast;
+	s64 allocated;
+	s64 built;
+	s64 fast;
 };
 
 struct wdmdma_adapter {
@@ -165,6 +184,7 @@ struct wdmdma_adapter {
 	bool pad_regs;			/* wdmdma_reg_place() */
 	unsigned int max_regs;		/* map registers per transfer */
 	unsigned int max_seg;		/* dma_get_max_seg_size() */
+	u32 max_run;			/* max_seg, or what the DMA layer can map */
 	unsigned long seg_boundary;	/* dma_get_seg_boundary() */
 	size_t reserve_size;		/* one reserve element */
 	struct kref ref;
@@ -201,14 +221,14 @@ struct wdmdma_adapter {
 
 	struct wdmdma_stats stats;
 	struct wdmdma_pcpu_stats __percpu *pcpu;
-	bool untracked;			/* the fast path has handed out lists */
+	bool fast;			/* created with the verifier off */
 	struct dentry *debugfs;
 	unsigned int id;
 };
 
 /* adapter.c */
 extern struct workqueue_struct *wdmdma_wq;
-void wdmdma_adapter_put(struct wdmdma_adapter *adapter);
+void wdmdma_adapter_release(struct kref *ref);
 void wdmdma_read_stats(struct wdmdma_adapter *adapter,
 		       struct wdmdma_stats *stats);
 
@@ -235,19 +255,192 @@ struct wdmdma_iter {
 	u64 left;		/* bytes of the range still to yield */
 };
 
-unsigned int wdmdma_span_pages(unsigned long off, u64 len);
-unsigned int wdmdma_xfer_ents(const struct wdmdma_adapter *adapter,
-			      unsigned int span);
-size_t wdmdma_xfer_size(unsigned int ents);
-int wdmdma_iter_init(struct wdmdma_iter *it, const struct wdmdma_mdl *mdl,
-		     u64 offset, u64 len);
-bool wdmdma_iter_next(struct wdmdma_iter *it, struct page **page,
-		      unsigned int *off, unsigned int *len);
+int wdmdma_iter_init_walk(struct wdmdma_iter *it,
+			  const struct wdmdma_mdl *mdl, u64 offset, u64 len);
 int wdmdma_plan(struct wdmdma_adapter *adapter, struct wdmdma_req *req);
 int wdmdma_xfer_map(struct wdmdma_xfer *xfer);
-void wdmdma_xfer_unmap(struct wdmdma_xfer *xfer);
-int wdmdma_offset_of(const struct wdmdma_mdl *mdl, const void *current_va,
-		     u64 *offset);
+void wdmdma_xfer_unmap_sgt(struct wdmdma_xfer *xfer);
+void wdmdma_unmap_direct(struct wdmdma_xfer *xfer, unsigned long attrs);
+
+/* Hot-path helpers, inline: every call counts on the mapping path. */
+
+static inline unsigned int wdmdma_span_pages(unsigned long off, u64 len)
+{
+	return DIV_ROUND_UP((u64)offset_in_page(off) + len, PAGE_SIZE);
+}
+
+/*
+ * Entries of the element and scatterlist arrays a transfer needs. A
+ * one-element device behind a translating IOMMU keeps one scatterlist
+ * entry per run too: the IOMMU joins them into one bus range.
+ */
+static inline unsigned int
+wdmdma_xfer_ents(const struct wdmdma_adapter *adapter, unsigned int span)
+{
+	return adapter->desc.scatter_gather || adapter->translated ? span : 1;
+}
+
+static inline size_t wdmdma_xfer_size(unsigned int ents)
+{
+	size_t size = sizeof(struct wdmdma_xfer) +
+		      ents * sizeof(struct wdmdma_sg_element);
+
+	return ALIGN(size, __alignof__(struct scatterlist)) +
+	       ents * sizeof(struct scatterlist);
+}
+
+static inline int wdmdma_offset_of(const struct wdmdma_mdl *mdl,
+				   const void *current_va, u64 *offset)
+{
+	if (!mdl || (unsigned long)current_va < (unsigned long)mdl->va)
+		return -EINVAL;
+	*offset = (unsigned long)current_va - (unsigned long)mdl->va;
+	return 0;
+}
+
+static inline bool wdmdma_iter_next(struct wdmdma_iter *it,
+				    struct page **page, unsigned int *off,
+				    unsigned int *len)
+{
+	const struct bio_vec *bv;
+	unsigned int pos, n;
+
+	while (it->left && it->mdl) {
+		if (it->idx >= it->mdl->nr_bvecs) {
+			it->mdl = it->mdl->next;
+			it->idx = 0;
+			it->skip = 0;
+			continue;
+		}
+		bv = &it->mdl->bvec[it->idx];
+		if (it->skip >= bv->bv_len) {
+			it->idx++;
+			it->skip = 0;
+			continue;
+		}
+		pos = bv->bv_offset + it->skip;
+		n = min_t(u64, it->left, bv->bv_len - it->skip);
+		n = min_t(unsigned int, n, PAGE_SIZE - offset_in_page(pos));
+		*page = wdmdma_nth_page(bv->bv_page, pos >> PAGE_SHIFT);
+		*off = offset_in_page(pos);
+		*len = n;
+		it->skip += n;
+		it->left -= n;
+		return true;
+	}
+	return false;
+}
+
+/* Would a segment from @start to @last cross the device's boundary? */
+static inline bool wdmdma_crosses(const struct wdmdma_adapter *adapter, u64 start,
+			   u64 last)
+{
+	return (start ^ last) & ~(u64)adapter->seg_boundary;
+}
+
+/*
+ * Pages the range @offset + @len of an ordinary MDL touches, without a
+ * walk: one MDL (no chain) whose pieces follow one another page by page and
+ * whose kept sum matches its byte count. False when it needs the walk
+ * (chained, irregular, out of range or malformed: the walk says which).
+ */
+static inline bool wdmdma_quick_span(const struct wdmdma_mdl *mdl, u64 offset,
+			      u32 len, unsigned int *span)
+{
+	if (!mdl || mdl->next || !mdl->nr_bvecs ||
+	    mdl->nr_bvecs > mdl->max_bvecs || mdl->bytes != mdl->byte_count ||
+	    (mdl->flags & WDMDMA_MDL_IRREGULAR))
+		return false;
+	if (offset >= mdl->byte_count || len > mdl->byte_count - offset)
+		return false;
+	*span = wdmdma_span_pages(mdl->bvec[0].bv_offset + offset, len);
+	return true;
+}
+
+/*
+ * Does the device reach every page of @mdl? From its highest physical end,
+ * when bus addresses grow with physical ones (no DMA range map).
+ */
+static inline bool wdmdma_quick_reach(const struct wdmdma_adapter *adapter,
+			       const struct wdmdma_mdl *mdl)
+{
+	struct device *dev = adapter->dev;
+
+	if (adapter->reach == U64_MAX)
+		return true;
+	if (dev->dma_range_map || !mdl->phys_end)
+		return false;
+	return phys_to_dma(dev, mdl->phys_end - 1) <= adapter->reach;
+}
+
+/*
+ * Can a one-element device take the range of a quick MDL as it is: one
+ * physically contiguous run that crosses no segment boundary?
+ */
+static inline bool wdmdma_quick_one(const struct wdmdma_adapter *adapter,
+			     const struct wdmdma_req *req)
+{
+	const struct wdmdma_mdl *mdl = req->mdl;
+	u64 start;
+
+	if (mdl->flags & WDMDMA_MDL_DISCONTIG)
+		return false;
+	start = page_to_phys(mdl->bvec[0].bv_page) + mdl->bvec[0].bv_offset +
+		req->offset;
+	return !wdmdma_crosses(adapter, start, start + req->length - 1);
+}
+
+/*
+ * Position @it at @offset of the chain: -ERANGE if the chain ends before
+ * @offset + @len, -EBADMSG if an MDL's byte count is not the sum of its
+ * pieces. An MDL the wdmdma_mdl_*() functions keep (its sum known) whose
+ * range starts in its first piece needs no walk.
+ */
+static inline int wdmdma_iter_init(struct wdmdma_iter *it,
+				   const struct wdmdma_mdl *mdl, u64 offset,
+				   u64 len)
+{
+	if (!mdl->next && mdl->bytes == mdl->byte_count && mdl->nr_bvecs &&
+	    mdl->nr_bvecs <= mdl->max_bvecs && offset < mdl->bvec[0].bv_len &&
+	    len <= mdl->byte_count - offset) {
+		it->mdl = mdl;
+		it->idx = 0;
+		it->skip = offset;
+		it->left = len;
+		return 0;
+	}
+	return wdmdma_iter_init_walk(it, mdl, offset, len);
+}
+
+/*
+ * wdmdma_plan() without a walk, for an ordinary MDL whose pages the device
+ * all reaches as they are: 0 (planned), -ENOSPC, or 1 (walk it).
+ */
+static inline int wdmdma_plan_quick(const struct wdmdma_adapter *adapter,
+				    struct wdmdma_req *req)
+{
+	unsigned int span;
+
+	if (!wdmdma_quick_span(req->mdl, req->offset, req->length, &span) ||
+	    !wdmdma_quick_reach(adapter, req->mdl) ||
+	    (!adapter->desc.scatter_gather && !wdmdma_quick_one(adapter, req)))
+		return 1;
+	if (span > adapter->max_regs)
+		return -ENOSPC;
+	req->span = span;
+	req->nr_regs = 0;
+	req->bounce_all = false;
+	return 0;
+}
+
+/* Unmap a list and copy bounced read data back to the buffer. */
+static inline void wdmdma_xfer_unmap(struct wdmdma_xfer *xfer)
+{
+	if (xfer->direct)
+		wdmdma_unmap_direct(xfer, 0);
+	else
+		wdmdma_xfer_unmap_sgt(xfer);
+}
 
 static inline enum dma_data_direction wdmdma_req_dir(const struct wdmdma_req *req)
 {
@@ -282,7 +475,15 @@ bool wdmdma_verify_put(struct wdmdma_adapter *adapter,
 		       struct wdmdma_xfer *xfer);
 bool wdmdma_list_alloc_should_fail(struct wdmdma_adapter *adapter);
 bool wdmdma_create_alloc_should_fail(void);
-int wdmdma_map_injected_error(struct wdmdma_adapter *adapter);
+int wdmdma_map_injected_error_armed(struct wdmdma_adapter *adapter);
+
+/* The error an injected mapping failure gives now, or 0. */
+static inline int wdmdma_map_injected_error(struct wdmdma_adapter *adapter)
+{
+	if (likely(!atomic_read(&adapter->inject_times)))
+		return 0;
+	return wdmdma_map_injected_error_armed(adapter);
+}
 #ifdef CONFIG_FAULT_INJECTION
 extern struct fault_attr wdmdma_fail_alloc_attr;
 #endif
@@ -295,6 +496,12 @@ void wdmdma_debugfs_init(void);
 void wdmdma_debugfs_exit(void);
 void wdmdma_debugfs_add(struct wdmdma_adapter *adapter);
 void wdmdma_debugfs_remove(struct wdmdma_adapter *adapter);
+
+/* Drop a reference from any context; the last one frees from the queue. */
+static inline void wdmdma_adapter_put(struct wdmdma_adapter *adapter)
+{
+	kref_put(&adapter->ref, wdmdma_adapter_release);
+}
 
 static inline struct wdmdma_adapter *wdmdma_from_nt(PDMA_ADAPTER nt)
 {

@@ -20,40 +20,16 @@
 
 /* --- Sizing ------------------------------------------------------------- */
 
-unsigned int wdmdma_span_pages(unsigned long off, u64 len)
-{
-	return DIV_ROUND_UP((u64)offset_in_page(off) + len, PAGE_SIZE);
-}
-
-/*
- * Entries of the element and scatterlist arrays a transfer needs. A
- * one-element device behind a translating IOMMU keeps one scatterlist
- * entry per run too: the IOMMU joins them into one bus range.
- */
-unsigned int wdmdma_xfer_ents(const struct wdmdma_adapter *adapter,
-			      unsigned int span)
-{
-	return adapter->desc.scatter_gather || adapter->translated ? span : 1;
-}
-
-size_t wdmdma_xfer_size(unsigned int ents)
-{
-	size_t size = sizeof(struct wdmdma_xfer) +
-		      ents * sizeof(struct wdmdma_sg_element);
-
-	return ALIGN(size, __alignof__(struct scatterlist)) +
-	       ents * sizeof(struct scatterlist);
-}
-
 /* --- Walking an MDL chain ----------------------------------------------- */
 
 /*
- * Position @it at @offset of the chain. -ERANGE if the chain ends before
- * @offset + @len, -EBADMSG if an MDL's byte count is not the sum of its
- * pieces (nothing could be trusted then).
+ * wdmdma_iter_init() the long way: check every MDL of the chain (-EBADMSG
+ * if a byte count is not the sum of its pieces: nothing could be trusted
+ * then; -ERANGE if the chain ends before @offset + @len) and walk to
+ * @offset.
  */
-int wdmdma_iter_init(struct wdmdma_iter *it, const struct wdmdma_mdl *mdl,
-		     u64 offset, u64 len)
+int wdmdma_iter_init_walk(struct wdmdma_iter *it,
+			  const struct wdmdma_mdl *mdl, u64 offset, u64 len)
 {
 	const struct wdmdma_mdl *m;
 	u64 avail = 0;
@@ -99,106 +75,6 @@ check:
 	return -ERANGE;
 }
 
-bool wdmdma_iter_next(struct wdmdma_iter *it, struct page **page,
-		      unsigned int *off, unsigned int *len)
-{
-	const struct bio_vec *bv;
-	unsigned int pos, n;
-
-	while (it->left && it->mdl) {
-		if (it->idx >= it->mdl->nr_bvecs) {
-			it->mdl = it->mdl->next;
-			it->idx = 0;
-			it->skip = 0;
-			continue;
-		}
-		bv = &it->mdl->bvec[it->idx];
-		if (it->skip >= bv->bv_len) {
-			it->idx++;
-			it->skip = 0;
-			continue;
-		}
-		pos = bv->bv_offset + it->skip;
-		n = min_t(u64, it->left, bv->bv_len - it->skip);
-		n = min_t(unsigned int, n, PAGE_SIZE - offset_in_page(pos));
-		*page = wdmdma_nth_page(bv->bv_page, pos >> PAGE_SHIFT);
-		*off = offset_in_page(pos);
-		*len = n;
-		it->skip += n;
-		it->left -= n;
-		return true;
-	}
-	return false;
-}
-
-int wdmdma_offset_of(const struct wdmdma_mdl *mdl, const void *current_va,
-		     u64 *offset)
-{
-	if (!mdl || (unsigned long)current_va < (unsigned long)mdl->va)
-		return -EINVAL;
-	*offset = (unsigned long)current_va - (unsigned long)mdl->va;
-	return 0;
-}
-
-/* Would a segment from @start to @last cross the device's boundary? */
-static bool wdmdma_crosses(const struct wdmdma_adapter *adapter, u64 start,
-			   u64 last)
-{
-	return (start ^ last) & ~(u64)adapter->seg_boundary;
-}
-
-/*
- * Pages the range @offset + @len of an ordinary MDL touches, without a
- * walk: one MDL (no chain) whose pieces follow one another page by page and
- * whose kept sum matches its byte count. False when it needs the walk
- * (chained, irregular, out of range or malformed: the walk says which).
- */
-static bool wdmdma_quick_span(const struct wdmdma_mdl *mdl, u64 offset,
-			      u32 len, unsigned int *span)
-{
-	if (!mdl || mdl->next || !mdl->nr_bvecs ||
-	    mdl->nr_bvecs > mdl->max_bvecs || mdl->bytes != mdl->byte_count ||
-	    (mdl->flags & WDMDMA_MDL_IRREGULAR))
-		return false;
-	if (offset >= mdl->byte_count || len > mdl->byte_count - offset)
-		return false;
-	*span = wdmdma_span_pages(mdl->bvec[0].bv_offset + offset, len);
-	return true;
-}
-
-/*
- * Does the device reach every page of @mdl? From its highest physical end,
- * when bus addresses grow with physical ones (no DMA range map).
- */
-static bool wdmdma_quick_reach(const struct wdmdma_adapter *adapter,
-			       const struct wdmdma_mdl *mdl)
-{
-	struct device *dev = adapter->dev;
-
-	if (adapter->reach == U64_MAX)
-		return true;
-	if (dev->dma_range_map || !mdl->phys_end)
-		return false;
-	return phys_to_dma(dev, mdl->phys_end - 1) <= adapter->reach;
-}
-
-/*
- * Can a one-element device take the range of a quick MDL as it is: one
- * physically contiguous run that crosses no segment boundary?
- */
-static bool wdmdma_quick_one(const struct wdmdma_adapter *adapter,
-			     const struct wdmdma_req *req)
-{
-	const struct wdmdma_mdl *mdl = req->mdl;
-	u64 start;
-
-	if (mdl->flags & WDMDMA_MDL_DISCONTIG)
-		return false;
-	start = page_to_phys(mdl->bvec[0].bv_page) + mdl->bvec[0].bv_offset +
-		req->offset;
-	return !wdmdma_crosses(adapter, start, start + req->length - 1);
-}
-
 /* --- Planning: what a request needs ------------------------------------- */
 
 /**
@@ -228,16 +104,9 @@ int wdmdma_plan(struct wdmdma_adapter *adapter, struct wdmdma_req *req)
 	if (req->length > adapter->desc.max_transfer)
 		return -EMSGSIZE;
 	req->bounce_all = false;	/* wdmdma_reg_place() reads it */
-	if (wdmdma_quick_span(req->mdl, req->offset, req->length, &span) &&
-	    wdmdma_quick_reach(adapter, req->mdl) &&
-	    (adapter->desc.scatter_gather || wdmdma_quick_one(adapter, req))) {
-		if (span > adapter->max_regs)
-			return -ENOSPC;
-		req->span = span;
-		req->nr_regs = 0;
-		return 0;
-	}
-	span = 0;
+	ret = wdmdma_plan_quick(adapter, req);
+	if (ret <= 0)
+		return ret;
 	ret = req->mdl ? wdmdma_iter_init(&it, req->mdl, req->offset,
 					  req->length) : -ERANGE;
 	if (ret == -EBADMSG) {
@@ -334,7 +203,7 @@ static int wdmdma_fill_sg(struct wdmdma_xfer *xfer)
 		}
 		phys = page_to_phys(page) + off;
 		if (sg && phys == last_end &&
-		    sg->length + len <= adapter->max_seg &&
+		    sg->length + len <= adapter->max_run &&
 		    !wdmdma_crosses(adapter, seg_start, phys + len - 1)) {
 			sg->length += len;
 		} else {
@@ -379,43 +248,43 @@ static int wdmdma_map_sgt(struct wdmdma_xfer *xfer)
 	return -EIO;
 }
 
-/* Unmap the first @n elements of a directly mapped list. */
-static void wdmdma_unmap_direct(struct wdmdma_xfer *xfer, unsigned int n)
+/* The private record of a directly mapped list's runs (see wdmdma_run). */
+static inline struct wdmdma_run *wdmdma_xfer_runs(struct wdmdma_xfer *xfer)
 {
-	struct device *dev = xfer->adapter->dev;
-	enum dma_data_direction dir = wdmdma_req_dir(&xfer->req);
-	const struct wdmdma_sg_element *el = xfer->list.elements;
-	unsigned int i;
-
-	for (i = 0; i < n; i++)
-		dma_unmap_page_attrs(dev, el[i].addr, el[i].len, dir, 0);
+	return (void *)ALIGN((unsigned long)&xfer->list.elements[xfer->max_ents],
+			     __alignof__(struct scatterlist));
 }
 
-/* Map one physically contiguous run into element @n. */
-static int wdmdma_map_run(struct wdmdma_xfer *xfer, unsigned int n,
-			  struct page *page, unsigned int off, u32 len)
+/* Map one physically contiguous run as element and run @n. */
+static __always_inline int wdmdma_map_run(struct wdmdma_xfer *xfer,
+					  struct wdmdma_run *runs,
+					  unsigned int n, struct page *page,
+					  unsigned int off, u32 len,
+					  enum dma_data_direction dir)
 {
 	struct wdmdma_adapter *adapter = xfer->adapter;
-	enum dma_data_direction dir = wdmdma_req_dir(&xfer->req);
 	struct wdmdma_sg_element *el = &xfer->list.elements[n];
 	dma_addr_t addr;
 
 	if (WARN_ON_ONCE(n >= xfer->max_ents))
 		return -EIO;
 	addr = dma_map_page_attrs(adapter->dev, page, off, len, dir, 0);
-	if (dma_mapping_error(adapter->dev, addr)) {
+	if (unlikely(dma_mapping_error(adapter->dev, addr))) {
 		dev_err_ratelimited(adapter->dev,
 				    "mapping %u bytes for element %u failed\n",
 				    len, n);
 		return -EIO;
 	}
-	if (addr + len - 1 > adapter->limit || addr + len - 1 < addr) {
+	if (unlikely(addr + len - 1 > adapter->limit || addr + len - 1 < addr)) {
 		dev_err_ratelimited(adapter->dev,
 				    "bus address %pad+%u is beyond the device's %u-bit reach\n",
 				    &addr, len, adapter->desc.dma_width);
-		dma_unmap_page_attrs(adapter->dev, addr, len, dir, 0);
+		dma_unmap_page_attrs(adapter->dev, addr, len, dir,
+				     DMA_ATTR_SKIP_CPU_SYNC);
 		return -EIO;
 	}
+	runs[n].addr = addr;
+	runs[n].len = len;
 	el->addr = addr;
 	el->len = len;
 	el->reserved = 0;
@@ -426,41 +295,44 @@ static int wdmdma_map_run(struct wdmdma_xfer *xfer, unsigned int n,
  * Without a translating IOMMU the DMA layer maps each run on its own
  * anyway: map the runs one by one straight into the Windows-layout list,
  * with no scatterlist and in one walk. Only for lists that bounce nothing.
+ * Put unmaps from the list's private record of the runs, not from the
+ * elements the driver sees.
  */
 static int wdmdma_map_direct(struct wdmdma_xfer *xfer)
 {
 	struct wdmdma_adapter *adapter = xfer->adapter;
 	struct wdmdma_req *req = &xfer->req;
+	enum dma_data_direction dir = wdmdma_req_dir(req);
+	struct wdmdma_run *runs = wdmdma_xfer_runs(xfer);
 	struct page *page, *run_page = NULL;
 	unsigned int off, len, run_off = 0, n = 0;
+	u32 run_len = 0, max_run = adapter->max_run;
 	u64 run_start = 0, run_end = 0;
 	struct wdmdma_iter it;
-	u32 run_len = 0;
 	int ret;
 
 	ret = wdmdma_map_injected_error(adapter);
-	if (ret == -ENOMEM)
-		return -ENOMEM;
-	if (ret) {
+	if (unlikely(ret)) {
+		if (ret == -ENOMEM)
+			return -ENOMEM;
 		dev_err_ratelimited(adapter->dev, "mapping %u bytes failed: %d\n",
 				    req->length, ret);
 		return -EIO;
 	}
 	if (wdmdma_iter_init(&it, req->mdl, req->offset, req->length))
 		return -EIO;
-	xfer->direct = true;
 	while (wdmdma_iter_next(&it, &page, &off, &len)) {
 		u64 phys = page_to_phys(page) + off;
 
-		if (run_len && phys == run_end &&
-		    run_len + len <= adapter->max_seg &&
+		if (run_len && phys == run_end && run_len + len <= max_run &&
 		    !wdmdma_crosses(adapter, run_start, phys + len - 1)) {
 			run_len += len;
 			run_end += len;
 			continue;
 		}
 		if (run_len) {
-			ret = wdmdma_map_run(xfer, n, run_page, run_off, run_len);
+			ret = wdmdma_map_run(xfer, runs, n, run_page, run_off,
+					     run_len, dir);
 			if (ret)
 				goto unwind;
 			n++;
@@ -471,11 +343,11 @@ static int wdmdma_map_direct(struct wdmdma_xfer *xfer)
 		run_start = phys;
 		run_end = phys + len;
 	}
-	ret = wdmdma_map_run(xfer, n, run_page, run_off, run_len);
+	ret = wdmdma_map_run(xfer, runs, n, run_page, run_off, run_len, dir);
 	if (ret)
 		goto unwind;
 	n++;
-	if (!adapter->desc.scatter_gather && n != 1) {
+	if (unlikely(!adapter->desc.scatter_gather && n != 1)) {
 		dev_err_ratelimited(adapter->dev,
 				    "mapping gave %u elements to a device that takes one\n",
 				    n);
@@ -484,12 +356,26 @@ static int wdmdma_map_direct(struct wdmdma_xfer *xfer)
 	}
 	xfer->list.nr_elements = n;
 	xfer->list.reserved = (unsigned long)xfer;
+	xfer->nr_runs = n;
+	xfer->direct = true;
 	return 0;
 
 unwind:
-	wdmdma_unmap_direct(xfer, n);
-	xfer->direct = false;
+	xfer->nr_runs = n;
+	wdmdma_unmap_direct(xfer, DMA_ATTR_SKIP_CPU_SYNC);
 	return ret;
+}
+
+/* Unmap a directly mapped list's runs. */
+void wdmdma_unmap_direct(struct wdmdma_xfer *xfer, unsigned long attrs)
+{
+	struct device *dev = xfer->adapter->dev;
+	enum dma_data_direction dir = wdmdma_req_dir(&xfer->req);
+	const struct wdmdma_run *runs = wdmdma_xfer_runs(xfer);
+	unsigned int i;
+
+	for (i = 0; i < xfer->nr_runs; i++)
+		dma_unmap_page_attrs(dev, runs[i].addr, runs[i].len, dir, attrs);
 }
 
 /**
@@ -516,7 +402,8 @@ int wdmdma_xfer_map(struct wdmdma_xfer *xfer)
 	int ret;
 
 	xfer->direct = false;
-	if (!adapter->translated && !req->nr_regs)
+	if (!adapter->translated && !req->nr_regs &&
+	    req->span <= WDMDMA_DIRECT_MAX)
 		return wdmdma_map_direct(xfer);
 	xfer->sg = (void *)ALIGN((unsigned long)&xfer->list.elements[xfer->max_ents],
 				 __alignof__(struct scatterlist));
@@ -565,12 +452,8 @@ int wdmdma_xfer_map(struct wdmdma_xfer *xfer)
 }
 
 /* Unmap a list and copy bounced read data back to the buffer. */
-void wdmdma_xfer_unmap(struct wdmdma_xfer *xfer)
+void wdmdma_xfer_unmap_sgt(struct wdmdma_xfer *xfer)
 {
-	if (xfer->direct) {
-		wdmdma_unmap_direct(xfer, xfer->list.nr_elements);
-		return;
-	}
 	dma_unmap_sgtable(xfer->adapter->dev, &xfer->sgt,
 			  wdmdma_req_dir(&xfer->req), 0);
 	if (xfer->nr_regs && !(xfer->req.flags & WDMDMA_REQ_WRITE))
@@ -608,25 +491,30 @@ int wdmdma_calculate_sg_list(struct wdmdma_adapter *adapter,
 			     size_t *list_size,
 			     unsigned int *nr_map_registers)
 {
-	struct wdmdma_req req = { .length = length };
+	struct wdmdma_req req;
+	u64 offset;
 	int ret;
 
 	if (!adapter || !list_size)
 		return -EINVAL;
+	/* The common case first, with no request record to clear. */
+	if (mdl && length && length <= adapter->desc.max_transfer &&
+	    !wdmdma_offset_of(mdl, current_va, &offset) &&
+	    wdmdma_quick_span(mdl, offset, length, &req.span)) {
+		if (req.span > adapter->max_regs)
+			return -ENOSPC;
+		goto size;
+	}
+	memset(&req, 0, sizeof(req));
+	req.length = length;
 	if (mdl) {
 		ret = wdmdma_offset_of(mdl, current_va, &req.offset);
 		if (ret)
 			return ret;
-		if (length && length <= adapter->desc.max_transfer &&
-		    wdmdma_quick_span(mdl, req.offset, length, &req.span)) {
-			if (req.span > adapter->max_regs)
-				return -ENOSPC;
-		} else {
-			req.mdl = (struct wdmdma_mdl *)mdl;
-			ret = wdmdma_plan(adapter, &req);
-			if (ret)
-				return ret;
-		}
+		req.mdl = (struct wdmdma_mdl *)mdl;
+		ret = wdmdma_plan(adapter, &req);
+		if (ret)
+			return ret;
 	} else {
 		if (!length) {
 			wdmdma_verifier_report(adapter, "zero-length transfer\n");
@@ -638,6 +526,7 @@ int wdmdma_calculate_sg_list(struct wdmdma_adapter *adapter,
 		if (req.span > adapter->max_regs)
 			return -ENOSPC;
 	}
+size:
 	*list_size = wdmdma_xfer_size(wdmdma_xfer_ents(adapter, req.span));
 	if (nr_map_registers)
 		*nr_map_registers = req.span;

@@ -18,9 +18,10 @@
  * statistics and ->dead; functions that need it held say so with
  * lockdep_assert_held(). It is dropped around mapping and callbacks. A
  * dispatched list holds a reference on the adapter until its Put ends.
- * With the verifier off, the fast path (wdmdma_submit_fast()) claims and
- * puts lists that need nothing anyone waits for without the lock, inside
- * an RCU read-side section that wdmdma_destroy_adapter() waits out.
+ * On an adapter created with the verifier off, the fast path
+ * (wdmdma_submit_fast()) claims and puts lists that need nothing anyone
+ * waits for without the lock, inside an RCU read-side section that
+ * wdmdma_destroy_adapter() waits out.
  *
  * Copyright (C) 2026 The wdmdma authors.
  */
@@ -584,7 +585,8 @@ static bool wdmdma_behind(struct wdmdma_adapter *adapter, unsigned long need)
 /* --- The fast path -------------------------------------------------------- */
 
 /*
- * With the verifier off, a request that needs no map registers, has its
+ * On an adapter created with the verifier off, a request that needs no
+ * map registers, has its
  * list memory (Build's buffer, or Get's allocation) and finds nobody
  * waiting for what it needs is claimed, mapped and dispatched without
  * adapter->lock: its list is not put on the outstanding list, its counters
@@ -596,7 +598,7 @@ static bool wdmdma_behind(struct wdmdma_adapter *adapter, unsigned long need)
 static bool wdmdma_fast_ok(struct wdmdma_adapter *adapter,
 			   const struct wdmdma_req *req, bool get)
 {
-	if (READ_ONCE(wdmdma_verifier) || req->nr_regs)
+	if (!adapter->fast || req->nr_regs)
 		return false;
 	if (READ_ONCE(adapter->nr_waiting[WDMDMA_WAIT_MAP]))
 		return false;
@@ -608,10 +610,24 @@ static void wdmdma_claim_fast(struct wdmdma_adapter *adapter,
 			      struct wdmdma_req *tmpl, struct wdmdma_xfer *xfer,
 			      u8 source)
 {
-	xfer->req = *tmpl;
-	xfer->req.xfer = xfer;
-	xfer->req.ctx = NULL;
-	xfer->req.state = WDMDMA_REQ_MAPPING;
+	struct wdmdma_req *req = &xfer->req;
+
+	/* Field by field (no node yet): cheaper than a structure copy. */
+	req->mdl = tmpl->mdl;
+	req->offset = tmpl->offset;
+	req->length = tmpl->length;
+	req->flags = tmpl->flags;
+	req->span = tmpl->span;
+	req->nr_regs = 0;
+	req->bounce_all = tmpl->bounce_all;
+	req->state = WDMDMA_REQ_MAPPING;
+	req->wait = 0;
+	req->fn = tmpl->fn;
+	req->context = tmpl->context;
+	req->dev = tmpl->dev;
+	req->xfer = xfer;
+	req->ctx = NULL;
+	req->buf_len = tmpl->buf_len;
 	xfer->magic = WDMDMA_XFER_MAGIC;
 	xfer->source = source;
 	xfer->max_ents = wdmdma_xfer_ents(adapter, tmpl->span);
@@ -619,8 +635,6 @@ static void wdmdma_claim_fast(struct wdmdma_adapter *adapter,
 	xfer->reg_base = 0;
 	xfer->nr_regs = 0;
 	xfer->tracked = false;
-	if (!READ_ONCE(adapter->untracked))
-		WRITE_ONCE(adapter->untracked, true);
 	kref_get(&adapter->ref);
 	this_cpu_inc(adapter->pcpu->outstanding);
 	this_cpu_inc(adapter->pcpu->fast);
@@ -706,7 +720,11 @@ int wdmdma_submit(struct wdmdma_adapter *adapter, struct wdmdma_req *tmpl,
 		return -EINVAL;
 	if (!tmpl->fn && !(sync && sglp))
 		return -EINVAL;
-	ret = wdmdma_plan(adapter, tmpl);
+	/* Zero length and too long are wdmdma_plan()'s to report. */
+	ret = tmpl->length && tmpl->length <= adapter->desc.max_transfer ?
+	      wdmdma_plan_quick(adapter, tmpl) : 1;
+	if (ret > 0)
+		ret = wdmdma_plan(adapter, tmpl);
 	if (ret)
 		return ret;
 
@@ -832,12 +850,22 @@ static int wdmdma_fill_req(struct wdmdma_req *req, struct wdmdma_mdl *mdl,
 			   const void *current_va, u32 length,
 			   wdmdma_list_control_t fn, void *context, bool write)
 {
-	memset(req, 0, sizeof(*req));
+	/* Field by field: a memset would cost more than the rest of Build. */
 	req->mdl = mdl;
+	req->offset = 0;
 	req->length = length;
+	req->flags = write ? WDMDMA_REQ_WRITE : 0;
+	req->span = 0;
+	req->nr_regs = 0;
+	req->bounce_all = false;
+	req->state = WDMDMA_REQ_IDLE;
+	req->wait = 0;
 	req->fn = fn;
 	req->context = context;
-	req->flags = write ? WDMDMA_REQ_WRITE : 0;
+	req->dev = NULL;
+	req->xfer = NULL;
+	req->ctx = NULL;
+	req->buf_len = 0;
 	return wdmdma_offset_of(mdl, current_va, &req->offset);
 }
 
@@ -1075,9 +1103,9 @@ static void wdmdma_check_put_dir(struct wdmdma_adapter *adapter,
 /*
  * Put of a list the fast path handed out (not on the outstanding list):
  * without the lock unless requests wait. Returns false if @xfer is not
- * such a list; the locked path then checks and ends it. With the verifier
- * on, @xfer is read only if the adapter has handed out such lists (it was
- * off before): a stale pointer is then looked up instead.
+ * such a list; the locked path then checks and ends it. Only adapters
+ * created with the verifier off have such lists; on the others a stale
+ * pointer is looked up before anything in it is read.
  */
 static bool wdmdma_put_untracked(struct wdmdma_adapter *adapter,
 				 struct wdmdma_xfer *xfer,
@@ -1085,7 +1113,7 @@ static bool wdmdma_put_untracked(struct wdmdma_adapter *adapter,
 {
 	unsigned long flags;
 
-	if (!READ_ONCE(adapter->untracked))
+	if (!adapter->fast)
 		return false;
 	if (READ_ONCE(xfer->magic) != WDMDMA_XFER_MAGIC ||
 	    READ_ONCE(xfer->adapter) != adapter || READ_ONCE(xfer->tracked))
@@ -1094,9 +1122,10 @@ static bool wdmdma_put_untracked(struct wdmdma_adapter *adapter,
 	if (cmpxchg(&xfer->magic, WDMDMA_XFER_MAGIC, WDMDMA_XFER_PUT) !=
 	    WDMDMA_XFER_MAGIC)
 		return false;
+	/* As the locked Put: off the count before it is unmapped. */
+	this_cpu_dec(adapter->pcpu->outstanding);
 	wdmdma_check_put_dir(adapter, xfer, write_to_device);
 	wdmdma_xfer_unmap(xfer);
-	this_cpu_dec(adapter->pcpu->outstanding);
 	wdmdma_xfer_release(adapter, xfer);
 	/* Freed memory may let a waiting Get allocate. */
 	if (READ_ONCE(adapter->stats.queue_depth)) {

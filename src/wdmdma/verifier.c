@@ -69,15 +69,19 @@ bool wdmdma_verify_put(struct wdmdma_adapter *adapter, struct wdmdma_xfer *xfer)
  *	verifier)
  * @on: the new setting
  *
- * For tests of the lock-free path, which the verifier turns off. Lists
- * handed out under one setting may be put under the other.
+ * For tests of the lock-free path. The setting when an adapter is
+ * created decides whether it uses that path (verifier off) or looks up
+ * every Put (verifier on); a later change only turns reports on or off.
  *
  * Context: any.
  * Return: the previous setting.
  */
 bool wdmdma_set_verifier(bool on)
 {
-	return xchg(&wdmdma_verifier, on);
+	bool old = READ_ONCE(wdmdma_verifier);
+
+	WRITE_ONCE(wdmdma_verifier, on);
+	return old;
 }
 EXPORT_SYMBOL_WDMDMA(wdmdma_set_verifier);
 
@@ -192,8 +196,8 @@ void wdmdma_inject_map_error(struct wdmdma_adapter *adapter, int err, int times)
 }
 EXPORT_SYMBOL_WDMDMA(wdmdma_inject_map_error);
 
-/* The error an injected mapping failure gives now, or 0. */
-int wdmdma_map_injected_error(struct wdmdma_adapter *adapter)
+/* wdmdma_map_injected_error() once failures are armed. */
+int wdmdma_map_injected_error_armed(struct wdmdma_adapter *adapter)
 {
 	int left = atomic_read(&adapter->inject_times);
 
