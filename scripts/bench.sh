@@ -96,7 +96,7 @@ if [ $micro -eq 1 ]; then
 	glog=$WDMDMA_CACHE/logs/bench-micro-$stamp.log
 	dst=$WDMDMA_CACHE/bench-micro-$stamp.json
 	guest="TCG, 2 vCPUs, 6 GiB, swiotlb=1024 (2 MiB), microbenchmark only"
-	log "running the guest ($rounds rounds of the microbenchmark; about $((rounds / 2 + 2)) min); console log: $glog"
+	log "running the guest ($rounds rounds of the microbenchmark, about 10 s each, after a 20 s boot); console log: $glog"
 	guest_rc=0
 	"$WDMDMA_TOP/scripts/run-guest.sh" --kernel "$kdir/arch/x86/boot/bzImage" --qemu "$qemu" \
 		--no-edu --smp 2 --mem 6G --append swiotlb=1024 \

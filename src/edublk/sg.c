@@ -919,6 +919,7 @@ int edublk_sg_probe(struct pci_dev *pdev)
 	struct edublk_dev *edu;
 	struct edublk_sg *sg;
 	unsigned int nq;
+	u32 max_rq;
 	int ret;
 
 	edu = edublk_dev_get(pdev, ES_QEND);
@@ -986,7 +987,16 @@ int edublk_sg_probe(struct pci_dev *pdev)
 		goto reset_device;
 	edu->index = ret;
 	pci_set_drvdata(pdev, edu);
-	lim.max_hw_sectors = sg->max_transfer >> SECTOR_SHIFT;
+	/*
+	 * mode=native bounces through swiotlb, which maps at most
+	 * dma_max_mapping_size() in one piece: like NVMe, keep requests (so
+	 * every segment) within it, else large contiguous segments never map.
+	 */
+	max_rq = sg->max_transfer;
+	if (edu->mode == EDUBLK_MODE_NATIVE && sg->max_map < max_rq)
+		max_rq = sg->max_map < PAGE_SIZE ? PAGE_SIZE :
+			 rounddown_pow_of_two(sg->max_map);
+	lim.max_hw_sectors = max_rq >> SECTOR_SHIFT;
 	lim.max_segments = min(edu->nr_map_registers, sg->tbl_elems);
 	ret = edublk_add_disk(edu, &lim, &edublk_sg_mq_ops, nq,
 			      EDUBLK_SG_TIMEOUT);
@@ -996,7 +1006,7 @@ int edublk_sg_probe(struct pci_dev *pdev)
 
 	dev_info(dev, "%s: edu-sg, %llu MiB, %u queues, %s, %u-bit DMA, %u KiB per request, mode %s\n",
 		 edu->disk->disk_name, edu->capacity >> 20, nq, sg->irq_mode,
-		 edu->dma_bits, sg->max_transfer >> 10,
+		 edu->dma_bits, max_rq >> 10,
 		 edublk_mode_names[edu->mode]);
 	return 0;
 

@@ -332,8 +332,8 @@ static inline bool wdmdma_iter_next(struct wdmdma_iter *it,
 }
 
 /* Would a segment from @start to @last cross the device's boundary? */
-static inline bool wdmdma_crosses(const struct wdmdma_adapter *adapter, u64 start,
-			   u64 last)
+static inline bool wdmdma_crosses(const struct wdmdma_adapter *adapter,
+				  u64 start, u64 last)
 {
 	return (start ^ last) & ~(u64)adapter->seg_boundary;
 }
@@ -344,8 +344,8 @@ static inline bool wdmdma_crosses(const struct wdmdma_adapter *adapter, u64 star
  * whose kept sum matches its byte count. False when it needs the walk
  * (chained, irregular, out of range or malformed: the walk says which).
  */
-static inline bool wdmdma_quick_span(const struct wdmdma_mdl *mdl, u64 offset,
-			      u32 len, unsigned int *span)
+static inline bool wdmdma_quick_span(const struct wdmdma_mdl *mdl,
+				     u64 offset, u32 len, unsigned int *span)
 {
 	if (!mdl || mdl->next || !mdl->nr_bvecs ||
 	    mdl->nr_bvecs > mdl->max_bvecs || mdl->bytes != mdl->byte_count ||
@@ -362,7 +362,7 @@ static inline bool wdmdma_quick_span(const struct wdmdma_mdl *mdl, u64 offset,
  * when bus addresses grow with physical ones (no DMA range map).
  */
 static inline bool wdmdma_quick_reach(const struct wdmdma_adapter *adapter,
-			       const struct wdmdma_mdl *mdl)
+				      const struct wdmdma_mdl *mdl)
 {
 	struct device *dev = adapter->dev;
 
@@ -378,7 +378,7 @@ static inline bool wdmdma_quick_reach(const struct wdmdma_adapter *adapter,
  * physically contiguous run that crosses no segment boundary?
  */
 static inline bool wdmdma_quick_one(const struct wdmdma_adapter *adapter,
-			     const struct wdmdma_req *req)
+				    const struct wdmdma_req *req)
 {
 	const struct wdmdma_mdl *mdl = req->mdl;
 	u64 start;
@@ -484,6 +484,7 @@ static inline int wdmdma_map_injected_error(struct wdmdma_adapter *adapter)
 		return 0;
 	return wdmdma_map_injected_error_armed(adapter);
 }
+
 #ifdef CONFIG_FAULT_INJECTION
 extern struct fault_attr wdmdma_fail_alloc_attr;
 #endif
