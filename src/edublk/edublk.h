@@ -83,7 +83,8 @@ enum edublk_mode {
 
 /*
  * mode=native: scatterlist entries kept in each PDU, as NVMe does; a
- * request with more segments chains a table from the kernel's sg pools.
+ * request with more segments chains a table from the kernel's sg pools
+ * (a one-segment request needs none: it is mapped with dma_map_bvec()).
  */
 #define EDUBLK_NATIVE_INLINE_SG	2
 

@@ -72,7 +72,7 @@ static const struct kernel_param_ops mode_ops = {
 };
 module_param_cb(mode, &mode_ops, &edublk_mode_param, 0444);
 MODULE_PARM_DESC(mode,
-		 "Where DMA list memory comes from: reserve (kmalloc, else emergency buffer, else wait), pdu (Build buffer in each request), get (wdmdma_get_sg_list), native (edu-sg only: sg_alloc_table_chained + dma_map_sgtable, no wdmdma; the benchmark baseline) (default: reserve)");
+		 "Where DMA list memory comes from: reserve (kmalloc, else emergency buffer, else wait), pdu (Build buffer in each request), get (wdmdma_get_sg_list), native (edu-sg only, no wdmdma, as NVMe: dma_map_bvec for one segment, else sg_alloc_table_chained + dma_map_sgtable; the benchmark baseline) (default: reserve)");
 
 /* Parse an unsigned int within [min, max] into kp->arg, or explain why not. */
 static int uint_range_set(const char *val, const struct kernel_param *kp,
