@@ -4,6 +4,9 @@
 WDMDMA_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 WDMDMA_CACHE=${WDMDMA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/wdmdma}
 WDMDMA_SERIES=${WDMDMA_SERIES:-"6.1 6.12"}
+# The newest series runs the slowest device groups; the others skip them
+# (scripts/guest-groups.sh).
+WDMDMA_NEWEST_SERIES=${WDMDMA_SERIES##* }
 
 die() {
 	echo "error: $*" >&2

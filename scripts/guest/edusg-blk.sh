@@ -14,7 +14,8 @@
 #             restart), readers running alongside carry on, and the data
 #             reads back as written;
 #   bounce  - a 32-bit device in a guest with RAM above 4 GiB: fio verify
-#             while wdmdma bounces the pages the device cannot reach.
+#             while wdmdma bounces the pages the device cannot reach; then
+#             mode=native with 1 MiB writes (swiotlb bounces them).
 # Needs --host-root for fio (verify, bounce).
 cd /tests && . ./edublk-lib.sh
 
@@ -222,6 +223,26 @@ scenario_bounce() {
 	common_checks bounce
 	dump_stats
 	check "bounce: unload" unload_all
+
+	# mode=native bounces through swiotlb, which maps at most
+	# dma_max_mapping_size() (256 KiB) in one piece: 1 MiB writes of
+	# contiguous pages must still succeed (requests are kept within it).
+	if ! load_wdmdma || ! load_edublk mode=native; then
+		not_ok "bounce: insmod wdmdma, edublk mode=native"
+		return
+	fi
+	run_fio_verify "bounce: native 1 MiB writes" <<JOB
+[seq-1m]
+size=8m
+rw=write
+bs=1m
+offset=0
+JOB
+	expect_eq "bounce: native 1 MiB writes: data read back" \
+		"$(fio_sum read)" 8388608
+	expect_eq "bounce: native: no I/O errors" "$(edublk_stat errors)" 0
+	expect_eq "bounce: native: no timeouts" "$(sgq_sum timeouts)" 0
+	check "bounce: native: unload" unload_all
 }
 
 # msi=0: one legacy INTx line for both queues, INT_STATUS names them.
