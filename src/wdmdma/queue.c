@@ -582,6 +582,30 @@ static bool wdmdma_behind(struct wdmdma_adapter *adapter, unsigned long need)
 	return false;
 }
 
+/*
+ * A submit's own mapping of @xfer failed with @err: end it or queue it
+ * (wdmdma_map_failed()). Returns what Get/Build return then: 0 (it waits,
+ * its callback runs later), -ENODEV, -ENOMEM or -EIO. The caller still
+ * drops the list's adapter reference.
+ */
+static int wdmdma_submit_map_failed(struct wdmdma_adapter *adapter,
+				    struct wdmdma_xfer *xfer, int err,
+				    bool sync)
+{
+	enum wdmdma_map_end end;
+	struct wdmdma_req failed;
+	unsigned long flags;
+
+	spin_lock_irqsave(&adapter->lock, flags);
+	end = wdmdma_map_failed(adapter, xfer, err, true, sync, &failed);
+	spin_unlock_irqrestore(&adapter->lock, flags);
+	if (end == WDMDMA_MAP_WAITS)
+		return 0;
+	if (end == WDMDMA_MAP_CANCELLED)
+		return -ENODEV;
+	return err == -ENOMEM || err == -EAGAIN ? -ENOMEM : -EIO;
+}
+
 /* --- The fast path -------------------------------------------------------- */
 
 /*
@@ -652,9 +676,6 @@ static int wdmdma_submit_fast(struct wdmdma_adapter *adapter,
 			      struct wdmdma_req *tmpl,
 			      struct wdmdma_xfer *xfer, u8 source)
 {
-	struct wdmdma_req failed;
-	enum wdmdma_map_end end;
-	unsigned long flags;
 	int ret;
 
 	rcu_read_lock();
@@ -667,17 +688,10 @@ static int wdmdma_submit_fast(struct wdmdma_adapter *adapter,
 	wdmdma_claim_fast(adapter, tmpl, xfer, source);
 	ret = wdmdma_xfer_map(xfer);
 	if (ret) {
-		spin_lock_irqsave(&adapter->lock, flags);
-		end = wdmdma_map_failed(adapter, xfer, ret, true, false,
-					&failed);
-		spin_unlock_irqrestore(&adapter->lock, flags);
+		ret = wdmdma_submit_map_failed(adapter, xfer, ret, false);
 		rcu_read_unlock();
 		wdmdma_adapter_put(adapter);
-		if (end == WDMDMA_MAP_WAITS)
-			return 0;	/* the callback runs later */
-		if (end == WDMDMA_MAP_CANCELLED)
-			return -ENODEV;
-		return ret == -ENOMEM || ret == -EAGAIN ? -ENOMEM : -EIO;
+		return ret;
 	}
 	/*
 	 * Inside the section: once destroy's grace period is over, no
@@ -704,11 +718,10 @@ int wdmdma_submit(struct wdmdma_adapter *adapter, struct wdmdma_req *tmpl,
 		  struct wdmdma_xfer_ctx *ctx, void *buf, unsigned int flags,
 		  struct wdmdma_sg_list **sglp)
 {
-	struct wdmdma_req *cur = (struct wdmdma_req *)ctx, *req, failed;
+	struct wdmdma_req *cur = (struct wdmdma_req *)ctx, *req;
 	bool sync = flags & WDMDMA_SYNCHRONOUS;
 	struct wdmdma_xfer *xfer = NULL;
 	unsigned long irqflags, need = 0;
-	enum wdmdma_map_end end;
 	unsigned int base;
 	int ret;
 
@@ -781,17 +794,10 @@ int wdmdma_submit(struct wdmdma_adapter *adapter, struct wdmdma_req *tmpl,
 
 	ret = wdmdma_xfer_map(xfer);
 	if (ret) {
-		spin_lock_irqsave(&adapter->lock, irqflags);
-		end = wdmdma_map_failed(adapter, xfer, ret, true, sync,
-					&failed);
-		spin_unlock_irqrestore(&adapter->lock, irqflags);
+		ret = wdmdma_submit_map_failed(adapter, xfer, ret, sync);
 		wdmdma_mapping_done(adapter);
 		wdmdma_adapter_put(adapter);
-		if (end == WDMDMA_MAP_WAITS)
-			return 0;	/* the callback runs later */
-		if (end == WDMDMA_MAP_CANCELLED)
-			return -ENODEV;
-		return ret == -ENOMEM || ret == -EAGAIN ? -ENOMEM : -EIO;
+		return ret;
 	}
 	wdmdma_mapping_done(adapter);
 	if (sglp)
