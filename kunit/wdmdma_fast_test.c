@@ -356,6 +356,17 @@ static void fast_pin_cb(struct device *dev, void *irp,
 	r->pin = sgl;
 }
 
+/* A finished thread waits for kthread_stop(). */
+static void fast_park(void)
+{
+	while (!kthread_should_stop()) {
+		set_current_state(TASK_INTERRUPTIBLE);
+		if (!kthread_should_stop())
+			schedule();
+		__set_current_state(TASK_RUNNING);
+	}
+}
+
 static int fast_race_fn(void *data)
 {
 	struct fast_racer *r = data;
@@ -384,12 +395,7 @@ static int fast_race_fn(void *data)
 	/* The pin's Put may free the adapter. */
 	wdmdma_put_sg_list(r->a, r->pin, true);
 	complete(&r->done);
-	while (!kthread_should_stop()) {
-		set_current_state(TASK_INTERRUPTIBLE);
-		if (!kthread_should_stop())
-			schedule();
-		__set_current_state(TASK_RUNNING);
-	}
+	fast_park();
 	return 0;
 }
 
@@ -560,12 +566,7 @@ static int fast_stream_fn(void *data)
 		cond_resched();
 	}
 	complete(&s->done);
-	while (!kthread_should_stop()) {
-		set_current_state(TASK_INTERRUPTIBLE);
-		if (!kthread_should_stop())
-			schedule();
-		__set_current_state(TASK_RUNNING);
-	}
+	fast_park();
 	return 0;
 }
 
