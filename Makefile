@@ -4,7 +4,8 @@
 # `make help` lists the targets.
 
 KERNEL_DIR ?= /lib/modules/$(shell uname -r)/build
-SERIES ?= 6.1 6.12
+SERIES ?= 6.1 7.3
+QEMU ?= 7.2
 DEVICE ?= edu
 
 .PHONY: all modules check run bench kernels qemu clean help
@@ -15,9 +16,9 @@ all: modules
 modules:
 	$(MAKE) -C $(KERNEL_DIR) M=$(CURDIR) W=1 modules
 
-## check: the test command: builds, static checks and KUnit/integration runs on 6.1 and 6.12
+## check: the test command: builds, static checks and KUnit/integration runs on 6.1 and 7.3 (Debian 6.1 + 6.12 kernels: builds and loads)
 check:
-	WDMDMA_SERIES="$(SERIES)" scripts/check.sh
+	WDMDMA_SERIES="$(SERIES)" WDMDMA_QEMU_VERSIONS="$(QEMU)" scripts/check.sh
 
 ## run: the main job: boot a guest with the edu device (DEVICE=edu-sg: edu-sg), load the modules, move data through DMA
 run:
@@ -51,5 +52,6 @@ help:
 	@sed -n 's/^## \([a-z]*\): /  \1\t/p' $(MAKEFILE_LIST) | expand -t 12
 	@echo "  bench-micro only the mapping microbenchmark, in its own guest (a few min); prints its table"
 	@echo "Variables: KERNEL_DIR (modules, clean), SERIES (check, kernels; default '$(SERIES)'),"
+	@echo "           QEMU (check: QEMU versions for edu-sg, 7.2 and/or 10.0; default '$(QEMU)'),"
 	@echo "           DEVICE (run: edu or edu-sg; default edu),"
 	@echo "           SUITE (check: run only the named guest groups), WDMDMA_CACHE (cache dir)"

@@ -415,7 +415,7 @@ static int edusg_case_init(struct kunit *test)
 	struct edusg_ctx *ctx;
 	unsigned int i;
 
-	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
+	ctx = kzalloc_obj(*ctx, GFP_KERNEL);
 	if (!ctx)
 		return -ENOMEM;
 	ctx->es = edusg_dev;

@@ -655,14 +655,21 @@ static enum hrtimer_restart get_irq_fn(struct hrtimer *timer)
 	return HRTIMER_NORESTART;
 }
 
+/*
+ * An hrtimer in the default mode: its callback runs in hard interrupt
+ * context (where an interrupt handler runs), except on PREEMPT_RT, where
+ * interrupt handlers are threads and so are such callbacks; lockdep's
+ * PREEMPT_RT nesting checks (7.3) hold the callback to that. wdmdma takes
+ * spinlock_t locks, as drivers do: it is not for _HARD timers.
+ */
 static bool get_in_irq(struct kunit *test, struct get_irq *gi)
 {
 	bool done;
 
 	init_completion(&gi->done);
-	hrtimer_init(&gi->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
-	gi->timer.function = get_irq_fn;
-	hrtimer_start(&gi->timer, ms_to_ktime(1), HRTIMER_MODE_REL_HARD);
+	wdmdma_hrtimer_setup(&gi->timer, get_irq_fn, CLOCK_MONOTONIC,
+			     HRTIMER_MODE_REL);
+	hrtimer_start(&gi->timer, ms_to_ktime(1), HRTIMER_MODE_REL);
 	done = wait_for_completion_timeout(&gi->done,
 					   msecs_to_jiffies(WDMDMA_TEST_WAIT_MS));
 	hrtimer_cancel(&gi->timer);

@@ -25,6 +25,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <kunit/test.h>
+#include <linux/bvec.h>
 #include <linux/ctype.h>
 #include <linux/dma-mapping.h>
 #include <linux/gfp.h>
@@ -70,6 +71,16 @@ static const char * const iommu_state_names[] = {
 	[IOMMU_TRANSLATE] = "translate",
 };
 
+/*
+ * Does wdmdma link lists into one IOVA range on this kernel? The suite
+ * turns the iova setting on for its adapters (wdmdma_set_iova()).
+ */
+#ifdef WDMDMA_HAVE_DMA_IOVA
+#define IOMMU_HAVE_IOVA true
+#else
+#define IOMMU_HAVE_IOVA false
+#endif
+
 static char *expect = "none";
 module_param(expect, charp, 0444);
 MODULE_PARM_DESC(expect,
@@ -82,6 +93,7 @@ MODULE_PARM_DESC(expect,
  * @state: what @expect says the boot has
  * @coh: 4 KiB of coherent memory: what the edu buffer is copied through
  * @coh_dma: its bus address
+ * @old_iova: wdmdma's iova setting before the suite turned it on
  */
 struct iommu_edu {
 	struct pci_dev *pdev;
@@ -89,6 +101,7 @@ struct iommu_edu {
 	enum iommu_state state;
 	u8 *coh;
 	dma_addr_t coh_dma;
+	bool old_iova;
 };
 
 static struct iommu_edu *iommu_edu;
@@ -309,6 +322,14 @@ static void iommu_check_xfer(struct kunit *test, const struct iommu_xfer *x)
 					x->in_place_bus);
 		st1 = wdmdma_test_stats(a);
 		KUNIT_EXPECT_EQ(test, st1.bounced, st0.bounced + !!x->regs);
+		/*
+		 * Where the kernel has dma_iova_link(), a list behind a
+		 * translating IOMMU that bounces nothing is one IOVA range.
+		 */
+		KUNIT_EXPECT_EQ(test, st1.iova,
+				st0.iova + (IOMMU_HAVE_IOVA &&
+					    edu->state == IOMMU_TRANSLATE &&
+					    !x->regs));
 		KUNIT_EXPECT_EQ(test, st1.map_regs_in_use, x->regs);
 
 		/* The device moves the data. */
@@ -464,7 +485,7 @@ static void *iommu_map_pages(struct kunit *test, struct page **pages,
 			goto fail;
 	}
 	for (i = nr_low; i < nr; i++)
-		pages[i] = nth_page(*high, i - nr_low);
+		pages[i] = wdmdma_nth_page(*high, i - nr_low);
 	va = vmap(pages, nr, VM_MAP, PAGE_KERNEL);
 	if (va)
 		return va;
@@ -541,15 +562,131 @@ static void iommu_test_one_element_high(struct kunit *test)
 }
 
 /*
+ * Scatter/gather adapter, two pieces of two pages: the second half of one
+ * page, then @off1 bytes into another, half a page. With @off1 == 0 they
+ * meet on a page boundary: behind a translating IOMMU they are one IOVA
+ * range (linked as one where the kernel has dma_iova_link(): the first
+ * piece with its start pad, the second at an offset), one element. With
+ * @off1 != 0 they cannot be one range (dma_iova_link() takes whole IOMMU
+ * pages between pieces): the list falls back to the scatterlist path, two
+ * elements, no IOVA range counted. Either way the device reads the pieces
+ * in order and writes them back in place.
+ */
+static void iommu_two_pieces(struct kunit *test, unsigned int off1)
+{
+	struct iommu_edu *edu = iommu_get_edu(test);
+	struct wdmdma_desc desc = {
+		.scatter_gather = true,
+		.dma_width = IOMMU_WIDTH,
+		.max_transfer = IOMMU_MAX_XFER,
+	};
+	const unsigned int half = PAGE_SIZE / 2;
+	bool translate = edu->state == IOMMU_TRANSLATE, contiguous;
+	struct wdmdma_stats st0, st1;
+	struct wdmdma_test_rec *rec;
+	struct page *pg[2] = { NULL, NULL };
+	struct bio_vec bv[2];
+	struct wdmdma_adapter *a = NULL;
+	struct wdmdma_mdl *mdl = NULL;
+	unsigned int want_elements;
+	u8 *seen, *pattern;
+	int ret, i;
+
+	rec = wdmdma_test_recs(test, 1, NULL);
+	seen = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
+	pattern = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, seen);
+	KUNIT_ASSERT_NOT_NULL(test, pattern);
+	for (i = 0; i < 2; i++) {
+		pg[i] = alloc_page(GFP_KERNEL | GFP_DMA);
+		if (!pg[i])
+			goto out;
+		wdmdma_test_fill(page_address(pg[i]), PAGE_SIZE, 0x21 + i);
+	}
+	bvec_set_page(&bv[0], pg[0], half, half);
+	bvec_set_page(&bv[1], pg[1], half, off1);
+	contiguous = !off1 &&
+		     page_to_phys(pg[1]) == page_to_phys(pg[0]) + PAGE_SIZE;
+	/* Without translation only physically adjacent pieces join. */
+	want_elements = (translate ? !off1 : contiguous) ? 1 : 2;
+	mdl = wdmdma_mdl_from_bvecs(bv, 2, GFP_KERNEL);
+	if (!mdl)
+		goto out;
+	a = wdmdma_create_adapter(&edu->pdev->dev, &desc, NULL);
+	if (IS_ERR_OR_NULL(a)) {
+		KUNIT_FAIL(test, "adapter creation failed: %ld", PTR_ERR(a));
+		a = NULL;
+		goto out;
+	}
+
+	st0 = wdmdma_test_stats(a);
+	wdmdma_test_rec_init(rec, NULL);
+	ret = wdmdma_get_sg_list(a, mdl, wdmdma_mdl_va(mdl), PAGE_SIZE,
+				 wdmdma_test_rec_cb, rec, true);
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	KUNIT_EXPECT_EQ(test, wdmdma_test_rec_calls(rec), 1);
+	if (ret || wdmdma_test_rec_calls(rec) != 1 || !rec->sgl)
+		goto out;
+	st1 = wdmdma_test_stats(a);
+	KUNIT_EXPECT_EQ(test, st1.iova,
+			st0.iova + (IOMMU_HAVE_IOVA && translate && !off1));
+	KUNIT_EXPECT_EQ(test, rec->sgl->nr_elements, want_elements);
+	KUNIT_EXPECT_EQ(test, st1.map_regs_in_use, 0);
+	KUNIT_EXPECT_EQ(test, iommu_edu_read(edu, rec->sgl, seen, PAGE_SIZE),
+			0);
+	KUNIT_EXPECT_EQ(test, memcmp(seen, page_address(pg[0]) + half, half),
+			0);
+	KUNIT_EXPECT_EQ(test, memcmp(seen + half,
+				     page_address(pg[1]) + off1, half), 0);
+	wdmdma_put_sg_list(a, rec->sgl, true);
+
+	wdmdma_test_rec_init(rec, NULL);
+	ret = wdmdma_get_sg_list(a, mdl, wdmdma_mdl_va(mdl), PAGE_SIZE,
+				 wdmdma_test_rec_cb, rec, false);
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	KUNIT_EXPECT_EQ(test, wdmdma_test_rec_calls(rec), 1);
+	if (ret || wdmdma_test_rec_calls(rec) != 1 || !rec->sgl)
+		goto out;
+	wdmdma_test_fill(pattern, PAGE_SIZE, 0x64);
+	KUNIT_EXPECT_EQ(test, iommu_edu_write(edu, rec->sgl, pattern,
+					      PAGE_SIZE), 0);
+	wdmdma_put_sg_list(a, rec->sgl, false);
+	KUNIT_EXPECT_EQ(test, memcmp(page_address(pg[0]) + half, pattern,
+				     half), 0);
+	KUNIT_EXPECT_EQ(test, memcmp(page_address(pg[1]) + off1,
+				     pattern + half, half), 0);
+	KUNIT_EXPECT_EQ(test, wdmdma_test_stats(a).outstanding, 0);
+out:
+	if (a)
+		wdmdma_destroy_adapter(a);
+	if (mdl)
+		wdmdma_mdl_free(mdl);
+	for (i = 0; i < 2; i++)
+		if (pg[i])
+			__free_page(pg[i]);
+	KUNIT_EXPECT_NOT_NULL(test, mdl);
+}
+
+static void iommu_test_sg_pieces_joined(struct kunit *test)
+{
+	iommu_two_pieces(test, 0);
+}
+
+static void iommu_test_sg_pieces_unaligned(struct kunit *test)
+{
+	iommu_two_pieces(test, PAGE_SIZE / 4);
+}
+
+/*
  * The value of expect=. 6.1 runs a module's suites while the module is
- * coming, before its parameters are parsed, so the parameter is looked up
- * in the module's argument string (what insmod was given), which every
- * kernel keeps; the parameter itself then only says what insmod accepts.
+ * coming, before its parameters are parsed, so there the parameter is
+ * looked up in the module's argument string (what insmod was given; see
+ * wdmdma_module_args()); later kernels have parsed it by then.
  */
 static int iommu_parse_expect(enum iommu_state *state)
 {
 	static const char key[] = "expect=";
-	const char *args = THIS_MODULE->args, *p, *val = expect;
+	const char *args = wdmdma_module_args(THIS_MODULE), *p, *val = expect;
 	char buf[16];
 	size_t n;
 	int i;
@@ -584,7 +721,7 @@ static int iommu_suite_init(struct kunit_suite *suite)
 	struct pci_dev *pdev;
 	int ret;
 
-	edu = kzalloc(sizeof(*edu), GFP_KERNEL);
+	edu = kzalloc_obj(*edu, GFP_KERNEL);
 	if (!edu)
 		return -ENOMEM;
 	ret = iommu_parse_expect(&edu->state);
@@ -615,6 +752,7 @@ static int iommu_suite_init(struct kunit_suite *suite)
 		goto unmap;
 	}
 	pci_set_master(pdev);
+	edu->old_iova = wdmdma_set_iova(true);
 	iommu_edu = edu;
 	return 0;
 
@@ -637,6 +775,7 @@ static void iommu_suite_exit(struct kunit_suite *suite)
 	if (!edu)
 		return;
 	iommu_edu = NULL;
+	wdmdma_set_iova(edu->old_iova);
 	pdev = edu->pdev;
 	pci_clear_master(pdev);
 	dma_free_coherent(&pdev->dev, SZ_4K, edu->coh, edu->coh_dma);
@@ -651,6 +790,8 @@ static struct kunit_case iommu_test_cases[] = {
 	KUNIT_CASE(iommu_test_one_element_discontiguous),
 	KUNIT_CASE(iommu_test_sg_high),
 	KUNIT_CASE(iommu_test_one_element_high),
+	KUNIT_CASE(iommu_test_sg_pieces_joined),
+	KUNIT_CASE(iommu_test_sg_pieces_unaligned),
 	{ }
 };
 

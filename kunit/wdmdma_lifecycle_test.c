@@ -707,7 +707,7 @@ static void lc_destroy_vs_cancel(struct kunit *test)
 		for (j = 0; j < LC_CANCEL_REQS; j++) {
 			wdmdma_test_rec_init(&rec[j], NULL);
 			r->cancelled[j] = false;
-			r->ctx[j] = kzalloc(sizeof(*r->ctx[j]), GFP_KERNEL);
+			r->ctx[j] = kzalloc_obj(*r->ctx[j], GFP_KERNEL);
 			KUNIT_EXPECT_NOT_NULL(test, r->ctx[j]);
 			if (!r->ctx[j])
 				continue;

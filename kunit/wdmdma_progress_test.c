@@ -1158,9 +1158,9 @@ static bool prog_get_in_irq(struct kunit *test, struct prog_irq *pi, u32 len,
 	pi->rec = rec;
 	pi->ret = 1;
 	init_completion(&pi->done);
-	hrtimer_init(&pi->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
-	pi->timer.function = prog_irq_fn;
-	hrtimer_start(&pi->timer, ms_to_ktime(1), HRTIMER_MODE_REL_HARD);
+	wdmdma_hrtimer_setup(&pi->timer, prog_irq_fn, CLOCK_MONOTONIC,
+			     HRTIMER_MODE_REL);
+	hrtimer_start(&pi->timer, ms_to_ktime(1), HRTIMER_MODE_REL);
 	done = wait_for_completion_timeout(&pi->done,
 					   msecs_to_jiffies(WDMDMA_TEST_WAIT_MS));
 	hrtimer_cancel(&pi->timer);

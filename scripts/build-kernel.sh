@@ -6,7 +6,7 @@
 # bzImage and modules. The result is cached outside the clone, keyed by the
 # source package version and a hash of the fragments and this script.
 #
-# Usage: scripts/build-kernel.sh SERIES [bench]     (SERIES is 6.1 or 6.12)
+# Usage: scripts/build-kernel.sh SERIES [bench]   (SERIES is 6.1, 6.12 or 7.3)
 # "bench" adds qemu/kconfig/bench/*.config: the same kernel without the
 # debugging options, for `make bench`.
 # Prints the kernel build directory on stdout.
@@ -14,11 +14,11 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-series=${1:?usage: build-kernel.sh 6.1|6.12 [bench]}
+series=${1:?usage: build-kernel.sh 6.1|6.12|7.3 [bench]}
 flavor=${2:-}
 case "$series" in
-6.1|6.12) ;;
-*) die "unknown kernel series '$series' (want 6.1 or 6.12)" ;;
+6.1|6.12|7.3) ;;
+*) die "unknown kernel series '$series' (want 6.1, 6.12 or 7.3)" ;;
 esac
 case "$flavor" in
 ''|bench) ;;
@@ -27,16 +27,16 @@ esac
 mapfile -t extra < <(kernel_fragments_flavor "$flavor")
 
 apt_ensure build-essential bc bison flex libelf-dev libssl-dev cpio kmod \
-	xz-utils python3 "linux-source-$series"
+	xz-utils python3
 
+# The source first: its version is part of the cache key.
+tarball=$(kernel_source_tarball "$series")
+[ -f "$tarball" ] || die "$tarball missing after installing linux-source-$series"
 dir=$(kernel_dir "$series" "$flavor")
 if [ -f "$dir/.wdmdma-built" ]; then
 	echo "$dir"
 	exit 0
 fi
-
-tarball=/usr/src/linux-source-$series.tar.xz
-[ -f "$tarball" ] || die "$tarball missing after installing linux-source-$series"
 
 log "building ${flavor:-test} kernel $series in $dir (cold: a few minutes)"
 start=$(date +%s)
@@ -50,6 +50,15 @@ scripts/kconfig/merge_config.sh -m .config "$WDMDMA_TOP"/qemu/kconfig/*.config \
 	"${extra[@]}" >/dev/null
 make -s olddefconfig
 
+# Options of the fragments that a series no longer has; the check below
+# makes sure they really are gone from its Kconfig files.
+case "$series" in
+# 2026-12-02: 7.3 has no DMA_API_DEBUG_SG (its scatterlist checks are no
+# longer a separate option).
+7.3) gone_re=CONFIG_DMA_API_DEBUG_SG ;;
+*) gone_re= ;;
+esac
+
 # olddefconfig silently drops options whose dependencies are unmet. A
 # flavor's "is not set" lines override the base fragments.
 bad=0
@@ -57,6 +66,14 @@ unset_re=$(sed -n 's/^# \(CONFIG_[A-Z0-9_]*\) is not set$/\1/p' /dev/null "${ext
 	paste -sd'|')
 while read -r line; do
 	if [ -n "$unset_re" ] && echo "$line" | grep -qE "^($unset_re)="; then
+		continue
+	fi
+	if [ -n "$gone_re" ] && echo "$line" | grep -qE "^($gone_re)="; then
+		sym=${line%%=*}
+		if grep -rqx "config ${sym#CONFIG_}" --include='Kconfig*' .; then
+			echo "error: ${sym} is listed as gone from $series but exists" >&2
+			bad=1
+		fi
 		continue
 	fi
 	if ! grep -qx "$line" .config; then

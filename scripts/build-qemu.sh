@@ -1,15 +1,24 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Build qemu-system-x86_64 from Debian's qemu source package (7.2) with the
-# edu-sg device (qemu/edu-sg/) added, TCG only, plus virtio-9p for sharing
-# the host root with the guest.
+# Build qemu-system-x86_64 from Debian's qemu source with the edu-sg device
+# (qemu/edu-sg/) added, TCG only, plus virtio-9p for sharing the host root
+# with the guest. Two QEMU versions, one edu-sg source (the differences are
+# listed in qemu/edu-sg/edu-sg-compat.h):
+#   7.2   (default) Debian 12's own qemu source package, through a deb-src
+#         entry for bookworm in the machine's apt sources (as before).
+#   10.0  bookworm-backports' qemu, read through a deb-src list the scripts
+#         own (apt_suite_src in lib.sh; the machine's apt sources are left
+#         alone). Its meson (>= 1.5) and pycotap come from
+#         bookworm-backports too, unpacked under $WDMDMA_CACHE/apt rather
+#         than installed, so the machine keeps bookworm's meson for 7.2.
 #
 # Two cache levels under $WDMDMA_CACHE:
 #   qemu-tree-<ver>-<treekey>/  patched, configured source and build tree,
 #                               keyed by the source version and the
 #                               configure/patch recipe below; reused for
 #                               incremental rebuilds when edu-sg changes.
+#                               One per QEMU version is kept.
 #   qemu-<ver>-<key>/           the result: bin/qemu-system-x86_64 and
 #                               share/qemu/ (firmware symlinks), keyed by the
 #                               source version and a hash of the edu-sg build
@@ -20,13 +29,21 @@
 # The binary finds its firmware in ../share/qemu relative to itself (QEMU's
 # relocatable data directory), so no -L option is needed.
 #
-# Usage: scripts/build-qemu.sh
+# Usage: scripts/build-qemu.sh [7.2|10.0]      (default 7.2)
 # Prints the path of qemu-system-x86_64 on stdout; logs go to stderr.
 
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
+SERIES=${1:-7.2}
+case "$SERIES" in
+7.2|10.0) ;;
+*) die "unknown QEMU version '$SERIES' (want 7.2 or 10.0)" ;;
+esac
+
 SRC_LIST=/etc/apt/sources.list.d/wdmdma-src.sources
+# The suite of QEMU 10.0's source package (10.0.2 there on 2026-12-02).
+SUITE_10=bookworm-backports
 EDU_SG_DIR=$WDMDMA_TOP/qemu/edu-sg
 SELF=$WDMDMA_TOP/scripts/build-qemu.sh
 
@@ -43,12 +60,21 @@ CONFIGURE_ARGS=(
 	--enable-cap-ng
 )
 TREE_RECIPE="tree-1 ${CONFIGURE_ARGS[*]}"
+# 10.0: Debian's python3 and no downloads (meson and pycotap must come
+# from the unpacked backports packages, not from PyPI).
+CONFIGURE_ARGS_10=(--python=/usr/bin/python3 --disable-download)
 
 BUILD_DEPS=(build-essential ninja-build meson python3 pkg-config dpkg-dev
 	libglib2.0-dev libpixman-1-dev zlib1g-dev libfdt-dev libcap-ng-dev)
 # Firmware the binary loads at run time (seabios BIOS, option ROMs such as
 # kvmvapic.bin and linuxboot_dma.bin, iPXE ROMs for NICs).
 RUNTIME_DEPS=(seabios ipxe-qemu qemu-system-data)
+# 10.0's configure builds a Python venv (python3-venv) and writes its
+# console scripts with distlib.
+BUILD_DEPS_10=(python3-venv python3-distlib)
+# Python packages 10.0's configure needs that bookworm has too old (meson
+# 1.0) or not at all (pycotap); taken from $SUITE_10.
+PYDEPS_10=(meson python3-pycotap)
 
 # (grep -c, not grep -q: an early exit would kill the writer with SIGPIPE,
 # which pipefail turns into a failure.)
@@ -83,6 +109,43 @@ qemu_dsc_name() {
 		awk '$2 ~ /^qemu_.*\.dsc$/ && !found { print $2; found = 1 }'
 }
 
+# 10.0 is built from the upstream tarball of $SUITE_10's qemu source
+# package alone (QEMU 10.0.x as Debian repacked it, "+ds"), without
+# Debian's patches: on 2026-12-02 the mirror served that package's
+# .orig.tar.xz but answered 404 for its .dsc and .debian.tar.xz, so
+# "apt-get source" could not fetch it. apt still names the tarball and its
+# SHA256 from the signed Sources index, and apt-helper checks it.
+
+# "URI NAME SHA256:..." of the .orig.tar.xz of $SUITE_10's qemu.
+qemu_orig_10() {
+	apt_suite_src "$SUITE_10" source --print-uris -qq qemu 2>/dev/null |
+		awk '$2 ~ /^qemu_.*\.orig\.tar\.xz$/ && !found {
+			gsub("\047", "", $1); print $1, $2, $4; found = 1 }'
+}
+
+# pydeps_10: unpack $PYDEPS_10 from $SUITE_10 (all Architecture: all) and
+# print the directory to put on PYTHONPATH.
+pydeps_10() {
+	local p v id="" d
+	for p in "${PYDEPS_10[@]}"; do
+		v=$(suite_version "$SUITE_10" "$p") || die "$SUITE_10 offers no $p"
+		id+="${id:+_}$p-$v"
+	done
+	d=$WDMDMA_CACHE/apt/$SUITE_10/pydeps-$(echo "$id" | sha256sum | cut -c1-12)
+	if [ ! -f "$d/.unpacked" ]; then
+		log "fetching ${PYDEPS_10[*]} from $SUITE_10 ($id)"
+		rm -rf "$d" && mkdir -p "$d"
+		(cd "$d" && apt_suite "$SUITE_10" download "${PYDEPS_10[@]}" >&2) ||
+			die "downloading ${PYDEPS_10[*]} from $SUITE_10 failed"
+		for p in "$d"/*.deb; do
+			dpkg-deb -x "$p" "$d/root" || die "unpacking $p failed"
+		done
+		echo "$id" >"$d/versions"
+		rm -f "$d"/*.deb && touch "$d/.unpacked"
+	fi
+	echo "$d/root/usr/lib/python3/dist-packages"
+}
+
 # Hash of the files that go into the binary.
 result_key() {
 	local f
@@ -98,8 +161,9 @@ result_key() {
 	} | sha256sum | cut -c1-12
 }
 
-# Unpack, patch and configure the source tree in $1 from the .dsc $2.
-prepare_tree() {
+# unpack_7 TREE DSC: fetch Debian's qemu source package (the machine's
+# bookworm) and unpack it, patches applied, in TREE/src.
+unpack_7() {
 	local tree=$1 dsc=$2 dl=$WDMDMA_CACHE/qemu-src
 
 	# Kept between builds; apt-get skips files it already has (hash-checked).
@@ -115,6 +179,41 @@ prepare_tree() {
 	# apt verified the files against the signed Release file already.
 	dpkg-source --no-check -x "$dl/$dsc" "$tree/src" >"$tree/unpack.log" 2>&1 ||
 		{ tail -n 20 "$tree/unpack.log" >&2; die "dpkg-source -x failed"; }
+}
+
+# unpack_10 TREE "URI NAME HASH": fetch the .orig.tar.xz of $SUITE_10's
+# qemu (see qemu_orig_10) and unpack it in TREE/src.
+unpack_10() {
+	local tree=$1 uri name hash dl=$WDMDMA_CACHE/qemu-src
+	read -r uri name hash <<<"$2"
+
+	mkdir -p "$dl"
+	if [ ! -f "$dl/$name" ]; then
+		log "fetching qemu source ($name from $SUITE_10)"
+		/usr/lib/apt/apt-helper -o APT::Sandbox::User=root \
+			download-file "$uri" "$dl/$name.part" "$hash" \
+			>"$dl/download.log" 2>&1 ||
+			{ cat "$dl/download.log" >&2; rm -f "$dl/$name.part"
+			  die "downloading $name failed"; }
+		mv "$dl/$name.part" "$dl/$name"
+	fi
+
+	rm -rf "$tree"
+	mkdir -p "$tree/src"
+	tar -xJf "$dl/$name" -C "$tree/src" --strip-components=1 ||
+		die "unpacking $name failed"
+}
+
+# Unpack (unpack_7 or unpack_10 with SRC), patch and configure the source
+# tree in TREE.
+prepare_tree() {
+	local tree=$1 src=$2 f
+
+	if [ "$SERIES" = 7.2 ]; then
+		unpack_7 "$tree" "$src"
+	else
+		unpack_10 "$tree" "$src"
+	fi
 
 	cd "$tree/src"
 	# The dfsg tarball lacks the edk2 firmware images that pc-bios/meson.build
@@ -127,24 +226,35 @@ prepare_tree() {
 	mkdir -p hw/misc/edu-sg
 	printf "\n# wdmdma\nsubdir('edu-sg')\n" >>hw/misc/meson.build
 	printf "\n# wdmdma\nsource edu-sg/Kconfig\n" >>hw/misc/Kconfig
-	cp "$EDU_SG_DIR"/edu-sg.c "$EDU_SG_DIR"/meson.build "$EDU_SG_DIR"/Kconfig \
-		hw/misc/edu-sg/
+	for f in $(edu_sg_files); do
+		cp "$EDU_SG_DIR/$f" hw/misc/edu-sg/
+	done
 
 	mkdir -p build
 	cd build
 	log "configuring qemu"
 	../configure "${CONFIGURE_ARGS[@]}" >configure.log 2>&1 ||
 		{ tail -n 30 configure.log >&2; die "qemu configure failed"; }
-	grep -Eq '^ *VirtFS support *: *YES' configure.log ||
+	# 7.2 says "VirtFS support", 10.0 "VirtFS (9P) support".
+	grep -Eq '^ *VirtFS (\(9P\) )?support *: *YES' configure.log ||
 		die "qemu configured without VirtFS"
 	touch "$tree/.wdmdma-configured"
+}
+
+# The edu-sg files that go into QEMU's tree (as in result_key).
+edu_sg_files() {
+	local f
+	for f in "$EDU_SG_DIR"/*; do
+		case "$f" in *.md|*.py) continue ;; esac
+		echo "${f##*/}"
+	done
 }
 
 # Copy the edu-sg files into the tree, updating only what changed so that
 # ninja rebuilds no more than needed.
 sync_edu_sg() {
 	local tree=$1 f
-	for f in edu-sg.c meson.build Kconfig; do
+	for f in $(edu_sg_files); do
 		cmp -s "$EDU_SG_DIR/$f" "$tree/src/hw/misc/edu-sg/$f" ||
 			cp "$EDU_SG_DIR/$f" "$tree/src/hw/misc/edu-sg/$f"
 	done
@@ -166,11 +276,12 @@ make_datadir() {
 	done
 }
 
-# Remove other build trees (only builds use them, and we hold the lock),
-# leftovers of failed builds, and results not used for a day.
+# Remove other build trees of this QEMU version (only builds use them, and
+# we hold the lock), leftovers of failed builds, and results not used for a
+# day.
 prune() {
 	local keep_out=$1 keep_tree=$2 d
-	for d in "$WDMDMA_CACHE"/qemu-tree-*; do
+	for d in "$WDMDMA_CACHE/qemu-tree-$SERIES"[.+]*; do
 		[ -d "$d" ] && [ "$d" != "$keep_tree" ] && rm -rf "$d"
 	done
 	for d in "$WDMDMA_CACHE"/qemu-[0-9]*; do
@@ -185,16 +296,27 @@ prune() {
 }
 
 main() {
-	local dsc ver key out tree treekey start bin
+	local src ver key out tree treekey start bin pypath
 
 	[ -f "$EDU_SG_DIR/edu-sg.c" ] || die "$EDU_SG_DIR/edu-sg.c missing"
-	apt_ensure "${BUILD_DEPS[@]}" "${RUNTIME_DEPS[@]}"
-	ensure_deb_src
-
-	dsc=$(qemu_dsc_name)
-	[ -n "$dsc" ] || die "cannot tell which qemu source apt would fetch"
-	ver=${dsc#qemu_}
-	ver=${ver%.dsc}
+	if [ "$SERIES" = 7.2 ]; then
+		apt_ensure "${BUILD_DEPS[@]}" "${RUNTIME_DEPS[@]}"
+		ensure_deb_src
+		src=$(qemu_dsc_name)
+		[ -n "$src" ] || die "cannot tell which qemu source apt would fetch"
+		ver=${src#qemu_}
+		ver=${ver%.dsc}
+	else
+		apt_ensure "${BUILD_DEPS[@]}" "${BUILD_DEPS_10[@]}" "${RUNTIME_DEPS[@]}"
+		src=$(qemu_orig_10)
+		[ -n "$src" ] || die "$SUITE_10 offers no qemu source"
+		ver=${src#* qemu_}
+		ver=${ver%%.orig.tar.xz*}
+		case "$ver" in
+		10.0.*) ;;
+		*) die "$SUITE_10 offers qemu $ver, not 10.0.x" ;;
+		esac
+	fi
 	key=$(result_key)
 	out=$WDMDMA_CACHE/qemu-$ver-$key
 	bin=$out/bin/qemu-system-x86_64
@@ -213,11 +335,18 @@ main() {
 	fi
 
 	start=$(date +%s)
+	if [ "$SERIES" = 10.0 ]; then
+		pypath=$(pydeps_10)
+		# configure checks these versions; ninja reruns meson from them.
+		export PYTHONPATH=$pypath${PYTHONPATH:+:$PYTHONPATH}
+		CONFIGURE_ARGS+=("${CONFIGURE_ARGS_10[@]}")
+		TREE_RECIPE="tree-1 ${CONFIGURE_ARGS[*]} $(cat "${pypath%/root/*}/versions")"
+	fi
 	treekey=$(echo "$TREE_RECIPE" | sha256sum | cut -c1-12)
 	tree=$WDMDMA_CACHE/qemu-tree-$ver-$treekey
 	if [ ! -f "$tree/.wdmdma-configured" ]; then
 		log "preparing qemu $ver source tree in $tree (cold build: a few minutes)"
-		prepare_tree "$tree" "$dsc"
+		prepare_tree "$tree" "$src"
 	fi
 	sync_edu_sg "$tree"
 
@@ -227,7 +356,7 @@ main() {
 		ninja -j"$(nproc)" qemu-system-x86_64 ||
 		{ grep -E 'error|warning' build.log | head -n 40 >&2 || true
 		  tail -n 20 build.log >&2; die "qemu build failed"; }
-	if grep -E 'edu-sg\.c:[0-9]+:[0-9]+: warning' build.log >&2; then
+	if grep -E 'edu-sg[-a-z]*\.[ch]:[0-9]+:[0-9]+: warning' build.log >&2; then
 		# Make the next run compile it again rather than pass silently.
 		find . -name '*edu-sg.c.o' -delete
 		die "edu-sg.c compiled with warnings"

@@ -3,7 +3,13 @@
 
 WDMDMA_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 WDMDMA_CACHE=${WDMDMA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/wdmdma}
-WDMDMA_SERIES=${WDMDMA_SERIES:-"6.1 6.12"}
+WDMDMA_SERIES=${WDMDMA_SERIES:-"6.1 7.3"}
+# Debian kernels whose packaged headers the modules build against, and
+# whose stock kernels load them (scripts/check.sh).
+WDMDMA_DISTRO_SERIES=${WDMDMA_DISTRO_SERIES:-"6.1 6.12"}
+# QEMU versions the edu-sg device model is built for and qtested on
+# (scripts/build-qemu.sh); the guests run on the first.
+WDMDMA_QEMU_VERSIONS=${WDMDMA_QEMU_VERSIONS:-"7.2"}
 # The newest series runs the slowest device groups; the others skip them
 # (scripts/guest-groups.sh).
 WDMDMA_NEWEST_SERIES=${WDMDMA_SERIES##* }
@@ -67,6 +73,99 @@ apt_ensure() {
 		die "apt-get install ${missing[*]} failed"
 }
 
+# Debian suites beyond the machine's own are read through a sources list
+# and package lists the scripts own, under $WDMDMA_CACHE/apt/SUITE; the
+# machine's apt configuration is left alone.
+
+# series_suite SERIES: the Debian suite a kernel series' source package
+# comes from, empty for the machine's own (bookworm).
+series_suite() {
+	case "$1" in
+	7.3) echo trixie-backports ;;	# 7.3.4 there on 2026-11-28
+	*) ;;
+	esac
+}
+
+# apt_suite SUITE ARGS...: run apt-get (or apt-cache, if ARGS starts with
+# "cache") against SUITE's binary packages alone; apt_suite_src the same
+# against its source packages. The lists are fetched on first use and
+# refreshed after 12 hours (the old ones serve if that fails).
+apt_suite() {
+	apt_suite_type deb "$@"
+}
+apt_suite_src() {
+	apt_suite_type deb-src "$@"
+}
+apt_suite_type() {
+	local type=$1 suite=$2 d tool=apt-get opts
+	d=$WDMDMA_CACHE/apt/$suite${type#deb}
+	shift 2
+	if [ "${1:-}" = cache ]; then
+		tool=apt-cache
+		shift
+	fi
+	opts=(-o "Dir::Etc::sourcelist=$d/sources.list" -o Dir::Etc::sourceparts=-
+	      -o "Dir::State::Lists=$d/lists" -o "Dir::Cache=$d/cache"
+	      -o APT::Sandbox::User=root)
+	if [ ! -f "$d/.updated" ] || [ -n "$(find "$d/.updated" -mmin +720)" ]; then
+		mkdir -p "$d/lists/partial" "$d/cache/archives/partial"
+		echo "$type http://deb.debian.org/debian $suite main" > "$d/sources.list"
+		if apt-get "${opts[@]}" -qq update >&2; then
+			touch "$d/.updated"
+		elif [ -f "$d/.updated" ]; then
+			log "apt-get update of $suite ($type) failed: using its lists of $(date -r "$d/.updated" +%F)"
+		else
+			die "apt-get update of $suite ($type) failed"
+		fi
+	fi
+	"$tool" "${opts[@]}" "$@"
+}
+
+# suite_version SUITE PKG: the version of PKG that SUITE offers.
+suite_version() {
+	apt_suite "$1" cache policy "$2" | sed -n 's/^  Candidate: //p' | grep -v '(none)'
+}
+
+
+# kernel_source_version SERIES: the version of Debian's linux-source-SERIES
+# that the scripts build ("unknown" before it is installed or reachable).
+kernel_source_version() {
+	local suite
+	suite=$(series_suite "$1")
+	if [ -z "$suite" ]; then
+		dpkg-query -W -f='${Version}' "linux-source-$1" 2>/dev/null || echo unknown
+	else
+		suite_version "$suite" "linux-source-$1" || echo unknown
+	fi
+}
+
+# kernel_source_tarball SERIES: fetch Debian's linux-source-SERIES and print
+# the path of its tarball. A package from another suite is not installed:
+# it is downloaded and unpacked under $WDMDMA_CACHE/apt (it is
+# Architecture: all, so nothing else of that suite is needed).
+kernel_source_tarball() {
+	local series=$1 suite ver d
+	suite=$(series_suite "$series")
+	if [ -z "$suite" ]; then
+		apt_ensure "linux-source-$series"
+		echo "/usr/src/linux-source-$series.tar.xz"
+		return
+	fi
+	ver=$(suite_version "$suite" "linux-source-$series") ||
+		die "$suite offers no linux-source-$series"
+	d=$WDMDMA_CACHE/apt/$suite/linux-source-$series-$ver
+	if [ ! -f "$d/.unpacked" ]; then
+		log "fetching linux-source-$series $ver from $suite"
+		rm -rf "$d" && mkdir -p "$d"
+		(cd "$d" && apt_suite "$suite" download "linux-source-$series=$ver" >&2) ||
+			die "downloading linux-source-$series from $suite failed"
+		dpkg-deb -x "$d"/linux-source-*.deb "$d/root" &&
+			rm -f "$d"/linux-source-*.deb && touch "$d/.unpacked" ||
+			die "unpacking linux-source-$series failed"
+	fi
+	echo "$d/root/usr/src/linux-source-$series.tar.xz"
+}
+
 # Newest Debian header package name for a series ("6.1" or "6.12").
 distro_headers_pkg() {
 	case "$1" in
@@ -81,6 +180,22 @@ distro_headers_pkg() {
 		fi
 		echo "$pkg" ;;
 	esac
+}
+
+# distro_image_pkg HEADERS-PKG: the Debian kernel image package that goes
+# with a linux-headers package (the signed one where the suite has it).
+distro_image_pkg() {
+	local img
+	if [ "$1" = linux-headers-amd64 ]; then
+		echo linux-image-amd64
+		return
+	fi
+	img=linux-image-${1#linux-headers-}
+	if apt-cache policy "$img" 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+		echo "$img"
+	else
+		echo "$img-unsigned"
+	fi
 }
 
 # Build directory of the distro headers for a series, once installed.
@@ -98,8 +213,7 @@ distro_headers_dir() {
 # Cache directory of the test kernel for a series (may not exist yet).
 kernel_dir() {
 	local series=$1 flavor=${2:-} ver key
-	ver=$(dpkg-query -W -f='${Version}' "linux-source-$series" 2>/dev/null) ||
-		ver=unknown
+	ver=$(kernel_source_version "$series")
 	# Bump the recipe number when build-kernel.sh changes what it builds.
 	key=$( (echo recipe-1; cat "$WDMDMA_TOP"/qemu/kconfig/*.config $(kernel_fragments_flavor "$flavor")) |
 	      sha256sum | cut -c1-12)

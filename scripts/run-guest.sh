@@ -5,8 +5,9 @@
 # the guest, and exit with that command's status.
 #
 # Usage: scripts/run-guest.sh [options] -- COMMAND...
-#   --kernel FILE      bzImage to boot (default: the cached 6.12 test kernel)
-#   --series S         use the cached test kernel of series S (6.1 or 6.12)
+#   --kernel FILE      bzImage to boot (default: the cached test kernel of
+#                      the newest series)
+#   --series S         use the cached test kernel of series S (6.1, 6.12, 7.3)
 #   --module FILE      put FILE (a .ko) in the guest's /modules (repeatable)
 #   --file FILE        put FILE in the guest's /tests (repeatable)
 #   --mem SIZE         guest RAM (default 512M)
@@ -29,7 +30,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-kernel= series=6.12 mem=512M smp=2 iommu=0 edu=1 hostroot=0 quiet=0
+kernel= series=$WDMDMA_NEWEST_SERIES mem=512M smp=2 iommu=0 edu=1 hostroot=0 quiet=0
 timeout_s=600 log= qemu=qemu-system-x86_64 append=
 modules=() files=() devices=() qargs=()
 

@@ -19,13 +19,14 @@
 #
 # Environment:
 #   WDMDMA_RUN_DEVICE   edu (default) or edu-sg
-#   WDMDMA_RUN_SERIES   test kernel series (default 6.12; 6.1 works too)
+#   WDMDMA_RUN_SERIES   test kernel series (default: the newest of
+#                       WDMDMA_SERIES; any series build-kernel.sh takes)
 #   WDMDMA_RUN_ARGS     extra edublk module parameters, e.g. "mode=get"
 
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-series=${WDMDMA_RUN_SERIES:-6.12}
+series=${WDMDMA_RUN_SERIES:-$WDMDMA_NEWEST_SERIES}
 edublk_args=${WDMDMA_RUN_ARGS:-}
 device=${WDMDMA_RUN_DEVICE:-edu}
 start=$(date +%s)

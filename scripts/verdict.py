@@ -44,7 +44,9 @@ BAD = [
     (re.compile(r'blocked for more than \d+ seconds'), 'hung task'),
 ]
 WARN = re.compile(r'WARNING: ')
-WARN_HEADER = re.compile(r'WARNING: CPU: \d+ PID: \d+ at ')
+# A WARN() header: "WARNING: CPU: 0 PID: 1 at FILE:LINE FUNC" up to 6.x,
+# "WARNING: [FILE:LINE ]at FUNC, CPU#0: COMM/PID" in 7.x.
+WARN_HEADER = re.compile(r'WARNING: (CPU: \d+ PID: \d+ at |(\S+:\d+ )?at .+, CPU#\d+: )')
 EXPECT_BEGIN = 'wdmdma-test: expect-warning-begin'
 EXPECT_END = 'wdmdma-test: expect-warning-end'
 

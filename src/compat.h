@@ -1,14 +1,21 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Kernel-version differences for wdmdma, edublk and their tests, in one
- * place. Each entry says when the kernel changed. Supported: 6.1 .. 6.12.
+ * place. Each entry says when the kernel changed. Tested on 6.1, 6.12 and
+ * 7.3 test kernels (make check runs 6.1 and 7.3; see the README).
  */
 #ifndef WDMDMA_COMPAT_H
 #define WDMDMA_COMPAT_H
 
 #include <linux/version.h>
-#include <linux/pci.h>
 #include <linux/blk-mq.h>
+#include <linux/dma-mapping.h>
+#include <linux/hrtimer.h>
+#include <linux/module.h>
+#include <linux/pci.h>
+#include <linux/slab.h>
+#include <linux/timer.h>
+#include <linux/workqueue.h>
 
 /* 6.8: PCI_IRQ_LEGACY renamed PCI_IRQ_INTX (the old name went in 6.10). */
 #ifndef PCI_IRQ_INTX
@@ -69,6 +76,53 @@ wdmdma_blk_mq_alloc_disk(struct blk_mq_tag_set *set, struct queue_limits *lim,
 #endif
 
 /*
+ * 6.16: the two-step IOVA API (dma_iova_try_alloc(), dma_iova_link(),
+ * dma_iova_sync(), dma_iova_destroy()) links several physical ranges into
+ * one contiguous IOVA range behind an IOMMU. Tested on 7.3 (2026-12-02).
+ */
+#ifdef DMA_IOVA_USE_SWIOTLB
+#define WDMDMA_HAVE_DMA_IOVA 1
+#endif
+
+/*
+ * KUnit ran a module's suites while the module was coming, before its
+ * parameters were parsed, in 6.1; 6.12 runs them once the module is live.
+ * The raw argument string insmod was given, module->args, is gone by 7.3
+ * (seen 2026-12-02). wdmdma_module_args() returns it where a suite may
+ * need it (before 6.12: every kernel that has it, so the exact release of
+ * the KUnit change does not matter), else NULL: read the parameter.
+ */
+static inline const char *wdmdma_module_args(const struct module *mod)
+{
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 12, 0)
+	return mod ? mod->args : NULL;
+#else
+	return NULL;
+#endif
+}
+
+/*
+ * kzalloc_obj(VAR, gfp) allocates sizeof(VAR), typed; 7.3's checkpatch
+ * asks for it (seen 2026-12-02), and Debian's 6.12.118 has it as a stable
+ * backport. Kernels without it get it here.
+ */
+#ifndef kzalloc_obj
+#define kzalloc_obj(var, gfp)	kzalloc(sizeof(var), gfp)
+#endif
+
+/*
+ * 6.17: alloc_workqueue() takes WQ_PERCPU for a per-CPU workqueue, and by
+ * 7.3 it warns when a caller gives neither it nor WQ_UNBOUND (seen
+ * 2026-12-02). Before, per-CPU was the default (Debian's 6.12.118 has the
+ * flag as a backport, without the warning: 0 means the same there).
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 17, 0)
+#define WDMDMA_WQ_PERCPU	WQ_PERCPU
+#else
+#define WDMDMA_WQ_PERCPU	0
+#endif
+
+/*
  * 6.13: symbol namespaces became string literals in EXPORT_SYMBOL_NS_GPL()
  * and MODULE_IMPORT_NS(); before, the namespace was a bare identifier.
  * wdmdma exports (EXPORT_SYMBOL_WDMDMA) into namespace WDMDMA; its users
@@ -80,6 +134,96 @@ wdmdma_blk_mq_alloc_disk(struct blk_mq_tag_set *set, struct queue_limits *lim,
 #else
 #define EXPORT_SYMBOL_WDMDMA(sym)	EXPORT_SYMBOL_NS_GPL(sym, WDMDMA)
 #define WDMDMA_IMPORT_NS()	MODULE_IMPORT_NS(WDMDMA)
+#endif
+
+/*
+ * 6.13: hrtimer_setup() sets the callback with the clock and mode; it
+ * replaced hrtimer_init() + ->function, and hrtimer_init() is gone by 7.3
+ * (seen 2026-12-02). A wdmdma_ name, so that a stable kernel that
+ * backports hrtimer_setup() does not see it defined twice.
+ */
+static inline void
+wdmdma_hrtimer_setup(struct hrtimer *timer,
+		     enum hrtimer_restart (*function)(struct hrtimer *),
+		     clockid_t clock_id, enum hrtimer_mode mode)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
+	hrtimer_setup(timer, function, clock_id, mode);
+#else
+	hrtimer_init(timer, clock_id, mode);
+	timer->function = function;
+#endif
+}
+
+/*
+ * 6.16: from_timer() was renamed timer_container_of(); the old name is
+ * gone by 7.3 (seen 2026-12-02).
+ */
+#ifndef timer_container_of
+#define timer_container_of(var, timer, field)	from_timer(var, timer, field)
+#endif
+
+/*
+ * 6.14: blk-mq merges requests by default and BLK_MQ_F_SHOULD_MERGE went
+ * away; before, a driver asked for merging with it.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 14, 0)
+#define WDMDMA_BLK_MQ_F_SHOULD_MERGE	0
+#else
+#define WDMDMA_BLK_MQ_F_SHOULD_MERGE	BLK_MQ_F_SHOULD_MERGE
+#endif
+
+/*
+ * 6.15: blk_rq_map_sg() lost its request_queue argument (the request
+ * knows its queue).
+ */
+static inline int wdmdma_blk_rq_map_sg(struct request *rq,
+				       struct scatterlist *sgl)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 15, 0)
+	return blk_rq_map_sg(rq, sgl);
+#else
+	return blk_rq_map_sg(rq->q, rq, sgl);
+#endif
+}
+
+/*
+ * The NUMA-node argument of blk_mq_ops.init_request is an int in 7.3 and
+ * an unsigned int up to 6.12 (seen 2026-12-02; the release between that
+ * changed it is not pinned down here). wdmdma_numa_node_t is whichever type
+ * this kernel's blk_mq_ops declares, found by the compiler rather than by
+ * a version number.
+ */
+#define WDMDMA_INIT_REQUEST_INT_NODE					\
+	__builtin_types_compatible_p(					\
+		__typeof__(((struct blk_mq_ops *)NULL)->init_request),	\
+		int (*)(struct blk_mq_tag_set *, struct request *,	\
+			unsigned int, int))
+#define wdmdma_numa_node_t						\
+	__typeof__(__builtin_choose_expr(WDMDMA_INIT_REQUEST_INT_NODE, 0, 0U))
+
+/*
+ * 6.17: blk_rq_dma_map_iter_start() and blk_rq_dma_map_iter_next()
+ * (<linux/blk-mq-dma.h>, with NVMe as their first user) map a request
+ * without a scatterlist: as one IOVA range where an IOMMU translates, else
+ * range by range (seen 2026-12-02: in 7.3, not in 6.12). 7.0 dropped the
+ * unused dma_iova_state argument of blk_rq_dma_map_iter_next();
+ * wdmdma_blk_rq_dma_map_iter_next() takes it everywhere.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 17, 0)
+#include <linux/blk-mq-dma.h>
+#define WDMDMA_HAVE_BLK_RQ_DMA_MAP_ITER 1
+static inline bool
+wdmdma_blk_rq_dma_map_iter_next(struct request *rq, struct device *dma_dev,
+				struct dma_iova_state *state,
+				struct blk_dma_iter *iter)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(7, 0, 0)
+	return blk_rq_dma_map_iter_next(rq, dma_dev, iter);
+#else
+	return blk_rq_dma_map_iter_next(rq, dma_dev, state, iter);
+#endif
+}
 #endif
 
 #endif /* WDMDMA_COMPAT_H */

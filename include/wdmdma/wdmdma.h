@@ -295,6 +295,9 @@ bool wdmdma_cancel(struct wdmdma_adapter *adapter,
  * @fast: lists claimed on the lock-free path (adapter created with the
  *	verifier off, nothing needed that anyone waits for); counted in
  *	@allocated or @built too
+ * @iova: lists linked into one IOVA range with dma_iova_link() (behind a
+ *	translating IOMMU, on kernels that have it; see the iova module
+ *	parameter)
  */
 struct wdmdma_stats {
 	u64 allocated;
@@ -312,6 +315,7 @@ struct wdmdma_stats {
 	u64 failed;
 	u64 map_retries;
 	u64 fast;
+	u64 iova;
 };
 
 void wdmdma_get_stats(struct wdmdma_adapter *adapter,
@@ -322,6 +326,7 @@ void wdmdma_inject_map_error(struct wdmdma_adapter *adapter, int err,
 			     int times);
 void wdmdma_fail_nth_alloc(unsigned int n);
 bool wdmdma_set_verifier(bool on);
+bool wdmdma_set_iova(bool on);
 void wdmdma_flush_adapter(struct wdmdma_adapter *adapter);
 
 #endif /* WDMDMA_WDMDMA_H */

@@ -31,8 +31,8 @@
 #include "hw/pci/msix.h"
 #include "hw/qdev-properties.h"
 #include "migration/vmstate.h"
-#include "sysemu/dma.h"
 #include "qom/object.h"
+#include "edu-sg-compat.h"     /* what differs between QEMU 7.2 and 10.0 */
 
 #define TYPE_EDU_SG "edu-sg"
 OBJECT_DECLARE_SIMPLE_TYPE(EduSgState, EDU_SG)
@@ -1222,7 +1222,7 @@ static const VMStateDescription vmstate_edu_sg = {
     .unmigratable = 1,
 };
 
-static Property edu_sg_properties[] = {
+static EduSgProperty edu_sg_properties[] = {
     DEFINE_PROP_UINT32("queues", EduSgState, num_queues, 2),
     DEFINE_PROP_SIZE("size", EduSgState, medium_size, 16 * MiB),
     DEFINE_PROP_STRING("file", EduSgState, file),
@@ -1234,7 +1234,7 @@ static Property edu_sg_properties[] = {
     DEFINE_PROP_UINT32("drop_every", EduSgState, drop_every, 0),
     DEFINE_PROP_BOOL("msix", EduSgState, use_msix, true),
     DEFINE_PROP_BOOL("msi", EduSgState, use_msi, true),
-    DEFINE_PROP_END_OF_LIST(),
+    EDU_SG_PROP_END_OF_LIST
 };
 
 static void edu_sg_class_init(ObjectClass *klass, void *data)
@@ -1250,7 +1250,7 @@ static void edu_sg_class_init(ObjectClass *klass, void *data)
     k->revision = 0x01;
     k->class_id = PCI_CLASS_STORAGE_OTHER;
     dc->desc = "edu-style scatter/gather block test device";
-    dc->reset = edu_sg_qdev_reset;
+    edu_sg_set_reset(dc, edu_sg_qdev_reset);
     dc->vmsd = &vmstate_edu_sg;
     device_class_set_props(dc, edu_sg_properties);
     object_class_property_set_description(klass, "queues",

@@ -328,7 +328,7 @@ irqreturn_t edublk_irq(int irq, void *data)
  */
 void edublk_dma_timeout(struct timer_list *t)
 {
-	struct edublk_dev *edu = from_timer(edu, t, timer);
+	struct edublk_dev *edu = timer_container_of(edu, t, timer);
 	struct edublk_cmd *cmd;
 	unsigned long flags;
 	bool running;

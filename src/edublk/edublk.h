@@ -22,6 +22,8 @@
 
 #include <wdmdma/wdmdma.h>
 
+#include "../compat.h"
+
 /* edu registers (BAR0) */
 #define EDU_REG_ID		0x00
 #define EDU_REG_LIVE		0x04	/* reads back the complement */
@@ -87,6 +89,21 @@ enum edublk_mode {
  * (a one-segment request needs none: it is mapped with dma_map_bvec()).
  */
 #define EDUBLK_NATIVE_INLINE_SG	2
+
+#ifdef WDMDMA_HAVE_BLK_RQ_DMA_MAP_ITER
+/*
+ * mode=native on kernels with blk_rq_dma_map_iter_start(): no scatterlist.
+ * A range mapped on its own (dma_map_bvec(), or the iterator without an
+ * IOMMU to coalesce into), kept for its unmap: the first ones in the PDU,
+ * more in an array from the device's mempool.
+ */
+struct edublk_native_range {
+	dma_addr_t addr;
+	u32 len;
+};
+
+#define EDUBLK_NATIVE_INLINE_RANGES	2
+#endif
 
 /* Where a request's Build buffer came from. */
 enum edublk_buf_src {
@@ -160,6 +177,19 @@ struct edublk_cmd {
 	/* native mode: the request's own table, first entries in the PDU */
 	struct sg_table sgt;
 	struct scatterlist *inline_sg;
+#ifdef WDMDMA_HAVE_BLK_RQ_DMA_MAP_ITER
+	/*
+	 * native mode with blk_rq_dma_map_iter_start() (sgt unused): the
+	 * request's IOVA range when the IOMMU coalesced it into one (iova_len
+	 * bytes linked), else the ranges to unmap one by one (the iterator's
+	 * only if dma_need_unmap() says they need an unmap).
+	 */
+	struct dma_iova_state iova;
+	size_t iova_len;
+	struct edublk_native_range *ranges;	/* inline_ranges or pooled */
+	unsigned int nr_ranges;
+	struct edublk_native_range inline_ranges[EDUBLK_NATIVE_INLINE_RANGES];
+#endif
 };
 
 struct edublk_dev {
@@ -229,7 +259,7 @@ void edublk_remove_disk(struct edublk_dev *edu);
 blk_status_t edublk_queue_rq(struct blk_mq_hw_ctx *hctx,
 			     const struct blk_mq_queue_data *bd);
 int edublk_init_request(struct blk_mq_tag_set *set, struct request *rq,
-			unsigned int hctx_idx, unsigned int numa_node);
+			unsigned int hctx_idx, wdmdma_numa_node_t numa_node);
 void edublk_account(struct edublk_dev *edu, struct edublk_cmd *cmd);
 int edublk_index_alloc(void);
 void edublk_index_free(int index);

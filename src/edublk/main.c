@@ -72,7 +72,7 @@ static const struct kernel_param_ops mode_ops = {
 };
 module_param_cb(mode, &mode_ops, &edublk_mode_param, 0444);
 MODULE_PARM_DESC(mode,
-		 "Where DMA list memory comes from: reserve (kmalloc, else emergency buffer, else wait), pdu (Build buffer in each request), get (wdmdma_get_sg_list), native (edu-sg only, no wdmdma, as NVMe: dma_map_bvec for one segment, else sg_alloc_table_chained + dma_map_sgtable; the benchmark baseline) (default: reserve)");
+		 "Where DMA list memory comes from: reserve (kmalloc, else emergency buffer, else wait), pdu (Build buffer in each request), get (wdmdma_get_sg_list), native (edu-sg only, no wdmdma, as NVMe: dma_map_bvec for one segment, else blk_rq_dma_map_iter (6.17 and later) or sg_alloc_table_chained + dma_map_sgtable; the benchmark baseline) (default: reserve)");
 
 /* Parse an unsigned int within [min, max] into kp->arg, or explain why not. */
 static int uint_range_set(const char *val, const struct kernel_param *kp,
@@ -322,7 +322,7 @@ end:
  * Return: 0.
  */
 int edublk_init_request(struct blk_mq_tag_set *set, struct request *rq,
-			unsigned int hctx_idx, unsigned int numa_node)
+			unsigned int hctx_idx, wdmdma_numa_node_t numa_node)
 {
 	struct edublk_dev *edu = set->driver_data;
 	struct edublk_cmd *cmd = blk_mq_rq_to_pdu(rq);
@@ -479,7 +479,7 @@ int edublk_add_disk(struct edublk_dev *edu, struct queue_limits *lim,
 		set->cmd_size = edu->pdu_sg_off;
 		break;
 	}
-	set->flags = BLK_MQ_F_SHOULD_MERGE;
+	set->flags = WDMDMA_BLK_MQ_F_SHOULD_MERGE;
 	set->driver_data = edu;
 	ret = blk_mq_alloc_tag_set(set);
 	if (ret)
@@ -534,7 +534,7 @@ struct edublk_dev *edublk_dev_get(struct pci_dev *pdev, resource_size_t bar0_min
 	struct edublk_dev *edu;
 	int ret;
 
-	edu = kzalloc(sizeof(*edu), GFP_KERNEL);
+	edu = kzalloc_obj(*edu, GFP_KERNEL);
 	if (!edu)
 		return ERR_PTR(-ENOMEM);
 	edu->pdev = pdev;

@@ -31,14 +31,18 @@
 #include <linux/interrupt.h>
 #include <linux/io.h>
 #include <linux/log2.h>
+#include <linux/mempool.h>
 #include <linux/slab.h>
 
 #include "../compat.h"
 #include "edublk.h"
 #include "edusg_hw.h"
 
-/* mode=native maps multi-segment requests with sg_alloc_table_chained(). */
-#ifndef CONFIG_SG_POOL
+/*
+ * mode=native maps multi-segment requests with sg_alloc_table_chained()
+ * where blk_rq_dma_map_iter_start() is missing.
+ */
+#if !defined(CONFIG_SG_POOL) && !defined(WDMDMA_HAVE_BLK_RQ_DMA_MAP_ITER)
 #error "edublk needs CONFIG_SG_POOL (selected by SCSI, NVMe or virtio-blk)"
 #endif
 
@@ -95,6 +99,18 @@ struct edublk_sg {
 	size_t max_map;			/* dma_max_mapping_size() */
 	bool msix;			/* one vector per queue */
 	const char *irq_mode;
+#ifdef WDMDMA_HAVE_BLK_RQ_DMA_MAP_ITER
+	/* mode=native: range arrays of requests with many segments */
+	mempool_t *native_pool;
+	unsigned int native_max_ranges;	/* entries per array */
+	/* mode=native: how requests were mapped (debugfs) */
+	atomic_long_t native_single;	/* one segment: dma_map_bvec() */
+	atomic_long_t native_iova;	/* several segments, one IOVA range */
+	atomic_long_t native_iova_segs;	/* the segments of those */
+	atomic_long_t native_iova_elems;	/* their device elements */
+	atomic_long_t native_direct;	/* several segments, range by range */
+	atomic_long_t native_direct_ranges;	/* the ranges of those */
+#endif
 	struct edublk_sgq q[];
 };
 
@@ -239,6 +255,213 @@ static bool edublk_sg_native_elem_ok(struct edublk_dev *edu, dma_addr_t addr,
 	       addr + len - 1 <= edu->dma_limit;
 }
 
+#ifdef WDMDMA_HAVE_BLK_RQ_DMA_MAP_ITER
+/*
+ * Append the mapped range [@addr, @addr + @len) to the element table @t,
+ * which holds *@n elements so far, in elements of at most the device's
+ * MAX_ELEM_LEN (an IOVA range spans the whole request, and segments are
+ * as long as virt_boundary_mask lets blk-mq merge them). Returns false if
+ * the table is full or a piece is unusable.
+ */
+static bool edublk_sg_native_add(struct edublk_dev *edu, struct edusg_elem *t,
+				 u32 *n, dma_addr_t addr, u32 len)
+{
+	struct edublk_sg *sg = edu->sg;
+
+	while (len) {
+		u32 piece = min(len, sg->max_elem_len);
+
+		if (*n >= sg->tbl_elems ||
+		    !edublk_sg_native_elem_ok(edu, addr, piece))
+			return false;
+		t[*n].addr = cpu_to_le64(addr);
+		t[*n].len = cpu_to_le32(piece);
+		t[*n].rsvd = 0;
+		(*n)++;
+		addr += piece;
+		len -= piece;
+	}
+	return true;
+}
+
+/*
+ * A request of one physical segment, as NVMe maps it: its one bio_vec with
+ * dma_map_bvec(), no iterator, no allocation. blk-mq counts at least one
+ * segment per bio_vec, so that bio_vec is the whole request; one that is
+ * not, or that is longer than one mapping may be (swiotlb's limit when the
+ * device needs bouncing), returns BLK_STS_NOTSUPP: the caller takes the
+ * iterator. So a mapping error here is transient (swiotlb full) and the
+ * request is retried later. The mapping is kept as the one inline range.
+ */
+static blk_status_t edublk_sg_native_map_bvec(struct edublk_dev *edu,
+					      struct edublk_cmd *cmd,
+					      struct edusg_elem *t)
+{
+	struct request *rq = edublk_rq(cmd);
+	struct device *dev = &edu->pdev->dev;
+	struct bio_vec bv = req_bvec(rq);
+	dma_addr_t addr;
+	u32 n = 0;
+
+	if (bv.bv_len != blk_rq_bytes(rq) || bv.bv_len > edu->sg->max_map)
+		return BLK_STS_NOTSUPP;
+	addr = dma_map_bvec(dev, &bv, rq_dma_dir(rq), DMA_ATTR_NO_WARN);
+	if (dma_mapping_error(dev, addr))
+		return edublk_sg_native_requeue(edu);
+	cmd->inline_ranges[0].addr = addr;
+	cmd->inline_ranges[0].len = bv.bv_len;
+	cmd->nr_ranges = 1;
+	cmd->native_mapped = true;
+	if (!edublk_sg_native_add(edu, t, &n, addr, bv.bv_len)) {
+		dev_err_ratelimited(dev, "unusable mapping: %pad for %u bytes\n",
+				    &addr, bv.bv_len);
+		edublk_sg_native_unmap(edu, cmd);
+		return BLK_STS_IOERR;
+	}
+	cmd->nelems = n;
+	atomic_long_inc(&edu->sg->native_single);
+	return BLK_STS_OK;
+}
+
+/*
+ * Keep a range the iterator mapped on its own for the unmap. A request of
+ * at most EDUBLK_NATIVE_INLINE_RANGES segments keeps them in its PDU; one
+ * of more takes an array from the device's pool at its first range
+ * (allocation failures injected like wdmdma's, by
+ * wdmdma_should_fail_alloc()). blk-mq maps no more ranges than it counted
+ * segments. Returns BLK_STS_RESOURCE if there is no array, BLK_STS_IOERR
+ * if the range does not fit.
+ */
+static blk_status_t edublk_sg_native_keep(struct edublk_dev *edu,
+					  struct edublk_cmd *cmd,
+					  unsigned int nsegs, dma_addr_t addr,
+					  u32 len)
+{
+	struct edublk_sg *sg = edu->sg;
+	unsigned int max = EDUBLK_NATIVE_INLINE_RANGES;
+
+	if (!cmd->nr_ranges && nsegs > EDUBLK_NATIVE_INLINE_RANGES) {
+		if (wdmdma_should_fail_alloc(edu->adapter))
+			return BLK_STS_RESOURCE;
+		cmd->ranges = mempool_alloc(sg->native_pool, GFP_ATOMIC);
+		if (!cmd->ranges) {
+			cmd->ranges = cmd->inline_ranges;
+			return BLK_STS_RESOURCE;
+		}
+	}
+	if (cmd->ranges != cmd->inline_ranges)
+		max = sg->native_max_ranges;
+	if (cmd->nr_ranges >= max)
+		return BLK_STS_IOERR;
+	cmd->ranges[cmd->nr_ranges].addr = addr;
+	cmd->ranges[cmd->nr_ranges].len = len;
+	cmd->nr_ranges++;
+	return BLK_STS_OK;
+}
+
+/*
+ * Any other request, as NVMe maps it since 6.17: blk_rq_dma_map_iter_start()
+ * links the whole request into one IOVA range where an IOMMU translates
+ * (then nothing but that range is kept), else maps it range by range, and
+ * each range is kept for the unmap if dma_need_unmap() says one is needed.
+ * The device's elements are written from the ranges as they come.
+ */
+static blk_status_t edublk_sg_native_map_iter(struct edublk_dev *edu,
+					      struct edublk_cmd *cmd,
+					      struct edusg_elem *t,
+					      unsigned int nsegs)
+{
+	struct request *rq = edublk_rq(cmd);
+	struct device *dev = &edu->pdev->dev;
+	struct edublk_sg *sg = edu->sg;
+	struct blk_dma_iter iter;
+	unsigned int ranges = 0;
+	const char *why;
+	blk_status_t sts;
+	u64 total = 0;
+	bool keep;
+	u32 n = 0;
+
+	if (!blk_rq_dma_map_iter_start(rq, dev, &cmd->iova, &iter)) {
+		sts = iter.status;
+		if (sts == BLK_STS_OK)	/* blk-mq found no data to map */
+			sts = BLK_STS_IOERR;
+		goto failed;
+	}
+	cmd->native_mapped = true;
+	if (blk_rq_dma_map_coalesce(&cmd->iova)) {
+		cmd->iova_len = iter.len;
+		if (!edublk_sg_native_add(edu, t, &n, iter.addr, iter.len))
+			goto bad_elem;
+		total = iter.len;
+		goto mapped;
+	}
+
+	keep = dma_need_unmap(dev);
+	for (;;) {
+		if (keep) {
+			sts = edublk_sg_native_keep(edu, cmd, nsegs, iter.addr,
+						    iter.len);
+			if (sts != BLK_STS_OK) {
+				/* Not kept, so not unmapped with the rest. */
+				dma_unmap_page(dev, iter.addr, iter.len,
+					       rq_dma_dir(rq));
+				if (sts == BLK_STS_RESOURCE) {
+					edublk_sg_native_unmap(edu, cmd);
+					return edublk_sg_native_requeue(edu);
+				}
+				why = "more ranges than blk-mq counted segments";
+				goto bad;
+			}
+		}
+		if (!edublk_sg_native_add(edu, t, &n, iter.addr, iter.len))
+			goto bad_elem;
+		total += iter.len;
+		ranges++;
+		if (!wdmdma_blk_rq_dma_map_iter_next(rq, dev, &cmd->iova, &iter))
+			break;
+	}
+	sts = iter.status;
+	if (sts != BLK_STS_OK) {
+		edublk_sg_native_unmap(edu, cmd);
+		goto failed;
+	}
+
+mapped:
+	if (total != blk_rq_bytes(rq)) {
+		why = "the ranges do not add up to the request";
+		goto bad;
+	}
+	cmd->nelems = n;
+	if (dma_use_iova(&cmd->iova)) {
+		atomic_long_inc(&sg->native_iova);
+		atomic_long_add(nsegs, &sg->native_iova_segs);
+		atomic_long_add(n, &sg->native_iova_elems);
+	} else {
+		atomic_long_inc(&sg->native_direct);
+		atomic_long_add(ranges, &sg->native_direct_ranges);
+	}
+	return BLK_STS_OK;
+
+failed:
+	/* Nothing is mapped (any more). */
+	if (sts == BLK_STS_RESOURCE)
+		return edublk_sg_native_requeue(edu);	/* no IOVA or swiotlb space */
+	dev_err_ratelimited(dev, "cannot map %u bytes in %u segments: error %d\n",
+			    blk_rq_bytes(rq), nsegs, blk_status_to_errno(sts));
+	return sts;
+
+bad_elem:
+	why = "more elements than the table holds, or one beyond the device's reach";
+bad:
+	dev_err_ratelimited(dev, "unusable mapping of %u bytes in %u segments (%s, %u elements): %s\n",
+			    blk_rq_bytes(rq), nsegs,
+			    dma_use_iova(&cmd->iova) ? "one IOVA range" :
+			    "range by range", n, why);
+	edublk_sg_native_unmap(edu, cmd);
+	return BLK_STS_IOERR;
+}
+#else
 /*
  * A request of one physical segment, the way the NVMe driver maps it: its
  * one bio_vec with dma_map_bvec(), no scatterlist, no allocation. blk-mq
@@ -310,7 +533,7 @@ static blk_status_t edublk_sg_native_map_sgt(struct edublk_dev *edu,
 	if (sg_alloc_table_chained(&cmd->sgt, nents, cmd->inline_sg,
 				   EDUBLK_NATIVE_INLINE_SG))
 		return edublk_sg_native_requeue(edu);
-	cmd->sgt.orig_nents = blk_rq_map_sg(rq->q, rq, cmd->sgt.sgl);
+	cmd->sgt.orig_nents = wdmdma_blk_rq_map_sg(rq, cmd->sgt.sgl);
 	ret = dma_map_sgtable(dev, &cmd->sgt, cmd->write ? DMA_TO_DEVICE :
 			      DMA_FROM_DEVICE, DMA_ATTR_NO_WARN);
 	if (ret) {
@@ -346,6 +569,7 @@ bad:
 	edublk_sg_native_unmap(edu, cmd);
 	return BLK_STS_IOERR;
 }
+#endif /* WDMDMA_HAVE_BLK_RQ_DMA_MAP_ITER */
 
 /**
  * edublk_sg_native_queue() - map and post a request without wdmdma
@@ -353,15 +577,18 @@ bad:
  * @cmd: the request
  *
  * mode=native, the benchmark's baseline: what a Linux block driver does
- * on its own, the way NVMe does on 6.x. A request of one physical segment
- * is mapped with dma_map_bvec() alone; any other through a chained
- * sg_table and dma_map_sgtable(). Both map with the streaming mask
- * edublk_set_dma_masks() set (swiotlb bouncing what the device cannot
- * reach).
+ * on its own, the way NVMe does. A request of one physical segment is
+ * mapped with dma_map_bvec() alone; any other, where the kernel has
+ * blk_rq_dma_map_iter_start() (6.17), through that iterator without a
+ * scatterlist (one IOVA range for the whole request behind an IOMMU),
+ * else through a chained sg_table and dma_map_sgtable(). All map with the
+ * streaming mask edublk_set_dma_masks() set (swiotlb bouncing what the
+ * device cannot reach).
  *
  * Context: queue_rq; does not sleep.
- * Return: BLK_STS_OK (posted), BLK_STS_RESOURCE (no memory or no swiotlb
- * space: blk-mq retries later, the Linux way) or an error.
+ * Return: BLK_STS_OK (posted), BLK_STS_RESOURCE (nothing mapped: no
+ * memory, IOVA or swiotlb space; blk-mq retries later, the Linux way) or
+ * an error.
  */
 blk_status_t edublk_sg_native_queue(struct edublk_dev *edu,
 				    struct edublk_cmd *cmd)
@@ -377,10 +604,30 @@ blk_status_t edublk_sg_native_queue(struct edublk_dev *edu,
 		return BLK_STS_IOERR;
 	/* The table belongs to this tag alone; writel() orders it first. */
 	t = sg->q[cmd->qid].tables + rq->tag * sg->tbl_elems;
+#ifdef WDMDMA_HAVE_BLK_RQ_DMA_MAP_ITER
+	/*
+	 * The queue does not declare BLK_FEAT_PCI_P2PDMA, so blk-mq hands it
+	 * no peer-to-peer memory, whose mappings are undone differently.
+	 */
+	if (is_pci_p2pdma_page(req_bvec(rq).bv_page)) {
+		dev_err_ratelimited(&edu->pdev->dev,
+				    "request in PCI peer-to-peer memory: not supported\n");
+		return BLK_STS_NOTSUPP;
+	}
+	memset(&cmd->iova, 0, sizeof(cmd->iova));
+	cmd->iova_len = 0;
+	cmd->ranges = cmd->inline_ranges;
+	cmd->nr_ranges = 0;
+#endif
 	if (nents == 1)
 		sts = edublk_sg_native_map_bvec(edu, cmd, t);
+#ifdef WDMDMA_HAVE_BLK_RQ_DMA_MAP_ITER
+	if (sts == BLK_STS_NOTSUPP)
+		sts = edublk_sg_native_map_iter(edu, cmd, t, nents);
+#else
 	if (sts == BLK_STS_NOTSUPP)
 		sts = edublk_sg_native_map_sgt(edu, cmd, t, nents);
+#endif
 	if (sts != BLK_STS_OK)
 		return sts;
 	edublk_account(edu, cmd);
@@ -395,6 +642,11 @@ blk_status_t edublk_sg_native_queue(struct edublk_dev *edu,
  * @edu: the device
  * @cmd: the request; the device is done with it
  *
+ * Unmaps exactly what was mapped, with the same sizes and direction: the
+ * IOVA range and the ranges kept (the one dma_map_bvec() mapping among
+ * them) where the kernel has blk_rq_dma_map_iter_start(), else the
+ * dma_map_bvec() mapping or the sg_table.
+ *
  * Context: any; does not sleep.
  */
 void edublk_sg_native_unmap(struct edublk_dev *edu, struct edublk_cmd *cmd)
@@ -402,13 +654,30 @@ void edublk_sg_native_unmap(struct edublk_dev *edu, struct edublk_cmd *cmd)
 	struct device *dev = &edu->pdev->dev;
 	enum dma_data_direction dir = cmd->write ? DMA_TO_DEVICE :
 				      DMA_FROM_DEVICE;
+#ifdef WDMDMA_HAVE_BLK_RQ_DMA_MAP_ITER
+	unsigned int i;
 
+	if (dma_use_iova(&cmd->iova)) {
+		dma_iova_destroy(dev, &cmd->iova, cmd->iova_len, dir, 0);
+		memset(&cmd->iova, 0, sizeof(cmd->iova));
+		cmd->iova_len = 0;
+	}
+	for (i = 0; i < cmd->nr_ranges; i++)
+		dma_unmap_page(dev, cmd->ranges[i].addr, cmd->ranges[i].len,
+			       dir);
+	cmd->nr_ranges = 0;
+	if (cmd->ranges != cmd->inline_ranges) {
+		mempool_free(cmd->ranges, edu->sg->native_pool);
+		cmd->ranges = cmd->inline_ranges;
+	}
+#else
 	if (!cmd->sgt.sgl) {
 		dma_unmap_page_attrs(dev, cmd->ram, cmd->len, dir, 0);
 	} else {
 		dma_unmap_sgtable(dev, &cmd->sgt, dir, 0);
 		sg_free_table_chained(&cmd->sgt, EDUBLK_NATIVE_INLINE_SG);
 	}
+#endif
 	cmd->native_mapped = false;
 }
 
@@ -749,6 +1018,45 @@ static int edublk_sg_read_xfer_limits(struct edublk_dev *edu,
 	return 0;
 }
 
+#ifdef WDMDMA_HAVE_BLK_RQ_DMA_MAP_ITER
+/*
+ * mode=native: the pool of range arrays for requests of more segments
+ * than the PDU keeps, one array in reserve so such requests progress
+ * when kmalloc fails. blk-mq gives a request at most tbl_elems segments.
+ */
+static int edublk_sg_native_init(struct edublk_dev *edu)
+{
+	struct edublk_sg *sg = edu->sg;
+
+	if (edu->mode != EDUBLK_MODE_NATIVE)
+		return 0;
+	sg->native_max_ranges = sg->tbl_elems;
+	sg->native_pool = mempool_create_kmalloc_pool(1, sg->native_max_ranges *
+						      sizeof(struct edublk_native_range));
+	if (!sg->native_pool) {
+		dev_err(&edu->pdev->dev,
+			"mode=native: no memory for a reserve array of %u DMA ranges\n",
+			sg->native_max_ranges);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void edublk_sg_native_exit(struct edublk_dev *edu)
+{
+	mempool_destroy(edu->sg->native_pool);	/* NULL if not native */
+}
+#else
+static int edublk_sg_native_init(struct edublk_dev *edu)
+{
+	return 0;
+}
+
+static void edublk_sg_native_exit(struct edublk_dev *edu)
+{
+}
+#endif
+
 static void edublk_sg_free_queues(struct edublk_dev *edu)
 {
 	struct device *dev = &edu->pdev->dev;
@@ -972,9 +1280,12 @@ int edublk_sg_probe(struct pci_dev *pdev)
 		if (ret)
 			goto destroy_adapter;
 	}
-	ret = edublk_sg_alloc_queues(edu);
+	ret = edublk_sg_native_init(edu);
 	if (ret)
 		goto free_emergency;
+	ret = edublk_sg_alloc_queues(edu);
+	if (ret)
+		goto native_exit;
 	ret = edublk_sg_setup_irqs(edu);
 	if (ret)
 		goto free_queues;
@@ -1018,6 +1329,8 @@ reset_device:
 	pci_free_irq_vectors(pdev);
 free_queues:
 	edublk_sg_free_queues(edu);
+native_exit:
+	edublk_sg_native_exit(edu);
 free_emergency:
 	if (edu->mode == EDUBLK_MODE_RESERVE)
 		edublk_free_emergency(edu);
@@ -1052,6 +1365,7 @@ void edublk_sg_remove(struct pci_dev *pdev)
 	edublk_sg_free_irqs(edu, sg->msix ? sg->nq : 1);
 	pci_free_irq_vectors(pdev);
 	edublk_sg_free_queues(edu);
+	edublk_sg_native_exit(edu);
 	if (edu->mode == EDUBLK_MODE_RESERVE)
 		edublk_free_emergency(edu);
 	wdmdma_destroy_adapter(edu->adapter);
@@ -1078,6 +1392,22 @@ void edublk_sg_debugfs_show(struct seq_file *m, struct edublk_dev *edu)
 	seq_printf(m, "dev_errors %u\n", es_rd(edu, ES_STAT_ERRORS));
 	seq_printf(m, "dev_dropped %u\n", es_rd(edu, ES_STAT_DROPPED));
 	seq_printf(m, "dev_injected %u\n", es_rd(edu, ES_STAT_INJECTED));
+#ifdef WDMDMA_HAVE_BLK_RQ_DMA_MAP_ITER
+	if (edu->mode == EDUBLK_MODE_NATIVE) {
+		seq_printf(m, "native_single %ld\n",
+			   atomic_long_read(&sg->native_single));
+		seq_printf(m, "native_iova %ld\n",
+			   atomic_long_read(&sg->native_iova));
+		seq_printf(m, "native_iova_segments %ld\n",
+			   atomic_long_read(&sg->native_iova_segs));
+		seq_printf(m, "native_iova_elements %ld\n",
+			   atomic_long_read(&sg->native_iova_elems));
+		seq_printf(m, "native_direct %ld\n",
+			   atomic_long_read(&sg->native_direct));
+		seq_printf(m, "native_direct_ranges %ld\n",
+			   atomic_long_read(&sg->native_direct_ranges));
+	}
+#endif
 	for (i = 0; i < sg->nq; i++) {
 		struct edublk_sgq *q = &sg->q[i];
 		struct edublk_sgq_stats st;

@@ -86,7 +86,7 @@ static void wdmdma_adapter_release_now(struct kref *ref)
 void wdmdma_read_stats(struct wdmdma_adapter *adapter,
 		       struct wdmdma_stats *stats)
 {
-	s64 outstanding = 0, allocated = 0, built = 0, fast = 0;
+	s64 outstanding = 0, allocated = 0, built = 0, fast = 0, iova = 0;
 	unsigned long flags;
 	int cpu;
 
@@ -100,12 +100,14 @@ void wdmdma_read_stats(struct wdmdma_adapter *adapter,
 		allocated += READ_ONCE(p->allocated);
 		built += READ_ONCE(p->built);
 		fast += READ_ONCE(p->fast);
+		iova += READ_ONCE(p->iova);
 	}
 	/* A sum caught between a claim and a Put on two CPUs may dip below 0. */
 	stats->outstanding += max_t(s64, outstanding, 0);
 	stats->allocated += max_t(s64, allocated, 0);
 	stats->built += max_t(s64, built, 0);
 	stats->fast += max_t(s64, fast, 0);
+	stats->iova += iova;
 }
 
 /* --- The device's streaming mask ------------------------------------------ */
@@ -263,7 +265,7 @@ struct wdmdma_adapter *wdmdma_create_adapter(struct device *dev,
 
 	if (wdmdma_create_alloc_should_fail())
 		return ERR_PTR(-ENOMEM);
-	adapter = kzalloc(sizeof(*adapter), GFP_KERNEL);
+	adapter = kzalloc_obj(*adapter, GFP_KERNEL);
 	if (!adapter)
 		return ERR_PTR(-ENOMEM);
 	ret = ida_alloc(&wdmdma_ida, GFP_KERNEL);
@@ -284,6 +286,7 @@ struct wdmdma_adapter *wdmdma_create_adapter(struct device *dev,
 	adapter->max_run = min_t(size_t, adapter->max_seg,
 				 dma_max_mapping_size(dev));
 	adapter->seg_boundary = dma_get_seg_boundary(dev);
+	wdmdma_iova_setup(adapter);
 	adapter->max_regs = wdmdma_span_pages(PAGE_SIZE - 1, desc->max_transfer);
 	adapter->reserve_size =
 		wdmdma_xfer_size(wdmdma_xfer_ents(adapter, adapter->max_regs));
@@ -435,7 +438,8 @@ EXPORT_SYMBOL_WDMDMA(wdmdma_get_stats);
 
 static int __init wdmdma_init(void)
 {
-	wdmdma_wq = alloc_workqueue("wdmdma", WQ_HIGHPRI | WQ_MEM_RECLAIM, 0);
+	wdmdma_wq = alloc_workqueue("wdmdma", WQ_HIGHPRI | WQ_MEM_RECLAIM |
+				    WDMDMA_WQ_PERCPU, 0);
 	if (!wdmdma_wq)
 		return -ENOMEM;
 	wdmdma_debugfs_init();

@@ -37,6 +37,7 @@ static int stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "failed %llu\n", st.failed);
 	seq_printf(m, "map_retries %llu\n", st.map_retries);
 	seq_printf(m, "fast %llu\n", st.fast);
+	seq_printf(m, "iova %llu\n", st.iova);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(stats);

@@ -135,6 +135,7 @@ struct wdmdma_xfer {
 	unsigned int nr_regs;	/* map registers held */
 	unsigned int max_ents;	/* capacity of elements[] and sg[] */
 	bool direct;		/* mapped run by run, no scatterlist */
+	bool iova;		/* linked into one IOVA range (wdmdma_iova) */
 	unsigned int nr_runs;	/* runs mapped, while direct */
 	bool tracked;		/* on adapter->outstanding (locked path) */
 	struct sg_table sgt;
@@ -149,6 +150,17 @@ struct wdmdma_xfer {
 struct wdmdma_run {
 	dma_addr_t addr;
 	u32 len;
+};
+
+/*
+ * What Put unmaps of a list linked into one IOVA range, kept in the same
+ * place (WDMDMA_HAVE_DMA_IOVA kernels only).
+ */
+struct wdmdma_iova {
+#ifdef WDMDMA_HAVE_DMA_IOVA
+	struct dma_iova_state state;
+#endif
+	size_t len;
 };
 
 /*
@@ -172,6 +184,7 @@ struct wdmdma_pcpu_stats {
 	s64 allocated;
 	s64 built;
 	s64 fast;
+	s64 iova;	/* lists linked into one IOVA range (map.c) */
 };
 
 struct wdmdma_adapter {
@@ -180,6 +193,8 @@ struct wdmdma_adapter {
 	struct wdmdma_desc desc;
 	u64 limit;			/* DMA_BIT_MASK(desc.dma_width) */
 	bool translated;		/* a translating IOMMU domain maps it */
+	bool iova;			/* link lists into one IOVA range */
+	unsigned long iova_mask;	/* IOMMU granule - 1, when iova */
 	u64 reach;			/* wdmdma_reach() */
 	bool pad_regs;			/* wdmdma_reg_place() */
 	unsigned int max_regs;		/* map registers per transfer */
@@ -261,6 +276,8 @@ int wdmdma_plan(struct wdmdma_adapter *adapter, struct wdmdma_req *req);
 int wdmdma_xfer_map(struct wdmdma_xfer *xfer);
 void wdmdma_xfer_unmap_sgt(struct wdmdma_xfer *xfer);
 void wdmdma_unmap_direct(struct wdmdma_xfer *xfer, unsigned long attrs);
+void wdmdma_unmap_iova(struct wdmdma_xfer *xfer, unsigned long attrs);
+void wdmdma_iova_setup(struct wdmdma_adapter *adapter);
 
 /* Hot-path helpers, inline: every call counts on the mapping path. */
 
@@ -438,6 +455,8 @@ static inline void wdmdma_xfer_unmap(struct wdmdma_xfer *xfer)
 {
 	if (xfer->direct)
 		wdmdma_unmap_direct(xfer, 0);
+	else if (xfer->iova)
+		wdmdma_unmap_iova(xfer, 0);
 	else
 		wdmdma_xfer_unmap_sgt(xfer);
 }

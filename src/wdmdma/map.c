@@ -14,7 +14,9 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/dma-direct.h>
+#include <linux/memremap.h>
 #include <linux/mm.h>
+#include <linux/module.h>
 
 #include "internal.h"
 
@@ -378,6 +380,222 @@ void wdmdma_unmap_direct(struct wdmdma_xfer *xfer, unsigned long attrs)
 		dma_unmap_page_attrs(dev, runs[i].addr, runs[i].len, dir, attrs);
 }
 
+/* --- One IOVA range (kernels with the IOVA API) ------------------------- */
+
+static bool wdmdma_iova_param;
+module_param_named(iova, wdmdma_iova_param, bool, 0644);
+MODULE_PARM_DESC(iova,
+		 "behind a translating IOMMU, link a list into one IOVA range (kernels with dma_iova_link(); adapters created afterwards; default off: not measured faster yet)");
+
+/**
+ * wdmdma_set_iova() - link lists into one IOVA range, or not (module
+ *	parameter iova)
+ * @on: the new setting
+ *
+ * The setting when an adapter is created decides whether that adapter
+ * links its lists into one IOVA range behind a translating IOMMU, on
+ * kernels that have dma_iova_link(). Off by default: the range is
+ * unmapped with an IOTLB flush at once, where dma_unmap_sgtable() may
+ * defer it, and whether linking wins is not measured yet.
+ *
+ * Context: any.
+ * Return: the previous setting.
+ */
+bool wdmdma_set_iova(bool on)
+{
+	bool old = READ_ONCE(wdmdma_iova_param);
+
+	WRITE_ONCE(wdmdma_iova_param, on);
+	return old;
+}
+EXPORT_SYMBOL_WDMDMA(wdmdma_set_iova);
+
+/**
+ * wdmdma_iova_setup() - decide at creation whether an adapter links lists
+ * into one IOVA range
+ * @adapter: the adapter, its device's DMA settings final
+ */
+void wdmdma_iova_setup(struct wdmdma_adapter *adapter)
+{
+#ifdef WDMDMA_HAVE_DMA_IOVA
+	adapter->iova_mask = dma_get_merge_boundary(adapter->dev);
+	adapter->iova = adapter->translated && adapter->iova_mask &&
+			READ_ONCE(wdmdma_iova_param);
+#endif
+}
+
+static inline struct wdmdma_iova *wdmdma_xfer_iova(struct wdmdma_xfer *xfer)
+{
+	BUILD_BUG_ON(sizeof(struct wdmdma_iova) > sizeof(struct scatterlist));
+	return (void *)ALIGN((unsigned long)&xfer->list.elements[xfer->max_ents],
+			     __alignof__(struct scatterlist));
+}
+
+#ifdef WDMDMA_HAVE_DMA_IOVA
+/*
+ * Can the pieces of the list share one IOVA range? Every piece but the
+ * first must start, and every piece but the last end, on an IOMMU granule
+ * (pieces that simply continue one another merge). PCI peer-to-peer pages
+ * are left to the scatterlist path, which knows them.
+ */
+static bool wdmdma_iova_fits(struct wdmdma_xfer *xfer, phys_addr_t *first)
+{
+	unsigned long mask = xfer->adapter->iova_mask;
+	struct wdmdma_req *req = &xfer->req;
+	struct wdmdma_iter it;
+	unsigned int off, len;
+	struct page *page;
+	bool head = true;
+	u64 end = 0;
+
+	if (wdmdma_iter_init(&it, req->mdl, req->offset, req->length))
+		return false;
+	while (wdmdma_iter_next(&it, &page, &off, &len)) {
+		phys_addr_t phys = page_to_phys(page) + off;
+
+		if (is_pci_p2pdma_page(page))
+			return false;
+		if (head) {
+			*first = phys;
+			head = false;
+		} else if (phys != end && ((phys | end) & mask)) {
+			return false;
+		}
+		end = phys + len;
+	}
+	return !head;
+}
+
+/*
+ * Write the elements of an IOVA range of the request's length at @addr:
+ * one per max_run bytes, cut where the device's segment boundary falls.
+ * -E2BIG if that takes more elements than the list holds or the device
+ * takes.
+ */
+static int wdmdma_iova_elements(struct wdmdma_xfer *xfer, dma_addr_t addr)
+{
+	struct wdmdma_adapter *adapter = xfer->adapter;
+	u32 left = xfer->req.length;
+	unsigned int n = 0;
+
+	while (left) {
+		u64 to_end = adapter->seg_boundary - (addr & adapter->seg_boundary);
+		u32 len = min(left, adapter->max_run);
+		struct wdmdma_sg_element *el = &xfer->list.elements[n];
+
+		if (len - 1 > to_end)	/* (to_end + 1 may wrap) */
+			len = to_end + 1;
+
+		if (n >= xfer->max_ents ||
+		    (n && !adapter->desc.scatter_gather))
+			return -E2BIG;
+		el->addr = addr;
+		el->len = len;
+		el->reserved = 0;
+		addr += len;
+		left -= len;
+		n++;
+	}
+	xfer->list.nr_elements = n;
+	return 0;
+}
+
+/*
+ * Behind a translating IOMMU, link the list's runs into one IOVA range, as
+ * blk_rq_dma_map_iter_start() does for NVMe: no scatterlist, one element
+ * where the device's segment limits allow. Return: 0 mapped; 1 not done
+ * for this list (pieces off the IOMMU granule, no IOVA space, more
+ * elements than the device takes, a link the IOMMU refused): use the
+ * scatterlist path; -ENOMEM (IOMMU page tables short: try again later);
+ * -EIO (the range is beyond the device's reach).
+ */
+static int wdmdma_map_iova(struct wdmdma_xfer *xfer)
+{
+	struct wdmdma_adapter *adapter = xfer->adapter;
+	struct wdmdma_iova *io = wdmdma_xfer_iova(xfer);
+	struct wdmdma_req *req = &xfer->req;
+	enum dma_data_direction dir = wdmdma_req_dir(req);
+	phys_addr_t first, run_start = 0;
+	unsigned int off, len;
+	size_t mapped = 0;
+	u32 run_len = 0;
+	struct wdmdma_iter it;
+	struct page *page;
+	int ret;
+
+	if (!wdmdma_iova_fits(xfer, &first))
+		return 1;
+	if (!dma_iova_try_alloc(adapter->dev, &io->state, first, req->length))
+		return 1;
+	if (unlikely(io->state.addr + req->length - 1 > adapter->limit ||
+		     io->state.addr + req->length - 1 < io->state.addr)) {
+		dev_err_ratelimited(adapter->dev,
+				    "IOVA %pad+%u is beyond the device's %u-bit reach\n",
+				    &io->state.addr, req->length,
+				    adapter->desc.dma_width);
+		dma_iova_free(adapter->dev, &io->state);
+		return -EIO;
+	}
+	if (wdmdma_iova_elements(xfer, io->state.addr) ||
+	    wdmdma_iter_init(&it, req->mdl, req->offset, req->length)) {
+		dma_iova_free(adapter->dev, &io->state);
+		return 1;
+	}
+	while (wdmdma_iter_next(&it, &page, &off, &len)) {
+		phys_addr_t phys = page_to_phys(page) + off;
+
+		if (run_len && phys == run_start + run_len) {
+			run_len += len;
+			continue;
+		}
+		if (run_len) {
+			ret = dma_iova_link(adapter->dev, &io->state, run_start,
+					    mapped, run_len, dir, 0);
+			if (ret)
+				goto unlink;
+			mapped += run_len;
+		}
+		run_start = phys;
+		run_len = len;
+	}
+	ret = dma_iova_link(adapter->dev, &io->state, run_start, mapped,
+			    run_len, dir, 0);
+	if (ret)
+		goto unlink;
+	mapped += run_len;
+	ret = dma_iova_sync(adapter->dev, &io->state, 0, mapped);
+	if (ret)
+		goto unlink;
+	io->len = mapped;
+	xfer->iova = true;
+	xfer->list.reserved = (unsigned long)xfer;
+	this_cpu_inc(adapter->pcpu->iova);
+	return 0;
+
+unlink:
+	/* dma_iova_destroy() frees the range whether or not any is linked. */
+	dma_iova_destroy(adapter->dev, &io->state, mapped, dir,
+			 DMA_ATTR_SKIP_CPU_SYNC);
+	return ret == -ENOMEM ? -ENOMEM : 1;
+}
+#else
+static inline int wdmdma_map_iova(struct wdmdma_xfer *xfer)
+{
+	return 1;
+}
+#endif
+
+/* Unmap a list linked into one IOVA range. */
+void wdmdma_unmap_iova(struct wdmdma_xfer *xfer, unsigned long attrs)
+{
+#ifdef WDMDMA_HAVE_DMA_IOVA
+	struct wdmdma_iova *io = wdmdma_xfer_iova(xfer);
+
+	dma_iova_destroy(xfer->adapter->dev, &io->state, io->len,
+			 wdmdma_req_dir(&xfer->req), attrs);
+#endif
+}
+
 /**
  * wdmdma_xfer_map() - map a claimed list and fill its Windows-layout list
  * @xfer: the list, with its request, memory and map registers
@@ -402,9 +620,24 @@ int wdmdma_xfer_map(struct wdmdma_xfer *xfer)
 	int ret;
 
 	xfer->direct = false;
+	xfer->iova = false;
 	if (!adapter->translated && !req->nr_regs &&
 	    req->span <= WDMDMA_DIRECT_MAX)
 		return wdmdma_map_direct(xfer);
+	if (adapter->iova && !req->nr_regs) {
+		ret = wdmdma_map_injected_error(adapter);
+		if (unlikely(ret)) {
+			if (ret == -ENOMEM)
+				return -ENOMEM;
+			dev_err_ratelimited(adapter->dev,
+					    "mapping %u bytes failed: %d\n",
+					    req->length, ret);
+			return -EIO;
+		}
+		ret = wdmdma_map_iova(xfer);
+		if (ret <= 0)
+			return ret;
+	}
 	xfer->sg = (void *)ALIGN((unsigned long)&xfer->list.elements[xfer->max_ents],
 				 __alignof__(struct scatterlist));
 	if (req->nr_regs && (req->flags & WDMDMA_REQ_WRITE))
