@@ -48,7 +48,7 @@ step "verdict self-test" python3 "$WDMDMA_TOP/scripts/test-verdict.py"
 
 # --- The edu-sg device model, tested host-side through qtest ----------------
 # One QEMU build and qtest run per version in $WDMDMA_QEMU_VERSIONS; the
-# guests use the first.
+# guests use the first one that built.
 qemu_sg=
 for qv in $WDMDMA_QEMU_VERSIONS; do
 	qlog=$run_dir/build-qemu-$qv.log
