@@ -76,9 +76,12 @@ fi
 # allocation-failure injection: no I/O error, emergency/reserve hits
 # counted; then, in the same boot, the whole-disk verify with fio's buffers
 # above the 28-bit reach: lists bounce, requests wait for map registers.
-# The whole-disk verify on the newest series only (the modes run on all).
-edublk_verify=" ; edublk-verify.sh"
-[ "$series" = "$WDMDMA_NEWEST_SERIES" ] || edublk_verify=""
-guest_group "$series" edublk \
-	"--mem 1G --smp 1 --host-root --qemu-arg -icount --qemu-arg shift=0,sleep=off --timeout 1200" \
-	"edublk-modes.sh$edublk_verify" ""
+# The newest series only (about 3.5 min): on the others the same modes
+# run with failure injection on edu-sg (edusg-blk), and the edu backend
+# moves data in the edublk-load checks; its code has no version
+# differences beyond those (timer_container_of()).
+if [ "$series" = "$WDMDMA_NEWEST_SERIES" ]; then
+	guest_group "$series" edublk \
+		"--mem 1G --smp 1 --host-root --qemu-arg -icount --qemu-arg shift=0,sleep=off --timeout 1200" \
+		"edublk-modes.sh ; edublk-verify.sh" ""
+fi
