@@ -250,11 +250,21 @@ static int wdmdma_map_sgt(struct wdmdma_xfer *xfer)
 	return -EIO;
 }
 
-/* The private record of a directly mapped list's runs (see wdmdma_run). */
-static inline struct wdmdma_run *wdmdma_xfer_runs(struct wdmdma_xfer *xfer)
+/*
+ * The area after the elements: the scatterlist entries on the sg_table
+ * path, else the private record of how the list was mapped (runs, or an
+ * IOVA range).
+ */
+static inline void *wdmdma_xfer_private(struct wdmdma_xfer *xfer)
 {
 	return (void *)ALIGN((unsigned long)&xfer->list.elements[xfer->max_ents],
 			     __alignof__(struct scatterlist));
+}
+
+/* The private record of a directly mapped list's runs (see wdmdma_run). */
+static inline struct wdmdma_run *wdmdma_xfer_runs(struct wdmdma_xfer *xfer)
+{
+	return wdmdma_xfer_private(xfer);
 }
 
 /* Map one physically contiguous run as element and run @n. */
@@ -427,8 +437,7 @@ void wdmdma_iova_setup(struct wdmdma_adapter *adapter)
 static inline struct wdmdma_iova *wdmdma_xfer_iova(struct wdmdma_xfer *xfer)
 {
 	BUILD_BUG_ON(sizeof(struct wdmdma_iova) > sizeof(struct scatterlist));
-	return (void *)ALIGN((unsigned long)&xfer->list.elements[xfer->max_ents],
-			     __alignof__(struct scatterlist));
+	return wdmdma_xfer_private(xfer);
 }
 
 #ifdef WDMDMA_HAVE_DMA_IOVA
@@ -638,8 +647,7 @@ int wdmdma_xfer_map(struct wdmdma_xfer *xfer)
 		if (ret <= 0)
 			return ret;
 	}
-	xfer->sg = (void *)ALIGN((unsigned long)&xfer->list.elements[xfer->max_ents],
-				 __alignof__(struct scatterlist));
+	xfer->sg = wdmdma_xfer_private(xfer);
 	if (req->nr_regs && (req->flags & WDMDMA_REQ_WRITE))
 		wdmdma_bounce_copy(xfer, true);
 
