@@ -9,17 +9,22 @@
 #   - pressure: 4k QD32 at 0/50/100% allocation-failure injection, and on a
 #     32-bit device whose map registers (native: swiotlb) a 512 KiB reader
 #     keeps exhausted;
-#   - the mapping microbenchmark (src/bench/wdmdma_bench.c).
+#   - the mapping microbenchmark (src/bench/wdmdma_bench.c);
+# then, in a second guest (q35 with intel-iommu and the stock edu device),
+# the microbenchmark's rows for a device behind a translating IOMMU: wdmdma
+# with and without linking one IOVA range, against dma_map_sgtable(),
+# dma_map_page_attrs() and dma_iova_link().
 # Then writes docs/benchmarks.json, docs/benchmarks.md and docs/bench-*.png
 # (scripts/bench-report.py).
 #
-# The guest runs the "bench" kernel: the test kernel's configuration
+# The guests run the "bench" kernel of the newest series
+# (WDMDMA_BENCH_SERIES picks another): the test kernel's configuration
 # without KASAN, lockdep, kmemleak and DMA-API debug
 # (qemu/kconfig/bench/no-debug.config), built and cached on first use.
 #
 # `scripts/bench.sh --micro` (`make bench-micro`) runs only the mapping
 # microbenchmark, in a guest with nothing else (same kernel, QEMU, vCPUs,
-# memory and swiotlb), writes $WDMDMA_CACHE/bench-micro-<date>.json and
+# memory and swiotlb), then its IOMMU rows in the second guest, writes $WDMDMA_CACHE/bench-micro-<date>.json and
 # prints its table (scripts/bench-report.py --micro-text), beside the
 # figures of docs/benchmarks.json (WDMDMA_BENCH_PREVIOUS names another
 # document; empty: none). It leaves docs/ alone.
@@ -28,6 +33,7 @@
 #   WDMDMA_BENCH_ROUNDS   rounds (default 3)
 #   WDMDMA_BENCH_RUNTIME  seconds per fio run, after 1 s of ramp (default 2)
 #   WDMDMA_BENCH_PREVIOUS --micro: earlier results to compare with
+#   WDMDMA_BENCH_SERIES   kernel series (default: the newest the scripts know, 7.3)
 
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -42,7 +48,11 @@ rounds=${WDMDMA_BENCH_ROUNDS:-3}
 runtime=${WDMDMA_BENCH_RUNTIME:-2}
 [[ $rounds =~ ^[1-9][0-9]*$ ]] || die "WDMDMA_BENCH_ROUNDS must be a positive integer, not '$rounds'"
 [[ $runtime =~ ^[1-9][0-9]*$ ]] || die "WDMDMA_BENCH_RUNTIME must be a positive integer, not '$runtime'"
-series=6.12
+series=${WDMDMA_BENCH_SERIES:-${WDMDMA_KNOWN_SERIES##* }}
+case " $WDMDMA_KNOWN_SERIES " in
+*" $series "*) ;;
+*) die "WDMDMA_BENCH_SERIES must be one of $WDMDMA_KNOWN_SERIES, not '$series'" ;;
+esac
 docs=$WDMDMA_TOP/docs
 start=$(date +%s)
 previous=${WDMDMA_BENCH_PREVIOUS-$docs/benchmarks.json}
@@ -81,7 +91,7 @@ memcpy=null
 [ $micro -eq 1 ] || memcpy=$("$out/memcpy-bw")
 qver=$("$qemu" --version | head -n 1)
 krel=$(cat "$kdir/include/config/kernel.release")
-kver=$(dpkg-query -W -f='${Version}' "linux-source-$series")
+kver=$(kernel_source_version "$series")
 # The sources the modules were built from (-dirty: with uncommitted changes).
 commit=$(git -C "$WDMDMA_TOP" describe --always --dirty --abbrev=12 2>/dev/null) ||
 	commit=unknown
@@ -129,6 +139,21 @@ else
 	mkdir -p "$docs"
 fi
 
+# The IOMMU rows: q35 with intel-iommu, the stock edu device in a DMA
+# domain, bound to no driver; the rest as above.
+ilog=$WDMDMA_CACHE/logs/bench-iommu-$stamp.log
+guest="$guest; IOMMU rows: a second guest, q35 + intel-iommu, the stock edu device"
+log "running the IOMMU guest ($rounds rounds of the microbenchmark); console log: $ilog"
+guest_rc=0
+"$WDMDMA_TOP/scripts/run-guest.sh" --kernel "$kdir/arch/x86/boot/bzImage" --qemu "$qemu" \
+	--iommu --smp 2 --mem 6G --append swiotlb=1024 \
+	--timeout $((rounds * 300 + 600)) --quiet --log "$ilog" \
+	--module "$out/src/wdmdma/wdmdma.ko" \
+	--module "$out/src/bench/wdmdma_bench.ko" \
+	--file "$WDMDMA_TOP/scripts/guest/bench-micro.sh" \
+	-- sh bench-micro.sh "$rounds" iommu || guest_rc=$?
+[ $guest_rc -eq 0 ] || die "the IOMMU microbenchmark guest failed (status $guest_rc; console log: $ilog)"
+
 # The config options that matter for the numbers.
 config=$(grep -E '^(# )?CONFIG_(KASAN|PROVE_LOCKING|DEBUG_KMEMLEAK|DMA_API_DEBUG|SWIOTLB|IOMMU_SUPPORT|INTEL_IOMMU|HZ|PREEMPT[A-Z_]*|SMP|NR_CPUS|IO_URING|SG_POOL)[= ]' \
 	"$kdir/.config" | grep -v '^# .* is not set$' || true)
@@ -149,10 +174,10 @@ print(json.dumps(meta))
 	"$config" "$qver" "$guest" "$rounds" "$([ $micro -eq 1 ] || echo "$runtime")" \
 	"$krel" "$commit")
 export WDMDMA_BENCH_META WDMDMA_BENCH_MICRO_ONLY=$micro
-python3 - "$glog" "$dst" <<'PY'
+python3 - "$glog" "$ilog" "$dst" <<'PY'
 import json, os, re, sys
 
-log, dst = sys.argv[1], sys.argv[2]
+log, ilog, dst = sys.argv[1], sys.argv[2], sys.argv[3]
 micro_only = os.environ["WDMDMA_BENCH_MICRO_ONLY"] == "1"
 doc = {"meta": json.loads(os.environ["WDMDMA_BENCH_META"]),
        "fio": [], "pressure": [], "micro": []}
@@ -171,7 +196,23 @@ with open(log, errors="replace") as f:
             cmd = line[len("BENCH-CMD: "):]
             if cmd not in commands:
                 commands.append(cmd)
-doc["meta"]["commands"] = [doc["meta"]["qemu_cmdline"]] + commands
+# The IOMMU guest: only its rows for the device behind the IOMMU (its
+# platform-device rows repeat the first guest's in another machine).
+iommu_rows = 0
+with open(ilog, errors="replace") as f:
+    first = f.readline()
+    icmd = first[2:].strip() if first.startswith("+ ") else ""
+    for line in f:
+        line = ts.sub("", line.rstrip("\r\n"))
+        if line.startswith("BENCH-MICRO: "):
+            rec = json.loads(line[len("BENCH-MICRO: "):])
+            if rec.get("iommu"):
+                doc["micro"].append(rec)
+                iommu_rows += 1
+doc["meta"]["qemu_cmdline_iommu"] = icmd
+doc["meta"]["commands"] = [doc["meta"]["qemu_cmdline"]] + commands + [icmd]
+if not iommu_rows:
+    sys.exit("bench: no IOMMU rows in " + ilog)
 if not doc["micro"] or (not doc["fio"] and not micro_only):
     sys.exit("bench: no fio or microbenchmark results in " + log)
 with open(dst, "w") as f:

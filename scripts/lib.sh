@@ -3,6 +3,9 @@
 
 WDMDMA_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 WDMDMA_CACHE=${WDMDMA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/wdmdma}
+# Kernel series the scripts can build (scripts/build-kernel.sh), oldest
+# first, and those `make check` tests by default.
+WDMDMA_KNOWN_SERIES="6.1 6.12 7.3"
 WDMDMA_SERIES=${WDMDMA_SERIES:-"6.1 7.3"}
 # Debian kernels whose packaged headers the modules build against, and
 # whose stock kernels load them (scripts/check.sh).

@@ -65,6 +65,31 @@ wdmdma_blk_mq_alloc_disk(struct blk_mq_tag_set *set, struct queue_limits *lim,
 }
 
 /*
+ * 6.11: a volatile write cache and FUA support became queue_limits
+ * features, BLK_FEAT_WRITE_CACHE and BLK_FEAT_FUA in lim.features, set
+ * before blk_mq_alloc_disk(); the setter blk_queue_write_cache(q, wc, fua)
+ * went away (the name now only asks). Before, a driver called that setter
+ * on the allocated queue (seen 2026-12-02: 6.12 and 7.3 have the flags,
+ * 6.1 the setter). A driver with such a cache calls both helpers:
+ * wdmdma_lim_write_cache_fua() on its limits before allocating the disk,
+ * wdmdma_queue_write_cache_fua() on the queue after; each does nothing
+ * where the other one is the way.
+ */
+static inline void wdmdma_lim_write_cache_fua(struct queue_limits *lim)
+{
+#ifdef BLK_FEAT_WRITE_CACHE
+	lim->features |= BLK_FEAT_WRITE_CACHE | BLK_FEAT_FUA;
+#endif
+}
+
+static inline void wdmdma_queue_write_cache_fua(struct request_queue *q)
+{
+#ifndef BLK_FEAT_WRITE_CACHE
+	blk_queue_write_cache(q, true, true);
+#endif
+}
+
+/*
  * nth_page(): the page @n after @page of a physically contiguous range.
  * Kernels after 6.18 dropped nth_page() (pages of a range are contiguous
  * in the memmap there); a plain offset is then right.

@@ -5,7 +5,8 @@
 # The guest has two edu-sg devices: edublk0 (64-bit DMA) and edublk1
 # (32-bit DMA, every page above 4 GiB bounces), plus brd and null_blk.
 # For each round, interleaved: edublk0 in each mapping mode (reserve, pdu,
-# get, native), then brd, then null_blk, every fio job on each; then the
+# get, native, and native-sgt where native maps with the block layer's
+# iterator), then brd, then null_blk, every fio job on each; then the
 # pressure runs; at the end the mapping microbenchmark (bench-micro.sh).
 # Each result is one console line "BENCH-FIO: {json}" (or BENCH-PRESSURE,
 # BENCH-MICRO, BENCH-CMD for the exact fio command lines); scripts/bench.sh
@@ -121,7 +122,15 @@ for d in /dev/$DEV64 /dev/$DEV32 /dev/ram0 /dev/nullb0; do
 	dd if=/dev/zero of=$d bs=1M count=64 oflag=direct 2>/dev/null ||
 		{ echo "bench: cannot fill $d"; exit 1; }
 done
+# mode=native maps a request of several segments with blk_rq_dma_map_iter
+# where the kernel has it (6.17 and later; its stats line native_map says
+# "iter"): then the sg_table path it takes on older kernels is measured
+# too, as target edublk-native-sgt.
+load_mode native || { echo "bench: edublk mode=native did not load"; exit 1; }
+[ "$(stat_of /sys/kernel/debug/edublk/$DEV64/stats native_map)" = iter ] &&
+	MODES="$MODES native-sgt"
 echo "bench: $(cat /proc/cpuinfo | grep -c ^processor) vCPUs, $(awk '/MemTotal/ { print $2 }' /proc/meminfo) kB"
+echo "bench: edublk modes: $MODES"
 
 round=1
 while [ $round -le "$ROUNDS" ]; do
@@ -143,9 +152,9 @@ while [ $round -le "$ROUNDS" ]; do
 	done
 
 	# Pressure: 4k QD32 with wdmdma's allocation-failure injection (native
-	# mode: the same knob fails its scatterlist allocations), and on the
-	# 32-bit device while a 512 KiB reader keeps the map registers (native:
-	# swiotlb, booted small) exhausted.
+	# modes: the same knob fails their scatterlist or range-array
+	# allocations), and on the 32-bit device while a 512 KiB reader keeps
+	# the map registers (native: swiotlb, booted small) exhausted.
 	for mode in $MODES; do
 		load_mode $mode || exit 1
 		for pct in 0 50 100; do

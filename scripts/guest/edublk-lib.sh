@@ -126,8 +126,10 @@ host_root() {
 }
 
 # run_fio NAME [FIO-ARGS...] < JOBFILE: run Debian's fio (through hostrun,
-# in the host root) on the disk with the job file read from stdin; ok if fio
-# exits 0. Its JSON report stays in $EDUBLK_FIO_OUT (inside hostrun).
+# in the host root) on the disk, or on $EDUBLK_FIO_FILE if set (a
+# partition), with the job file read from stdin; ok if fio exits 0. Its
+# JSON report stays in $EDUBLK_FIO_OUT (inside hostrun).
+EDUBLK_FIO_FILE=
 run_fio() {
 	local name=$1 rc
 	shift
@@ -139,7 +141,8 @@ run_fio() {
 	cat > /host/tmp/edublk.fio
 	# No ETA lines on the console; no verify state files (/ is read-only).
 	hostrun fio --output-format=json --output=$EDUBLK_FIO_OUT --eta=never \
-		--verify_state_save=0 --filename=$EDUBLK_DEV "$@" /tmp/edublk.fio
+		--verify_state_save=0 --filename=${EDUBLK_FIO_FILE:-$EDUBLK_DEV} \
+		"$@" /tmp/edublk.fio
 	rc=$?
 	if [ $rc -ne 0 ]; then
 		hostrun grep -E '"(error|jobname)"' $EDUBLK_FIO_OUT 2>/dev/null

@@ -3,9 +3,13 @@
 # edublk on the edu-sg device. One scenario per guest, named by $1; each
 # guest has the device set up for it (scripts/guest-groups.sh):
 #   verify  - fio crc32c verify from both vCPUs (so both hardware queues)
-#             in the reserve, pdu, get and native modes, then in reserve and get
-#             with wdmdma's allocation failure injection at 100%; then
-#             once more on the legacy INTx line (msi=0);
+#             in the reserve, pdu, get, native and native-sgt modes (the
+#             native ones: which mapping path ran, by the debugfs
+#             counters), then in reserve and get with wdmdma's allocation
+#             failure injection at 100%; in reserve and native, the
+#             write cache (FLUSH on fsync(), FUA on O_DSYNC writes) and an
+#             MBR partition (edublk0p1: size, fio verify, offset on the
+#             disk); then once more on the legacy INTx line (msi=0);
 #   faults  - the device fails every Nth command (fail_every): exactly the
 #             failed commands end in EIO, a retry succeeds, and every block
 #             reads back as written;
@@ -68,9 +72,180 @@ common_checks() {
 	expect_eq "$1: no verifier errors" "$(wdmdma_stat verifier_errors)" 0
 }
 
+# kernel_has_iter: is this kernel 6.17 or later, where the block layer has
+# blk_rq_dma_map_iter_start() (src/compat.h decides the same by version)?
+kernel_has_iter() {
+	local v maj min
+	v=$(uname -r)
+	maj=${v%%.*}
+	v=${v#*.}
+	min=${v%%[!0-9]*}
+	[ "$maj" -gt 6 ] || { [ "$maj" -eq 6 ] && [ "$min" -ge 17 ]; }
+}
+
+# stats_sum NAME...: the sum of the edublk stats lines NAME..., or
+# "missing" if one of them is not there.
+stats_sum() {
+	awk -v names="$*" 'BEGIN { n = split(names, want, " ") }
+		{ v[$1] = $2 }
+		END {
+			for (i = 1; i <= n; i++) {
+				if (!(want[i] in v)) { print "missing"; exit }
+				s += v[want[i]]
+			}
+			print s + 0
+		}' $EDUBLK_DBG/stats
+}
+
+# native_path_checks MODE: which way the native modes mapped, from the
+# debugfs counters. A one-segment request goes through dma_map_bvec() in
+# both (512-byte direct reads make sure there are some); one of several
+# segments through blk_rq_dma_map_iter_start() in mode=native on a kernel
+# that has it (then never through an sg_table), through an sg_table in
+# native-sgt and in native before 6.17 (then never through the iterator).
+# The stats line native_map says which the driver chose; every request
+# is counted by the way it was mapped.
+native_path_checks() {
+	local m=$1 want=sgt
+	[ "$m" = native ] && kernel_has_iter && want=iter
+	check "$m: four 512-byte direct reads" \
+		dd if=$EDUBLK_DEV of=/dev/null bs=512 count=4 iflag=direct
+	expect_eq "$m: several segments map by $want ($(uname -r))" \
+		"$(edublk_stat native_map)" $want
+	expect_gt "$m: one segment mapped with dma_map_bvec()" \
+		"$(stats_sum native_single)" 0
+	if [ $want = iter ]; then
+		expect_gt "$m: several segments through the iterator" \
+			"$(stats_sum native_iova native_direct)" 0
+		expect_eq "$m: none through an sg_table" \
+			"$(stats_sum native_sgt native_sgt_segments)" 0
+	else
+		expect_gt "$m: several segments through an sg_table" \
+			"$(stats_sum native_sgt)" 0
+		expect_eq "$m: none through the iterator" \
+			"$(stats_sum native_iova native_direct native_direct_ranges)" 0
+	fi
+	expect_eq "$m: every request counted by the way it was mapped" \
+		"$(stats_sum native_single native_sgt native_iova native_direct)" \
+		"$(edublk_stat requests)"
+}
+
+# cache_checks MODE: the disk declares a volatile write cache with FUA
+# (the medium may be a host file); a write and fsync() (busybox dd
+# conv=fsync) reaches the device as FLUSH, O_DIRECT|O_DSYNC writes (the
+# host's dd through hostrun: busybox dd has no dsync, and busybox's chroot
+# runs its own applet for a bare "dd") as WRITEs with FUA,
+# and the device completes them without error.
+cache_checks() {
+	local m=$1 before
+	expect_eq "$m: write cache declared" \
+		"$(cat /sys/block/edublk0/queue/write_cache)" "write back"
+	expect_eq "$m: FUA declared" "$(cat /sys/block/edublk0/queue/fua)" 1
+	before=$(edublk_stat flushes)
+	if ! dd if=/dev/urandom of=$EDUBLK_DEV bs=4096 count=4 seek=1024 \
+		conv=fsync,notrunc 2>/dev/null; then
+		not_ok "$m: fsync() flushes the device" "dd conv=fsync failed"
+	elif [ "$(edublk_stat flush_errors)" != 0 ]; then
+		not_ok "$m: fsync() flushes the device" \
+			"flush_errors is '$(edublk_stat flush_errors)'"
+	else
+		expect_gt "$m: fsync() flushes the device" \
+			"$(edublk_stat flushes)" "$before"
+	fi
+	before=$(edublk_stat fua_writes)
+	if ! host_root || ! hostrun true; then
+		not_ok "$m: O_DSYNC direct writes go out with FUA" \
+			"no hostrun (--host-root)"
+	elif ! hostrun /usr/bin/dd if=/dev/zero of=$EDUBLK_DEV bs=4096 count=8 \
+		seek=1032 oflag=direct,dsync conv=notrunc status=none; then
+		not_ok "$m: O_DSYNC direct writes go out with FUA" \
+			"dd oflag=direct,dsync failed"
+	else
+		expect_gt "$m: O_DSYNC direct writes go out with FUA" \
+			"$(edublk_stat fua_writes)" "$before"
+	fi
+}
+
+# le32 N: N as 4 little-endian bytes.
+le32() {
+	local n=$1 i=0 fmt=
+	while [ $i -lt 4 ]; do
+		fmt="$fmt\\$(printf %03o $((n & 255)))"
+		n=$((n >> 8))
+		i=$((i + 1))
+	done
+	# shellcheck disable=SC2059 # the octal escapes are the format
+	printf "$fmt"
+}
+
+# write_mbr START SECTORS: an MBR partition table in sector 0 of the disk,
+# written by hand: one Linux partition (type 0x83) of SECTORS sectors from
+# LBA START, the other three entries empty, signature 0x55 0xaa.
+write_mbr() {
+	dd if=/dev/zero of=/tmp/mbr bs=512 count=1 2>/dev/null &&
+	{ printf '\000\000\000\000\203\000\000\000'; le32 "$1"; le32 "$2"; } |
+		dd of=/tmp/mbr bs=1 seek=446 conv=notrunc 2>/dev/null &&
+	printf '\125\252' | dd of=/tmp/mbr bs=1 seek=510 conv=notrunc 2>/dev/null &&
+	dd if=/tmp/mbr of=$EDUBLK_DEV bs=512 count=1 oflag=direct \
+		conv=notrunc 2>/dev/null
+}
+
+# partition_checks MODE: with an MBR of one partition from LBA 2048 to
+# the end, the kernel reads the table (edublk0p1 appears, of the right
+# size); fio verifies through the partition, and a block written to its
+# sector 0 is sector 2048 of the whole disk. Then the table is wiped, and
+# edublk0p1 goes away on the next re-read.
+partition_checks() {
+	local m=$1 p=${EDUBLK_DEV}p1 sys=/sys/block/edublk0/edublk0p1 want i=0
+	want=2048/$(($(cat /sys/block/edublk0/size) - 2048))
+	if ! write_mbr 2048 "${want#*/}"; then
+		not_ok "$m: edublk0p1 from LBA 2048 to the end" "writing the MBR failed"
+	elif ! blockdev --rereadpt $EDUBLK_DEV; then
+		not_ok "$m: edublk0p1 from LBA 2048 to the end" "BLKRRPART failed"
+	else
+		while [ ! -b $p ] && [ $i -lt 20 ]; do
+			i=$((i + 1))
+			sleep 0.1
+		done
+		expect_eq "$m: edublk0p1 from LBA 2048 to the end" \
+			"$(cat $sys/start 2>/dev/null)/$(cat $sys/size 2>/dev/null)" \
+			"$want"
+	fi
+	if [ -b $p ]; then
+		EDUBLK_FIO_FILE=$p
+		run_fio_verify "$m: fio verify on edublk0p1" <<JOB
+[p1]
+size=2m
+rw=randwrite
+bsrange=4k-64k
+JOB
+		EDUBLK_FIO_FILE=
+		expect_eq "$m: edublk0p1: data read back" "$(fio_sum read)" 2097152
+		dd if=/dev/urandom of=/tmp/ppat bs=4096 count=1 2>/dev/null
+		dd if=/tmp/ppat of=$p bs=4096 count=1 oflag=direct conv=notrunc \
+			2>/dev/null
+		dd if=$EDUBLK_DEV of=/tmp/pback bs=512 skip=2048 count=8 \
+			iflag=direct 2>/dev/null
+		check "$m: edublk0p1 sector 0 is edublk0 sector 2048" \
+			cmp /tmp/ppat /tmp/pback
+	else
+		not_ok "$m: fio verify on edublk0p1" "no block device $p"
+		not_ok "$m: edublk0p1 sector 0 is edublk0 sector 2048" \
+			"no block device $p"
+	fi
+	# Later checks want a disk without partitions.
+	dd if=/dev/zero of=$EDUBLK_DEV bs=512 count=1 oflag=direct \
+		conv=notrunc 2>/dev/null
+	if blockdev --rereadpt $EDUBLK_DEV; then
+		check "$m: wiped table re-read: edublk0p1 gone" [ ! -e $sys ]
+	else
+		not_ok "$m: wiped table re-read: edublk0p1 gone" "BLKRRPART failed"
+	fi
+}
+
 scenario_verify() {
 	local mode
-	for mode in reserve pdu get native; do
+	for mode in reserve pdu get native native-sgt; do
 		check "$mode: allocation-failure injection off" fail_alloc 0
 		if ! load_edublk mode=$mode; then
 			not_ok "$mode: insmod edublk mode=$mode"
@@ -82,13 +257,16 @@ scenario_verify() {
 		verify_run "$mode: fio verify from 2 CPUs" 0 8388608
 		expect_gt "$mode: queue 0 used" "$(sgq_stat 0 completed)" 0
 		expect_gt "$mode: queue 1 used" "$(sgq_stat 1 completed)" 0
-		if [ $mode = native ]; then
-			# The baseline maps without wdmdma; at 100% injected
-			# failures it could only requeue, so no such run here.
+		case $mode in
+		native*)
+			# The baselines map without wdmdma; at 100% injected
+			# failures they could only requeue, so no such run here.
 			expect_eq "$mode: no wdmdma list at all" \
 				"$(wdmdma_stat built)/$(wdmdma_stat allocated)/$(wdmdma_stat reserve)" 0/0/0
 			expect_eq "$mode: never requeued" "$(edublk_stat native_requeues)" 0
-		elif [ $mode != pdu ]; then
+			native_path_checks $mode
+			;;
+		reserve|get)
 			check "$mode: allocation-failure injection at 100%" \
 				fail_alloc 100
 			verify_run "$mode: fio verify, allocations failing" \
@@ -102,7 +280,15 @@ scenario_verify() {
 				expect_gt "$mode: lists from wdmdma's reserve" \
 					"$(wdmdma_stat reserve)" 0
 			fi
-		fi
+			;;
+		esac
+		# A wdmdma mode and a native one: the write cache, partitions.
+		case $mode in
+		reserve|native)
+			cache_checks $mode
+			partition_checks $mode
+			;;
+		esac
 		common_checks "$mode"
 		dump_stats
 		check "$mode: rmmod edublk" rmmod edublk

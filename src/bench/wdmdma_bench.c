@@ -20,14 +20,28 @@
  * device and pages above 4 GiB: wdmdma bounces through its map registers,
  * both native methods through swiotlb).
  *
+ * With iommu_dev=<PCI device> (one bound to no driver, behind a
+ * translating IOMMU) a third path maps for that device: the four methods
+ * above (wdmdma with its iova setting off: an sg_table and
+ * dma_map_sgtable(), which the IOMMU merges), and on kernels with the
+ * two-step IOVA API (6.16 and later) three more:
+ *   build-iova   build with an adapter created with wdmdma_set_iova(true):
+ *                the list is linked into one IOVA range
+ *   get-iova     get with that adapter
+ *   native-iova  what blk_rq_dma_map_iter_start() does behind an IOMMU
+ *                (NVMe's path since 6.17): dma_iova_try_alloc(), one
+ *                dma_iova_link() per page, dma_iova_sync(), then
+ *                dma_iova_destroy()
+ *
  * debugfs: /sys/kernel/debug/wdmdma_bench/run
  *   write  "rounds=R [iters=N]" (anything else: one round, adaptive
  *          iterations) runs the whole matrix R times in the writer's
  *          context; the write fails with the error of a failed measurement
  *   read   the results of the last run, one line per measurement:
- *          round=<r> method=<m> segs=<n> bounce=<0|1> iters=<n>
- *          ns_per_op=<n> allocs_per_op=<x.xx>
- *          or round=<r> method=<m> segs=<n> bounce=<0|1> skipped=<reason>
+ *          round=<r> method=<m> segs=<n> bounce=<0|1> iommu=<0|1>
+ *          iters=<n> ns_per_op=<n> allocs_per_op=<x.xx>
+ *          or round=<r> method=<m> segs=<n> bounce=<0|1> iommu=<0|1>
+ *          skipped=<reason>
  *
  * Copyright (C) 2026 The wdmdma authors.
  */
@@ -40,12 +54,14 @@
 #include <linux/dma-mapping.h>
 #include <linux/err.h>
 #include <linux/gfp.h>
+#include <linux/iommu.h>
 #include <linux/list.h>
 #include <linux/math64.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/pci.h>
 #include <linux/platform_device.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
@@ -80,6 +96,9 @@ enum bench_method {
 	BENCH_GET,
 	BENCH_NATIVE_SGT,
 	BENCH_NATIVE_PAGE,
+	BENCH_BUILD_IOVA,	/* the IOMMU path only, from here on */
+	BENCH_GET_IOVA,
+	BENCH_NATIVE_IOVA,
 	BENCH_NR_METHODS
 };
 
@@ -88,35 +107,75 @@ static const char * const bench_method_names[BENCH_NR_METHODS] = {
 	[BENCH_GET] = "get",
 	[BENCH_NATIVE_SGT] = "native-sgt",
 	[BENCH_NATIVE_PAGE] = "native-page",
+	[BENCH_BUILD_IOVA] = "build-iova",
+	[BENCH_GET_IOVA] = "get-iova",
+	[BENCH_NATIVE_IOVA] = "native-iova",
 };
 
 /* The plain-Linux baselines: no wdmdma, no MDL. */
 static bool bench_is_native(enum bench_method method)
 {
-	return method == BENCH_NATIVE_SGT || method == BENCH_NATIVE_PAGE;
+	return method == BENCH_NATIVE_SGT || method == BENCH_NATIVE_PAGE ||
+	       method == BENCH_NATIVE_IOVA;
 }
 
-/* Two paths: index 0 no bouncing (64-bit), index 1 bouncing (32-bit). */
-#define BENCH_NR_PATHS		2
+/* The methods that link one IOVA range: wdmdma's with its iova adapter. */
+static bool bench_is_iova(enum bench_method method)
+{
+	return method == BENCH_BUILD_IOVA || method == BENCH_GET_IOVA;
+}
+
+/* The two-step IOVA API (dma_iova_link(), 6.16; see compat.h). */
+#ifdef WDMDMA_HAVE_DMA_IOVA
+#define BENCH_HAVE_IOVA		true
+#else
+#define BENCH_HAVE_IOVA		false
+#endif
+
+static char *iommu_dev;
+module_param(iommu_dev, charp, 0444);
+MODULE_PARM_DESC(iommu_dev,
+		 "PCI device name (e.g. 0000:00:04.0), bound to no driver and behind a translating IOMMU, for the iommu rows (default: none, no such rows)");
+
+/*
+ * Three paths: 0 no bouncing (64-bit), 1 bouncing (32-bit), both platform
+ * devices on dma-direct; 2 a PCI device behind a translating IOMMU, only
+ * with iommu_dev=.
+ */
+#define BENCH_NR_PATHS		3
+#define BENCH_IOMMU_PATH	2
 #define BENCH_ROWS_PER_ROUND \
 	(BENCH_NR_METHODS * BENCH_NR_PATHS * ARRAY_SIZE(bench_segs))
 
 /**
- * struct bench_path - one device, its adapter and the pages it maps
- * @pdev: platform device with real (dma-direct) DMA operations
- * @adapter: wdmdma adapter for @pdev
+ * struct bench_path - one device, its adapters and the pages it maps
+ * @dev: the device the path maps for (@pdev's, or iommu_dev's)
+ * @pdev: platform device with real (dma-direct) DMA operations, or NULL
+ *	on the IOMMU path
+ * @adapter: wdmdma adapter for @dev (on the IOMMU path with iova off)
+ * @adapter_iova: IOMMU path: adapter created with iova on, or NULL
  * @dma_parms: used only if the platform core gave @pdev none
+ * @old_mask: IOMMU path: the device's streaming mask before
+ * @old_coherent: IOMMU path: its coherent mask before
+ * @old_max_seg: IOMMU path: its maximum segment size before
  * @width: DMA address width in bits
  * @bounce: pages are above the device's reach
+ * @iommu: the path of the device behind a translating IOMMU
  * @nr_pages: pages in @pages
  * @pages: the pages, in descending physical order (never contiguous)
  */
 struct bench_path {
+	struct device *dev;
 	struct platform_device *pdev;
 	struct wdmdma_adapter *adapter;
+	struct wdmdma_adapter *adapter_iova;
 	struct device_dma_parameters dma_parms;
+	u64 old_mask;
+	u64 old_coherent;
+	unsigned int old_max_seg;
 	unsigned int width;
 	bool bounce;
+	bool iommu;
 	unsigned int nr_pages;
 	struct page *pages[BENCH_MAX_SEGS];
 };
@@ -127,6 +186,7 @@ struct bench_path {
  * @method: enum bench_method
  * @segs: pages in the transfer
  * @bounce: the bouncing path
+ * @iommu: the IOMMU path
  * @iters: timed iterations
  * @ns_per_op: nanoseconds per map + unmap
  * @allocs_x100: allocations per operation, times 100
@@ -137,6 +197,7 @@ struct bench_result {
 	unsigned int method;
 	unsigned int segs;
 	bool bounce;
+	bool iommu;
 	u64 iters;
 	u64 ns_per_op;
 	u64 allocs_x100;
@@ -232,7 +293,7 @@ static void bench_list_control(struct device *dev, void *irp,
 /**
  * bench_put() - give back the list of a Get or Build that returned 0
  * @b: the benchmark
- * @p: the path
+ * @adapter: the adapter the list came from
  * @before: the callback count before the Get or Build
  *
  * The callback must have run inside Get/Build. If it was deferred, wait
@@ -242,22 +303,22 @@ static void bench_list_control(struct device *dev, void *irp,
  *
  * Return: 0, or -EBUSY if the callback was deferred.
  */
-static int bench_put(struct bench *b, struct bench_path *p, int before)
+static int bench_put(struct bench *b, struct wdmdma_adapter *adapter,
+		     int before)
 {
 	struct wdmdma_sg_list *sgl;
 	unsigned int waited;
 
 	if (likely(atomic_read_acquire(&b->calls) != before)) {
-		wdmdma_put_sg_list(p->adapter, READ_ONCE(b->sgl), true);
+		wdmdma_put_sg_list(adapter, READ_ONCE(b->sgl), true);
 		return 0;
 	}
-	pr_err("list-control callback deferred on the %u-bit adapter: resources were short\n",
-	       p->width);
+	pr_err("list-control callback deferred: resources were short\n");
 	for (waited = 0; waited < BENCH_DEFER_WAIT_MS; waited += 20) {
 		if (atomic_read_acquire(&b->calls) != before) {
 			sgl = READ_ONCE(b->sgl);
 			if (sgl)
-				wdmdma_put_sg_list(p->adapter, sgl, true);
+				wdmdma_put_sg_list(adapter, sgl, true);
 			else
 				pr_err("the deferred request could not be mapped\n");
 			return -EBUSY;
@@ -270,43 +331,44 @@ static int bench_put(struct bench *b, struct bench_path *p, int before)
 	return -EBUSY;
 }
 
-static int bench_build_once(struct bench *b, struct bench_path *p, u32 len)
+static int bench_build_once(struct bench *b, struct wdmdma_adapter *adapter,
+			    u32 len)
 {
 	const void *va = wdmdma_mdl_va(b->mdl);
 	size_t size;
 	int before, ret;
 
-	ret = wdmdma_calculate_sg_list(p->adapter, b->mdl, va, len, &size,
-				       NULL);
+	ret = wdmdma_calculate_sg_list(adapter, b->mdl, va, len, &size, NULL);
 	if (ret)
 		return ret;
 	if (size > b->build_len)
 		return -ENOBUFS;
 	before = atomic_read(&b->calls);
-	ret = wdmdma_build_sg_list(p->adapter, b->mdl, va, len,
+	ret = wdmdma_build_sg_list(adapter, b->mdl, va, len,
 				   bench_list_control, b, true, b->build_buf,
 				   b->build_len);
 	if (ret)
 		return ret;
-	return bench_put(b, p, before);
+	return bench_put(b, adapter, before);
 }
 
-static int bench_get_once(struct bench *b, struct bench_path *p, u32 len)
+static int bench_get_once(struct bench *b, struct wdmdma_adapter *adapter,
+			  u32 len)
 {
 	int before, ret;
 
 	before = atomic_read(&b->calls);
-	ret = wdmdma_get_sg_list(p->adapter, b->mdl, wdmdma_mdl_va(b->mdl), len,
+	ret = wdmdma_get_sg_list(adapter, b->mdl, wdmdma_mdl_va(b->mdl), len,
 				 bench_list_control, b, true);
 	if (ret)
 		return ret;
-	return bench_put(b, p, before);
+	return bench_put(b, adapter, before);
 }
 
 static int bench_native_sgt_once(struct bench *b, struct bench_path *p,
 				 unsigned int segs, unsigned int *chunks)
 {
-	struct device *dev = &p->pdev->dev;
+	struct device *dev = p->dev;
 	struct scatterlist *sg;
 	unsigned int i;
 	int ret;
@@ -334,7 +396,7 @@ static int bench_native_sgt_once(struct bench *b, struct bench_path *p,
 static int bench_native_page_once(struct bench *b, struct bench_path *p,
 				  unsigned int segs)
 {
-	struct device *dev = &p->pdev->dev;
+	struct device *dev = p->dev;
 	unsigned int i;
 
 	for (i = 0; i < segs; i++) {
@@ -363,7 +425,7 @@ unwind:
 static int bench_native_page_check(struct bench *b, struct bench_path *p,
 				   unsigned int segs)
 {
-	struct device *dev = &p->pdev->dev;
+	struct device *dev = p->dev;
 	u64 mask = dma_get_mask(dev);
 	unsigned int i, mapped;
 	dma_addr_t addr;
@@ -391,16 +453,60 @@ static int bench_native_page_check(struct bench *b, struct bench_path *p,
 	return ret;
 }
 
+#ifdef WDMDMA_HAVE_DMA_IOVA
+/*
+ * native-iova: one IOVA range for the whole transfer, each page linked
+ * into it, one IOTLB sync, then the range destroyed in one call: the way
+ * blk_rq_dma_map_iter_start() maps a request behind an IOMMU. Returns
+ * -EOPNOTSUPP if no range could be allocated (dma_iova_try_alloc() also
+ * fails where the device is not behind a translating IOMMU).
+ */
+static int bench_native_iova_once(struct bench_path *p, unsigned int segs)
+{
+	struct dma_iova_state state = {};
+	struct device *dev = p->dev;
+	size_t mapped = 0;
+	unsigned int i;
+	int ret;
+
+	if (!dma_iova_try_alloc(dev, &state, page_to_phys(p->pages[0]),
+				(size_t)segs * PAGE_SIZE))
+		return -EOPNOTSUPP;
+	for (i = 0; i < segs; i++) {
+		ret = dma_iova_link(dev, &state, page_to_phys(p->pages[i]),
+				    mapped, PAGE_SIZE, DMA_TO_DEVICE, 0);
+		if (ret)
+			goto out;
+		mapped += PAGE_SIZE;
+	}
+	ret = dma_iova_sync(dev, &state, 0, mapped);
+out:
+	dma_iova_destroy(dev, &state, mapped, DMA_TO_DEVICE, 0);
+	return ret;
+}
+#else
+static int bench_native_iova_once(struct bench_path *p, unsigned int segs)
+{
+	return -EOPNOTSUPP;
+}
+#endif
+
 static int bench_op(struct bench *b, struct bench_path *p,
 		    enum bench_method method, unsigned int segs)
 {
 	switch (method) {
 	case BENCH_BUILD:
-		return bench_build_once(b, p, segs * PAGE_SIZE);
+		return bench_build_once(b, p->adapter, segs * PAGE_SIZE);
 	case BENCH_GET:
-		return bench_get_once(b, p, segs * PAGE_SIZE);
+		return bench_get_once(b, p->adapter, segs * PAGE_SIZE);
+	case BENCH_BUILD_IOVA:
+		return bench_build_once(b, p->adapter_iova, segs * PAGE_SIZE);
+	case BENCH_GET_IOVA:
+		return bench_get_once(b, p->adapter_iova, segs * PAGE_SIZE);
 	case BENCH_NATIVE_SGT:
 		return bench_native_sgt_once(b, p, segs, NULL);
+	case BENCH_NATIVE_IOVA:
+		return bench_native_iova_once(p, segs);
 	default:
 		return bench_native_page_once(b, p, segs);
 	}
@@ -480,32 +586,36 @@ static int bench_fill_mdl(struct bench *b, struct bench_path *p,
 /**
  * bench_check_stats() - allocations of a timed wdmdma loop, and sanity
  * @p: the path
- * @method: BENCH_BUILD or BENCH_GET
+ * @method: BENCH_BUILD, BENCH_GET or their iova variants
  * @iters: iterations timed
  * @st0: counters before
  * @st1: counters after
  * @allocs: receives the lists allocated (normal allocation or reserve)
  *
  * Return: 0, or -EIO if the counters contradict the measurement (a request
- * waited, a list stayed out, or bouncing did or did not happen unexpectedly).
+ * waited, a list stayed out, bouncing did or did not happen unexpectedly,
+ * or a list was or was not linked into one IOVA range unexpectedly).
  */
 static int bench_check_stats(struct bench_path *p, enum bench_method method,
 			     u64 iters, const struct wdmdma_stats *st0,
 			     const struct wdmdma_stats *st1, u64 *allocs)
 {
+	bool build = method == BENCH_BUILD || method == BENCH_BUILD_IOVA;
 	u64 bounced = st1->bounced - st0->bounced;
 	u64 built = st1->built - st0->built;
+	u64 iova = st1->iova - st0->iova;
 	u64 lists;
 
 	*allocs = (st1->allocated - st0->allocated) +
 		  (st1->reserve - st0->reserve);
 	lists = *allocs + built;
 	if (st1->deferred != st0->deferred || st1->outstanding ||
-	    lists != iters || (method == BENCH_BUILD && built != iters) ||
-	    bounced != (p->bounce ? iters : 0)) {
-		pr_err("%s on the %u-bit adapter: %llu iterations gave %llu lists (%llu built), %llu deferred, %llu bounced, %llu outstanding\n",
+	    lists != iters || (build && built != iters) ||
+	    bounced != (p->bounce ? iters : 0) ||
+	    iova != (bench_is_iova(method) ? iters : 0)) {
+		pr_err("%s on the %u-bit adapter: %llu iterations gave %llu lists (%llu built), %llu deferred, %llu bounced, %llu in one IOVA range, %llu outstanding\n",
 		       bench_method_names[method], p->width, iters, lists,
-		       built, st1->deferred - st0->deferred, bounced,
+		       built, st1->deferred - st0->deferred, bounced, iova,
 		       st1->outstanding);
 		return -EIO;
 	}
@@ -533,11 +643,17 @@ static int bench_measure(struct bench *b, struct bench_path *p,
 			 enum bench_method method, unsigned int segs, u64 want,
 			 struct bench_result *res)
 {
+	struct wdmdma_adapter *adapter = bench_is_iova(method) ?
+					 p->adapter_iova : p->adapter;
 	struct wdmdma_stats st0, st1;
 	unsigned int chunks = 0;
 	u64 iters = 0, ns = 0, allocs;
 	int ret;
 
+	if (method >= BENCH_BUILD_IOVA && !BENCH_HAVE_IOVA) {
+		res->skipped = "no_iova_api";
+		return 0;
+	}
 	if (segs > p->nr_pages) {
 		res->skipped = p->nr_pages ? "too_few_pages_above_4GiB" :
 					     "no_pages_above_4GiB";
@@ -555,16 +671,22 @@ static int bench_measure(struct bench *b, struct bench_path *p,
 		ret = bench_native_page_check(b, p, segs);
 	else
 		ret = bench_op(b, p, method, segs);
+	if (ret == -EOPNOTSUPP && method == BENCH_NATIVE_IOVA) {
+		res->skipped = "no_iova_range";
+		return 0;
+	}
 	if (ret)
 		goto fail;
 
 	memset(&st0, 0, sizeof(st0));
 	memset(&st1, 0, sizeof(st1));
-	wdmdma_get_stats(p->adapter, &st0);
+	if (adapter)
+		wdmdma_get_stats(adapter, &st0);
 	ret = bench_loop(b, p, method, segs, want, &iters, &ns);
 	if (ret)
 		goto fail;
-	wdmdma_get_stats(p->adapter, &st1);
+	if (adapter)
+		wdmdma_get_stats(adapter, &st1);
 
 	if (bench_is_native(method)) {
 		allocs = (u64)chunks * iters;	/* native-page: chunks == 0 */
@@ -580,8 +702,9 @@ static int bench_measure(struct bench *b, struct bench_path *p,
 
 fail:
 	if (ret != -EINTR)
-		pr_err("%s of %u pages on the %u-bit device failed: %d\n",
-		       bench_method_names[method], segs, p->width, ret);
+		dev_err(p->dev, "%s of %u pages on the %u-bit %sdevice failed: %d\n",
+			bench_method_names[method], segs, p->width,
+			p->iommu ? "IOMMU " : "", ret);
 	return ret;
 }
 
@@ -601,6 +724,7 @@ static int bench_run(struct bench *b, unsigned int rounds, u64 want)
 {
 	struct bench_result *res, *r;
 	unsigned int round, m, pi, si, n = 0;
+	struct bench_path *p;
 	int ret;
 
 	res = kcalloc(rounds * BENCH_ROWS_PER_ROUND, sizeof(*res), GFP_KERNEL);
@@ -623,14 +747,19 @@ static int bench_run(struct bench *b, unsigned int rounds, u64 want)
 	for (round = 1; round <= rounds; round++) {
 		for (m = 0; m < BENCH_NR_METHODS; m++) {
 			for (pi = 0; pi < BENCH_NR_PATHS; pi++) {
+				p = &b->path[pi];
+				/* No iommu_dev=; the iova methods need one. */
+				if (!p->dev || (m >= BENCH_BUILD_IOVA && !p->iommu))
+					continue;
 				for (si = 0; si < ARRAY_SIZE(bench_segs); si++) {
 					r = &res[n];
 					r->round = round;
 					r->method = m;
 					r->segs = bench_segs[si];
-					r->bounce = b->path[pi].bounce;
-					ret = bench_measure(b, &b->path[pi], m,
-							    r->segs, want, r);
+					r->bounce = p->bounce;
+					r->iommu = p->iommu;
+					ret = bench_measure(b, p, m, r->segs,
+							    want, r);
 					if (ret)
 						goto out;
 					b->nr_results = ++n;
@@ -659,9 +788,9 @@ static int bench_run_show(struct seq_file *m, void *unused)
 		return ret;
 	for (i = 0; i < b->nr_results; i++) {
 		r = &b->results[i];
-		seq_printf(m, "round=%u method=%s segs=%u bounce=%d ",
+		seq_printf(m, "round=%u method=%s segs=%u bounce=%d iommu=%d ",
 			   r->round, bench_method_names[r->method], r->segs,
-			   r->bounce);
+			   r->bounce, r->iommu);
 		if (r->skipped)
 			seq_printf(m, "skipped=%s\n", r->skipped);
 		else
@@ -840,6 +969,7 @@ static int bench_path_init(struct bench_path *p, unsigned int width,
 	}
 	p->pdev = pdev;
 	dev = &pdev->dev;
+	p->dev = dev;
 	if (!dev->dma_mask)
 		dev->dma_mask = &dev->coherent_dma_mask;
 	if (!dev->dma_parms)
@@ -861,28 +991,130 @@ static int bench_path_init(struct bench_path *p, unsigned int width,
 	return bench_alloc_pages(p);
 }
 
+/* An adapter for the IOMMU path's device, with wdmdma's iova set to @iova. */
+static struct wdmdma_adapter *bench_iommu_adapter(struct device *dev,
+						  bool iova)
+{
+	struct wdmdma_desc desc = {
+		.scatter_gather = true,
+		.dma_width = 64,
+		.max_transfer = BENCH_MAX_SEGS * PAGE_SIZE,
+	};
+	struct wdmdma_adapter *adapter;
+	bool old = wdmdma_set_iova(iova);
+
+	adapter = wdmdma_create_adapter(dev, &desc, NULL);
+	wdmdma_set_iova(old);
+	if (IS_ERR(adapter))
+		dev_err(dev, "cannot create a wdmdma adapter (iova %s): %ld\n",
+			iova ? "on" : "off", PTR_ERR(adapter));
+	return adapter;
+}
+
+/**
+ * bench_iommu_path_init() - the path of a PCI device behind an IOMMU
+ * @p: the path, zeroed
+ * @name: the device's name on the PCI bus
+ *
+ * The device must be bound to no driver (its DMA masks and maximum
+ * segment size are set here, as a driver would, and restored on exit;
+ * nothing stops a driver from binding meanwhile: unbind it, or leave it
+ * unbound, while the module is loaded) and must sit in a translating
+ * IOMMU domain. Its maximum segment size is set to 1 MiB, as on the
+ * other paths, so that the IOMMU may merge a whole transfer. Two
+ * adapters: one with wdmdma's iova setting off (the sg_table path), and
+ * on kernels with dma_iova_link() one with it on.
+ *
+ * Return: 0 or a -errno; the caller cleans up with bench_path_exit().
+ */
+static int bench_iommu_path_init(struct bench_path *p, const char *name)
+{
+	struct wdmdma_adapter *adapter;
+	struct iommu_domain *domain;
+	struct device *dev;
+	int ret;
+
+	p->width = 64;
+	p->iommu = true;
+	dev = bus_find_device_by_name(&pci_bus_type, NULL, name);
+	if (!dev) {
+		pr_err("iommu_dev=%s: no such PCI device\n", name);
+		return -ENODEV;
+	}
+	p->dev = dev;		/* holds the reference until bench_path_exit() */
+	if (READ_ONCE(dev->driver)) {
+		dev_err(dev, "iommu_dev: the device is bound to a driver; unbind it first\n");
+		return -EBUSY;
+	}
+	domain = iommu_get_domain_for_dev(dev);
+	if (!domain || !(domain->type & __IOMMU_DOMAIN_DMA_API)) {
+		dev_err(dev, "iommu_dev: the device is not in a translating IOMMU domain (domain type %#x)\n",
+			domain ? domain->type : 0);
+		return -ENODEV;
+	}
+	if (!dev->dma_mask || !dev->dma_parms) {
+		dev_err(dev, "iommu_dev: the device has no DMA mask or DMA parameters\n");
+		return -ENODEV;
+	}
+	p->old_mask = *dev->dma_mask;
+	p->old_coherent = dev->coherent_dma_mask;
+	p->old_max_seg = dma_get_max_seg_size(dev);
+	dma_set_max_seg_size(dev, SZ_1M);
+	ret = dma_set_mask_and_coherent(dev, DMA_BIT_MASK(64));
+	if (ret) {
+		dev_err(dev, "cannot use a 64-bit DMA mask: %d\n", ret);
+		return ret;
+	}
+
+	adapter = bench_iommu_adapter(dev, false);
+	if (IS_ERR(adapter))
+		return PTR_ERR(adapter);
+	p->adapter = adapter;
+	if (BENCH_HAVE_IOVA) {
+		adapter = bench_iommu_adapter(dev, true);
+		if (IS_ERR(adapter))
+			return PTR_ERR(adapter);
+		p->adapter_iova = adapter;
+	}
+	return bench_alloc_pages(p);
+}
+
 static void bench_path_exit(struct bench_path *p)
 {
 	/* First: it cancels a request that might still own the Build buffer. */
-	wdmdma_destroy_adapter(p->adapter);
+	if (p->adapter_iova)
+		wdmdma_destroy_adapter(p->adapter_iova);
+	p->adapter_iova = NULL;
+	if (p->adapter)
+		wdmdma_destroy_adapter(p->adapter);
 	p->adapter = NULL;
 	while (p->nr_pages)
 		__free_page(p->pages[--p->nr_pages]);
-	if (p->pdev)
+	if (p->pdev) {
 		platform_device_unregister(p->pdev);
+	} else if (p->dev) {
+		if (p->old_max_seg) {
+			*p->dev->dma_mask = p->old_mask;
+			p->dev->coherent_dma_mask = p->old_coherent;
+			dma_set_max_seg_size(p->dev, p->old_max_seg);
+		}
+		put_device(p->dev);
+	}
 	p->pdev = NULL;
+	p->dev = NULL;
 }
 
-/* Largest Build buffer any transfer of @p's adapter can need. */
-static int bench_build_size(struct bench_path *p, size_t *size)
+/* Largest Build buffer any transfer of @adapter can need. */
+static int bench_build_size(struct bench_path *p,
+			    struct wdmdma_adapter *adapter, size_t *size)
 {
 	int ret;
 
-	ret = wdmdma_calculate_sg_list(p->adapter, NULL,
+	ret = wdmdma_calculate_sg_list(adapter, NULL,
 				       (const void *)(PAGE_SIZE - 1),
 				       BENCH_MAX_SEGS * PAGE_SIZE, size, NULL);
 	if (ret)
-		dev_err(&p->pdev->dev, "cannot size a Build buffer: %d\n", ret);
+		dev_err(p->dev, "cannot size a Build buffer: %d\n", ret);
 	return ret;
 }
 
@@ -906,8 +1138,9 @@ static void bench_teardown(struct bench *b)
 static int __init bench_init(void)
 {
 	struct bench *b = &bench;
+	size_t size, iova_size = 0;
+	struct bench_path *p;
 	struct dentry *file;
-	size_t size;
 	unsigned int i;
 	int ret;
 
@@ -918,6 +1151,12 @@ static int __init bench_init(void)
 	ret = bench_path_init(&b->path[1], 32, true);
 	if (ret)
 		goto fail;
+	if (iommu_dev && *iommu_dev) {
+		ret = bench_iommu_path_init(&b->path[BENCH_IOMMU_PATH],
+					    iommu_dev);
+		if (ret)
+			goto fail;
+	}
 
 	b->mdl = kmalloc(wdmdma_mdl_size(BENCH_MAX_SEGS), GFP_KERNEL);
 	if (!b->mdl) {
@@ -925,10 +1164,15 @@ static int __init bench_init(void)
 		goto fail;
 	}
 	for (i = 0; i < BENCH_NR_PATHS; i++) {
-		ret = bench_build_size(&b->path[i], &size);
+		p = &b->path[i];
+		if (!p->adapter)
+			continue;
+		ret = bench_build_size(p, p->adapter, &size);
+		if (!ret && p->adapter_iova)
+			ret = bench_build_size(p, p->adapter_iova, &iova_size);
 		if (ret)
 			goto fail;
-		b->build_len = max(b->build_len, size);
+		b->build_len = max3(b->build_len, size, iova_size);
 	}
 	b->build_buf = kmalloc(b->build_len, GFP_KERNEL);
 	if (!b->build_buf) {
@@ -944,8 +1188,10 @@ static int __init bench_init(void)
 		ret = PTR_ERR(file);
 		goto fail;
 	}
-	pr_info("ready: %u pages above 4 GiB for the bounce rows\n",
-		b->path[1].nr_pages);
+	pr_info("ready: %u pages above 4 GiB for the bounce rows; IOMMU rows: %s\n",
+		b->path[1].nr_pages,
+		b->path[BENCH_IOMMU_PATH].dev ?
+		dev_name(b->path[BENCH_IOMMU_PATH].dev) : "none");
 	return 0;
 
 fail:
@@ -961,7 +1207,7 @@ static void __exit bench_exit(void)
 module_init(bench_init);
 module_exit(bench_exit);
 
-MODULE_DESCRIPTION("wdmdma mapping microbenchmark: Build, Get and native (sg_table, per page) DMA mapping");
+MODULE_DESCRIPTION("wdmdma mapping microbenchmark: Build, Get and native (sg_table, per page, one IOVA range) DMA mapping");
 MODULE_AUTHOR("The wdmdma authors");
 MODULE_LICENSE("GPL");
 WDMDMA_IMPORT_NS();

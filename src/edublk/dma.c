@@ -291,6 +291,9 @@ static struct edublk_cmd *edublk_dma_done(struct edublk_dev *edu)
  *
  * Acknowledges the interrupt and advances the DMA state machine; completes
  * the request the device finished.
+ *
+ * Return: IRQ_NONE if the edu raised nothing (INTx may be shared), else
+ * IRQ_HANDLED.
  */
 irqreturn_t edublk_irq(int irq, void *data)
 {
@@ -484,7 +487,8 @@ static struct edublk_cmd *edublk_put_buf(struct edublk_dev *edu,
  * Gives the list back to wdmdma before the request ends (so bounced read
  * data is in place), then starts a request that waited for the emergency
  * buffer this one freed. Iterates instead of recursing when such a
- * request fails at once.
+ * request fails at once. Counts errors, and flushes and FUA writes by
+ * how they ended.
  *
  * Context: any; does not sleep.
  */
@@ -497,13 +501,20 @@ void edublk_complete(struct edublk_dev *edu, struct edublk_cmd *cmd)
 		if (cmd->sgl) {
 			wdmdma_put_sg_list(edu->adapter, cmd->sgl, cmd->write);
 			cmd->sgl = NULL;
-		} else if (cmd->native_mapped) {
+		} else if (cmd->native_map != EDUBLK_NATIVE_NONE) {
 			edublk_sg_native_unmap(edu, cmd);
 		}
 		waiter = edublk_put_buf(edu, cmd);
-		if (cmd->status != BLK_STS_OK) {
+		if (cmd->status != BLK_STS_OK || cmd->flush || cmd->fua) {
 			spin_lock_irqsave(&edu->lock, flags);
-			edu->stats.errors++;
+			if (cmd->status != BLK_STS_OK)
+				edu->stats.errors++;
+			if (cmd->flush && cmd->status != BLK_STS_OK)
+				edu->stats.flush_errors++;
+			else if (cmd->flush)
+				edu->stats.flushes++;
+			else if (cmd->fua && cmd->status == BLK_STS_OK)
+				edu->stats.fua_writes++;
 			spin_unlock_irqrestore(&edu->lock, flags);
 		}
 		blk_mq_end_request(edublk_rq(cmd), cmd->status);

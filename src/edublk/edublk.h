@@ -80,22 +80,56 @@ enum edublk_mode {
 	EDUBLK_MODE_RESERVE,	/* kmalloc, else emergency buffer, else wait */
 	EDUBLK_MODE_PDU,	/* a Build buffer in every request's PDU */
 	EDUBLK_MODE_GET,	/* wdmdma_get_sg_list(): the library's reserve */
-	EDUBLK_MODE_NATIVE,	/* edu-sg: plain sg_table + dma_map_sgtable() */
+	EDUBLK_MODE_NATIVE,	/* edu-sg, no wdmdma: the way Linux maps */
+	EDUBLK_MODE_NATIVE_SGT,	/* the same, always through an sg_table */
+};
+
+/* Does @mode map without wdmdma (edu-sg only)? */
+static inline bool edublk_mode_is_native(enum edublk_mode mode)
+{
+	return mode == EDUBLK_MODE_NATIVE || mode == EDUBLK_MODE_NATIVE_SGT;
+}
+
+/*
+ * Does @mode map a request of several segments through an sg_table
+ * (sg_alloc_table_chained(), blk_rq_map_sg(), dma_map_sgtable())?
+ * native-sgt does on every kernel; native only where the kernel lacks
+ * blk_rq_dma_map_iter_start() (before 6.17), else it takes the iterator.
+ */
+static inline bool edublk_mode_uses_sgt(enum edublk_mode mode)
+{
+#ifdef WDMDMA_HAVE_BLK_RQ_DMA_MAP_ITER
+	return mode == EDUBLK_MODE_NATIVE_SGT;
+#else
+	return edublk_mode_is_native(mode);
+#endif
+}
+
+/*
+ * How a native request is mapped (struct edublk_cmd.native_map), so that
+ * edublk_sg_native_unmap() undoes exactly that.
+ */
+enum edublk_native_map {
+	EDUBLK_NATIVE_NONE,	/* nothing mapped */
+	EDUBLK_NATIVE_BVEC,	/* one segment: dma_map_bvec() */
+	EDUBLK_NATIVE_SGT,	/* cmd->sgt: dma_map_sgtable() */
+	EDUBLK_NATIVE_ITER,	/* blk_rq_dma_map_iter_start() (6.17 and later) */
 };
 
 /*
- * mode=native: scatterlist entries kept in each PDU, as NVMe does; a
- * request with more segments chains a table from the kernel's sg pools
- * (a one-segment request needs none: it is mapped with dma_map_bvec()).
+ * The sg_table modes (edublk_mode_uses_sgt()): scatterlist entries kept in
+ * each PDU, as NVMe did before 6.17; a request with more segments chains a
+ * table from the kernel's sg pools (a one-segment request needs none: it
+ * is mapped with dma_map_bvec()).
  */
 #define EDUBLK_NATIVE_INLINE_SG	2
 
 #ifdef WDMDMA_HAVE_BLK_RQ_DMA_MAP_ITER
 /*
  * mode=native on kernels with blk_rq_dma_map_iter_start(): no scatterlist.
- * A range mapped on its own (dma_map_bvec(), or the iterator without an
- * IOMMU to coalesce into), kept for its unmap: the first ones in the PDU,
- * more in an array from the device's mempool.
+ * A range the iterator mapped on its own (no IOMMU to coalesce into), kept
+ * for its unmap: the first ones in the PDU, more in an array from the
+ * device's mempool.
  */
 struct edublk_native_range {
 	dma_addr_t addr;
@@ -114,9 +148,12 @@ enum edublk_buf_src {
 };
 
 struct edublk_stats {
-	u64 requests;
+	u64 requests;		/* reads and writes started (not flushes) */
 	u64 read_bytes;
 	u64 write_bytes;
+	u64 flushes;		/* edu-sg: FLUSH commands that succeeded */
+	u64 flush_errors;	/* flushes ended with an error */
+	u64 fua_writes;		/* edu-sg: FUA writes that succeeded */
 	u64 dma_transfers;	/* edu DMAs completed */
 	u64 dma_bytes;
 	u64 reserve_allocs;	/* reserve mode: Build buffers from kmalloc */
@@ -127,7 +164,7 @@ struct edublk_stats {
 	u64 timeouts;		/* edu DMAs that never reported completion */
 	u64 dropped_irqs;	/* completions ignored on purpose (debugfs) */
 	u64 spurious_irqs;
-	u64 native_requeues;	/* native: no sg table or mapping: requeued */
+	u64 native_requeues;	/* native modes: no memory or mapping: requeued */
 	u64 lists;		/* lists the callback got from wdmdma */
 	u64 unmapped;		/* waited, then wdmdma could not map them */
 };
@@ -155,13 +192,18 @@ struct edublk_cmd {
 	size_t buf_len;
 	u8 buf_src;			/* enum edublk_buf_src */
 	bool write;
+	bool flush;			/* REQ_OP_FLUSH (edu-sg): no data */
+	bool fua;			/* a write with REQ_FUA (edu-sg) */
 	blk_status_t status;
 
 	/* Progress: element, offset in it, medium position of the piece. */
 	u32 elem;
 	u32 elem_off;
 	u64 pos;
-	/* The piece in flight: two edu DMAs through the device buffer. */
+	/*
+	 * The piece in flight: two edu DMAs through the device buffer. On
+	 * edu-sg, ram and len hold the mapping of EDUBLK_NATIVE_BVEC.
+	 */
 	u64 ram;			/* bus address on the request side */
 	dma_addr_t medium;		/* bus address on the medium side */
 	u32 len;
@@ -171,15 +213,18 @@ struct edublk_cmd {
 	u16 qid;
 	u16 nelems;
 	u8 sg_state;			/* enum edublk_sg_state */
-	bool native_mapped;		/* native: sgt is mapped */
+	u8 native_map;			/* enum edublk_native_map */
 	u32 dev_tag;
 	unsigned long posted;		/* jiffies when last posted */
-	/* native mode: the request's own table, first entries in the PDU */
+	/*
+	 * The sg_table modes: the request's own table, first entries in the
+	 * PDU (inline_sg is NULL in the other modes).
+	 */
 	struct sg_table sgt;
 	struct scatterlist *inline_sg;
 #ifdef WDMDMA_HAVE_BLK_RQ_DMA_MAP_ITER
 	/*
-	 * native mode with blk_rq_dma_map_iter_start() (sgt unused): the
+	 * mode=native with blk_rq_dma_map_iter_start() (sgt unused): the
 	 * request's IOVA range when the IOMMU coalesced it into one (iova_len
 	 * bytes linked), else the ranges to unmap one by one (the iterator's
 	 * only if dma_need_unmap() says they need an unmap).
@@ -196,6 +241,12 @@ struct edublk_dev {
 	struct pci_dev *pdev;
 	void __iomem *regs;
 	struct edublk_sg *sg;		/* edu-sg state; NULL on the stock edu */
+	/*
+	 * A volatile write cache with FUA: edu-sg's medium may be a host
+	 * file that only FLUSH or a FUA write makes durable. The stock edu's
+	 * medium is RAM this driver owns, with nothing to write back.
+	 */
+	bool write_cache;
 	int irq;
 	bool msi;
 	enum edublk_mode mode;
@@ -287,6 +338,8 @@ void edublk_sg_list_ready(struct edublk_dev *edu, struct edublk_cmd *cmd,
 blk_status_t edublk_sg_native_queue(struct edublk_dev *edu,
 				    struct edublk_cmd *cmd);
 void edublk_sg_native_unmap(struct edublk_dev *edu, struct edublk_cmd *cmd);
+blk_status_t edublk_sg_queue_flush(struct edublk_dev *edu,
+				   struct edublk_cmd *cmd);
 void edublk_sg_debugfs_show(struct seq_file *m, struct edublk_dev *edu);
 
 /* debugfs.c */

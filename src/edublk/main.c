@@ -17,7 +17,9 @@
  *	the driver's preallocated emergency buffers, else the request waits
  *	for one to come back;
  *  pdu - a Build buffer preallocated in every request's PDU;
- *  get - wdmdma_get_sg_list(), with the library's reserve and queue.
+ *  get - wdmdma_get_sg_list(), with the library's reserve and queue;
+ *  native, native-sgt - edu-sg only: no wdmdma, the plain Linux way to
+ *	map (sg.c), the benchmarks' baseline.
  *
  * Copyright (C) 2026 The wdmdma authors.
  */
@@ -43,6 +45,7 @@ const char * const edublk_mode_names[] = {
 	[EDUBLK_MODE_PDU] = "pdu",
 	[EDUBLK_MODE_GET] = "get",
 	[EDUBLK_MODE_NATIVE] = "native",
+	[EDUBLK_MODE_NATIVE_SGT] = "native-sgt",
 };
 
 int edublk_mode_param = EDUBLK_MODE_RESERVE;
@@ -52,7 +55,7 @@ static int mode_set(const char *val, const struct kernel_param *kp)
 	int i = sysfs_match_string(edublk_mode_names, val);
 
 	if (i < 0) {
-		pr_err("mode must be reserve, pdu, get or native, not '%s'\n",
+		pr_err("mode must be reserve, pdu, get, native or native-sgt, not '%s'\n",
 		       val);
 		return -EINVAL;
 	}
@@ -72,7 +75,7 @@ static const struct kernel_param_ops mode_ops = {
 };
 module_param_cb(mode, &mode_ops, &edublk_mode_param, 0444);
 MODULE_PARM_DESC(mode,
-		 "Where DMA list memory comes from: reserve (kmalloc, else emergency buffer, else wait), pdu (Build buffer in each request), get (wdmdma_get_sg_list), native (edu-sg only, no wdmdma, as NVMe: dma_map_bvec for one segment, else blk_rq_dma_map_iter (6.17 and later) or sg_alloc_table_chained + dma_map_sgtable; the benchmark baseline) (default: reserve)");
+		 "Where DMA list memory comes from: reserve (kmalloc, else emergency buffer, else wait), pdu (Build buffer in each request), get (wdmdma_get_sg_list), native (edu-sg only, no wdmdma, as NVMe: dma_map_bvec for one segment, else blk_rq_dma_map_iter (6.17 and later) or sg_alloc_table_chained + dma_map_sgtable; the benchmark baseline), native-sgt (as native, but always sg_alloc_table_chained + dma_map_sgtable, NVMe before 6.17) (default: reserve)");
 
 /* Parse an unsigned int within [min, max] into kp->arg, or explain why not. */
 static int uint_range_set(const char *val, const struct kernel_param *kp,
@@ -221,9 +224,10 @@ void edublk_account(struct edublk_dev *edu, struct edublk_cmd *cmd)
  * @bd: the request
  *
  * Maps the request through wdmdma in the configured mode; the list-control
- * callback hands it to the device engine. Never returns a busy status:
- * requests that must wait for list memory or map registers wait inside
- * wdmdma or on the emergency buffers.
+ * callback hands it to the device engine. A flush (edu-sg only) carries
+ * no data and goes to the device as it is, in every mode. Never returns a
+ * busy status: requests that must wait for list memory or map registers
+ * wait inside wdmdma or on the emergency buffers.
  *
  * Return: BLK_STS_OK, or an error for a request that was not started.
  */
@@ -236,17 +240,29 @@ blk_status_t edublk_queue_rq(struct blk_mq_hw_ctx *hctx,
 	blk_status_t sts;
 	int ret;
 
+	cmd->write = false;
+	cmd->flush = false;
+	cmd->fua = false;
 	switch (req_op(rq)) {
 	case REQ_OP_READ:
-		cmd->write = false;
 		break;
 	case REQ_OP_WRITE:
 		cmd->write = true;
+		if (rq->cmd_flags & REQ_FUA)
+			cmd->fua = true;	/* only edu-sg declares FUA */
+		break;
+	case REQ_OP_FLUSH:
+		/* Only edu-sg declares a write cache, so only it gets these. */
+		if (!edu->write_cache)
+			return BLK_STS_NOTSUPP;
+		cmd->flush = true;
 		break;
 	default:
 		return BLK_STS_NOTSUPP;
 	}
-	if (((u64)blk_rq_pos(rq) << SECTOR_SHIFT) + blk_rq_bytes(rq) >
+	/* A flush has no position: blk-mq leaves its sector at -1. */
+	if (!cmd->flush &&
+	    ((u64)blk_rq_pos(rq) << SECTOR_SHIFT) + blk_rq_bytes(rq) >
 	    edu->capacity)
 		return BLK_STS_IOERR;
 
@@ -260,12 +276,19 @@ blk_status_t edublk_queue_rq(struct blk_mq_hw_ctx *hctx,
 	cmd->pos = (u64)blk_rq_pos(rq) << SECTOR_SHIFT;
 	cmd->qid = hctx->queue_num;
 	cmd->sg_state = EDUBLK_SG_IDLE;
-	cmd->native_mapped = false;
+	cmd->native_map = EDUBLK_NATIVE_NONE;
 	if (READ_ONCE(edu->dead)) {
 		sts = BLK_STS_IOERR;
 		goto end;
 	}
-	if (edu->mode == EDUBLK_MODE_NATIVE) {
+	if (cmd->flush) {
+		/* No data, so nothing to map: the same in every mode. */
+		sts = edublk_sg_queue_flush(edu, cmd);
+		if (sts == BLK_STS_OK)
+			return BLK_STS_OK;
+		goto end;
+	}
+	if (edublk_mode_is_native(edu->mode)) {
 		/* edu-sg only (the edu probe refuses it); no wdmdma at all */
 		sts = edublk_sg_native_queue(edu, cmd);
 		if (sts == BLK_STS_RESOURCE)
@@ -331,7 +354,7 @@ int edublk_init_request(struct blk_mq_tag_set *set, struct request *rq,
 	cmd->mdl = (void *)cmd + edu->pdu_mdl_off;
 	cmd->pdu_buf = edu->mode == EDUBLK_MODE_PDU ?
 		       (void *)cmd + edu->pdu_buf_off : NULL;
-	cmd->inline_sg = edu->mode == EDUBLK_MODE_NATIVE ?
+	cmd->inline_sg = edublk_mode_uses_sgt(edu->mode) ?
 			 (void *)cmd + edu->pdu_sg_off : NULL;
 	INIT_LIST_HEAD(&cmd->node);
 	return 0;
@@ -442,7 +465,9 @@ void edublk_free_emergency(struct edublk_dev *edu)
 
 /*
  * Create and add the disk edublkN: @nr_hw_queues hardware queues of
- * EDUBLK_QUEUE_DEPTH, @timeout in jiffies (0: the block layer's default).
+ * EDUBLK_QUEUE_DEPTH, @timeout in jiffies (0: the block layer's default),
+ * a volatile write cache with FUA if edu->write_cache says so. add_disk()
+ * scans its partition table.
  */
 int edublk_add_disk(struct edublk_dev *edu, struct queue_limits *lim,
 		    const struct blk_mq_ops *ops, unsigned int nr_hw_queues,
@@ -467,32 +492,37 @@ int edublk_add_disk(struct edublk_dev *edu, struct queue_limits *lim,
 				wdmdma_mdl_size(edu->nr_map_registers),
 				__alignof__(struct scatterlist));
 
-	switch (edu->mode) {
-	case EDUBLK_MODE_PDU:
+	if (edu->mode == EDUBLK_MODE_PDU)
 		set->cmd_size = edu->pdu_buf_off + edu->max_list_size;
-		break;
-	case EDUBLK_MODE_NATIVE:
+	else if (edublk_mode_uses_sgt(edu->mode))
 		set->cmd_size = edu->pdu_sg_off + EDUBLK_NATIVE_INLINE_SG *
 				sizeof(struct scatterlist);
-		break;
-	default:
+	else
 		set->cmd_size = edu->pdu_sg_off;
-		break;
-	}
 	set->flags = WDMDMA_BLK_MQ_F_SHOULD_MERGE;
 	set->driver_data = edu;
 	ret = blk_mq_alloc_tag_set(set);
 	if (ret)
 		return ret;
 
+	if (edu->write_cache)
+		wdmdma_lim_write_cache_fua(lim);
 	disk = wdmdma_blk_mq_alloc_disk(set, lim, edu);
 	if (IS_ERR(disk)) {
 		ret = PTR_ERR(disk);
 		goto free_tag_set;
 	}
+	if (edu->write_cache)
+		wdmdma_queue_write_cache_fua(disk->queue);
 	disk->fops = &edublk_fops;
 	disk->private_data = edu;
-	disk->flags |= GENHD_FL_NO_PART;
+	/*
+	 * Partitions: no major of our own, so add_disk() gives the disk and
+	 * each partition a dynamic dev_t from the extended range, up to
+	 * DISK_MAX_PARTS partitions (edublk0p1 ...). disk->minors stays 0:
+	 * it goes with a driver's own major, and add_disk() refuses it
+	 * without one.
+	 */
 	snprintf(disk->disk_name, DISK_NAME_LEN, "edublk%d", edu->index);
 	set_capacity(disk, edu->capacity >> SECTOR_SHIFT);
 	edu->disk = disk;
@@ -651,6 +681,10 @@ static int edublk_edu_probe(struct pci_dev *pdev)
 		.nr_reserve = EDUBLK_NR_RESERVE,
 		.max_waiters = EDUBLK_QUEUE_DEPTH,
 	};
+	/*
+	 * No write cache (edu->write_cache stays false): the medium is
+	 * coherent RAM this driver owns, so a write is final when it ends.
+	 */
 	struct queue_limits lim = {
 		/* Windows-MDL shape: a request spans at most its map registers */
 		.logical_block_size = SECTOR_SIZE,
@@ -668,8 +702,9 @@ static int edublk_edu_probe(struct pci_dev *pdev)
 	edu->dma_limit = DMA_BIT_MASK(dma_bits);
 	edu->capacity = (u64)capacity_mb << 20;
 	timer_setup(&edu->timer, edublk_dma_timeout, 0);
-	if (edu->mode == EDUBLK_MODE_NATIVE) {
-		dev_err(dev, "mode=native needs a scatter/gather device (edu-sg); the edu has none\n");
+	if (edublk_mode_is_native(edu->mode)) {
+		dev_err(dev, "mode=%s needs a scatter/gather device (edu-sg); the edu has none\n",
+			edublk_mode_names[edu->mode]);
 		ret = -EINVAL;
 		goto put_dev;
 	}

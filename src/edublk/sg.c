@@ -11,6 +11,11 @@
  * read) and posts the command. Completions arrive by MSI-X, one vector per
  * queue, or on one MSI/INTx vector with INT_STATUS naming the queues.
  *
+ * The device's medium may be a host file, which a WRITE leaves in the
+ * host's page cache: the disk declares a volatile write cache with FUA, a
+ * REQ_OP_FLUSH becomes the device's FLUSH command and a REQ_FUA write a
+ * WRITE with the FUA flag, so that fsync() is durable on the host.
+ *
  * A request that the device does not complete within EDUBLK_SG_TIMEOUT
  * ends with BLK_STS_TIMEOUT: its queue is aborted (the device then does no
  * more DMA for it), reset and re-enabled, and the queue's other commands
@@ -39,11 +44,14 @@
 #include "edusg_hw.h"
 
 /*
- * mode=native maps multi-segment requests with sg_alloc_table_chained()
- * where blk_rq_dma_map_iter_start() is missing.
+ * The sg_table modes map multi-segment requests with
+ * sg_alloc_table_chained(): mode=native-sgt on every kernel, and
+ * mode=native where blk_rq_dma_map_iter_start() is missing. Without
+ * CONFIG_SG_POOL, native-sgt is refused at probe (edublk_sg_native_init());
+ * native then needs the iterator.
  */
 #if !defined(CONFIG_SG_POOL) && !defined(WDMDMA_HAVE_BLK_RQ_DMA_MAP_ITER)
-#error "edublk needs CONFIG_SG_POOL (selected by SCSI, NVMe or virtio-blk)"
+#error "edublk needs CONFIG_SG_POOL (selected by SCSI, NVMe or virtio-blk) before Linux 6.17"
 #endif
 
 /*
@@ -103,14 +111,17 @@ struct edublk_sg {
 	/* mode=native: range arrays of requests with many segments */
 	mempool_t *native_pool;
 	unsigned int native_max_ranges;	/* entries per array */
-	/* mode=native: how requests were mapped (debugfs) */
+#endif
+	/* native modes: how requests were mapped (debugfs) */
 	atomic_long_t native_single;	/* one segment: dma_map_bvec() */
-	atomic_long_t native_iova;	/* several segments, one IOVA range */
+	atomic_long_t native_sgt;	/* several segments, sg_table */
+	atomic_long_t native_sgt_segs;	/* the segments of those */
+	atomic_long_t native_sgt_elems;	/* their device elements */
+	atomic_long_t native_iova;	/* iterator: one IOVA range */
 	atomic_long_t native_iova_segs;	/* the segments of those */
 	atomic_long_t native_iova_elems;	/* their device elements */
-	atomic_long_t native_direct;	/* several segments, range by range */
+	atomic_long_t native_direct;	/* iterator: range by range */
 	atomic_long_t native_direct_ranges;	/* the ranges of those */
-#endif
 	struct edublk_sgq q[];
 };
 
@@ -126,26 +137,39 @@ static void es_wr(struct edublk_dev *edu, unsigned int off, u32 val)
 
 /* --- Submission --------------------------------------------------------- */
 
-/* Write @cmd into the SQ at the tail under a new device tag. Lock held. */
+/*
+ * Write @cmd into the SQ at the tail under a new device tag: a READ or a
+ * WRITE (with FUA if the request has REQ_FUA) of its element table, or a
+ * FLUSH, whose fields but opcode and tag must all be 0. Lock held.
+ */
 static void edublk_sg_post(struct edublk_sgq *q, struct edublk_cmd *cmd)
 {
 	struct edublk_sg *sg = q->edu->sg;
 	struct request *rq = edublk_rq(cmd);
 	struct edusg_cmd *sqe = &q->sq[q->sq_tail];
-	dma_addr_t table = q->tables_dma +
-			   (dma_addr_t)rq->tag * sg->tbl_elems *
-			   sizeof(struct edusg_elem);
+	dma_addr_t table;
 
 	lockdep_assert_held(&q->lock);
 	cmd->dev_tag = (u32)q->seq++ << 16 | rq->tag;
-	sqe->opcode = cmd->write ? ES_OP_WRITE : ES_OP_READ;
-	sqe->flags = 0;
-	sqe->nelems = cpu_to_le16(cmd->nelems);
 	sqe->tag = cpu_to_le32(cmd->dev_tag);
-	sqe->sector = cpu_to_le64(blk_rq_pos(rq));
-	sqe->length = cpu_to_le32(blk_rq_bytes(rq));
 	sqe->rsvd = 0;
-	sqe->sgl_addr = cpu_to_le64(table);
+	if (cmd->flush) {
+		sqe->opcode = ES_OP_FLUSH;
+		sqe->flags = 0;
+		sqe->nelems = 0;
+		sqe->sector = 0;
+		sqe->length = 0;
+		sqe->sgl_addr = 0;
+	} else {
+		table = q->tables_dma + (dma_addr_t)rq->tag * sg->tbl_elems *
+			sizeof(struct edusg_elem);
+		sqe->opcode = cmd->write ? ES_OP_WRITE : ES_OP_READ;
+		sqe->flags = cmd->write && cmd->fua ? ES_CMD_FUA : 0;
+		sqe->nelems = cpu_to_le16(cmd->nelems);
+		sqe->sector = cpu_to_le64(blk_rq_pos(rq));
+		sqe->length = cpu_to_le32(blk_rq_bytes(rq));
+		sqe->sgl_addr = cpu_to_le64(table);
+	}
 	q->sq_tail = (q->sq_tail + 1) & (EDUBLK_SG_QSIZE - 1);
 	q->inflight[rq->tag] = cmd;
 	q->nr_inflight++;
@@ -236,6 +260,41 @@ void edublk_sg_list_ready(struct edublk_dev *edu, struct edublk_cmd *cmd,
 		edublk_fail_async(edu, cmd, BLK_STS_IOERR);
 }
 
+/**
+ * edublk_sg_queue_flush() - post a REQ_OP_FLUSH as a FLUSH command
+ * @edu: the device
+ * @cmd: the flush request
+ *
+ * The device writes its whole medium back to the backing file (without
+ * one, FLUSH does nothing). No data, so no element table and nothing for
+ * wdmdma or the DMA API to map, whatever the mode; the completion ends
+ * the request like any other.
+ *
+ * Context: queue_rq; does not sleep.
+ * Return: BLK_STS_OK (posted), or BLK_STS_IOERR if the queue was given up.
+ */
+blk_status_t edublk_sg_queue_flush(struct edublk_dev *edu,
+				   struct edublk_cmd *cmd)
+{
+	struct request *rq = edublk_rq(cmd);
+
+	if (WARN_ON_ONCE(rq->tag < 0 || rq->tag >= EDUBLK_QUEUE_DEPTH))
+		return BLK_STS_IOERR;
+	cmd->nelems = 0;
+	return edublk_sg_submit(edu, cmd) ? BLK_STS_OK : BLK_STS_IOERR;
+}
+
+/*
+ * --- mode=native and native-sgt: plain Linux, no wdmdma ----------------
+ *
+ * A request of one physical segment is mapped with dma_map_bvec() in both
+ * modes. Any other is mapped through an sg_table (sg_alloc_table_chained(),
+ * blk_rq_map_sg(), dma_map_sgtable()) in native-sgt, and in native where
+ * the kernel lacks blk_rq_dma_map_iter_start() (before 6.17); native on
+ * later kernels takes that iterator instead (edublk_mode_uses_sgt()).
+ * cmd->native_map says which mapped the request.
+ */
+
 /* Count a native request that blk-mq will run again later. */
 static blk_status_t edublk_sg_native_requeue(struct edublk_dev *edu)
 {
@@ -255,7 +314,6 @@ static bool edublk_sg_native_elem_ok(struct edublk_dev *edu, dma_addr_t addr,
 	       addr + len - 1 <= edu->dma_limit;
 }
 
-#ifdef WDMDMA_HAVE_BLK_RQ_DMA_MAP_ITER
 /*
  * Append the mapped range [@addr, @addr + @len) to the element table @t,
  * which holds *@n elements so far, in elements of at most the device's
@@ -286,12 +344,14 @@ static bool edublk_sg_native_add(struct edublk_dev *edu, struct edusg_elem *t,
 
 /*
  * A request of one physical segment, as NVMe maps it: its one bio_vec with
- * dma_map_bvec(), no iterator, no allocation. blk-mq counts at least one
- * segment per bio_vec, so that bio_vec is the whole request; one that is
- * not, or that is longer than one mapping may be (swiotlb's limit when the
- * device needs bouncing), returns BLK_STS_NOTSUPP: the caller takes the
- * iterator. So a mapping error here is transient (swiotlb full) and the
- * request is retried later. The mapping is kept as the one inline range.
+ * dma_map_bvec(), no scatterlist, no iterator, no allocation. blk-mq
+ * counts at least one segment per bio_vec, so that bio_vec is the whole
+ * request; one that is not, or that is longer than one mapping may be
+ * (swiotlb's limit when the device needs bouncing, which would fail every
+ * time), returns BLK_STS_NOTSUPP: the caller takes the mode's other path.
+ * So a mapping error here is transient (swiotlb full) and the request is
+ * retried later, as NVMe does. The mapping is kept in cmd->ram and
+ * cmd->len (the stock edu's per-piece fields, unused on edu-sg).
  */
 static blk_status_t edublk_sg_native_map_bvec(struct edublk_dev *edu,
 					      struct edublk_cmd *cmd,
@@ -308,10 +368,9 @@ static blk_status_t edublk_sg_native_map_bvec(struct edublk_dev *edu,
 	addr = dma_map_bvec(dev, &bv, rq_dma_dir(rq), DMA_ATTR_NO_WARN);
 	if (dma_mapping_error(dev, addr))
 		return edublk_sg_native_requeue(edu);
-	cmd->inline_ranges[0].addr = addr;
-	cmd->inline_ranges[0].len = bv.bv_len;
-	cmd->nr_ranges = 1;
-	cmd->native_mapped = true;
+	cmd->ram = addr;
+	cmd->len = bv.bv_len;
+	cmd->native_map = EDUBLK_NATIVE_BVEC;
 	if (!edublk_sg_native_add(edu, t, &n, addr, bv.bv_len)) {
 		dev_err_ratelimited(dev, "unusable mapping: %pad for %u bytes\n",
 				    &addr, bv.bv_len);
@@ -323,6 +382,98 @@ static blk_status_t edublk_sg_native_map_bvec(struct edublk_dev *edu,
 	return BLK_STS_OK;
 }
 
+#ifdef CONFIG_SG_POOL
+/*
+ * Give @cmd's table back to the sg pools. sg_free_table_chained() frees by
+ * orig_nents, and blk_rq_map_sg() may fill fewer entries than blk-mq
+ * counted segments (it merges physically contiguous pages where two bios
+ * meet, which the count does not: seen on 7.3), so orig_nents is set back
+ * to the size the table was allocated with, blk_rq_nr_phys_segments(),
+ * which stays put while the driver holds the request. Else the chained
+ * chunks leak.
+ */
+static void edublk_sg_native_free_sgt(struct edublk_cmd *cmd)
+{
+	cmd->sgt.orig_nents = blk_rq_nr_phys_segments(edublk_rq(cmd));
+	sg_free_table_chained(&cmd->sgt, EDUBLK_NATIVE_INLINE_SG);
+}
+
+/*
+ * A request of several segments in the sg_table modes, as NVMe mapped it
+ * before 6.17: a table chained from the kernel's sg pools past
+ * EDUBLK_NATIVE_INLINE_SG entries (allocation failures injected like
+ * wdmdma's, by wdmdma_should_fail_alloc()), blk_rq_map_sg(),
+ * dma_map_sgtable().
+ */
+static blk_status_t edublk_sg_native_map_sgt(struct edublk_dev *edu,
+					     struct edublk_cmd *cmd,
+					     struct edusg_elem *t,
+					     unsigned int nents)
+{
+	struct request *rq = edublk_rq(cmd);
+	struct device *dev = &edu->pdev->dev;
+	struct edublk_sg *sg = edu->sg;
+	struct scatterlist *s;
+	u64 total = 0;
+	unsigned int i;
+	u32 n = 0;
+	int ret;
+
+	if (nents > EDUBLK_NATIVE_INLINE_SG &&
+	    wdmdma_should_fail_alloc(edu->adapter))
+		return edublk_sg_native_requeue(edu);
+	cmd->sgt.sgl = cmd->inline_sg;
+	if (sg_alloc_table_chained(&cmd->sgt, nents, cmd->inline_sg,
+				   EDUBLK_NATIVE_INLINE_SG))
+		return edublk_sg_native_requeue(edu);
+	cmd->sgt.orig_nents = wdmdma_blk_rq_map_sg(rq, cmd->sgt.sgl);
+	if (!cmd->sgt.orig_nents) {
+		edublk_sg_native_free_sgt(cmd);
+		dev_err_ratelimited(dev, "blk_rq_map_sg found no data in %u bytes\n",
+				    blk_rq_bytes(rq));
+		return BLK_STS_IOERR;
+	}
+	ret = dma_map_sgtable(dev, &cmd->sgt, rq_dma_dir(rq), DMA_ATTR_NO_WARN);
+	if (ret) {
+		edublk_sg_native_free_sgt(cmd);
+		if (ret == -ENOMEM)
+			return edublk_sg_native_requeue(edu);	/* swiotlb full */
+		dev_err_ratelimited(dev, "dma_map_sgtable failed: %d\n", ret);
+		return BLK_STS_IOERR;
+	}
+	cmd->native_map = EDUBLK_NATIVE_SGT;
+
+	for_each_sgtable_dma_sg(&cmd->sgt, s, i) {
+		if (!edublk_sg_native_add(edu, t, &n, sg_dma_address(s),
+					  sg_dma_len(s)))
+			goto bad;
+		total += sg_dma_len(s);
+	}
+	if (total != blk_rq_bytes(rq))
+		goto bad;
+	cmd->nelems = n;
+	atomic_long_inc(&sg->native_sgt);
+	atomic_long_add(cmd->sgt.orig_nents, &sg->native_sgt_segs);
+	atomic_long_add(n, &sg->native_sgt_elems);
+	return BLK_STS_OK;
+
+bad:
+	dev_err_ratelimited(dev, "unusable mapping: %u DMA segments for %u bytes\n",
+			    cmd->sgt.nents, blk_rq_bytes(rq));
+	edublk_sg_native_unmap(edu, cmd);
+	return BLK_STS_IOERR;
+}
+
+static void edublk_sg_native_unmap_sgt(struct edublk_dev *edu,
+				       struct edublk_cmd *cmd,
+				       enum dma_data_direction dir)
+{
+	dma_unmap_sgtable(&edu->pdev->dev, &cmd->sgt, dir, 0);
+	edublk_sg_native_free_sgt(cmd);
+}
+#endif /* CONFIG_SG_POOL */
+
+#ifdef WDMDMA_HAVE_BLK_RQ_DMA_MAP_ITER
 /*
  * Keep a range the iterator mapped on its own for the unmap. A request of
  * at most EDUBLK_NATIVE_INLINE_RANGES segments keeps them in its PDU; one
@@ -360,11 +511,12 @@ static blk_status_t edublk_sg_native_keep(struct edublk_dev *edu,
 }
 
 /*
- * Any other request, as NVMe maps it since 6.17: blk_rq_dma_map_iter_start()
- * links the whole request into one IOVA range where an IOMMU translates
- * (then nothing but that range is kept), else maps it range by range, and
- * each range is kept for the unmap if dma_need_unmap() says one is needed.
- * The device's elements are written from the ranges as they come.
+ * A request of several segments in mode=native, as NVMe maps it since
+ * 6.17: blk_rq_dma_map_iter_start() links the whole request into one IOVA
+ * range where an IOMMU translates (then nothing but that range is kept),
+ * else maps it range by range, and each range is kept for the unmap if
+ * dma_need_unmap() says one is needed. The device's elements are written
+ * from the ranges as they come.
  */
 static blk_status_t edublk_sg_native_map_iter(struct edublk_dev *edu,
 					      struct edublk_cmd *cmd,
@@ -382,13 +534,17 @@ static blk_status_t edublk_sg_native_map_iter(struct edublk_dev *edu,
 	bool keep;
 	u32 n = 0;
 
+	memset(&cmd->iova, 0, sizeof(cmd->iova));
+	cmd->iova_len = 0;
+	cmd->ranges = cmd->inline_ranges;
+	cmd->nr_ranges = 0;
 	if (!blk_rq_dma_map_iter_start(rq, dev, &cmd->iova, &iter)) {
 		sts = iter.status;
 		if (sts == BLK_STS_OK)	/* blk-mq found no data to map */
 			sts = BLK_STS_IOERR;
 		goto failed;
 	}
-	cmd->native_mapped = true;
+	cmd->native_map = EDUBLK_NATIVE_ITER;
 	if (blk_rq_dma_map_coalesce(&cmd->iova)) {
 		cmd->iova_len = iter.len;
 		if (!edublk_sg_native_add(edu, t, &n, iter.addr, iter.len))
@@ -461,129 +617,65 @@ bad:
 	edublk_sg_native_unmap(edu, cmd);
 	return BLK_STS_IOERR;
 }
-#else
-/*
- * A request of one physical segment, the way the NVMe driver maps it: its
- * one bio_vec with dma_map_bvec(), no scatterlist, no allocation. blk-mq
- * counts at least one segment per bio_vec, so that bio_vec is the whole
- * request. A segment longer than one mapping may be (swiotlb's limit when
- * the device needs bouncing) would fail to map every time; it, and a
- * bio_vec that is not the whole request, return BLK_STS_NOTSUPP: the
- * caller takes the scatterlist path. So a mapping error here is transient
- * (swiotlb full) and the request is retried later, as NVMe does.
- *
- * The mapping is kept in cmd->ram and cmd->len (the stock edu's per-piece
- * fields, unused on edu-sg); cmd->sgt.sgl == NULL marks it for
- * edublk_sg_native_unmap().
- */
-static blk_status_t edublk_sg_native_map_bvec(struct edublk_dev *edu,
-					      struct edublk_cmd *cmd,
-					      struct edusg_elem *t)
-{
-	struct request *rq = edublk_rq(cmd);
-	struct device *dev = &edu->pdev->dev;
-	struct bio_vec bv = req_bvec(rq);
-	dma_addr_t addr;
 
-	if (bv.bv_len != blk_rq_bytes(rq) || bv.bv_len > edu->sg->max_map)
-		return BLK_STS_NOTSUPP;
-	addr = dma_map_bvec(dev, &bv, cmd->write ? DMA_TO_DEVICE :
-			    DMA_FROM_DEVICE, DMA_ATTR_NO_WARN);
-	if (dma_mapping_error(dev, addr))
-		return edublk_sg_native_requeue(edu);
-	cmd->sgt.sgl = NULL;
-	cmd->ram = addr;
-	cmd->len = bv.bv_len;
-	cmd->native_mapped = true;
-	if (!edublk_sg_native_elem_ok(edu, addr, bv.bv_len)) {
-		dev_err_ratelimited(dev, "unusable mapping: %pad for %u bytes\n",
-				    &addr, bv.bv_len);
-		edublk_sg_native_unmap(edu, cmd);
-		return BLK_STS_IOERR;
-	}
-	t[0].addr = cpu_to_le64(addr);
-	t[0].len = cpu_to_le32(bv.bv_len);
-	t[0].rsvd = 0;
-	cmd->nelems = 1;
-	return BLK_STS_OK;
-}
-
-/*
- * Any other request: a table chained from the kernel's sg pools past
- * EDUBLK_NATIVE_INLINE_SG entries (allocation failures injected like
- * wdmdma's, by wdmdma_should_fail_alloc()), blk_rq_map_sg(),
- * dma_map_sgtable().
- */
-static blk_status_t edublk_sg_native_map_sgt(struct edublk_dev *edu,
-					     struct edublk_cmd *cmd,
-					     struct edusg_elem *t,
-					     unsigned int nents)
+static void edublk_sg_native_unmap_iter(struct edublk_dev *edu,
+					struct edublk_cmd *cmd,
+					enum dma_data_direction dir)
 {
-	struct request *rq = edublk_rq(cmd);
 	struct device *dev = &edu->pdev->dev;
-	struct scatterlist *s;
-	u64 total = 0;
 	unsigned int i;
-	int ret;
 
-	if (nents > EDUBLK_NATIVE_INLINE_SG &&
-	    wdmdma_should_fail_alloc(edu->adapter))
-		return edublk_sg_native_requeue(edu);
-	cmd->sgt.sgl = cmd->inline_sg;
-	if (sg_alloc_table_chained(&cmd->sgt, nents, cmd->inline_sg,
-				   EDUBLK_NATIVE_INLINE_SG))
-		return edublk_sg_native_requeue(edu);
-	cmd->sgt.orig_nents = wdmdma_blk_rq_map_sg(rq, cmd->sgt.sgl);
-	ret = dma_map_sgtable(dev, &cmd->sgt, cmd->write ? DMA_TO_DEVICE :
-			      DMA_FROM_DEVICE, DMA_ATTR_NO_WARN);
-	if (ret) {
-		sg_free_table_chained(&cmd->sgt, EDUBLK_NATIVE_INLINE_SG);
-		if (ret == -ENOMEM)
-			return edublk_sg_native_requeue(edu);	/* swiotlb full */
-		dev_err_ratelimited(dev, "dma_map_sgtable failed: %d\n", ret);
-		return BLK_STS_IOERR;
+	if (dma_use_iova(&cmd->iova)) {
+		dma_iova_destroy(dev, &cmd->iova, cmd->iova_len, dir, 0);
+		memset(&cmd->iova, 0, sizeof(cmd->iova));
+		cmd->iova_len = 0;
 	}
-	cmd->native_mapped = true;
-
-	if (cmd->sgt.nents > edu->sg->tbl_elems)
-		goto bad;
-	for_each_sgtable_dma_sg(&cmd->sgt, s, i) {
-		dma_addr_t addr = sg_dma_address(s);
-		u32 len = sg_dma_len(s);
-
-		if (!edublk_sg_native_elem_ok(edu, addr, len))
-			goto bad;
-		t[i].addr = cpu_to_le64(addr);
-		t[i].len = cpu_to_le32(len);
-		t[i].rsvd = 0;
-		total += len;
+	for (i = 0; i < cmd->nr_ranges; i++)
+		dma_unmap_page(dev, cmd->ranges[i].addr, cmd->ranges[i].len,
+			       dir);
+	cmd->nr_ranges = 0;
+	if (cmd->ranges != cmd->inline_ranges) {
+		mempool_free(cmd->ranges, edu->sg->native_pool);
+		cmd->ranges = cmd->inline_ranges;
 	}
-	if (total != blk_rq_bytes(rq))
-		goto bad;
-	cmd->nelems = cmd->sgt.nents;
-	return BLK_STS_OK;
-
-bad:
-	dev_err_ratelimited(dev, "unusable mapping: %u segments for %u bytes\n",
-			    cmd->sgt.nents, blk_rq_bytes(rq));
-	edublk_sg_native_unmap(edu, cmd);
-	return BLK_STS_IOERR;
 }
 #endif /* WDMDMA_HAVE_BLK_RQ_DMA_MAP_ITER */
+
+/*
+ * A request that dma_map_bvec() alone does not map: the iterator in
+ * mode=native on 6.17 and later, the sg_table otherwise.
+ */
+static blk_status_t edublk_sg_native_map_multi(struct edublk_dev *edu,
+					       struct edublk_cmd *cmd,
+					       struct edusg_elem *t,
+					       unsigned int nents)
+{
+#ifdef WDMDMA_HAVE_BLK_RQ_DMA_MAP_ITER
+	if (!edublk_mode_uses_sgt(edu->mode))
+		return edublk_sg_native_map_iter(edu, cmd, t, nents);
+#endif
+#ifdef CONFIG_SG_POOL
+	return edublk_sg_native_map_sgt(edu, cmd, t, nents);
+#else
+	/* edublk_sg_native_init() refused the sg_table modes. */
+	return BLK_STS_NOTSUPP;
+#endif
+}
 
 /**
  * edublk_sg_native_queue() - map and post a request without wdmdma
  * @edu: the device
  * @cmd: the request
  *
- * mode=native, the benchmark's baseline: what a Linux block driver does
- * on its own, the way NVMe does. A request of one physical segment is
- * mapped with dma_map_bvec() alone; any other, where the kernel has
- * blk_rq_dma_map_iter_start() (6.17), through that iterator without a
- * scatterlist (one IOVA range for the whole request behind an IOMMU),
- * else through a chained sg_table and dma_map_sgtable(). All map with the
- * streaming mask edublk_set_dma_masks() set (swiotlb bouncing what the
- * device cannot reach).
+ * mode=native and native-sgt, the benchmark's baselines: what a Linux
+ * block driver does on its own, the way NVMe does. A request of one
+ * physical segment is mapped with dma_map_bvec() alone; any other, in
+ * mode=native where the kernel has blk_rq_dma_map_iter_start() (6.17),
+ * through that iterator without a scatterlist (one IOVA range for the
+ * whole request behind an IOMMU), else (native-sgt, or native before
+ * 6.17) through a chained sg_table and dma_map_sgtable(). All map with
+ * the streaming mask edublk_set_dma_masks() set (swiotlb bouncing what
+ * the device cannot reach).
  *
  * Context: queue_rq; does not sleep.
  * Return: BLK_STS_OK (posted), BLK_STS_RESOURCE (nothing mapped: no
@@ -614,20 +706,11 @@ blk_status_t edublk_sg_native_queue(struct edublk_dev *edu,
 				    "request in PCI peer-to-peer memory: not supported\n");
 		return BLK_STS_NOTSUPP;
 	}
-	memset(&cmd->iova, 0, sizeof(cmd->iova));
-	cmd->iova_len = 0;
-	cmd->ranges = cmd->inline_ranges;
-	cmd->nr_ranges = 0;
 #endif
 	if (nents == 1)
 		sts = edublk_sg_native_map_bvec(edu, cmd, t);
-#ifdef WDMDMA_HAVE_BLK_RQ_DMA_MAP_ITER
 	if (sts == BLK_STS_NOTSUPP)
-		sts = edublk_sg_native_map_iter(edu, cmd, t, nents);
-#else
-	if (sts == BLK_STS_NOTSUPP)
-		sts = edublk_sg_native_map_sgt(edu, cmd, t, nents);
-#endif
+		sts = edublk_sg_native_map_multi(edu, cmd, t, nents);
 	if (sts != BLK_STS_OK)
 		return sts;
 	edublk_account(edu, cmd);
@@ -642,43 +725,35 @@ blk_status_t edublk_sg_native_queue(struct edublk_dev *edu,
  * @edu: the device
  * @cmd: the request; the device is done with it
  *
- * Unmaps exactly what was mapped, with the same sizes and direction: the
- * IOVA range and the ranges kept (the one dma_map_bvec() mapping among
- * them) where the kernel has blk_rq_dma_map_iter_start(), else the
- * dma_map_bvec() mapping or the sg_table.
+ * Unmaps exactly what was mapped, the way cmd->native_map says, with the
+ * same sizes and direction: the dma_map_bvec() mapping, the sg_table (and
+ * its chained entries go back to the pools), or the IOVA range and the
+ * ranges the iterator kept.
  *
  * Context: any; does not sleep.
  */
 void edublk_sg_native_unmap(struct edublk_dev *edu, struct edublk_cmd *cmd)
 {
-	struct device *dev = &edu->pdev->dev;
-	enum dma_data_direction dir = cmd->write ? DMA_TO_DEVICE :
-				      DMA_FROM_DEVICE;
-#ifdef WDMDMA_HAVE_BLK_RQ_DMA_MAP_ITER
-	unsigned int i;
+	enum dma_data_direction dir = rq_dma_dir(edublk_rq(cmd));
 
-	if (dma_use_iova(&cmd->iova)) {
-		dma_iova_destroy(dev, &cmd->iova, cmd->iova_len, dir, 0);
-		memset(&cmd->iova, 0, sizeof(cmd->iova));
-		cmd->iova_len = 0;
-	}
-	for (i = 0; i < cmd->nr_ranges; i++)
-		dma_unmap_page(dev, cmd->ranges[i].addr, cmd->ranges[i].len,
-			       dir);
-	cmd->nr_ranges = 0;
-	if (cmd->ranges != cmd->inline_ranges) {
-		mempool_free(cmd->ranges, edu->sg->native_pool);
-		cmd->ranges = cmd->inline_ranges;
-	}
-#else
-	if (!cmd->sgt.sgl) {
-		dma_unmap_page_attrs(dev, cmd->ram, cmd->len, dir, 0);
-	} else {
-		dma_unmap_sgtable(dev, &cmd->sgt, dir, 0);
-		sg_free_table_chained(&cmd->sgt, EDUBLK_NATIVE_INLINE_SG);
-	}
+	switch (cmd->native_map) {
+	case EDUBLK_NATIVE_BVEC:
+		dma_unmap_page(&edu->pdev->dev, cmd->ram, cmd->len, dir);
+		break;
+#ifdef CONFIG_SG_POOL
+	case EDUBLK_NATIVE_SGT:
+		edublk_sg_native_unmap_sgt(edu, cmd, dir);
+		break;
 #endif
-	cmd->native_mapped = false;
+#ifdef WDMDMA_HAVE_BLK_RQ_DMA_MAP_ITER
+	case EDUBLK_NATIVE_ITER:
+		edublk_sg_native_unmap_iter(edu, cmd, dir);
+		break;
+#endif
+	default:
+		break;
+	}
+	cmd->native_map = EDUBLK_NATIVE_NONE;
 }
 
 /* --- Completion --------------------------------------------------------- */
@@ -1018,44 +1093,47 @@ static int edublk_sg_read_xfer_limits(struct edublk_dev *edu,
 	return 0;
 }
 
-#ifdef WDMDMA_HAVE_BLK_RQ_DMA_MAP_ITER
 /*
- * mode=native: the pool of range arrays for requests of more segments
- * than the PDU keeps, one array in reserve so such requests progress
- * when kmalloc fails. blk-mq gives a request at most tbl_elems segments.
+ * The native modes' own state. mode=native with the iterator (6.17 and
+ * later) takes a pool of range arrays for requests of more segments than
+ * the PDU keeps, one array in reserve so such requests progress when
+ * kmalloc fails (blk-mq gives a request at most tbl_elems segments). The
+ * sg_table modes chain their tables from the kernel's sg pools, so they
+ * need CONFIG_SG_POOL (native before 6.17 cannot build without it).
  */
 static int edublk_sg_native_init(struct edublk_dev *edu)
 {
-	struct edublk_sg *sg = edu->sg;
-
-	if (edu->mode != EDUBLK_MODE_NATIVE)
+	if (!edublk_mode_is_native(edu->mode))
 		return 0;
-	sg->native_max_ranges = sg->tbl_elems;
-	sg->native_pool = mempool_create_kmalloc_pool(1, sg->native_max_ranges *
-						      sizeof(struct edublk_native_range));
-	if (!sg->native_pool) {
+	if (edublk_mode_uses_sgt(edu->mode)) {
+		if (IS_ENABLED(CONFIG_SG_POOL))
+			return 0;
+		dev_err(&edu->pdev->dev,
+			"mode=%s needs a kernel with CONFIG_SG_POOL (selected by SCSI, NVMe or virtio-blk)\n",
+			edublk_mode_names[edu->mode]);
+		return -EINVAL;
+	}
+#ifdef WDMDMA_HAVE_BLK_RQ_DMA_MAP_ITER
+	edu->sg->native_max_ranges = edu->sg->tbl_elems;
+	edu->sg->native_pool =
+		mempool_create_kmalloc_pool(1, edu->sg->native_max_ranges *
+					    sizeof(struct edublk_native_range));
+	if (!edu->sg->native_pool) {
 		dev_err(&edu->pdev->dev,
 			"mode=native: no memory for a reserve array of %u DMA ranges\n",
-			sg->native_max_ranges);
+			edu->sg->native_max_ranges);
 		return -ENOMEM;
 	}
-	return 0;
-}
-
-static void edublk_sg_native_exit(struct edublk_dev *edu)
-{
-	mempool_destroy(edu->sg->native_pool);	/* NULL if not native */
-}
-#else
-static int edublk_sg_native_init(struct edublk_dev *edu)
-{
-	return 0;
-}
-
-static void edublk_sg_native_exit(struct edublk_dev *edu)
-{
-}
 #endif
+	return 0;
+}
+
+static void edublk_sg_native_exit(struct edublk_dev *edu)
+{
+#ifdef WDMDMA_HAVE_BLK_RQ_DMA_MAP_ITER
+	mempool_destroy(edu->sg->native_pool);	/* NULL unless mode=native */
+#endif
+}
 
 static void edublk_sg_free_queues(struct edublk_dev *edu)
 {
@@ -1299,16 +1377,18 @@ int edublk_sg_probe(struct pci_dev *pdev)
 	edu->index = ret;
 	pci_set_drvdata(pdev, edu);
 	/*
-	 * mode=native bounces through swiotlb, which maps at most
+	 * The native modes bounce through swiotlb, which maps at most
 	 * dma_max_mapping_size() in one piece: like NVMe, keep requests (so
 	 * every segment) within it, else large contiguous segments never map.
 	 */
 	max_rq = sg->max_transfer;
-	if (edu->mode == EDUBLK_MODE_NATIVE && sg->max_map < max_rq)
+	if (edublk_mode_is_native(edu->mode) && sg->max_map < max_rq)
 		max_rq = sg->max_map < PAGE_SIZE ? PAGE_SIZE :
 			 rounddown_pow_of_two(sg->max_map);
 	lim.max_hw_sectors = max_rq >> SECTOR_SHIFT;
 	lim.max_segments = min(edu->nr_map_registers, sg->tbl_elems);
+	/* A file-backed medium is durable only after FLUSH or FUA. */
+	edu->write_cache = true;
 	ret = edublk_add_disk(edu, &lim, &edublk_sg_mq_ops, nq,
 			      EDUBLK_SG_TIMEOUT);
 	if (ret)
@@ -1392,10 +1472,18 @@ void edublk_sg_debugfs_show(struct seq_file *m, struct edublk_dev *edu)
 	seq_printf(m, "dev_errors %u\n", es_rd(edu, ES_STAT_ERRORS));
 	seq_printf(m, "dev_dropped %u\n", es_rd(edu, ES_STAT_DROPPED));
 	seq_printf(m, "dev_injected %u\n", es_rd(edu, ES_STAT_INJECTED));
-#ifdef WDMDMA_HAVE_BLK_RQ_DMA_MAP_ITER
-	if (edu->mode == EDUBLK_MODE_NATIVE) {
+	if (edublk_mode_is_native(edu->mode)) {
+		/* What maps a request of several segments: iter or sgt. */
+		seq_printf(m, "native_map %s\n",
+			   edublk_mode_uses_sgt(edu->mode) ? "sgt" : "iter");
 		seq_printf(m, "native_single %ld\n",
 			   atomic_long_read(&sg->native_single));
+		seq_printf(m, "native_sgt %ld\n",
+			   atomic_long_read(&sg->native_sgt));
+		seq_printf(m, "native_sgt_segments %ld\n",
+			   atomic_long_read(&sg->native_sgt_segs));
+		seq_printf(m, "native_sgt_elements %ld\n",
+			   atomic_long_read(&sg->native_sgt_elems));
 		seq_printf(m, "native_iova %ld\n",
 			   atomic_long_read(&sg->native_iova));
 		seq_printf(m, "native_iova_segments %ld\n",
@@ -1407,7 +1495,6 @@ void edublk_sg_debugfs_show(struct seq_file *m, struct edublk_dev *edu)
 		seq_printf(m, "native_direct_ranges %ld\n",
 			   atomic_long_read(&sg->native_direct_ranges));
 	}
-#endif
 	for (i = 0; i < sg->nq; i++) {
 		struct edublk_sgq *q = &sg->q[i];
 		struct edublk_sgq_stats st;
