@@ -5,7 +5,8 @@
 # brd and null_blk, and run, interleaved and repeated:
 #   - fio (io_uring and libaio, direct=1): 4k randread/randwrite at QD1 and
 #     QD32, 128 KiB and 1 MiB sequential read and write, on edublk in its
-#     reserve, pdu, get and native modes, on brd and on null_blk;
+#     reserve, pdu, get, native (and native-sgt where native takes
+#     blk_rq_dma_map_iter) modes, on brd and on null_blk;
 #   - pressure: 4k QD32 at 0/50/100% allocation-failure injection, and on a
 #     32-bit device whose map registers (native: swiotlb) a 512 KiB reader
 #     keeps exhausted;
@@ -24,7 +25,8 @@
 #
 # `scripts/bench.sh --micro` (`make bench-micro`) runs only the mapping
 # microbenchmark, in a guest with nothing else (same kernel, QEMU, vCPUs,
-# memory and swiotlb), then its IOMMU rows in the second guest, writes $WDMDMA_CACHE/bench-micro-<date>.json and
+# memory and swiotlb), then its IOMMU rows in the second guest, writes
+# $WDMDMA_CACHE/bench-micro-<date>.json and
 # prints its table (scripts/bench-report.py --micro-text), beside the
 # figures of docs/benchmarks.json (WDMDMA_BENCH_PREVIOUS names another
 # document; empty: none). It leaves docs/ alone.

@@ -458,8 +458,8 @@ static int bench_native_page_check(struct bench *b, struct bench_path *p,
  * native-iova: one IOVA range for the whole transfer, each page linked
  * into it, one IOTLB sync, then the range destroyed in one call: the way
  * blk_rq_dma_map_iter_start() maps a request behind an IOMMU. Returns
- * -EOPNOTSUPP if no range could be allocated (dma_iova_try_alloc() also
- * fails where the device is not behind a translating IOMMU).
+ * -EOPNOTSUPP if no range could be allocated: the IOMMU path's device is
+ * in a translating domain (checked at load), so that is a failure.
  */
 static int bench_native_iova_once(struct bench_path *p, unsigned int segs)
 {
@@ -671,10 +671,6 @@ static int bench_measure(struct bench *b, struct bench_path *p,
 		ret = bench_native_page_check(b, p, segs);
 	else
 		ret = bench_op(b, p, method, segs);
-	if (ret == -EOPNOTSUPP && method == BENCH_NATIVE_IOVA) {
-		res->skipped = "no_iova_range";
-		return 0;
-	}
 	if (ret)
 		goto fail;
 

@@ -225,11 +225,14 @@ void edublk_account(struct edublk_dev *edu, struct edublk_cmd *cmd)
  *
  * Maps the request through wdmdma in the configured mode; the list-control
  * callback hands it to the device engine. A flush (edu-sg only) carries
- * no data and goes to the device as it is, in every mode. Never returns a
- * busy status: requests that must wait for list memory or map registers
- * wait inside wdmdma or on the emergency buffers.
+ * no data and goes to the device as it is, in every mode. In the wdmdma
+ * modes it never returns a busy status: requests that must wait for list
+ * memory or map registers wait inside wdmdma or on the emergency buffers.
+ * The native modes return BLK_STS_RESOURCE when memory or mapping space
+ * is short, as NVMe does, after starting the request.
  *
- * Return: BLK_STS_OK, or an error for a request that was not started.
+ * Return: BLK_STS_OK; BLK_STS_RESOURCE (native modes: run it again
+ * later); or an error that ends the request.
  */
 blk_status_t edublk_queue_rq(struct blk_mq_hw_ctx *hctx,
 			     const struct blk_mq_queue_data *bd)
@@ -466,8 +469,8 @@ void edublk_free_emergency(struct edublk_dev *edu)
 /*
  * Create and add the disk edublkN: @nr_hw_queues hardware queues of
  * EDUBLK_QUEUE_DEPTH, @timeout in jiffies (0: the block layer's default),
- * a volatile write cache with FUA if edu->write_cache says so. add_disk()
- * scans its partition table.
+ * a volatile write cache with FUA if edu->write_cache says so. On edu-sg
+ * add_disk() scans its partition table.
  */
 int edublk_add_disk(struct edublk_dev *edu, struct queue_limits *lim,
 		    const struct blk_mq_ops *ops, unsigned int nr_hw_queues,
@@ -517,12 +520,15 @@ int edublk_add_disk(struct edublk_dev *edu, struct queue_limits *lim,
 	disk->fops = &edublk_fops;
 	disk->private_data = edu;
 	/*
-	 * Partitions: no major of our own, so add_disk() gives the disk and
-	 * each partition a dynamic dev_t from the extended range, up to
-	 * DISK_MAX_PARTS partitions (edublk0p1 ...). disk->minors stays 0:
-	 * it goes with a driver's own major, and add_disk() refuses it
-	 * without one.
+	 * Partitions on edu-sg: no major of our own, so add_disk() gives the
+	 * disk and each partition a dynamic dev_t from the extended range,
+	 * up to DISK_MAX_PARTS partitions (edublk0p1 ...). disk->minors
+	 * stays 0: it goes with a driver's own major, and add_disk() refuses
+	 * it without one. The stock edu's disk has none: its few MiB take
+	 * 100 ms per 4 KiB DMA, and a scan at every probe would cost seconds.
 	 */
+	if (!edu->sg)
+		disk->flags |= GENHD_FL_NO_PART;
 	snprintf(disk->disk_name, DISK_NAME_LEN, "edublk%d", edu->index);
 	set_capacity(disk, edu->capacity >> SECTOR_SHIFT);
 	edu->disk = disk;

@@ -436,10 +436,20 @@ static blk_status_t edublk_sg_native_map_sgt(struct edublk_dev *edu,
 	ret = dma_map_sgtable(dev, &cmd->sgt, rq_dma_dir(rq), DMA_ATTR_NO_WARN);
 	if (ret) {
 		edublk_sg_native_free_sgt(cmd);
-		if (ret == -ENOMEM)
-			return edublk_sg_native_requeue(edu);	/* swiotlb full */
-		dev_err_ratelimited(dev, "dma_map_sgtable failed: %d\n", ret);
-		return BLK_STS_IOERR;
+		/*
+		 * As NVMe did before 6.17: -EINVAL (a malformed table) and
+		 * -EREMOTEIO (peer-to-peer memory this device cannot reach)
+		 * never succeed; anything else, -ENOMEM or dma-direct's -EIO
+		 * when swiotlb is full, is mapping space short now: retry.
+		 */
+		if (ret == -EREMOTEIO)
+			return BLK_STS_TARGET;
+		if (ret == -EINVAL) {
+			dev_err_ratelimited(dev, "dma_map_sgtable refused the table of %u bytes: %d\n",
+					    blk_rq_bytes(rq), ret);
+			return BLK_STS_IOERR;
+		}
+		return edublk_sg_native_requeue(edu);
 	}
 	cmd->native_map = EDUBLK_NATIVE_SGT;
 
@@ -756,26 +766,53 @@ void edublk_sg_native_unmap(struct edublk_dev *edu, struct edublk_cmd *cmd)
 	cmd->native_map = EDUBLK_NATIVE_NONE;
 }
 
+/* Room for edublk_sg_cmd_desc()'s longest line. */
+#define EDUBLK_SG_DESC_LEN	48
+
+/*
+ * What a log line calls @cmd: "FLUSH" (blk-mq leaves a flush's sector at
+ * -1, and it has no data), else "READ" or "WRITE" (with "+FUA"), its size
+ * and sector. Returns @buf, or a constant string.
+ */
+static const char *edublk_sg_cmd_desc(struct edublk_cmd *cmd,
+				      char buf[EDUBLK_SG_DESC_LEN])
+{
+	struct request *rq = edublk_rq(cmd);
+
+	if (cmd->flush)
+		return "FLUSH";
+	snprintf(buf, EDUBLK_SG_DESC_LEN, "%s%s of %u bytes at sector %llu",
+		 cmd->write ? "WRITE" : "READ", cmd->fua ? "+FUA" : "",
+		 blk_rq_bytes(rq), (unsigned long long)blk_rq_pos(rq));
+	return buf;
+}
+
 /* --- Completion --------------------------------------------------------- */
 
 static blk_status_t edublk_sg_status(struct edublk_sgq *q, u16 status,
 				     u32 info, struct edublk_cmd *cmd)
 {
 	struct device *dev = &q->edu->pdev->dev;
+	char desc[EDUBLK_SG_DESC_LEN];
 
 	if (status == ES_ST_OK)
 		return BLK_STS_OK;
 	q->stats.dev_errors++;
 	switch (status) {
 	case ES_ST_DEVICE_ERROR:
-		dev_err_ratelimited(dev, "q%u: device error at sector %llu\n",
-				    q->qid,
-				    (unsigned long long)blk_rq_pos(edublk_rq(cmd)));
+		dev_err_ratelimited(dev, "q%u: device error on %s\n", q->qid,
+				    edublk_sg_cmd_desc(cmd, desc));
 		return BLK_STS_IOERR;
 	case ES_ST_MEDIUM_ERROR:
-		dev_err_ratelimited(dev, "q%u: medium error at sector %llu\n",
-				    q->qid,
-				    (unsigned long long)blk_rq_pos(edublk_rq(cmd)));
+		/* On FLUSH and FUA: the backing file could not be synced. */
+		if (cmd->flush || cmd->fua) {
+			dev_err_ratelimited(dev, "q%u: %s: the device could not sync its backing file\n",
+					    q->qid,
+					    edublk_sg_cmd_desc(cmd, desc));
+			return BLK_STS_IOERR;
+		}
+		dev_err_ratelimited(dev, "q%u: medium error on %s\n", q->qid,
+				    edublk_sg_cmd_desc(cmd, desc));
 		return BLK_STS_MEDIUM;
 	case ES_ST_DMA_RANGE:
 	case ES_ST_DMA_FAULT:
@@ -784,9 +821,8 @@ static blk_status_t edublk_sg_status(struct edublk_sgq *q, u16 status,
 				    "out of range", (int)info);
 		return BLK_STS_IOERR;
 	case ES_ST_OUT_OF_RANGE:
-		dev_err_ratelimited(dev, "q%u: sector %llu beyond the medium\n",
-				    q->qid,
-				    (unsigned long long)blk_rq_pos(edublk_rq(cmd)));
+		dev_err_ratelimited(dev, "q%u: %s: beyond the medium\n", q->qid,
+				    edublk_sg_cmd_desc(cmd, desc));
 		return BLK_STS_IOERR;
 	default:
 		/* The driver built a command the device rejects: a bug. */
@@ -971,6 +1007,7 @@ static enum blk_eh_timer_return edublk_sg_timeout(struct request *rq)
 	struct edublk_dev *edu = cmd->edu;
 	struct edublk_sgq *q = &edu->sg->q[cmd->qid];
 	enum blk_eh_timer_return ret = BLK_EH_DONE;
+	char desc[EDUBLK_SG_DESC_LEN];
 	bool timed_out = false;
 	unsigned long flags;
 	LIST_HEAD(done);
@@ -989,8 +1026,8 @@ static enum blk_eh_timer_return edublk_sg_timeout(struct request *rq)
 	if (cmd->sg_state == EDUBLK_SG_ON_DEVICE) {
 		q->stats.timeouts++;
 		dev_warn_ratelimited(&edu->pdev->dev,
-				     "q%u: no completion for the command at sector %llu: restarting the queue\n",
-				     q->qid, (unsigned long long)blk_rq_pos(rq));
+				     "q%u: no completion for %s: restarting the queue\n",
+				     q->qid, edublk_sg_cmd_desc(cmd, desc));
 		edublk_sg_restart(q, cmd, BLK_STS_OK, &done);
 		timed_out = true;
 	}
