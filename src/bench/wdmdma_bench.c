@@ -79,10 +79,10 @@
 #include "../compat.h"
 
 #define BENCH_MAX_SEGS		256	/* pages of the largest transfer */
-#define BENCH_INLINE_SG		2	/* native-sgt: entries kept inline (NVMe, SCSI) */
+#define BENCH_INLINE_SG		2	/* native-sgt: inline entries (NVMe) */
 #define BENCH_MAX_ROUNDS	100
 #define BENCH_MAX_ITERS		10000000ULL
-#define BENCH_MIN_ITERS		50	/* adaptive runs do at least this many */
+#define BENCH_MIN_ITERS		50	/* adaptive runs do at least this */
 #define BENCH_TARGET_NS		(200 * NSEC_PER_MSEC)	/* adaptive: per row */
 #define BENCH_MAX_BATCH		64	/* iterations between clock reads */
 #define BENCH_HIGH_TRIES	(16 * BENCH_MAX_SEGS)	/* page allocations */
