@@ -10,6 +10,9 @@ DEVICE ?= edu
 
 .PHONY: all modules check run bench kernels qemu clean help
 
+# The project's version: dkms.conf's PACKAGE_VERSION, read from there.
+WDMDMA_VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\([^"]*\)"$$/\1/p' $(CURDIR)/dkms.conf)
+
 all: modules
 
 ## modules: build wdmdma.ko, edublk.ko and the KUnit modules against KERNEL_DIR (W=1)
@@ -36,6 +39,17 @@ bench:
 bench-micro:
 	scripts/bench.sh --micro
 
+# dkms-install: register wdmdma $(WDMDMA_VERSION) with DKMS, build and install it
+# for every kernel with headers (dkms-remove: undo); listed by `make help`
+# below, as bench-micro is
+dkms-install:
+	scripts/dkms.sh install
+
+dkms-remove:
+	scripts/dkms.sh remove
+
+.PHONY: dkms-install dkms-remove
+
 ## kernels: build (or reuse from the cache) the test kernels for SERIES
 kernels:
 	for s in $(SERIES); do scripts/build-kernel.sh $$s || exit 1; done
@@ -51,6 +65,8 @@ help:
 	@echo "Targets:"
 	@sed -n 's/^## \([a-z]*\): /  \1\t/p' $(MAKEFILE_LIST) | expand -t 12
 	@echo "  bench-micro only the mapping microbenchmark, in its own guest (a few min); prints its table"
+	@echo "  dkms-install register wdmdma $(WDMDMA_VERSION) with DKMS (dkms.conf), build and install it for every kernel with headers"
+	@echo "  dkms-remove  take wdmdma $(WDMDMA_VERSION) out of DKMS and /usr/src"
 	@echo "Variables: KERNEL_DIR (modules, clean), SERIES (check, kernels; default '$(SERIES)'),"
 	@echo "           QEMU (check: QEMU versions for edu-sg, 7.2 and/or 10.0; default '$(QEMU)'),"
 	@echo "           DEVICE (run: edu or edu-sg; default edu),"
