@@ -157,6 +157,17 @@ for series in $WDMDMA_DISTRO_SERIES; do
 		"$run_dir/distro-$series.log"
 done
 
+# DKMS (dkms.conf): add, build and install wdmdma and edublk against the
+# same Debian headers in throwaway trees, every module parameter with a
+# description (scripts/dkms.sh check).
+apt_ensure dkms
+for series in $WDMDMA_DISTRO_SERIES; do
+	[ -f "$run_dir/hpkg-$series" ] || continue
+	hdir=$(distro_headers_dir "$(cat "$run_dir/hpkg-$series")")
+	step "DKMS add/build/install, parameters documented on $(basename "$hdir")" \
+		"$WDMDMA_TOP/scripts/dkms.sh" check "$hdir" "$run_dir/dkms-$series"
+done
+
 # checkpatch --strict, zero reports. Two documented exceptions by file:
 # the Windows-named interface must use Windows names and typedefs, and the
 # compat header is where LINUX_VERSION_CODE belongs.
