@@ -182,6 +182,8 @@ struct wdmdma_mdl {
  * @nr_bvecs: capacity in bio_vecs
  *
  * Lets a driver embed MDLs in preallocated memory (wdmdma_mdl_init()).
+ *
+ * Return: the size in bytes.
  */
 static inline size_t wdmdma_mdl_size(unsigned int nr_bvecs)
 {
@@ -191,6 +193,8 @@ static inline size_t wdmdma_mdl_size(unsigned int nr_bvecs)
 /**
  * wdmdma_mdl_va() - the MDL's virtual address (MmGetMdlVirtualAddress)
  * @mdl: the MDL
+ *
+ * Return: the address (or token) of the MDL's first byte.
  */
 static inline void *wdmdma_mdl_va(const struct wdmdma_mdl *mdl)
 {
@@ -200,6 +204,8 @@ static inline void *wdmdma_mdl_va(const struct wdmdma_mdl *mdl)
 /**
  * wdmdma_mdl_byte_count() - bytes the MDL describes (MmGetMdlByteCount)
  * @mdl: the MDL
+ *
+ * Return: the byte count of this MDL alone, not of the chain.
  */
 static inline u32 wdmdma_mdl_byte_count(const struct wdmdma_mdl *mdl)
 {

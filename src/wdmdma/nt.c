@@ -291,6 +291,7 @@ EXPORT_SYMBOL_WDMDMA(IoAllocateMdl);
  * fail with STATUS_INVALID_PARAMETER).
  *
  * Context: any.
+ * Return: nothing (VOID, as on Windows).
  */
 VOID MmBuildMdlForNonPagedPool(PMDL MemoryDescriptorList)
 {

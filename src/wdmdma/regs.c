@@ -36,6 +36,8 @@
  * True for a DMA-API domain: any page can then be given a bus address
  * the device reaches. False without an IOMMU and for an identity domain,
  * where bus addresses are physical and the device's width matters.
+ *
+ * Return: true if a translating domain maps @dev.
  */
 bool wdmdma_translated(struct device *dev)
 {

@@ -143,6 +143,7 @@ bool wdmdma_create_alloc_should_fail(void)
  * reserve too.
  *
  * Context: any.
+ * Return: true if the caller should treat this allocation as failed.
  */
 bool wdmdma_should_fail_alloc(struct wdmdma_adapter *adapter)
 {
