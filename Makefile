@@ -104,6 +104,13 @@ dkms-remove:
 
 .PHONY: dkms-install dkms-remove
 
+## docs: render Documentation/ as HTML with Sphinx (warnings are errors) into Documentation/output
+docs:
+	scripts/docs.sh
+
+# (docs/ is a directory: the benchmark report)
+.PHONY: docs
+
 ## kernels: build (or reuse from the cache) the test kernels for SERIES
 kernels:
 	for s in $(SERIES); do scripts/build-kernel.sh $$s || exit 1; done
