@@ -201,6 +201,14 @@ for series in $WDMDMA_SERIES; do
 		"${sources[@]}"
 done
 
+# kernel-doc of the API (include/wdmdma, src/wdmdma): no warning from each
+# test kernel's scripts/kernel-doc, every export documented.
+for series in $WDMDMA_SERIES; do
+	[ -f "$run_dir/kdir-$series" ] || continue
+	step "kernel-doc ($series) on include/wdmdma and src/wdmdma" \
+		"$WDMDMA_TOP/scripts/kernel-doc-check.sh" "$(cat "$run_dir/kdir-$series")"
+done
+
 # --- Guests -----------------------------------------------------------------
 # Each group: a name, run-guest.sh options, the guest script, expected suites.
 # suite_wanted NAME: is guest group NAME to run (SUITE unset, or lists it)?
