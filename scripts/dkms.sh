@@ -106,11 +106,11 @@ check_params() {
 		echo "$m: no module_param declaration found in src/$m/*.c"
 		bad=1
 	elif [ "$want" != "$have" ]; then
-		echo "$m: parameters declared in src/$m/*.c: $(echo $want)"
-		echo "$m: parameters modinfo lists: $(echo $have)"
+		echo "$m: parameters declared in src/$m/*.c: ${want//$'\n'/ }"
+		echo "$m: parameters modinfo lists: ${have//$'\n'/ }"
 		bad=1
 	fi
-	echo "$m: parameters $(echo $have)"
+	echo "$m: parameters ${have//$'\n'/ }"
 	return $bad
 }
 

@@ -21,15 +21,18 @@ if [ -z "$tree" ]; then
 	tree=$WDMDMA_CACHE/kernel-doc-6.1-$(kernel_source_version 6.1)
 	if [ ! -f "$tree/.unpacked" ]; then
 		log "unpacking kernel-doc and its Sphinx extension from $tarball"
-		rm -rf "$tree" && mkdir -p "$tree" &&
-			tar -C "$tree" --strip-components=1 -xJf "$tarball" \
-				linux-source-6.1/Documentation/sphinx \
-				linux-source-6.1/scripts/kernel-doc &&
-			touch "$tree/.unpacked" || die "unpacking $tarball failed"
+		rm -rf "$tree"
+		mkdir -p "$tree" || die "cannot make $tree"
+		tar -C "$tree" --strip-components=1 -xJf "$tarball" \
+			linux-source-6.1/Documentation/sphinx \
+			linux-source-6.1/scripts/kernel-doc ||
+			die "unpacking $tarball failed"
+		touch "$tree/.unpacked"
 	fi
 fi
-[ -f "$tree/Documentation/sphinx/kerneldoc.py" ] && [ -f "$tree/scripts/kernel-doc" ] ||
-	die "$tree has no Documentation/sphinx/kerneldoc.py or scripts/kernel-doc"
+for f in Documentation/sphinx/kerneldoc.py scripts/kernel-doc; do
+	[ -f "$tree/$f" ] || die "$tree has no $f"
+done
 
 out=$WDMDMA_TOP/Documentation/output
 WDMDMA_KERNEL_TREE=$tree sphinx-build -W --keep-going -q -b html \

@@ -19,8 +19,13 @@ kdoc=$1/scripts/kernel-doc
 [ -f "$kdoc" ] || die "no $kdoc"
 cd "$WDMDMA_TOP" || exit 1
 # The sources, not build products such as wdmdma.mod.c.
-mapfile -t files < <(git ls-files 'include/wdmdma/*.h' 'src/wdmdma/*.c' 2>/dev/null ||
-		     ls include/wdmdma/*.h src/wdmdma/*.c | grep -v '\.mod\.c$')
+if ! mapfile -t files < <(git ls-files 'include/wdmdma/*.h' 'src/wdmdma/*.c' 2>/dev/null) ||
+   [ ${#files[@]} -eq 0 ]; then
+	files=()
+	for f in include/wdmdma/*.h src/wdmdma/*.c; do
+		[[ $f == *.mod.c ]] || files+=("$f")
+	done
+fi
 [ ${#files[@]} -gt 0 ] || die "no sources found"
 bad=0
 
@@ -46,9 +51,10 @@ declared=$(grep -vE '^(typedef|#|[[:space:]]|/?\*)' include/wdmdma/wdmdma.h |
 	   sed -n 's/^[^(]*[ *]\([a-z_0-9]*\)(.*/\1/p' | sort -u)
 [ -n "$exported" ] || { echo "no EXPORT_SYMBOL_WDMDMA found"; bad=1; }
 [ -n "$declared" ] || { echo "no function declaration found in wdmdma.h"; bad=1; }
-missing=$(comm -23 <(printf '%s\n' $exported $declared | sort -u) <(echo "$documented"))
+missing=$(comm -23 <(printf '%s\n%s\n' "$exported" "$declared" | sed '/^$/d' | sort -u) \
+		<(echo "$documented"))
 if [ -n "$missing" ]; then
-	echo "no kernel-doc comment for:" $missing
+	echo "no kernel-doc comment for: ${missing//$'\n'/ }"
 	bad=1
 fi
 # Documentation/api.rst renders the exports by name (`:identifiers:`).
@@ -57,7 +63,7 @@ rendered=$(awk '/^   :identifiers:/ { on = 1; sub(/^   :identifiers:/, "") }
 	   Documentation/api.rst | sort -u)
 unrendered=$(comm -23 <(echo "$exported") <(echo "$rendered"))
 if [ -n "$unrendered" ]; then
-	echo "exported but not in Documentation/api.rst:" $unrendered
+	echo "exported but not in Documentation/api.rst: ${unrendered//$'\n'/ }"
 	bad=1
 fi
 echo "$(echo "$exported" | wc -w) exported, $(echo "$declared" | wc -w) declared in wdmdma.h, $(echo "$missing" | wc -w) of them undocumented"
