@@ -34,8 +34,8 @@
 /*
  * 6.9: wdmdma_blk_mq_alloc_disk() - blk_mq_alloc_disk() with the limits a
  * driver fills in struct queue_limits (before 6.9 only logical_block_size,
- * max_hw_sectors, max_segments and virt_boundary_mask are carried over, with
- * the blk_queue_*() setters).
+ * max_hw_sectors, max_segments, max_segment_size and virt_boundary_mask
+ * are carried over, with the blk_queue_*() setters).
  * 6.11: non-rotational became the default (BLK_FEAT_ROTATIONAL is opt-in);
  * before, the driver set QUEUE_FLAG_NONROT itself.
  */
@@ -54,6 +54,8 @@ wdmdma_blk_mq_alloc_disk(struct blk_mq_tag_set *set, struct queue_limits *lim,
 	blk_queue_logical_block_size(disk->queue, lim->logical_block_size);
 	blk_queue_max_hw_sectors(disk->queue, lim->max_hw_sectors);
 	blk_queue_max_segments(disk->queue, lim->max_segments);
+	if (lim->max_segment_size)
+		blk_queue_max_segment_size(disk->queue, lim->max_segment_size);
 	if (lim->virt_boundary_mask)
 		blk_queue_virt_boundary(disk->queue, lim->virt_boundary_mask);
 #endif

@@ -559,6 +559,65 @@ def test_faults(qemu):
     check(d.poll_cqe(0) is not None, "latency: posted after clock step")
     check(qt.close() == 0, "qemu exit status")
 
+    # The same knobs as registers, changed while the device runs.
+    qt, d = start(qemu)
+    d.setup_queue(0, 16)
+    c = submit(d, 0, 1, 1, 0, 512, [(BUF, 512)])
+    check(c is not None and c[4] == 0, "healthy before the knobs %r" % (c,))
+    d.w(0x030, 1)
+    check(d.r(0x030) == 1, "FAIL_EVERY reads back")
+    c = submit(d, 0, 1, 2, 0, 512, [(BUF, 512)])
+    check(c is not None and c[4] == 0x20, "FAIL_EVERY=1 fails %r" % (c,))
+    d.w(0x030, 0)
+    d.w(0x034, 1)
+    check(d.r(0x034) == 1, "DROP_EVERY reads back")
+    c = submit(d, 0, 1, 3, 0, 512, [(BUF, 512)])
+    check(c is None and d.r(0x068) == 1, "DROP_EVERY=1 drops %r" % (c,))
+    d.w(0x040, 1)
+    check(d.r(0x034) == 1 and d.r(0x068) == 0,
+          "DEV_CTRL.RESET keeps DROP_EVERY, clears STAT_DROPPED")
+    d.w(0x034, 0)
+    d.setup_queue(0, 16)
+    c = submit(d, 0, 1, 4, 0, 512, [(BUF, 512)])
+    check(c is not None and c[4] == 0, "DROP_EVERY=0 posts again %r" % (c,))
+    d.w(0x03c, 14)                      # 14 << 32 ns: over 60 s, refused
+    check(d.r(0x038) == 0 and d.r(0x03c) == 0, "latency over 60 s refused")
+    d.w(0x038, 5000000)
+    check(d.r(0x038) == 5000000, "LATENCY_NS_LO reads back")
+    d.put_cmd(0, mkcmd(3, 5, 0, 0, 0, 0))
+    d.ring(0)
+    check(d.poll_cqe(0, tries=5) is None, "written latency: not yet")
+    qt.clock_step(6000000)
+    check(d.poll_cqe(0) is not None, "written latency: posted after clock step")
+    d.w(0x038, 0)
+
+    # HALT_AFTER: three commands in one pass, the third CQ write faults.
+    d.w(0x058, 3)
+    check(d.r(0x058) == 3, "HALT_AFTER reads back")
+    for tag in (10, 11, 12):
+        d.put_cmd(0, mkcmd(1, tag, 0, 512, 1, TABLE))
+    d.qt.mwrite(TABLE, mkelems([(BUF, 512)]))
+    d.ring(0)
+    got = [d.poll_cqe(0, tries=20) for _ in range(3)]
+    check([c and c[0] for c in got] == [10, 11, None],
+          "HALT_AFTER=3: two completions posted %r" % (got,))
+    check(d.qr(0, 0x18) & 2 and d.qr(0, 0x1c) == 7,
+          "HALT_AFTER=3: queue halted, ERROR CQ_WRITE")
+    check(d.r(0x058) == 0, "HALT_AFTER counted down to 0")
+    # HALT_AFTER=1 waits for a pass of two: a lone completion posts.
+    d.setup_queue(0, 16)
+    d.w(0x058, 1)
+    c = submit(d, 0, 1, 20, 0, 512, [(BUF, 512)])
+    check(c is not None and c[0] == 20 and d.r(0x058) == 1,
+          "HALT_AFTER=1: a lone completion posts %r" % (c,))
+    for tag in (21, 22):
+        d.put_cmd(0, mkcmd(1, tag, 0, 512, 1, TABLE))
+    d.ring(0)
+    got = [d.poll_cqe(0, tries=20) for _ in range(2)]
+    check([c and c[0] for c in got] == [21, None] and d.qr(0, 0x1c) == 7,
+          "HALT_AFTER=1: the second write of a pass faults %r" % (got,))
+    check(qt.close() == 0, "qemu exit status")
+
 
 def test_file(qemu):
     path = tempfile.mktemp(prefix="edu-sg-", suffix=".img")

@@ -24,6 +24,7 @@
 #include "qemu/module.h"
 #include "qemu/main-loop.h"
 #include "qemu/timer.h"
+#include "qemu/bitops.h"
 #include "qemu/bswap.h"
 #include "qapi/error.h"
 #include "hw/pci/pci.h"
@@ -76,6 +77,7 @@ OBJECT_DECLARE_SIMPLE_TYPE(EduSgState, EDU_SG)
 #define REG_INT_ACK             0x04c
 #define REG_INT_MASK            0x050
 #define REG_IRQ_MODE            0x054
+#define REG_HALT_AFTER          0x058
 #define REG_STAT_CMDS           0x060
 #define REG_STAT_ERRORS         0x064
 #define REG_STAT_DROPPED        0x068
@@ -207,6 +209,7 @@ typedef struct EduSgQueue {
     uint32_t error;
     bool enabled;
     bool halted;
+    bool pass_posted;           /* a completion posted in this BH pass */
     bool phase;
     uint32_t sq_tail;
     uint32_t sq_head;
@@ -238,6 +241,7 @@ struct EduSgState {
     uint64_t latency_ns;
     uint32_t fail_every;
     uint32_t drop_every;
+    uint32_t halt_after;        /* HALT_AFTER: countdown, 0 = off */
     bool use_msix;
     bool use_msi;
 
@@ -583,6 +587,18 @@ static bool edu_sg_post(EduSgState *s, unsigned qi, int64_t now)
         if (s->drop_every && s->post_count % s->drop_every == 0) {
             s->stat_dropped++;
         } else {
+            /*
+             * Injected (HALT_AFTER=N): once N - 1 completions have been
+             * posted, the first CQ write that follows another in the same
+             * pass faults, so the halt comes with posted completions.
+             */
+            if (s->halt_after > 1) {
+                s->halt_after--;
+            } else if (s->halt_after && q->pass_posted) {
+                s->halt_after = 0;
+                edu_sg_queue_halt(s, qi, QERR_CQ_WRITE);
+                return posted;
+            }
             cqe.tag = cpu_to_le32(p->tag);
             cqe.info = cpu_to_le32(p->info);
             cqe.sq_head = cpu_to_le16(p->sq_head);
@@ -605,6 +621,7 @@ static bool edu_sg_post(EduSgState *s, unsigned qi, int64_t now)
                 q->phase = !q->phase;
             }
             posted = true;
+            q->pass_posted = true;
         }
         q->pend_head = (q->pend_head + 1) % EDU_SG_MAX_QUEUE_ENTRIES;
         q->pend_count--;
@@ -659,6 +676,7 @@ static void edu_sg_process(void *opaque)
         if (!q->enabled || q->halted) {
             continue;
         }
+        q->pass_posted = false;
         posted = edu_sg_post(s, qi, now);
         while (!q->halted && q->sq_head != q->sq_tail &&
                q->pend_count < q->size) {
@@ -950,6 +968,8 @@ static uint64_t edu_sg_mmio_read(void *opaque, hwaddr addr, unsigned size)
         return s->int_mask;
     case REG_IRQ_MODE:
         return edu_sg_irq_mode(s);
+    case REG_HALT_AFTER:
+        return s->halt_after;
     case REG_STAT_CMDS:
         return (uint32_t)s->cmd_count;
     case REG_STAT_ERRORS:
@@ -964,6 +984,25 @@ static uint64_t edu_sg_mmio_read(void *opaque, hwaddr addr, unsigned size)
                       "\n", addr);
         return 0;
     }
+}
+
+/*
+ * A write to LATENCY_NS_LO or _HI replaces that half of the latency; the
+ * new latency applies to commands fetched from then on. A value above
+ * EDU_SG_MAX_LATENCY_NS is refused (the latency stays as it was).
+ */
+static void edu_sg_write_latency(EduSgState *s, bool hi, uint32_t val)
+{
+    uint64_t ns = hi ? deposit64(s->latency_ns, 32, 32, val)
+                     : deposit64(s->latency_ns, 0, 32, val);
+
+    if (ns > EDU_SG_MAX_LATENCY_NS) {
+        qemu_log_mask(LOG_GUEST_ERROR,
+                      "edu-sg: latency of %" PRIu64 " ns refused: at most 60 s\n",
+                      ns);
+        return;
+    }
+    s->latency_ns = ns;
 }
 
 static void edu_sg_mmio_write(void *opaque, hwaddr addr, uint64_t val64,
@@ -995,6 +1034,19 @@ static void edu_sg_mmio_write(void *opaque, hwaddr addr, uint64_t val64,
         return;
     case REG_SCRATCH:
         s->scratch = val;
+        return;
+    case REG_FAIL_EVERY:
+        s->fail_every = val;
+        return;
+    case REG_DROP_EVERY:
+        s->drop_every = val;
+        return;
+    case REG_HALT_AFTER:
+        s->halt_after = val;
+        return;
+    case REG_LATENCY_NS_LO:
+    case REG_LATENCY_NS_HI:
+        edu_sg_write_latency(s, addr == REG_LATENCY_NS_HI, val);
         return;
     case REG_INT_ACK:
         s->int_status &= ~val;

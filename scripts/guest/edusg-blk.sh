@@ -10,18 +10,34 @@
 #             write cache (FLUSH on fsync(), FUA on O_DSYNC writes) and an
 #             MBR partition (edublk0p1: size, fio verify, offset on the
 #             disk); then once more on the legacy INTx line (msi=0);
-#   faults  - the device fails every Nth command (fail_every): exactly the
-#             failed commands end in EIO, a retry succeeds, and every block
-#             reads back as written;
-#   drops   - the device drops every Nth completion (drop_every): each one
-#             ends its request by the blk-mq timeout (queue abort and
-#             restart), readers running alongside carry on, and the data
-#             reads back as written;
+#   faults  - three devices: a plain one, one with 4 KiB elements
+#             (max_elem_len) and one with a 6 s latency; the faults are
+#             switched on at run time through edublk's debugfs (dev_*):
+#             edges:  the plain device stops completing while fio runs at
+#                     queue depth 32 (DROP_EVERY 1): the driver escalates
+#                     (queue restart, controller reset, then it gives the
+#                     device up) so fio ends with errors within 45 s, later
+#                     I/O fails at once, and rmmod does not wait; the slow
+#                     device's commands do not time out (the timeout
+#                     follows its latency); requests reach the 4 KiB device
+#                     in 4 KiB elements in every mode (split by the block
+#                     layer in the native ones: no DMA-API report);
+#             faults: the plain device fails every 7th command: exactly
+#                     the failed commands end in EIO, a retry succeeds, and
+#                     every block reads back as written; then it halts a
+#                     queue under fio (HALT_AFTER): the driver notices in
+#                     the same interrupt, no timeout; then every mapping
+#                     fails with -ENOMEM (map_enomem): a read that waits
+#                     for its list ends after three timeouts, not never;
+#             drops:  it drops every 7th completion: each one ends its
+#                     request by the blk-mq timeout (queue abort and
+#                     restart), readers running alongside carry on, and the
+#                     data reads back as written;
 #   bounce  - a 32-bit device in a guest with RAM above 4 GiB: fio verify
 #             while wdmdma bounces the pages the device cannot reach; then
 #             mode=native and native-sgt with 1 MiB writes (swiotlb
 #             bounces them).
-# Needs --host-root for fio (verify, bounce).
+# Needs --host-root for fio (verify, faults, bounce).
 cd /tests && . ./edublk-lib.sh
 
 BLK=65536
@@ -327,6 +343,8 @@ copy_blocks() {
 scenario_faults() {
 	local n=48 wf rf
 	load_edublk || { not_ok "faults: insmod edublk"; edublk_finish; }
+	plain_disk
+	check "faults: the device fails every 7th command" knob dev_fail_every 7
 	dd if=/dev/urandom of=/tmp/pat bs=$BLK count=$n 2>/dev/null
 	wf=$(copy_blocks write $n)
 	check "faults: every block written (retrying)" [ $? -eq 0 ]
@@ -342,7 +360,87 @@ scenario_faults() {
 	expect_eq "faults: no timeouts" "$(sgq_sum timeouts)" 0
 	expect_eq "faults: no invalid completions" "$(sgq_sum bad_cqes)" 0
 	dump_stats
+	check "faults: the device's failures off again" knob dev_fail_every 0
+	halt_checks
+	wait_checks
 	check "faults: unload" unload_all
+}
+
+# fio_reads_bg NAME DEPTH SECONDS [OPTION]: start fio in the background
+# (its pid in FIO_PID) on the current disk: 4 KiB random direct reads at
+# queue depth DEPTH from each vCPU (so both queues) for SECONDS, with the
+# job-file line OPTION. The host root must be mounted (host_root).
+fio_reads_bg() {
+	cat > /host/tmp/$1.fio <<JOB
+[global]
+ioengine=libaio
+direct=1
+iodepth=$2
+rw=randread
+bs=4k
+time_based=1
+runtime=$3
+disk_util=0
+${4:-}
+
+[cpu0]
+cpus_allowed=0
+
+[cpu1]
+cpus_allowed=1
+JOB
+	hostrun fio --output=/tmp/$1.out --eta=never --filename=$EDUBLK_DEV \
+		/tmp/$1.fio > /dev/null 2>&1 &
+	FIO_PID=$!
+}
+
+# halt_checks: the device halts a queue (HALT_AFTER: a CQ write faults)
+# while fio reads at depth 16 from both vCPUs; the completions posted just
+# before the halt come with it in one interrupt. The driver must see the
+# halt in that interrupt and fail the queue's commands at once, not leave
+# them to the 5 s timeout.
+halt_checks() {
+	local e0
+	host_root && hostrun true || { not_ok "halt: hostrun"; return; }
+	e0=$(edublk_stat errors)
+	fio_reads_bg halt 16 3 continue_on_error=all
+	sleep 1
+	check "halt: HALT_AFTER=5 written" knob dev_halt_after 5
+	wait $FIO_PID
+	expect_eq "halt: HALT_AFTER fired" "$(cat $EDUBLK_DBG/dev_halt_after)" 0
+	expect_eq "halt: the driver saw one halt" "$(sgq_sum halts)" 1
+	expect_eq "halt: ... in the interrupt, not by a timeout" "$(sgq_sum timeouts)" 0
+	expect_gt "halt: its commands failed" "$(edublk_stat errors)" "$e0"
+	expect_eq "halt: no invalid completions" "$(sgq_sum bad_cqes)" 0
+}
+
+# wait_checks: a mapping that never succeeds: every attempt fails with
+# -ENOMEM (mapping space short, injected through edublk's map_enomem), so
+# the request waits inside wdmdma and is tried again and again. After
+# three timeouts (15 s) the driver cancels the wait and ends the request,
+# instead of leaving the disk hung.
+wait_checks() {
+	local t0 t pid n=0 rc
+	check "wait: every mapping short of space" eval "echo -1 > $EDUBLK_DBG/map_enomem"
+	t0=$(date +%s)
+	dd if=$EDUBLK_DEV of=/dev/null bs=4096 count=1 skip=5 iflag=direct 2>/dev/null &
+	pid=$!
+	while kill -0 $pid 2>/dev/null && [ $n -lt 40 ]; do
+		sleep 1
+		n=$((n + 1))
+	done
+	t=$(($(date +%s) - t0))
+	if kill -0 $pid 2>/dev/null; then
+		not_ok "wait: the waiting read ended within 40 s" "still waiting"
+	else
+		ok "wait: the waiting read ended within 40 s ($t s)"
+	fi
+	check "wait: mappings succeed again" eval "echo 0 > $EDUBLK_DBG/map_enomem"
+	wait $pid
+	rc=$?
+	check "wait: the waiting read failed" [ $rc -ne 0 ]
+	expect_eq "wait: the driver ended one wait" "$(edublk_stat wait_timeouts)" 1
+	check "wait: a read succeeds again" dd_read 5
 }
 
 # reader N END: read block N until the time END (date +%s), comparing it
@@ -363,6 +461,9 @@ reader() {
 scenario_drops() {
 	local n=16 wf rf pids="" p bad=0 end
 	load_edublk || { not_ok "drops: insmod edublk"; edublk_finish; }
+	plain_disk
+	check "drops: the device drops every 7th completion" knob dev_drop_every 7
+	check "drops: ... and takes 20 ms per command" knob dev_latency_ns 20000000
 	dd if=/dev/urandom of=/tmp/pat bs=$BLK count=$n 2>/dev/null
 	wf=$(copy_blocks write $n)
 	check "drops: every block written (retrying)" [ $? -eq 0 ]
@@ -391,8 +492,9 @@ scenario_drops() {
 		[ "$(sgq_sum timeouts)" -le "$(stat_of $EDUBLK_DBG/stats dev_dropped)" ]
 	expect_eq "drops: every failed request timed out" \
 		"$(edublk_stat errors)" "$(sgq_sum timeouts)"
-	expect_eq "drops: each timeout restarted its queue" \
-		"$(sgq_sum restarts)" "$(sgq_sum timeouts)"
+	# The second timeout in a row on a queue resets the controller.
+	expect_eq "drops: each timeout restarted its queue or the controller" \
+		"$(($(sgq_sum restarts) + $(edublk_stat resets)))" "$(sgq_sum timeouts)"
 	expect_gt "drops: commands in flight were posted again" \
 		"$(sgq_sum reposted)" 0
 	expect_eq "drops: the driver counted the timeouts" \
@@ -402,6 +504,8 @@ scenario_drops() {
 		"$(grep -c 'dead 1' $EDUBLK_DBG/stats)" 0
 	echo "edusg-drops: $wf failed writes, $rf failed reads"
 	dump_stats
+	check "drops: the device's drops off again" knob dev_drop_every 0
+	check "drops: ... and its latency" knob dev_latency_ns 0
 	check "drops: unload" unload_all
 }
 
@@ -440,6 +544,134 @@ JOB
 	done
 }
 
+# use_disk NAME: point the helpers (edublk_stat, run_fio, ...) at disk NAME.
+use_disk() {
+	EDUBLK_DEV=/dev/$1
+	EDUBLK_DBG=/sys/kernel/debug/edublk/$1
+}
+
+# disk_with FIELD VALUE [FIELD VALUE]: the edublk disk whose stats lines
+# FIELD have those VALUEs.
+disk_with() {
+	local d
+	for d in /sys/kernel/debug/edublk/edublk*; do
+		[ "$(stat_of $d/stats "$1")" = "$2" ] || continue
+		[ $# -lt 4 ] || [ "$(stat_of $d/stats "$3")" = "$4" ] || continue
+		basename $d
+		return 0
+	done
+	return 1
+}
+
+# knob NAME VALUE: write the device's fault-injection register NAME
+# (dev_fail_every, dev_drop_every, dev_latency_ns) through the current
+# disk's debugfs, and read it back.
+knob() {
+	echo "$2" > $EDUBLK_DBG/$1 && [ "$(cat $EDUBLK_DBG/$1)" = "$2" ]
+}
+
+# plain_disk: the disk on the device with no fault, latency or limit set.
+plain_disk() {
+	use_disk "$(disk_with latency_ns 0 max_elem_len 1048576)"
+}
+
+# fails CMD...: succeeds if CMD fails.
+fails() {
+	! "$@"
+}
+
+# edges_elem MODE: the disk on the 4 KiB-element device. Its requests reach
+# the device in elements of at most 4 KiB: in the native modes because the
+# block layer splits them (max_segment_size; with a virt boundary it would
+# merge contiguous pages, and dma_map_sgtable() gets segments longer than
+# the device's DMA limit, a DMA-API debug report), in wdmdma's modes
+# because the adapter cuts its elements there.
+edges_elem() {
+	local m=$1 d
+	d=$(disk_with max_elem_len 4096) || { not_ok "edges: $m: no disk with 4 KiB elements"; return; }
+	use_disk $d
+	case $m in
+	native*) expect_eq "edges: $m: block layer splits at 4 KiB" \
+		"$(cat /sys/block/$d/queue/max_segment_size)" 4096 ;;
+	esac
+	run_fio_verify "edges: $m: 512 KiB writes in 4 KiB elements" <<JOB
+[seq-512k]
+size=8m
+rw=write
+bs=512k
+offset=0
+JOB
+	expect_eq "edges: $m: 4 KiB elements: data read back" "$(fio_sum read)" 8388608
+	expect_eq "edges: $m: 4 KiB elements: no I/O errors" "$(edublk_stat errors)" 0
+	expect_eq "edges: $m: 4 KiB elements: no device errors" "$(sgq_sum dev_errors)" 0
+}
+
+# edges_slow: the 6 s device. Before its timeout followed the latency, both
+# commands timed out (5 s) and were posted again, forever.
+edges_slow() {
+	local d
+	d=$(disk_with latency_ns 6000000000) || { echo "no slow disk"; return 1; }
+	dd if=/dev/urandom of=/tmp/slow.pat bs=4096 count=1 2>/dev/null &&
+		dd if=/tmp/slow.pat of=/dev/$d bs=4096 count=1 seek=7 oflag=direct 2>/dev/null &&
+		dd if=/dev/$d of=/tmp/slow.back bs=4096 count=1 skip=7 iflag=direct 2>/dev/null &&
+		cmp /tmp/slow.pat /tmp/slow.back
+}
+
+# edges_stuck: the device stops completing (every completion dropped) while
+# fio reads at queue depth 32 from both vCPUs (both queues).
+edges_stuck() {
+	local t0 t rc fio
+	plain_disk
+	host_root && hostrun true || { not_ok "edges: stuck: hostrun"; return; }
+	fio_reads_bg stuck 32 300
+	fio=$FIO_PID
+	sleep 2
+	check "edges: stuck: DROP_EVERY=1 written" knob dev_drop_every 1
+	t0=$(date +%s)
+	wait $fio
+	rc=$?
+	t=$(($(date +%s) - t0))
+	echo "edusg-edges: fio ended $t s after the device stopped completing (exit $rc)"
+	check "edges: stuck: fio ended with errors" [ $rc -ne 0 ]
+	check "edges: stuck: fio ended within 45 s ($t s)" [ $t -le 45 ]
+	expect_eq "edges: stuck: the device was given up" "$(edublk_stat dead)" 1
+	expect_gt "edges: stuck: a controller reset came first" "$(edublk_stat resets)" 0
+	expect_gt "edges: stuck: requests timed out" "$(edublk_stat timeouts)" 2
+	t0=$(date +%s)
+	check "edges: stuck: a later read fails" fails dd_read 0
+	t=$(($(date +%s) - t0))
+	check "edges: stuck: ... at once ($t s)" [ $t -le 2 ]
+	check "edges: stuck: DROP_EVERY=0 again" knob dev_drop_every 0
+}
+
+scenario_edges() {
+	local m slow t0 t
+	for m in reserve native-sgt native; do
+		if ! load_edublk mode=$m || [ ! -b /dev/edublk2 ]; then
+			not_ok "edges: insmod edublk mode=$m (three disks)"
+			continue
+		fi
+		if [ $m = reserve ]; then
+			edges_slow &
+			slow=$!
+			edges_stuck
+			check "edges: slow device: 4 KiB written and read back" wait $slow
+			use_disk "$(disk_with latency_ns 6000000000)"
+			expect_eq "edges: slow device: timeout follows its latency" \
+				"$(edublk_stat io_timeout_ms)" 17000
+			expect_eq "edges: slow device: no timeouts" "$(sgq_sum timeouts)" 0
+			# Later probes need not wait 6 s for its partition table.
+			check "edges: slow device: latency 0 again" knob dev_latency_ns 0
+		fi
+		edges_elem $m
+		dump_stats
+		t0=$(date +%s)
+		check "edges: $m: rmmod edublk" rmmod edublk
+		t=$(($(date +%s) - t0))
+		check "edges: $m: rmmod did not wait ($t s)" [ $t -le 10 ]
+	done
+}
+
 # msi=0: one legacy INTx line for both queues, INT_STATUS names them.
 scenario_intx() {
 	if ! load_edublk msi=0; then
@@ -458,9 +690,16 @@ scenario_intx() {
 load_wdmdma || { not_ok "edusg: insmod wdmdma"; edublk_finish; }
 case "${1:-}" in
 verify) scenario_verify; scenario_intx; check "verify: unload" unload_all ;;
-faults) scenario_faults ;;
-drops) scenario_drops ;;
 bounce) scenario_bounce ;;
-*) not_ok "edusg: scenario '${1:-}'" "want verify, faults, drops or bounce" ;;
+faults)
+	# One boot (three devices, see guest-groups.sh) for the faults the
+	# device injects: edges, then fail_every and drop_every set at run
+	# time on the plain device.
+	scenario_edges
+	scenario_faults
+	load_wdmdma || { not_ok "drops: insmod wdmdma"; edublk_finish; }
+	scenario_drops
+	;;
+*) not_ok "edusg: scenario '${1:-}'" "want verify, faults, bounce" ;;
 esac
 edublk_finish

@@ -9,10 +9,19 @@
  *   map_errors write N: the adapter's next N mappings fail with -EIO
  *              (wdmdma_inject_map_error(); 0 stops), to exercise the
  *              end of a request wdmdma cannot map (write-only)
+ *   map_enomem write N: the next N mappings fail with -ENOMEM, mapping
+ *              space short, so requests wait and are tried again (-1:
+ *              all until 0 is written), to exercise a wait that does not
+ *              end (write-only)
  *   fail_alloc write PCT: this adapter's allocation-failure injection
  *              (wdmdma_set_fail_alloc(); -1: back to wdmdma's global
  *              fault-injection knobs), which works on kernels without
  *              fault injection too (write-only)
+ *   dev_fail_every, dev_drop_every, dev_halt_after, dev_latency_ns
+ *              edu-sg only: the device's own fault-injection registers
+ *              (FAIL_EVERY, DROP_EVERY, HALT_AFTER, LATENCY_NS), read and
+ *              written
+ *              while the disk runs (edublk_sg_debugfs_add())
  *
  * Copyright (C) 2026 The wdmdma authors.
  */
@@ -40,6 +49,7 @@ static int stats_show(struct seq_file *m, void *unused)
 	dead = edu->dead;
 	spin_unlock_irqrestore(&edu->lock, flags);
 
+	seq_printf(m, "pci %s\n", pci_name(edu->pdev));
 	seq_printf(m, "mode %s\n", edublk_mode_names[edu->mode]);
 	seq_printf(m, "capacity_bytes %llu\n", edu->capacity);
 	seq_printf(m, "dma_bits %u\n", edu->dma_bits);
@@ -59,6 +69,7 @@ static int stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "reserve_alloc_fails %llu\n", st.reserve_alloc_fails);
 	seq_printf(m, "emergency_hits %llu\n", st.emergency_hits);
 	seq_printf(m, "emergency_waits %llu\n", st.emergency_waits);
+	seq_printf(m, "wait_timeouts %llu\n", st.wait_timeouts);
 	seq_printf(m, "emergency_free %u/%u\n", emergency_free,
 		   edu->nr_emergency);
 	seq_printf(m, "errors %llu\n", st.errors);
@@ -130,6 +141,26 @@ static const struct file_operations map_errors_fops = {
 	.llseek = noop_llseek,
 };
 
+static ssize_t map_enomem_write(struct file *file, const char __user *buf,
+				size_t len, loff_t *ppos)
+{
+	struct edublk_dev *edu = file->private_data;
+	int n, ret;
+
+	ret = edublk_dbg_int(buf, len, -1, INT_MAX, &n);
+	if (ret)
+		return ret;
+	wdmdma_inject_map_error(edu->adapter, -ENOMEM, n);
+	return len;
+}
+
+static const struct file_operations map_enomem_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = map_enomem_write,
+	.llseek = noop_llseek,
+};
+
 static ssize_t fail_alloc_write(struct file *file, const char __user *buf,
 				size_t len, loff_t *ppos)
 {
@@ -160,8 +191,12 @@ void edublk_debugfs_add(struct edublk_dev *edu)
 	if (!edu->sg)	/* edu-sg drops completions itself (drop_every) */
 		debugfs_create_file_unsafe("drop_irqs", 0600, edu->debugfs,
 					   edu, &drop_irqs_fops);
+	else
+		edublk_sg_debugfs_add(edu, edu->debugfs);
 	debugfs_create_file("map_errors", 0200, edu->debugfs, edu,
 			    &map_errors_fops);
+	debugfs_create_file("map_enomem", 0200, edu->debugfs, edu,
+			    &map_enomem_fops);
 	debugfs_create_file("fail_alloc", 0200, edu->debugfs, edu,
 			    &fail_alloc_fops);
 }

@@ -434,11 +434,48 @@ blk_status_t edublk_build(struct edublk_dev *edu, struct edublk_cmd *cmd)
 {
 	int ret;
 
-	ret = wdmdma_build_sg_list(edu->adapter, cmd->mdl,
-				   wdmdma_mdl_va(cmd->mdl),
-				   blk_rq_bytes(edublk_rq(cmd)), edublk_list_ready,
-				   cmd, cmd->write, cmd->buf, cmd->buf_len);
+	ret = wdmdma_build_sg_list_ex(edu->adapter, &cmd->xfer, cmd->mdl, 0,
+				      blk_rq_bytes(edublk_rq(cmd)), 0,
+				      edublk_list_ready, cmd, cmd->write,
+				      cmd->buf, cmd->buf_len, NULL);
 	return edublk_map_status(edu, ret);
+}
+
+/**
+ * edublk_cancel_wait() - take a request off whatever its list waits for
+ * @edu: the device
+ * @cmd: a request started in one of wdmdma's modes, not yet on the device
+ *
+ * Removes @cmd from the emergency-buffer queue (reserve mode), or cancels
+ * its wait inside wdmdma (map registers, list memory, mapping space). On
+ * success nothing will start @cmd any more and the caller ends it; it
+ * holds a Build buffer only if it was waiting inside wdmdma, and
+ * edublk_complete() gives that back. Fails if @cmd is not waiting: being
+ * mapped (its callback follows), already handed on, or never queued.
+ *
+ * Context: any; does not sleep.
+ * Return: true if @cmd was waiting and no longer is.
+ */
+bool edublk_cancel_wait(struct edublk_dev *edu, struct edublk_cmd *cmd)
+{
+	unsigned long flags;
+	bool cancelled = false;
+
+	spin_lock_irqsave(&edu->lock, flags);
+	if (cmd->emergency_waiting) {
+		list_del_init(&cmd->node);
+		cmd->emergency_waiting = false;
+		cancelled = true;
+	}
+	spin_unlock_irqrestore(&edu->lock, flags);
+	if (!cancelled && !edublk_mode_is_native(edu->mode))
+		cancelled = wdmdma_cancel(edu->adapter, &cmd->xfer);
+	if (cancelled) {
+		spin_lock_irqsave(&edu->lock, flags);
+		edu->stats.wait_timeouts++;
+		spin_unlock_irqrestore(&edu->lock, flags);
+	}
+	return cancelled;
 }
 
 /*
@@ -461,7 +498,8 @@ static struct edublk_cmd *edublk_put_buf(struct edublk_dev *edu,
 		waiter = list_first_entry_or_null(&edu->emergency_wait,
 						  struct edublk_cmd, node);
 		if (waiter) {
-			list_del(&waiter->node);
+			list_del_init(&waiter->node);
+			waiter->emergency_waiting = false;
 			waiter->buf = cmd->buf;
 			waiter->buf_len = edu->max_list_size;
 			waiter->buf_src = EDUBLK_BUF_EMERGENCY;

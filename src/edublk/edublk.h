@@ -160,6 +160,7 @@ struct edublk_stats {
 	u64 reserve_alloc_fails;	/* kmalloc failed or was failed on purpose */
 	u64 emergency_hits;	/* Build buffers taken from the emergency set */
 	u64 emergency_waits;	/* requests that waited for one */
+	u64 wait_timeouts;	/* waited too long for their list: ended */
 	u64 errors;		/* requests ended with an error */
 	u64 timeouts;		/* edu DMAs that never reported completion */
 	u64 dropped_irqs;	/* completions ignored on purpose (debugfs) */
@@ -185,6 +186,14 @@ struct edublk_sg;
 struct edublk_cmd {
 	struct list_head node;		/* ready, emergency_wait or failed */
 	struct edublk_dev *edu;
+	/*
+	 * wdmdma's modes map with the _ex calls: a request that must wait
+	 * for its list lives in xfer, so edu-sg's timeout handler can cancel
+	 * one that waited too long (wdmdma_cancel()).
+	 */
+	struct wdmdma_xfer_ctx xfer;
+	unsigned long started;		/* jiffies when queue_rq started it */
+	bool emergency_waiting;		/* on emergency_wait (edu->lock) */
 	struct wdmdma_mdl *mdl;
 	struct wdmdma_sg_list *sgl;	/* from the list-control callback */
 	void *pdu_buf;			/* pdu mode: the Build buffer */
@@ -341,6 +350,8 @@ void edublk_sg_native_unmap(struct edublk_dev *edu, struct edublk_cmd *cmd);
 blk_status_t edublk_sg_queue_flush(struct edublk_dev *edu,
 				   struct edublk_cmd *cmd);
 void edublk_sg_debugfs_show(struct seq_file *m, struct edublk_dev *edu);
+void edublk_sg_debugfs_add(struct edublk_dev *edu, struct dentry *dir);
+bool edublk_cancel_wait(struct edublk_dev *edu, struct edublk_cmd *cmd);
 
 /* debugfs.c */
 void edublk_debugfs_init(void);

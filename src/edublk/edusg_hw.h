@@ -47,6 +47,7 @@
 #define ES_INT_ACK		0x04c
 #define ES_INT_MASK		0x050
 #define ES_IRQ_MODE		0x054
+#define ES_HALT_AFTER		0x058
 #define ES_STAT_CMDS		0x060
 #define ES_STAT_ERRORS		0x064
 #define ES_STAT_DROPPED		0x068

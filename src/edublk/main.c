@@ -17,9 +17,12 @@
  *	the driver's preallocated emergency buffers, else the request waits
  *	for one to come back;
  *  pdu - a Build buffer preallocated in every request's PDU;
- *  get - wdmdma_get_sg_list(), with the library's reserve and queue;
+ *  get - wdmdma_get_sg_list_ex(), with the library's reserve and queue;
  *  native, native-sgt - edu-sg only: no wdmdma, the plain Linux way to
  *	map (sg.c), the benchmarks' baseline.
+ * The wdmdma modes map with the _ex calls (BuildScatterGatherListEx,
+ * GetScatterGatherListEx) and a transfer context in each request, so a
+ * request waiting for its list can be cancelled (edublk_cancel_wait()).
  *
  * Copyright (C) 2026 The wdmdma authors.
  */
@@ -75,7 +78,7 @@ static const struct kernel_param_ops mode_ops = {
 };
 module_param_cb(mode, &mode_ops, &edublk_mode_param, 0444);
 MODULE_PARM_DESC(mode,
-		 "Where DMA list memory comes from: reserve (kmalloc, else emergency buffer, else wait), pdu (Build buffer in each request), get (wdmdma_get_sg_list), native (edu-sg only, no wdmdma, as NVMe: dma_map_bvec for one segment, else blk_rq_dma_map_iter (6.17 and later) or sg_alloc_table_chained + dma_map_sgtable; the benchmark baseline), native-sgt (as native, but always sg_alloc_table_chained + dma_map_sgtable, NVMe before 6.17) (default: reserve)");
+		 "Where DMA list memory comes from: reserve (kmalloc, else emergency buffer, else wait), pdu (Build buffer in each request), get (wdmdma_get_sg_list_ex), native (edu-sg only, no wdmdma, as NVMe: dma_map_bvec for one segment, else blk_rq_dma_map_iter (6.17 and later) or sg_alloc_table_chained + dma_map_sgtable; the benchmark baseline), native-sgt (as native, but always sg_alloc_table_chained + dma_map_sgtable, NVMe before 6.17) (default: reserve)");
 
 /* Parse an unsigned int within [min, max] into kp->arg, or explain why not. */
 static int uint_range_set(const char *val, const struct kernel_param *kp,
@@ -188,6 +191,7 @@ static blk_status_t edublk_submit_reserve(struct edublk_dev *edu,
 		if (!edu->nr_emergency_free || !list_empty(&edu->emergency_wait)) {
 			/* Started again by edublk_complete() with a buffer. */
 			list_add_tail(&cmd->node, &edu->emergency_wait);
+			cmd->emergency_waiting = true;
 			edu->stats.emergency_waits++;
 			spin_unlock_irqrestore(&edu->lock, flags);
 			return BLK_STS_OK;
@@ -270,6 +274,7 @@ blk_status_t edublk_queue_rq(struct blk_mq_hw_ctx *hctx,
 		return BLK_STS_IOERR;
 
 	blk_mq_start_request(rq);
+	cmd->started = jiffies;
 	cmd->status = BLK_STS_OK;
 	cmd->sgl = NULL;
 	cmd->buf = NULL;
@@ -313,10 +318,10 @@ blk_status_t edublk_queue_rq(struct blk_mq_hw_ctx *hctx,
 	/* From here the callback may run, and even end the request. */
 	switch (edu->mode) {
 	case EDUBLK_MODE_GET:
-		ret = wdmdma_get_sg_list(edu->adapter, cmd->mdl,
-					 wdmdma_mdl_va(cmd->mdl),
-					 blk_rq_bytes(rq), edublk_list_ready,
-					 cmd, cmd->write);
+		ret = wdmdma_get_sg_list_ex(edu->adapter, &cmd->xfer, cmd->mdl,
+					    0, blk_rq_bytes(rq), 0,
+					    edublk_list_ready, cmd, cmd->write,
+					    NULL);
 		sts = edublk_map_status(edu, ret);
 		break;
 	case EDUBLK_MODE_PDU:
@@ -360,6 +365,9 @@ int edublk_init_request(struct blk_mq_tag_set *set, struct request *rq,
 	cmd->inline_sg = edublk_mode_uses_sgt(edu->mode) ?
 			 (void *)cmd + edu->pdu_sg_off : NULL;
 	INIT_LIST_HEAD(&cmd->node);
+	cmd->emergency_waiting = false;
+	/* Reusable once its request has ended: initialised once. */
+	wdmdma_init_xfer_ctx(edu->adapter, &cmd->xfer);
 	return 0;
 }
 

@@ -16,15 +16,23 @@
  * REQ_OP_FLUSH becomes the device's FLUSH command and a REQ_FUA write a
  * WRITE with the FUA flag, so that fsync() is durable on the host.
  *
- * A request that the device does not complete within EDUBLK_SG_TIMEOUT
- * ends with BLK_STS_TIMEOUT: its queue is aborted (the device then does no
- * more DMA for it), reset and re-enabled, and the queue's other commands
- * are posted again. A queue the device halts (a DMA fault on its rings)
- * fails its commands with BLK_STS_IOERR and is restarted the same way.
+ * A request that the device does not complete in time (io_timeout, by
+ * default EDUBLK_SG_TIMEOUT plus twice the latency the device advertises)
+ * ends with BLK_STS_TIMEOUT, and the driver escalates while a queue's
+ * timeouts come with no completion in between: the first restarts the
+ * queue (abort, so the device does no more DMA for it, then re-enable;
+ * its other commands are posted again); the second resets the controller
+ * (every queue set up afresh, every command in flight posted again); the
+ * third gives the device up: everything in flight and every later request
+ * fails at once with BLK_STS_IOERR, and removal does not wait. A queue the
+ * device halts (a DMA fault on its rings) fails its commands with
+ * BLK_STS_IOERR and is restarted.
  *
  * Locking: each queue's lock (irq-safe) guards its rings, its in-flight
  * table and its counters. It is never held while calling into wdmdma or
- * ending a request, and never together with edu->lock.
+ * ending a request, and never together with edu->lock. A controller reset
+ * (from the timeout handler only) takes every queue's lock, in queue order
+ * with lockdep subclass = queue number, and nothing else takes two.
  *
  * Copyright (C) 2026 The wdmdma authors.
  */
@@ -32,6 +40,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/blkdev.h>
+#include <linux/debugfs.h>
 #include <linux/dma-mapping.h>
 #include <linux/interrupt.h>
 #include <linux/io.h>
@@ -62,8 +71,26 @@
 #define EDUBLK_SG_QSIZE		128
 /* Largest request; also bounded by the device's limits (see below). */
 #define EDUBLK_SG_MAX_TRANSFER	SZ_1M
-/* A command the device has not completed after this long is timed out. */
+/*
+ * A command the device has not completed after this long, plus twice the
+ * device's advertised latency, is timed out (io_timeout overrides it).
+ */
 #define EDUBLK_SG_TIMEOUT	(5 * HZ)
+/* Timeouts in a row on a queue that reset the controller, give it up. */
+#define EDUBLK_SG_RESET_AFTER	2
+#define EDUBLK_SG_DEAD_AFTER	3
+/*
+ * A request that has waited this many timeouts for its list (map
+ * registers, list memory, mapping space) is cancelled and ends with
+ * BLK_STS_TIMEOUT: the resources it waits for are held by requests that
+ * each end within a timeout or two, so a wait this long will not end.
+ */
+#define EDUBLK_SG_WAIT_TIMEOUTS	3
+
+static unsigned int edublk_sg_io_timeout;
+module_param_named(io_timeout, edublk_sg_io_timeout, uint, 0444);
+MODULE_PARM_DESC(io_timeout,
+		 "edu-sg: seconds a command may take before it is timed out (default 0: 5 s plus twice the latency the device advertises)");
 
 struct edublk_sgq_stats {
 	u64 posted;		/* commands written to the SQ (reposts too) */
@@ -90,6 +117,7 @@ struct edublk_sgq {
 	u16 cq_head;
 	bool phase;			/* the phase a new CQ entry has */
 	bool dead;			/* could not be re-enabled */
+	unsigned int stuck;		/* timeouts since the last completion */
 	u16 seq;			/* upper half of the device tags */
 	unsigned int nr_inflight;
 	struct edublk_cmd *inflight[EDUBLK_QUEUE_DEPTH];	/* by blk-mq tag */
@@ -104,6 +132,9 @@ struct edublk_sg {
 	u32 max_xfer;			/* the device's MAX_XFER */
 	u32 max_transfer;		/* what the driver uses */
 	unsigned int tbl_elems;		/* elements per table */
+	u64 latency_ns;			/* the device's advertised latency */
+	unsigned long timeout;		/* jiffies a command may take */
+	u64 resets;			/* controller resets (all queue locks) */
 	size_t max_map;			/* dma_max_mapping_size() */
 	bool msix;			/* one vector per queue */
 	const char *irq_mode;
@@ -875,6 +906,7 @@ static unsigned int edublk_sg_drain(struct edublk_sgq *q,
 		q->inflight[idx] = NULL;
 		q->nr_inflight--;
 		q->stats.completed++;
+		q->stuck = 0;
 		cmd->sg_state = EDUBLK_SG_DONE;
 		cmd->status = edublk_sg_status(q, le16_to_cpu(e->status),
 					       le32_to_cpu(e->info), cmd);
@@ -886,36 +918,45 @@ static unsigned int edublk_sg_drain(struct edublk_sgq *q,
 }
 
 /*
- * Abort @q and start it afresh. @victim (if any) ends with BLK_STS_TIMEOUT;
- * the other commands in flight end with @others, or with BLK_STS_OK posted
- * again. Once the abort's MMIO write returns, the device does no more DMA
- * for the queue, so ending requests (and unmapping their lists) is safe.
- * Lock held.
+ * Program @q's rings into the device and enable the queue, which is
+ * disabled (aborted, or the device reset). Returns its STATUS: exactly
+ * ESQ_ST_ENABLED if that worked. Lock held, or the queue not yet in use.
  */
-static void edublk_sg_restart(struct edublk_sgq *q, struct edublk_cmd *victim,
-			      blk_status_t others, struct list_head *done)
+static u32 edublk_sg_enable_queue(struct edublk_dev *edu,
+				  struct edublk_sgq *q)
 {
-	struct edublk_dev *edu = q->edu;
-	unsigned int i, reposted = 0;
-	u32 st;
+	unsigned int i = q->qid;
 
-	lockdep_assert_held(&q->lock);
-	es_wr(edu, ES_Q(q->qid, ESQ_CTRL), ESQ_CTRL_ABORT);
-	q->stats.restarts++;
+	es_wr(edu, ES_Q(i, ESQ_SQ_BASE), lower_32_bits(q->sq_dma));
+	es_wr(edu, ES_Q(i, ESQ_SQ_BASE_HI), upper_32_bits(q->sq_dma));
+	es_wr(edu, ES_Q(i, ESQ_CQ_BASE), lower_32_bits(q->cq_dma));
+	es_wr(edu, ES_Q(i, ESQ_CQ_BASE_HI), upper_32_bits(q->cq_dma));
+	es_wr(edu, ES_Q(i, ESQ_SIZE), EDUBLK_SG_QSIZE);
+	es_wr(edu, ES_Q(i, ESQ_CTRL), ESQ_CTRL_ENABLE);
+	return es_rd(edu, ES_Q(i, ESQ_STATUS));
+}
+
+/* Start @q's rings afresh; the device no longer uses them. Lock held. */
+static void edublk_sg_ring_reset(struct edublk_sgq *q)
+{
 	memset(q->cq, 0, EDUBLK_SG_QSIZE * sizeof(*q->cq));
 	q->sq_tail = 0;
 	q->cq_head = 0;
 	q->phase = true;
-	es_wr(edu, ES_Q(q->qid, ESQ_CTRL), ESQ_CTRL_ENABLE);
-	st = es_rd(edu, ES_Q(q->qid, ESQ_STATUS));
-	if (st != ESQ_ST_ENABLED) {
-		dev_err(&edu->pdev->dev,
-			"q%u: cannot re-enable after abort (STATUS %#x, ERROR %u): failing its I/O\n",
-			q->qid, st, es_rd(edu, ES_Q(q->qid, ESQ_ERROR)));
-		q->dead = true;
-		others = BLK_STS_IOERR;
-	}
+}
 
+/*
+ * After @q was aborted or the device reset (and @q re-enabled, unless
+ * @others is an error): end @victim (if any) with BLK_STS_TIMEOUT and
+ * @q's other commands in flight with @others, or with BLK_STS_OK post
+ * them again. Lock held.
+ */
+static void edublk_sg_requeue(struct edublk_sgq *q, struct edublk_cmd *victim,
+			      blk_status_t others, struct list_head *done)
+{
+	unsigned int i, reposted = 0;
+
+	lockdep_assert_held(&q->lock);
 	for (i = 0; i < EDUBLK_QUEUE_DEPTH; i++) {
 		struct edublk_cmd *cmd = q->inflight[i];
 
@@ -934,7 +975,134 @@ static void edublk_sg_restart(struct edublk_sgq *q, struct edublk_cmd *victim,
 		reposted++;
 	}
 	if (reposted)
-		es_wr(edu, ES_Q(q->qid, ESQ_SQ_TAIL), q->sq_tail);
+		es_wr(q->edu, ES_Q(q->qid, ESQ_SQ_TAIL), q->sq_tail);
+}
+
+/*
+ * Abort @q and start it afresh. @victim (if any) ends with BLK_STS_TIMEOUT;
+ * the other commands in flight end with @others, or with BLK_STS_OK posted
+ * again. Once the abort has reached the device (the read after it flushes
+ * the posted write, and any DMA the device had under way lands before the
+ * read's answer), it does no more DMA for the queue, so clearing the ring
+ * and ending requests (unmapping their lists) is safe. Lock held.
+ */
+static void edublk_sg_restart(struct edublk_sgq *q, struct edublk_cmd *victim,
+			      blk_status_t others, struct list_head *done)
+{
+	struct edublk_dev *edu = q->edu;
+	u32 st;
+
+	lockdep_assert_held(&q->lock);
+	es_wr(edu, ES_Q(q->qid, ESQ_CTRL), ESQ_CTRL_ABORT);
+	es_rd(edu, ES_Q(q->qid, ESQ_STATUS));
+	q->stats.restarts++;
+	edublk_sg_ring_reset(q);
+	es_wr(edu, ES_Q(q->qid, ESQ_CTRL), ESQ_CTRL_ENABLE);
+	st = es_rd(edu, ES_Q(q->qid, ESQ_STATUS));
+	if (st != ESQ_ST_ENABLED) {
+		dev_err(&edu->pdev->dev,
+			"q%u: cannot re-enable after abort (STATUS %#x, ERROR %u): failing its I/O\n",
+			q->qid, st, es_rd(edu, ES_Q(q->qid, ESQ_ERROR)));
+		q->dead = true;
+		others = BLK_STS_IOERR;
+	}
+	edublk_sg_requeue(q, victim, others, done);
+}
+
+/*
+ * Every queue's lock, in queue order: lockdep knows the nesting by the
+ * subclass (EDUSG_MAX_QUEUES fits its subclasses). Interrupts disabled.
+ * sparse cannot count locks taken in a loop; the __release()/__acquire()
+ * (nothing at run time) keep its context balanced.
+ */
+static void edublk_sg_lock_all(struct edublk_sg *sg)
+{
+	unsigned int i;
+
+	BUILD_BUG_ON(EDUSG_MAX_QUEUES > MAX_LOCKDEP_SUBCLASSES);
+	lockdep_assert_irqs_disabled();
+	for (i = 0; i < sg->nq; i++) {
+		spin_lock_nested(&sg->q[i].lock, i);
+		__release(&sg->q[i].lock);
+	}
+}
+
+static void edublk_sg_unlock_all(struct edublk_sg *sg)
+{
+	unsigned int i = sg->nq;
+
+	while (i--) {
+		__acquire(&sg->q[i].lock);
+		spin_unlock(&sg->q[i].lock);
+	}
+}
+
+/*
+ * @victim on @vq timed out again with no completion on @vq since the last
+ * timeout: reset the controller and post every queue's commands again,
+ * or, if @vq's timeouts go on after a reset (EDUBLK_SG_DEAD_AFTER in a
+ * row), give the device up. Either way the device is reset first, and the
+ * read after the reset returns only once it does no more DMA. Giving up
+ * sets edu->dead (queue_rq fails new requests at once) and every queue's
+ * dead (lists that wdmdma maps later fail at submission), and ends every
+ * command in flight with BLK_STS_IOERR (@victim with BLK_STS_TIMEOUT).
+ * Called with no lock held; does nothing if @victim completed meanwhile.
+ */
+static void edublk_sg_escalate(struct edublk_dev *edu, struct edublk_sgq *vq,
+			       struct edublk_cmd *victim,
+			       struct list_head *done)
+{
+	struct device *dev = &edu->pdev->dev;
+	struct edublk_sg *sg = edu->sg;
+	unsigned int i, stuck, failed = 0;
+	unsigned long flags;
+	bool give_up;
+
+	local_irq_save(flags);
+	edublk_sg_lock_all(sg);
+	if (victim->sg_state != EDUBLK_SG_ON_DEVICE) {
+		edublk_sg_unlock_all(sg);
+		local_irq_restore(flags);
+		return;
+	}
+	stuck = vq->stuck;
+	give_up = stuck >= EDUBLK_SG_DEAD_AFTER;
+	if (give_up)
+		WRITE_ONCE(edu->dead, true);
+	es_wr(edu, ES_DEV_CTRL, ES_DEV_CTRL_RESET);
+	es_rd(edu, ES_ID);
+	sg->resets++;
+	for (i = 0; i < sg->nq; i++) {
+		struct edublk_sgq *q = &sg->q[i];
+		blk_status_t others = BLK_STS_OK;
+		u32 st;
+
+		edublk_sg_ring_reset(q);
+		if (!give_up && !q->dead) {
+			st = edublk_sg_enable_queue(edu, q);
+			if (st != ESQ_ST_ENABLED) {
+				dev_err(dev, "q%u: cannot enable after a controller reset (STATUS %#x, ERROR %u): failing its I/O\n",
+					i, st, es_rd(edu, ES_Q(i, ESQ_ERROR)));
+				q->dead = true;
+			}
+		}
+		if (give_up)
+			q->dead = true;
+		if (q->dead) {
+			others = BLK_STS_IOERR;
+			failed += q->nr_inflight;
+		}
+		edublk_sg_requeue(q, q == vq ? victim : NULL, others, done);
+	}
+	edublk_sg_unlock_all(sg);
+	local_irq_restore(flags);
+
+	if (give_up)
+		dev_err(dev, "q%u: %u timeouts in a row, the last after a controller reset: giving the device up; %u commands in flight and all later I/O fail\n",
+			vq->qid, stuck, failed);
+	else
+		dev_warn(dev, "q%u: %u timeouts in a row: controller reset, commands in flight posted again\n",
+			 vq->qid, stuck);
 }
 
 /* End the requests on @done (no lock held). */
@@ -948,7 +1116,11 @@ static void edublk_sg_end(struct edublk_dev *edu, struct list_head *done)
 	}
 }
 
-/* Drain @q; if it signalled with nothing new, see whether it halted. */
+/*
+ * Drain @q; then, if it signalled with nothing new or commands are still
+ * in flight, see whether it halted: a halt may follow the last entries
+ * the device posted, with one interrupt for both.
+ */
 static void edublk_sg_service(struct edublk_sgq *q)
 {
 	struct edublk_dev *edu = q->edu;
@@ -956,7 +1128,7 @@ static void edublk_sg_service(struct edublk_sgq *q)
 	LIST_HEAD(done);
 
 	spin_lock_irqsave(&q->lock, flags);
-	if (!edublk_sg_drain(q, &done)) {
+	if (!edublk_sg_drain(q, &done) || q->nr_inflight) {
 		u32 st = es_rd(edu, ES_Q(q->qid, ESQ_STATUS));
 
 		if (st & ESQ_ST_HALTED) {
@@ -997,9 +1169,13 @@ static irqreturn_t edublk_sg_irq_shared(int irq, void *data)
 
 /*
  * blk-mq .timeout. A request still waiting for its list (map registers,
- * list memory) or posted less than EDUBLK_SG_TIMEOUT ago gets more time. A
+ * list memory) or posted less than sg->timeout ago gets more time. A
  * request the device sits on ends with BLK_STS_TIMEOUT after its queue is
- * restarted; the device keeps serving the queue's other commands.
+ * restarted, and the device keeps serving the queue's other commands; if
+ * the queue's timeouts come in a row, with no completion between them,
+ * edublk_sg_escalate() resets the controller, then gives the device up.
+ * blk-mq runs one timeout handler of a disk at a time, and holds a
+ * reference on @rq while it runs.
  */
 static enum blk_eh_timer_return edublk_sg_timeout(struct request *rq)
 {
@@ -1008,14 +1184,26 @@ static enum blk_eh_timer_return edublk_sg_timeout(struct request *rq)
 	struct edublk_sgq *q = &edu->sg->q[cmd->qid];
 	enum blk_eh_timer_return ret = BLK_EH_DONE;
 	char desc[EDUBLK_SG_DESC_LEN];
-	bool timed_out = false;
+	bool timed_out = false, escalate = false;
 	unsigned long flags;
 	LIST_HEAD(done);
 
+	if (cmd->sg_state == EDUBLK_SG_IDLE) {
+		if (time_before(jiffies, cmd->started + EDUBLK_SG_WAIT_TIMEOUTS *
+				edu->sg->timeout) ||
+		    !edublk_cancel_wait(edu, cmd))
+			return BLK_EH_RESET_TIMER;
+		dev_warn_ratelimited(&edu->pdev->dev,
+				     "%s waited %u ms for its DMA list: ended\n",
+				     edublk_sg_cmd_desc(cmd, desc),
+				     jiffies_to_msecs(jiffies - cmd->started));
+		cmd->status = BLK_STS_TIMEOUT;
+		edublk_complete(edu, cmd);
+		return BLK_EH_DONE;
+	}
 	spin_lock_irqsave(&q->lock, flags);
-	if (cmd->sg_state == EDUBLK_SG_IDLE ||
-	    (cmd->sg_state == EDUBLK_SG_ON_DEVICE &&
-	     time_before(jiffies, cmd->posted + EDUBLK_SG_TIMEOUT))) {
+	if (cmd->sg_state == EDUBLK_SG_ON_DEVICE &&
+	    time_before(jiffies, cmd->posted + edu->sg->timeout)) {
 		ret = BLK_EH_RESET_TIMER;
 		goto unlock;
 	}
@@ -1025,14 +1213,21 @@ static enum blk_eh_timer_return edublk_sg_timeout(struct request *rq)
 	edublk_sg_drain(q, &done);
 	if (cmd->sg_state == EDUBLK_SG_ON_DEVICE) {
 		q->stats.timeouts++;
-		dev_warn_ratelimited(&edu->pdev->dev,
-				     "q%u: no completion for %s: restarting the queue\n",
-				     q->qid, edublk_sg_cmd_desc(cmd, desc));
-		edublk_sg_restart(q, cmd, BLK_STS_OK, &done);
 		timed_out = true;
+		dev_warn_ratelimited(&edu->pdev->dev,
+				     "q%u: no completion for %s in %u ms (timeout %u in a row)\n",
+				     q->qid, edublk_sg_cmd_desc(cmd, desc),
+				     jiffies_to_msecs(edu->sg->timeout),
+				     q->stuck + 1);
+		if (++q->stuck < EDUBLK_SG_RESET_AFTER)
+			edublk_sg_restart(q, cmd, BLK_STS_OK, &done);
+		else
+			escalate = true;
 	}
 unlock:
 	spin_unlock_irqrestore(&q->lock, flags);
+	if (escalate)
+		edublk_sg_escalate(edu, q, cmd, &done);
 	if (timed_out) {
 		spin_lock_irqsave(&edu->lock, flags);
 		edu->stats.timeouts++;
@@ -1238,16 +1433,8 @@ static int edublk_sg_enable_queues(struct edublk_dev *edu)
 	unsigned int i;
 
 	for (i = 0; i < sg->nq; i++) {
-		struct edublk_sgq *q = &sg->q[i];
-		u32 st;
+		u32 st = edublk_sg_enable_queue(edu, &sg->q[i]);
 
-		es_wr(edu, ES_Q(i, ESQ_SQ_BASE), lower_32_bits(q->sq_dma));
-		es_wr(edu, ES_Q(i, ESQ_SQ_BASE_HI), upper_32_bits(q->sq_dma));
-		es_wr(edu, ES_Q(i, ESQ_CQ_BASE), lower_32_bits(q->cq_dma));
-		es_wr(edu, ES_Q(i, ESQ_CQ_BASE_HI), upper_32_bits(q->cq_dma));
-		es_wr(edu, ES_Q(i, ESQ_SIZE), EDUBLK_SG_QSIZE);
-		es_wr(edu, ES_Q(i, ESQ_CTRL), ESQ_CTRL_ENABLE);
-		st = es_rd(edu, ES_Q(i, ESQ_STATUS));
 		if (st != ESQ_ST_ENABLED) {
 			dev_err(&edu->pdev->dev,
 				"q%u: enable failed: STATUS %#x, ERROR %u\n", i,
@@ -1366,6 +1553,10 @@ int edublk_sg_probe(struct pci_dev *pdev)
 	if (ret)
 		goto free_sg;
 	sg->max_map = dma_max_mapping_size(dev);
+	sg->latency_ns = es_rd(edu, ES_LATENCY_NS_LO) |
+			 (u64)es_rd(edu, ES_LATENCY_NS_HI) << 32;
+	sg->timeout = edublk_sg_io_timeout ? edublk_sg_io_timeout * HZ :
+		      EDUBLK_SG_TIMEOUT + 2 * nsecs_to_jiffies(sg->latency_ns);
 	/* Nothing of a previous owner may remain: queues off, no interrupt. */
 	es_wr(edu, ES_DEV_CTRL, ES_DEV_CTRL_RESET);
 	pci_set_master(pdev);
@@ -1424,10 +1615,21 @@ int edublk_sg_probe(struct pci_dev *pdev)
 			 rounddown_pow_of_two(sg->max_map);
 	lim.max_hw_sectors = max_rq >> SECTOR_SHIFT;
 	lim.max_segments = min(edu->nr_map_registers, sg->tbl_elems);
+	if (edublk_mode_is_native(edu->mode)) {
+		/*
+		 * Plain Linux needs no MDL shape: the block layer splits
+		 * requests into segments of at most an element, so that
+		 * neither blk_rq_map_sg() nor the iterator merges pages past
+		 * MAX_ELEM_LEN (a virt_boundary_mask would lift
+		 * max_segment_size to UINT_MAX).
+		 */
+		lim.virt_boundary_mask = 0;
+		lim.max_segment_size = min(sg->max_elem_len, max_rq);
+		lim.max_segments = sg->tbl_elems;
+	}
 	/* A file-backed medium is durable only after FLUSH or FUA. */
 	edu->write_cache = true;
-	ret = edublk_add_disk(edu, &lim, &edublk_sg_mq_ops, nq,
-			      EDUBLK_SG_TIMEOUT);
+	ret = edublk_add_disk(edu, &lim, &edublk_sg_mq_ops, nq, sg->timeout);
 	if (ret)
 		goto free_index;
 	edublk_debugfs_add(edu);
@@ -1442,6 +1644,7 @@ free_index:
 	edublk_index_free(edu->index);
 reset_device:
 	es_wr(edu, ES_DEV_CTRL, ES_DEV_CTRL_RESET);
+	es_rd(edu, ES_ID);
 	edublk_sg_free_irqs(edu, sg->msix ? nq : 1);
 	pci_free_irq_vectors(pdev);
 free_queues:
@@ -1479,6 +1682,7 @@ void edublk_sg_remove(struct pci_dev *pdev)
 	flush_work(&edu->fail_work);
 	edublk_index_free(edu->index);
 	es_wr(edu, ES_DEV_CTRL, ES_DEV_CTRL_RESET);
+	es_rd(edu, ES_ID);	/* the reset has landed: no more DMA */
 	edublk_sg_free_irqs(edu, sg->msix ? sg->nq : 1);
 	pci_free_irq_vectors(pdev);
 	edublk_sg_free_queues(edu);
@@ -1489,6 +1693,112 @@ void edublk_sg_remove(struct pci_dev *pdev)
 	pci_clear_master(pdev);
 	kfree(sg);
 	edublk_dev_put(edu);
+}
+
+/*
+ * The device's fault-injection registers (qemu/edu-sg/REGISTERS.md), for
+ * the guest checks: dev_fail_every, dev_drop_every, dev_halt_after and
+ * dev_latency_ns read and write FAIL_EVERY, DROP_EVERY, HALT_AFTER and
+ * LATENCY_NS_LO/_HI, so a test can make the device faulty while I/O
+ * runs. The driver reads the latency once, at probe, for its timeout. A
+ * latency over 60 s is refused by the device (it keeps the old one: read
+ * it back).
+ */
+static int edublk_sg_reg_get(struct edublk_dev *edu, unsigned int off,
+			     u64 *val)
+{
+	*val = es_rd(edu, off);
+	return 0;
+}
+
+static int edublk_sg_reg_set(struct edublk_dev *edu, unsigned int off,
+			     u64 val)
+{
+	if (val > U32_MAX)
+		return -EINVAL;
+	es_wr(edu, off, val);
+	return 0;
+}
+
+static int dev_fail_every_get(void *data, u64 *val)
+{
+	return edublk_sg_reg_get(data, ES_FAIL_EVERY, val);
+}
+
+static int dev_fail_every_set(void *data, u64 val)
+{
+	return edublk_sg_reg_set(data, ES_FAIL_EVERY, val);
+}
+DEFINE_DEBUGFS_ATTRIBUTE(dev_fail_every_fops, dev_fail_every_get,
+			 dev_fail_every_set, "%llu\n");
+
+static int dev_drop_every_get(void *data, u64 *val)
+{
+	return edublk_sg_reg_get(data, ES_DROP_EVERY, val);
+}
+
+static int dev_drop_every_set(void *data, u64 val)
+{
+	return edublk_sg_reg_set(data, ES_DROP_EVERY, val);
+}
+DEFINE_DEBUGFS_ATTRIBUTE(dev_drop_every_fops, dev_drop_every_get,
+			 dev_drop_every_set, "%llu\n");
+
+static int dev_halt_after_get(void *data, u64 *val)
+{
+	return edublk_sg_reg_get(data, ES_HALT_AFTER, val);
+}
+
+static int dev_halt_after_set(void *data, u64 val)
+{
+	return edublk_sg_reg_set(data, ES_HALT_AFTER, val);
+}
+DEFINE_DEBUGFS_ATTRIBUTE(dev_halt_after_fops, dev_halt_after_get,
+			 dev_halt_after_set, "%llu\n");
+
+static int dev_latency_get(void *data, u64 *val)
+{
+	struct edublk_dev *edu = data;
+
+	*val = es_rd(edu, ES_LATENCY_NS_LO) |
+	       (u64)es_rd(edu, ES_LATENCY_NS_HI) << 32;
+	return 0;
+}
+
+/* High half first when it grows, low half first when it shrinks. */
+static int dev_latency_set(void *data, u64 val)
+{
+	struct edublk_dev *edu = data;
+	u64 old;
+
+	dev_latency_get(edu, &old);
+	if (val > old) {
+		es_wr(edu, ES_LATENCY_NS_HI, upper_32_bits(val));
+		es_wr(edu, ES_LATENCY_NS_LO, lower_32_bits(val));
+	} else {
+		es_wr(edu, ES_LATENCY_NS_LO, lower_32_bits(val));
+		es_wr(edu, ES_LATENCY_NS_HI, upper_32_bits(val));
+	}
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(dev_latency_fops, dev_latency_get, dev_latency_set,
+			 "%llu\n");
+
+/**
+ * edublk_sg_debugfs_add() - the edu-sg files in the disk's debugfs directory
+ * @edu: the device
+ * @dir: its directory
+ */
+void edublk_sg_debugfs_add(struct edublk_dev *edu, struct dentry *dir)
+{
+	debugfs_create_file_unsafe("dev_fail_every", 0600, dir, edu,
+				   &dev_fail_every_fops);
+	debugfs_create_file_unsafe("dev_drop_every", 0600, dir, edu,
+				   &dev_drop_every_fops);
+	debugfs_create_file_unsafe("dev_halt_after", 0600, dir, edu,
+				   &dev_halt_after_fops);
+	debugfs_create_file_unsafe("dev_latency_ns", 0600, dir, edu,
+				   &dev_latency_fops);
 }
 
 /**
@@ -1505,6 +1815,10 @@ void edublk_sg_debugfs_show(struct seq_file *m, struct edublk_dev *edu)
 	seq_printf(m, "irq_mode %s\n", sg->irq_mode);
 	seq_printf(m, "queues %u\n", sg->nq);
 	seq_printf(m, "max_transfer %u\n", sg->max_transfer);
+	seq_printf(m, "max_elem_len %u\n", sg->max_elem_len);
+	seq_printf(m, "latency_ns %llu\n", sg->latency_ns);
+	seq_printf(m, "io_timeout_ms %u\n", jiffies_to_msecs(sg->timeout));
+	seq_printf(m, "resets %llu\n", READ_ONCE(sg->resets));
 	seq_printf(m, "dev_cmds %u\n", es_rd(edu, ES_STAT_CMDS));
 	seq_printf(m, "dev_errors %u\n", es_rd(edu, ES_STAT_ERRORS));
 	seq_printf(m, "dev_dropped %u\n", es_rd(edu, ES_STAT_DROPPED));
