@@ -54,9 +54,12 @@ if [ -n "${qemu_sg:-}" ]; then
 	guest_group "$series" edusg-blk "$sg --device edu-sg,queues=2 --mem 512M --host-root --timeout 900" \
 		"edusg-blk.sh verify" ""
 	# Faults, one boot: a plain device (made to fail commands, drop
-	# completions, stop completing), 4 KiB elements, a 6 s latency.
+	# completions, halt a queue, stop completing), 4 KiB elements, a 6 s
+	# latency (and 512 KiB elements, to tell it from the plain one once its
+	# latency is set back to 0). x-fault-regs: the guest may write the
+	# device's fault registers.
 	guest_group "$series" edusg-faults \
-		"$sg --device edu-sg --device edu-sg,max_elem_len=4096 --device edu-sg,latency_ns=6000000000 --mem 512M --host-root --timeout 900" \
+		"$sg --device edu-sg,x-fault-regs=on --device edu-sg,max_elem_len=4096 --device edu-sg,latency_ns=6000000000,max_elem_len=524288,x-fault-regs=on --mem 512M --host-root --timeout 900" \
 		"edusg-blk.sh faults" ""
 	# A 6 GiB guest (about 3 min on 6.1): the newest series only; on
 	# every series the KUnit suites bounce pages above a 28-bit reach.

@@ -559,8 +559,16 @@ def test_faults(qemu):
     check(d.poll_cqe(0) is not None, "latency: posted after clock step")
     check(qt.close() == 0, "qemu exit status")
 
-    # The same knobs as registers, changed while the device runs.
+    # Without x-fault-regs the knob registers stay read-only.
     qt, d = start(qemu)
+    for off in (0x030, 0x034, 0x038, 0x03c, 0x058):
+        d.w(off, 7)
+    check([d.r(o) for o in (0x030, 0x034, 0x038, 0x03c, 0x058)] == [0] * 5,
+          "knob registers read-only without x-fault-regs")
+    check(qt.close() == 0, "qemu exit status")
+
+    # With it, the same knobs as registers, changed while the device runs.
+    qt, d = start(qemu, ",x-fault-regs=on")
     d.setup_queue(0, 16)
     c = submit(d, 0, 1, 1, 0, 512, [(BUF, 512)])
     check(c is not None and c[4] == 0, "healthy before the knobs %r" % (c,))

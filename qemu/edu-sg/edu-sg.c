@@ -238,12 +238,22 @@ struct EduSgState {
     uint8_t dma_bits;
     uint32_t max_elems;
     uint32_t max_elem_len;
+    uint64_t prop_latency_ns;
+    uint32_t prop_fail_every;
+    uint32_t prop_drop_every;
+    bool fault_regs;            /* x-fault-regs: knob registers writable */
+    bool use_msix;
+    bool use_msi;
+
+    /*
+     * The fault knobs in use: the properties' values after realize and a
+     * system reset; with x-fault-regs the guest may change them through
+     * their registers, and DEV_CTRL.RESET keeps what it wrote.
+     */
     uint64_t latency_ns;
     uint32_t fail_every;
     uint32_t drop_every;
     uint32_t halt_after;        /* HALT_AFTER: countdown, 0 = off */
-    bool use_msix;
-    bool use_msi;
 
     /* derived */
     uint64_t dma_limit;         /* highest usable bus address */
@@ -987,15 +997,27 @@ static uint64_t edu_sg_mmio_read(void *opaque, hwaddr addr, unsigned size)
 }
 
 /*
- * A write to LATENCY_NS_LO or _HI replaces that half of the latency; the
- * new latency applies to commands fetched from then on. A value above
- * EDU_SG_MAX_LATENCY_NS is refused (the latency stays as it was).
+ * x-fault-regs: a write to a fault knob. A write to LATENCY_NS_LO or _HI
+ * replaces that half of the latency, for commands fetched from then on; a
+ * value above EDU_SG_MAX_LATENCY_NS is refused (the latency stays).
  */
-static void edu_sg_write_latency(EduSgState *s, bool hi, uint32_t val)
+static void edu_sg_write_knob(EduSgState *s, hwaddr addr, uint32_t val)
 {
-    uint64_t ns = hi ? deposit64(s->latency_ns, 32, 32, val)
-                     : deposit64(s->latency_ns, 0, 32, val);
+    uint64_t ns;
 
+    switch (addr) {
+    case REG_FAIL_EVERY:
+        s->fail_every = val;
+        return;
+    case REG_DROP_EVERY:
+        s->drop_every = val;
+        return;
+    case REG_HALT_AFTER:
+        s->halt_after = val;
+        return;
+    }
+    ns = deposit64(s->latency_ns, addr == REG_LATENCY_NS_HI ? 32 : 0, 32,
+                   val);
     if (ns > EDU_SG_MAX_LATENCY_NS) {
         qemu_log_mask(LOG_GUEST_ERROR,
                       "edu-sg: latency of %" PRIu64 " ns refused: at most 60 s\n",
@@ -1036,17 +1058,18 @@ static void edu_sg_mmio_write(void *opaque, hwaddr addr, uint64_t val64,
         s->scratch = val;
         return;
     case REG_FAIL_EVERY:
-        s->fail_every = val;
-        return;
     case REG_DROP_EVERY:
-        s->drop_every = val;
-        return;
     case REG_HALT_AFTER:
-        s->halt_after = val;
-        return;
     case REG_LATENCY_NS_LO:
     case REG_LATENCY_NS_HI:
-        edu_sg_write_latency(s, addr == REG_LATENCY_NS_HI, val);
+        if (s->fault_regs) {
+            edu_sg_write_knob(s, addr, val);
+        } else {
+            qemu_log_mask(LOG_GUEST_ERROR,
+                          "edu-sg: write to fault register 0x%" HWADDR_PRIx
+                          " without x-fault-regs=on (value 0x%x)\n",
+                          addr, val);
+        }
         return;
     case REG_INT_ACK:
         s->int_status &= ~val;
@@ -1172,7 +1195,7 @@ static bool edu_sg_check_props(EduSgState *s, Error **errp)
         error_setg(errp, "edu-sg: max_elem_len must be 1..1073741824");
         return false;
     }
-    if (s->latency_ns > EDU_SG_MAX_LATENCY_NS) {
+    if (s->prop_latency_ns > EDU_SG_MAX_LATENCY_NS) {
         error_setg(errp, "edu-sg: latency_ns must be at most 60 s");
         return false;
     }
@@ -1187,6 +1210,15 @@ static bool edu_sg_check_props(EduSgState *s, Error **errp)
     s->dma_limit = s->dma_bits == 64 ? UINT64_MAX :
                    (1ULL << s->dma_bits) - 1;
     return true;
+}
+
+/* The fault knobs from the properties: realize and a system reset. */
+static void edu_sg_load_knobs(EduSgState *s)
+{
+    s->latency_ns = s->prop_latency_ns;
+    s->fail_every = s->prop_fail_every;
+    s->drop_every = s->prop_drop_every;
+    s->halt_after = 0;
 }
 
 static void edu_sg_realize(PCIDevice *pdev, Error **errp)
@@ -1236,6 +1268,7 @@ static void edu_sg_realize(PCIDevice *pdev, Error **errp)
     s->bh = qemu_bh_new_guarded(edu_sg_process, s,
                                 &DEVICE(s)->mem_reentrancy_guard);
     s->timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, edu_sg_timer_cb, s);
+    edu_sg_load_knobs(s);
     edu_sg_reset_state(s);
     return;
 
@@ -1266,7 +1299,10 @@ static void edu_sg_exit(PCIDevice *pdev)
 
 static void edu_sg_qdev_reset(DeviceState *dev)
 {
-    edu_sg_reset_state(EDU_SG(dev));
+    EduSgState *s = EDU_SG(dev);
+
+    edu_sg_load_knobs(s);
+    edu_sg_reset_state(s);
 }
 
 static const VMStateDescription vmstate_edu_sg = {
@@ -1281,9 +1317,10 @@ static EduSgProperty edu_sg_properties[] = {
     DEFINE_PROP_UINT8("dma_bits", EduSgState, dma_bits, 64),
     DEFINE_PROP_UINT32("max_elems", EduSgState, max_elems, 256),
     DEFINE_PROP_UINT32("max_elem_len", EduSgState, max_elem_len, 1 * MiB),
-    DEFINE_PROP_UINT64("latency_ns", EduSgState, latency_ns, 0),
-    DEFINE_PROP_UINT32("fail_every", EduSgState, fail_every, 0),
-    DEFINE_PROP_UINT32("drop_every", EduSgState, drop_every, 0),
+    DEFINE_PROP_UINT64("latency_ns", EduSgState, prop_latency_ns, 0),
+    DEFINE_PROP_UINT32("fail_every", EduSgState, prop_fail_every, 0),
+    DEFINE_PROP_UINT32("drop_every", EduSgState, prop_drop_every, 0),
+    DEFINE_PROP_BOOL("x-fault-regs", EduSgState, fault_regs, false),
     DEFINE_PROP_BOOL("msix", EduSgState, use_msix, true),
     DEFINE_PROP_BOOL("msi", EduSgState, use_msi, true),
     EDU_SG_PROP_END_OF_LIST
@@ -1323,6 +1360,8 @@ static void edu_sg_class_init(ObjectClass *klass, void *data)
         "fail every Nth command with DEVICE_ERROR (0 = off)");
     object_class_property_set_description(klass, "drop_every",
         "silently drop every Nth completion (0 = off)");
+    object_class_property_set_description(klass, "x-fault-regs",
+        "let the guest write FAIL_EVERY, DROP_EVERY, LATENCY_NS and HALT_AFTER (tests)");
     object_class_property_set_description(klass, "msix",
         "offer MSI-X (one vector per queue)");
     object_class_property_set_description(klass, "msi",

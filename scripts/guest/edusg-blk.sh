@@ -412,6 +412,8 @@ halt_checks() {
 	expect_eq "halt: ... in the interrupt, not by a timeout" "$(sgq_sum timeouts)" 0
 	expect_gt "halt: its commands failed" "$(edublk_stat errors)" "$e0"
 	expect_eq "halt: no invalid completions" "$(sgq_sum bad_cqes)" 0
+	# Disarmed whether it fired or not: it outlives rmmod and insmod.
+	check "halt: HALT_AFTER off" knob dev_halt_after 0
 }
 
 # wait_checks: a mapping that never succeeds: every attempt fails with
@@ -441,6 +443,11 @@ wait_checks() {
 	check "wait: the waiting read failed" [ $rc -ne 0 ]
 	expect_eq "wait: the driver ended one wait" "$(edublk_stat wait_timeouts)" 1
 	check "wait: a read succeeds again" dd_read 5
+	# Nothing held by the cancelled request: no list, no buffer.
+	expect_eq "wait: every emergency buffer back" \
+		"$(edublk_stat emergency_free | awk -F/ '{ print ($1 == $2) }')" 1
+	expect_eq "wait: nothing waits in wdmdma" "$(wdmdma_stat queue_depth)" 0
+	expect_eq "wait: no list outstanding" "$(wdmdma_stat outstanding)" 0
 }
 
 # reader N END: read block N until the time END (date +%s), comparing it

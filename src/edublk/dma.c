@@ -558,10 +558,18 @@ void edublk_complete(struct edublk_dev *edu, struct edublk_cmd *cmd)
 		blk_mq_end_request(edublk_rq(cmd), cmd->status);
 
 		cmd = NULL;
+		/*
+		 * Once built, the waiter belongs to wdmdma and its callback (it
+		 * may even have ended, or been cancelled and ended by the
+		 * timeout handler): only a failed build leaves it to us.
+		 */
 		if (waiter) {
-			waiter->status = edublk_build(edu, waiter);
-			if (waiter->status != BLK_STS_OK)
+			blk_status_t sts = edublk_build(edu, waiter);
+
+			if (sts != BLK_STS_OK) {
+				waiter->status = sts;
 				cmd = waiter;
+			}
 		}
 	}
 }

@@ -135,6 +135,8 @@ struct edublk_sg {
 	u64 latency_ns;			/* the device's advertised latency */
 	unsigned long timeout;		/* jiffies a command may take */
 	u64 resets;			/* controller resets (all queue locks) */
+	/* The device's STAT_* counters before its last reset (all locks) */
+	u64 dev_cmds, dev_errors, dev_dropped, dev_injected;
 	size_t max_map;			/* dma_max_mapping_size() */
 	bool msix;			/* one vector per queue */
 	const char *irq_mode;
@@ -865,12 +867,14 @@ static blk_status_t edublk_sg_status(struct edublk_sgq *q, u16 status,
 
 /*
  * Take every new completion from @q's CQ, moving the finished requests to
- * @done, and release the entries to the device. Every field is checked
- * before use: an entry that names no request posted on this queue is
- * counted and dropped. Returns the number of entries taken. Lock held.
+ * @done, and (if @release) release the entries to the device: not to a
+ * queue that was just aborted or reset, whose doorbells are off. Every
+ * field is checked before use: an entry that names no request posted on
+ * this queue is counted and dropped. Returns the number of entries taken.
+ * Lock held.
  */
 static unsigned int edublk_sg_drain(struct edublk_sgq *q,
-				    struct list_head *done)
+				    struct list_head *done, bool release)
 {
 	struct device *dev = &q->edu->pdev->dev;
 	unsigned int n;
@@ -912,7 +916,7 @@ static unsigned int edublk_sg_drain(struct edublk_sgq *q,
 					       le32_to_cpu(e->info), cmd);
 		list_add_tail(&cmd->node, done);
 	}
-	if (n)
+	if (n && release)
 		es_wr(q->edu, ES_Q(q->qid, ESQ_CQ_HEAD), q->cq_head);
 	return n;
 }
@@ -983,8 +987,10 @@ static void edublk_sg_requeue(struct edublk_sgq *q, struct edublk_cmd *victim,
  * the other commands in flight end with @others, or with BLK_STS_OK posted
  * again. Once the abort has reached the device (the read after it flushes
  * the posted write, and any DMA the device had under way lands before the
- * read's answer), it does no more DMA for the queue, so clearing the ring
- * and ending requests (unmapping their lists) is safe. Lock held.
+ * read's answer), it does no more DMA for the queue: what it posted until
+ * then is taken first (those requests end as the device said, @victim
+ * too), then clearing the ring and ending requests (unmapping their
+ * lists) is safe. Lock held.
  */
 static void edublk_sg_restart(struct edublk_sgq *q, struct edublk_cmd *victim,
 			      blk_status_t others, struct list_head *done)
@@ -995,6 +1001,7 @@ static void edublk_sg_restart(struct edublk_sgq *q, struct edublk_cmd *victim,
 	lockdep_assert_held(&q->lock);
 	es_wr(edu, ES_Q(q->qid, ESQ_CTRL), ESQ_CTRL_ABORT);
 	es_rd(edu, ES_Q(q->qid, ESQ_STATUS));
+	edublk_sg_drain(q, done, false);
 	q->stats.restarts++;
 	edublk_sg_ring_reset(q);
 	es_wr(edu, ES_Q(q->qid, ESQ_CTRL), ESQ_CTRL_ENABLE);
@@ -1010,99 +1017,123 @@ static void edublk_sg_restart(struct edublk_sgq *q, struct edublk_cmd *victim,
 }
 
 /*
- * Every queue's lock, in queue order: lockdep knows the nesting by the
- * subclass (EDUSG_MAX_QUEUES fits its subclasses). Interrupts disabled.
- * sparse cannot count locks taken in a loop; the __release()/__acquire()
- * (nothing at run time) keep its context balanced.
+ * Every queue's lock, in queue order, interrupts off: lockdep knows the
+ * nesting by the subclass (EDUSG_MAX_QUEUES fits its subclasses). The
+ * first lock takes the interrupts with it, so this is right on PREEMPT_RT
+ * too. sparse cannot count locks taken in a loop; the __release() and
+ * __acquire() (nothing at run time) keep its context balanced.
  */
-static void edublk_sg_lock_all(struct edublk_sg *sg)
+static unsigned long edublk_sg_lock_all(struct edublk_sg *sg)
 {
+	unsigned long flags;
 	unsigned int i;
 
 	BUILD_BUG_ON(EDUSG_MAX_QUEUES > MAX_LOCKDEP_SUBCLASSES);
-	lockdep_assert_irqs_disabled();
-	for (i = 0; i < sg->nq; i++) {
+	spin_lock_irqsave_nested(&sg->q[0].lock, flags, 0);
+	__release(&sg->q[0].lock);
+	for (i = 1; i < sg->nq; i++) {
 		spin_lock_nested(&sg->q[i].lock, i);
 		__release(&sg->q[i].lock);
 	}
+	return flags;
 }
 
-static void edublk_sg_unlock_all(struct edublk_sg *sg)
+static void edublk_sg_unlock_all(struct edublk_sg *sg, unsigned long flags)
 {
 	unsigned int i = sg->nq;
 
-	while (i--) {
+	while (--i) {
 		__acquire(&sg->q[i].lock);
 		spin_unlock(&sg->q[i].lock);
 	}
+	__acquire(&sg->q[0].lock);
+	spin_unlock_irqrestore(&sg->q[0].lock, flags);
 }
 
 /*
- * @victim on @vq timed out again with no completion on @vq since the last
- * timeout: reset the controller and post every queue's commands again,
- * or, if @vq's timeouts go on after a reset (EDUBLK_SG_DEAD_AFTER in a
- * row), give the device up. Either way the device is reset first, and the
- * read after the reset returns only once it does no more DMA. Giving up
- * sets edu->dead (queue_rq fails new requests at once) and every queue's
- * dead (lists that wdmdma maps later fail at submission), and ends every
- * command in flight with BLK_STS_IOERR (@victim with BLK_STS_TIMEOUT).
- * Called with no lock held; does nothing if @victim completed meanwhile.
+ * @victim on @vq has timed out and @vq's last timeout came with no
+ * completion since. Under every queue's lock, first take what @vq posted
+ * meanwhile: if @victim completed, nothing more (returns false). Else
+ * count the timeout; if @vq has completed something since its last one,
+ * restart @vq alone; else reset the controller and post every queue's
+ * commands again, or, if @vq's timeouts go on after a reset
+ * (EDUBLK_SG_DEAD_AFTER in a row), give the device up. The device is
+ * reset first; the read after the reset returns once it does no more DMA,
+ * and what it posted until then is taken before the rings are cleared.
+ * Giving up sets edu->dead (queue_rq fails new requests at once) and every
+ * queue's dead (lists that wdmdma maps later fail at submission), ends
+ * every command in flight with BLK_STS_IOERR (@victim with
+ * BLK_STS_TIMEOUT), and turns bus mastering off. Called with no lock
+ * held. Returns true if @victim timed out.
  */
-static void edublk_sg_escalate(struct edublk_dev *edu, struct edublk_sgq *vq,
+static bool edublk_sg_escalate(struct edublk_dev *edu, struct edublk_sgq *vq,
 			       struct edublk_cmd *victim,
 			       struct list_head *done)
 {
 	struct device *dev = &edu->pdev->dev;
 	struct edublk_sg *sg = edu->sg;
-	unsigned int i, stuck, failed = 0;
+	unsigned int i, stuck, failed = 0, dead_queues = 0;
 	unsigned long flags;
 	bool give_up;
 
-	local_irq_save(flags);
-	edublk_sg_lock_all(sg);
+	flags = edublk_sg_lock_all(sg);
+	edublk_sg_drain(vq, done, true);
 	if (victim->sg_state != EDUBLK_SG_ON_DEVICE) {
-		edublk_sg_unlock_all(sg);
-		local_irq_restore(flags);
-		return;
+		edublk_sg_unlock_all(sg, flags);
+		return false;
 	}
-	stuck = vq->stuck;
+	vq->stats.timeouts++;
+	stuck = ++vq->stuck;
+	if (stuck < EDUBLK_SG_RESET_AFTER) {
+		edublk_sg_restart(vq, victim, BLK_STS_OK, done);
+		edublk_sg_unlock_all(sg, flags);
+		return true;
+	}
 	give_up = stuck >= EDUBLK_SG_DEAD_AFTER;
 	if (give_up)
 		WRITE_ONCE(edu->dead, true);
+	/* The reset zeroes the device's counters: keep their sums. */
+	sg->dev_cmds += es_rd(edu, ES_STAT_CMDS);
+	sg->dev_errors += es_rd(edu, ES_STAT_ERRORS);
+	sg->dev_dropped += es_rd(edu, ES_STAT_DROPPED);
+	sg->dev_injected += es_rd(edu, ES_STAT_INJECTED);
 	es_wr(edu, ES_DEV_CTRL, ES_DEV_CTRL_RESET);
 	es_rd(edu, ES_ID);
-	sg->resets++;
+	if (!give_up)
+		sg->resets++;
 	for (i = 0; i < sg->nq; i++) {
 		struct edublk_sgq *q = &sg->q[i];
 		blk_status_t others = BLK_STS_OK;
-		u32 st;
 
+		edublk_sg_drain(q, done, false);
 		edublk_sg_ring_reset(q);
-		if (!give_up && !q->dead) {
-			st = edublk_sg_enable_queue(edu, q);
-			if (st != ESQ_ST_ENABLED) {
-				dev_err(dev, "q%u: cannot enable after a controller reset (STATUS %#x, ERROR %u): failing its I/O\n",
-					i, st, es_rd(edu, ES_Q(i, ESQ_ERROR)));
-				q->dead = true;
-			}
-		}
-		if (give_up)
+		if (give_up) {
 			q->dead = true;
+		} else if (!q->dead &&
+			   edublk_sg_enable_queue(edu, q) != ESQ_ST_ENABLED) {
+			q->dead = true;
+			dead_queues++;
+		}
 		if (q->dead) {
 			others = BLK_STS_IOERR;
 			failed += q->nr_inflight;
 		}
 		edublk_sg_requeue(q, q == vq ? victim : NULL, others, done);
 	}
-	edublk_sg_unlock_all(sg);
-	local_irq_restore(flags);
+	edublk_sg_unlock_all(sg, flags);
 
-	if (give_up)
+	if (give_up) {
+		pci_clear_master(edu->pdev);
 		dev_err(dev, "q%u: %u timeouts in a row, the last after a controller reset: giving the device up; %u commands in flight and all later I/O fail\n",
 			vq->qid, stuck, failed);
-	else
+	} else {
 		dev_warn(dev, "q%u: %u timeouts in a row: controller reset, commands in flight posted again\n",
 			 vq->qid, stuck);
+		if (dead_queues)
+			dev_err(dev, "%u queues would not enable after the controller reset: failing their I/O\n",
+				dead_queues);
+	}
+	return true;
 }
 
 /* End the requests on @done (no lock held). */
@@ -1128,7 +1159,7 @@ static void edublk_sg_service(struct edublk_sgq *q)
 	LIST_HEAD(done);
 
 	spin_lock_irqsave(&q->lock, flags);
-	if (!edublk_sg_drain(q, &done) || q->nr_inflight) {
+	if (!edublk_sg_drain(q, &done, true) || q->nr_inflight) {
 		u32 st = es_rd(edu, ES_Q(q->qid, ESQ_STATUS));
 
 		if (st & ESQ_ST_HALTED) {
@@ -1210,24 +1241,26 @@ static enum blk_eh_timer_return edublk_sg_timeout(struct request *rq)
 	if (cmd->sg_state != EDUBLK_SG_ON_DEVICE)
 		goto unlock;		/* being completed right now */
 	/* Its completion may be posted with the interrupt still on its way. */
-	edublk_sg_drain(q, &done);
+	edublk_sg_drain(q, &done, true);
 	if (cmd->sg_state == EDUBLK_SG_ON_DEVICE) {
-		q->stats.timeouts++;
-		timed_out = true;
 		dev_warn_ratelimited(&edu->pdev->dev,
 				     "q%u: no completion for %s in %u ms (timeout %u in a row)\n",
 				     q->qid, edublk_sg_cmd_desc(cmd, desc),
 				     jiffies_to_msecs(edu->sg->timeout),
 				     q->stuck + 1);
-		if (++q->stuck < EDUBLK_SG_RESET_AFTER)
+		if (q->stuck + 1 < EDUBLK_SG_RESET_AFTER) {
+			q->stuck++;
+			q->stats.timeouts++;
+			timed_out = true;
 			edublk_sg_restart(q, cmd, BLK_STS_OK, &done);
-		else
+		} else {
 			escalate = true;
+		}
 	}
 unlock:
 	spin_unlock_irqrestore(&q->lock, flags);
 	if (escalate)
-		edublk_sg_escalate(edu, q, cmd, &done);
+		timed_out = edublk_sg_escalate(edu, q, cmd, &done);
 	if (timed_out) {
 		spin_lock_irqsave(&edu->lock, flags);
 		edu->stats.timeouts++;
@@ -1717,7 +1750,8 @@ static int edublk_sg_reg_set(struct edublk_dev *edu, unsigned int off,
 	if (val > U32_MAX)
 		return -EINVAL;
 	es_wr(edu, off, val);
-	return 0;
+	/* A device without x-fault-regs=on ignores the write. */
+	return es_rd(edu, off) == val ? 0 : -EINVAL;
 }
 
 static int dev_fail_every_get(void *data, u64 *val)
@@ -1765,21 +1799,21 @@ static int dev_latency_get(void *data, u64 *val)
 	return 0;
 }
 
-/* High half first when it grows, low half first when it shrinks. */
+/*
+ * Low half to 0, high half, low half: no value in between exceeds both the
+ * old and the new latency, so none trips the device's 60 s bound unless
+ * the new one does, which the read-back then reports.
+ */
 static int dev_latency_set(void *data, u64 val)
 {
 	struct edublk_dev *edu = data;
-	u64 old;
+	u64 now;
 
-	dev_latency_get(edu, &old);
-	if (val > old) {
-		es_wr(edu, ES_LATENCY_NS_HI, upper_32_bits(val));
-		es_wr(edu, ES_LATENCY_NS_LO, lower_32_bits(val));
-	} else {
-		es_wr(edu, ES_LATENCY_NS_LO, lower_32_bits(val));
-		es_wr(edu, ES_LATENCY_NS_HI, upper_32_bits(val));
-	}
-	return 0;
+	es_wr(edu, ES_LATENCY_NS_LO, 0);
+	es_wr(edu, ES_LATENCY_NS_HI, upper_32_bits(val));
+	es_wr(edu, ES_LATENCY_NS_LO, lower_32_bits(val));
+	dev_latency_get(edu, &now);
+	return now == val ? 0 : -EINVAL;
 }
 DEFINE_DEBUGFS_ATTRIBUTE(dev_latency_fops, dev_latency_get, dev_latency_set,
 			 "%llu\n");
@@ -1819,10 +1853,15 @@ void edublk_sg_debugfs_show(struct seq_file *m, struct edublk_dev *edu)
 	seq_printf(m, "latency_ns %llu\n", sg->latency_ns);
 	seq_printf(m, "io_timeout_ms %u\n", jiffies_to_msecs(sg->timeout));
 	seq_printf(m, "resets %llu\n", READ_ONCE(sg->resets));
-	seq_printf(m, "dev_cmds %u\n", es_rd(edu, ES_STAT_CMDS));
-	seq_printf(m, "dev_errors %u\n", es_rd(edu, ES_STAT_ERRORS));
-	seq_printf(m, "dev_dropped %u\n", es_rd(edu, ES_STAT_DROPPED));
-	seq_printf(m, "dev_injected %u\n", es_rd(edu, ES_STAT_INJECTED));
+	/* The device's counters, over its controller resets too. */
+	seq_printf(m, "dev_cmds %llu\n",
+		   READ_ONCE(sg->dev_cmds) + es_rd(edu, ES_STAT_CMDS));
+	seq_printf(m, "dev_errors %llu\n",
+		   READ_ONCE(sg->dev_errors) + es_rd(edu, ES_STAT_ERRORS));
+	seq_printf(m, "dev_dropped %llu\n",
+		   READ_ONCE(sg->dev_dropped) + es_rd(edu, ES_STAT_DROPPED));
+	seq_printf(m, "dev_injected %llu\n",
+		   READ_ONCE(sg->dev_injected) + es_rd(edu, ES_STAT_INJECTED));
 	if (edublk_mode_is_native(edu->mode)) {
 		/* What maps a request of several segments: iter or sgt. */
 		seq_printf(m, "native_map %s\n",
