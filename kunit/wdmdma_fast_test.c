@@ -13,10 +13,13 @@
  *    no callback, or (no mapping space) a wait and a later callback; a new
  *    request does not overtake one waiting for mapping space, but does go
  *    past requests waiting for map registers it does not need.
- *  - Destroy racing two threads that Build and Get in a loop (their
- *    callbacks Put at once; destroy meets a slow one): every submit
- *    either maps (one callback, one Put) or returns -ENODEV, and no
- *    callback is running or runs after destroy returned.
+ *  - The _ex calls take it too; their transfer contexts keep their meaning
+ *    (Cancel, synchronous calls, a wait for mapping space in the context).
+ *  - Destroy racing two threads that Build and Get in a loop, every other
+ *    call an _ex call (their callbacks Put at once; destroy meets a slow
+ *    one): every submit either maps (one callback, one Put) or returns
+ *    -ENODEV, and no callback is running or runs after destroy returned;
+ *    the same on the locked path (an adapter created with the verifier on).
  *  - A thread on the fast path while another's bounced transfers wait for
  *    map registers and are put: every request ends once, in order, with
  *    its data intact.
@@ -43,7 +46,7 @@
 #define FAST_BUF_LEN	(6 * PAGE_SIZE)
 #define FAST_OFF	100
 #define FAST_LEN	(2 * PAGE_SIZE)
-#define FAST_RACE_ROUNDS	20
+#define FAST_RACE_ROUNDS	12
 #define FAST_RACE_WARMUP	50	/* maps per thread before destroy */
 #define FAST_SLOW_MS	200	/* the slow callback destroy meets */
 #define FAST_WAIT	msecs_to_jiffies(WDMDMA_TEST_WAIT_MS)
@@ -307,6 +310,133 @@ static void fast_test_map_failures(struct kunit *test)
 	wdmdma_destroy_adapter(a);
 }
 
+/*
+ * The _ex calls take the fast path too, and a transfer context keeps its
+ * meaning there: Cancel finds nothing to cancel once the callback has run,
+ * a synchronous call returns its list, and a request whose mapping finds
+ * no space waits in its context, where Cancel finds it.
+ */
+static void fast_test_ex(struct kunit *test)
+{
+	struct fast_fixture *fx = test->priv;
+	struct wdmdma_xfer_ctx *ctx;
+	struct wdmdma_sg_list *sgl = NULL;
+	struct wdmdma_test_rec *rec;
+	struct wdmdma_adapter *a;
+	struct wdmdma_stats st;
+	void *buf2;
+
+	rec = wdmdma_test_recs(test, 5, NULL);
+	ctx = kunit_kcalloc(test, 3, sizeof(*ctx), GFP_KERNEL);
+	buf2 = kunit_kzalloc(test, fx->build_len, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, ctx);
+	KUNIT_ASSERT_NOT_NULL(test, buf2);
+	a = wdmdma_test_adapter(test, fx->dev, true, 64, FAST_MAX, 1, 0);
+	wdmdma_init_xfer_ctx(a, &ctx[0]);
+	wdmdma_init_xfer_ctx(a, &ctx[1]);
+	wdmdma_init_xfer_ctx(a, &ctx[2]);
+
+	KUNIT_EXPECT_EQ(test, wdmdma_build_sg_list_ex(a, &ctx[0], fx->mdl,
+						      FAST_OFF, FAST_LEN, 0,
+						      wdmdma_test_rec_cb,
+						      &rec[0], true,
+						      fx->build_buf,
+						      fx->build_len, NULL), 0);
+	KUNIT_EXPECT_EQ(test, wdmdma_get_sg_list_ex(a, &ctx[1], fx->mdl,
+						    FAST_OFF, FAST_LEN, 0,
+						    wdmdma_test_rec_cb,
+						    &rec[1], false, NULL), 0);
+	KUNIT_EXPECT_EQ(test, wdmdma_test_rec_calls(&rec[0]), 1);
+	KUNIT_EXPECT_EQ(test, wdmdma_test_rec_calls(&rec[1]), 1);
+	KUNIT_EXPECT_FALSE(test, wdmdma_cancel(a, &ctx[0]));
+	KUNIT_EXPECT_FALSE(test, wdmdma_cancel(a, &ctx[1]));
+	st = wdmdma_test_stats(a);
+	KUNIT_EXPECT_EQ(test, st.fast, 2);
+	KUNIT_EXPECT_EQ(test, st.cancelled, 0);
+
+	/* Synchronous, no callback: the list comes back through sglp. */
+	KUNIT_EXPECT_EQ(test, wdmdma_build_sg_list_ex(a, &ctx[2], fx->mdl,
+						      FAST_OFF, FAST_LEN,
+						      WDMDMA_SYNCHRONOUS,
+						      NULL, NULL, true, buf2,
+						      fx->build_len, &sgl), 0);
+	KUNIT_ASSERT_NOT_NULL(test, sgl);
+	KUNIT_EXPECT_EQ(test, sgl->nr_elements, 1);
+	KUNIT_EXPECT_EQ(test, sgl->elements[0].addr,
+			(u64)virt_to_phys(fx->buf + FAST_OFF));
+	st = wdmdma_test_stats(a);
+	KUNIT_EXPECT_EQ(test, st.fast, 3);
+	KUNIT_EXPECT_EQ(test, st.outstanding, 3);
+	wdmdma_put_sg_list(a, sgl, true);
+	if (rec[0].sgl)
+		wdmdma_put_sg_list(a, rec[0].sgl, true);
+	if (rec[1].sgl)
+		wdmdma_put_sg_list(a, rec[1].sgl, false);
+
+	/* A context whose callback has run is free again. */
+	KUNIT_EXPECT_EQ(test, wdmdma_build_sg_list_ex(a, &ctx[0], fx->mdl,
+						      FAST_OFF, FAST_LEN, 0,
+						      wdmdma_test_rec_cb,
+						      &rec[2], true,
+						      fx->build_buf,
+						      fx->build_len, NULL), 0);
+	KUNIT_EXPECT_EQ(test, wdmdma_test_rec_calls(&rec[2]), 1);
+	if (rec[2].sgl)
+		wdmdma_put_sg_list(a, rec[2].sgl, true);
+	st = wdmdma_test_stats(a);
+	KUNIT_EXPECT_EQ(test, st.fast, 4);
+
+	/*
+	 * No mapping space: a synchronous call fails at once and leaves its
+	 * context idle; an asynchronous one waits in its context, and Cancel
+	 * takes it back: its callback never runs.
+	 */
+	wdmdma_inject_map_error(a, -ENOMEM, -1);
+	KUNIT_EXPECT_EQ(test, wdmdma_get_sg_list_ex(a, &ctx[2], fx->mdl,
+						    FAST_OFF, FAST_LEN,
+						    WDMDMA_SYNCHRONOUS,
+						    NULL, NULL, false, &sgl),
+			-ENOMEM);
+	KUNIT_EXPECT_FALSE(test, wdmdma_cancel(a, &ctx[2]));
+	KUNIT_EXPECT_EQ(test, wdmdma_get_sg_list_ex(a, &ctx[1], fx->mdl,
+						    FAST_OFF, FAST_LEN, 0,
+						    wdmdma_test_rec_cb,
+						    &rec[3], false, NULL), 0);
+	KUNIT_EXPECT_EQ(test, wdmdma_test_rec_calls(&rec[3]), 0);
+	st = wdmdma_test_stats(a);
+	KUNIT_EXPECT_EQ(test, st.queue_depth, 1);
+	KUNIT_EXPECT_TRUE(test, wdmdma_cancel(a, &ctx[1]));
+	wdmdma_inject_map_error(a, -ENOMEM, 0);
+	wdmdma_flush_adapter(a);
+	KUNIT_EXPECT_EQ(test, wdmdma_test_rec_calls(&rec[3]), 0);
+	st = wdmdma_test_stats(a);
+	KUNIT_EXPECT_EQ(test, st.cancelled, 1);
+	KUNIT_EXPECT_EQ(test, st.queue_depth, 0);
+	KUNIT_EXPECT_EQ(test, st.outstanding, 0);
+
+	/* A permanent mapping error: -EIO, no callback, context free. */
+	wdmdma_inject_map_error(a, -EINVAL, 1);
+	KUNIT_EXPECT_EQ(test, wdmdma_get_sg_list_ex(a, &ctx[1], fx->mdl,
+						    FAST_OFF, FAST_LEN, 0,
+						    wdmdma_test_rec_cb,
+						    &rec[4], false, NULL),
+			-EIO);
+	KUNIT_EXPECT_EQ(test, wdmdma_test_rec_calls(&rec[4]), 0);
+	KUNIT_EXPECT_EQ(test, wdmdma_get_sg_list_ex(a, &ctx[1], fx->mdl,
+						    FAST_OFF, FAST_LEN, 0,
+						    wdmdma_test_rec_cb,
+						    &rec[4], false, NULL), 0);
+	KUNIT_EXPECT_EQ(test, wdmdma_test_rec_calls(&rec[4]), 1);
+	if (rec[4].sgl)
+		wdmdma_put_sg_list(a, rec[4].sgl, false);
+	st = wdmdma_test_stats(a);
+	KUNIT_EXPECT_EQ(test, st.fast, 5);
+	KUNIT_EXPECT_EQ(test, st.failed, 1);
+	KUNIT_EXPECT_EQ(test, st.outstanding, 0);
+	KUNIT_EXPECT_EQ(test, st.verifier_errors, 0);
+	wdmdma_destroy_adapter(a);
+}
+
 /* --- Destroy racing the fast path ----------------------------------------- */
 
 struct fast_racer {
@@ -326,6 +456,7 @@ struct fast_racer {
 	int last;			/* the last submit's return */
 	bool get;
 	unsigned int off;		/* where its transfer starts in fx->buf */
+	struct wdmdma_xfer_ctx ctx;	/* every other submit is an _ex call */
 };
 
 static void fast_race_cb(struct device *dev, void *irp,
@@ -373,8 +504,20 @@ static int fast_race_fn(void *data)
 	struct fast_fixture *fx = r->fx;
 	int ret;
 
+	wdmdma_init_xfer_ctx(r->a, &r->ctx);
 	for (;;) {
-		if (r->get)
+		if ((r->maps & 1) && r->get)
+			ret = wdmdma_get_sg_list_ex(r->a, &r->ctx, fx->mdl,
+						    r->off, FAST_LEN, 0,
+						    fast_race_cb, r, false,
+						    NULL);
+		else if (r->maps & 1)
+			ret = wdmdma_build_sg_list_ex(r->a, &r->ctx, fx->mdl,
+						      r->off, FAST_LEN, 0,
+						      fast_race_cb, r, true,
+						      r->buf, fx->build_len,
+						      NULL);
+		else if (r->get)
 			ret = wdmdma_get_sg_list(r->a, fx->mdl,
 						 fx->buf + r->off, FAST_LEN,
 						 fast_race_cb, r, false);
@@ -405,7 +548,7 @@ static int fast_race_fn(void *data)
  * one callback and one Put; the loops end with -ENODEV; no callback runs
  * after destroy returned; KASAN and lockdep watch the rest.
  */
-static void fast_test_destroy_race(struct kunit *test)
+static void fast_destroy_race(struct kunit *test, bool locked)
 {
 	struct fast_fixture *fx = test->priv;
 	struct fast_racer *r;
@@ -423,7 +566,9 @@ static void fast_test_destroy_race(struct kunit *test)
 		unsigned int calls_at_destroy[2];
 		bool started = true;
 
+		wdmdma_set_verifier(locked);
 		a = wdmdma_test_adapter(test, fx->dev, true, 64, FAST_MAX, 1, 0);
+		wdmdma_set_verifier(false);
 		/* Every Get allocates: none waits (global knobs ignored). */
 		wdmdma_set_fail_alloc(a, 0);
 		for (i = 0; i < 2; i++) {
@@ -516,6 +661,20 @@ static void fast_test_destroy_race(struct kunit *test)
 			break;
 	}
 	KUNIT_EXPECT_EQ(test, round, FAST_RACE_ROUNDS);
+}
+
+static void fast_test_destroy_race(struct kunit *test)
+{
+	fast_destroy_race(test, false);
+}
+
+/*
+ * The same on an adapter created with the verifier on, where every list
+ * takes the locked path: destroy waits for a callback its submit runs.
+ */
+static void fast_test_destroy_race_locked(struct kunit *test)
+{
+	fast_destroy_race(test, true);
 }
 
 /* --- The fast path beside map-register waiters ----------------------------- */
@@ -673,7 +832,9 @@ static struct kunit_case fast_test_cases[] = {
 	KUNIT_CASE(fast_test_taken),
 	KUNIT_CASE(fast_test_bad_put),
 	KUNIT_CASE(fast_test_map_failures),
+	KUNIT_CASE(fast_test_ex),
 	KUNIT_CASE(fast_test_destroy_race),
+	KUNIT_CASE(fast_test_destroy_race_locked),
 	KUNIT_CASE(fast_test_beside_waiters),
 	{ }
 };

@@ -352,8 +352,11 @@ EXPORT_SYMBOL_WDMDMA(wdmdma_create_adapter);
  * outstanding are a caller bug: a WARN gives their count, and the adapter's
  * memory stays valid until the last of them is put, so that late Puts do
  * not touch freed memory. Safe against Put, Cancel and deferred callbacks
- * running at the same time. The device's streaming mask is settled for the
- * adapters that remain (restored when none does).
+ * running at the same time. When it returns, no list-control callback of
+ * the adapter is running, and none will run: it waits for those a racing
+ * Get or Build is calling, and such a call made after it began fails with
+ * -ENODEV. The device's streaming mask is settled for the adapters that
+ * remain (restored when none does).
  *
  * Context: process context; sleeps (waits for a running deferred callback).
  * Not from a list-control callback.

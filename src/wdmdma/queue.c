@@ -620,19 +620,32 @@ static int wdmdma_submit_map_failed(struct wdmdma_adapter *adapter,
  * locked path.
  */
 static bool wdmdma_fast_ok(struct wdmdma_adapter *adapter,
-			   const struct wdmdma_req *req, bool get)
+			   const struct wdmdma_req *req,
+			   const struct wdmdma_req *ctx, bool get)
 {
+	u8 state;
+
 	if (!adapter->fast || req->nr_regs)
 		return false;
 	if (READ_ONCE(adapter->nr_waiting[WDMDMA_WAIT_MAP]))
 		return false;
-	return !get || !READ_ONCE(adapter->nr_waiting[WDMDMA_WAIT_MEM]);
+	if (get && READ_ONCE(adapter->nr_waiting[WDMDMA_WAIT_MEM]))
+		return false;
+	if (!ctx)
+		return true;
+	/*
+	 * A context whose request waits or is being mapped is being reused
+	 * too early: the locked path reports it. Only its owner submits with
+	 * it, so nothing else moves it out of these states meanwhile.
+	 */
+	state = READ_ONCE(ctx->state);
+	return state != WDMDMA_REQ_QUEUED && state != WDMDMA_REQ_MAPPING;
 }
 
 /* wdmdma_claim() without the lock, for the fast path. */
 static void wdmdma_claim_fast(struct wdmdma_adapter *adapter,
-			      struct wdmdma_req *tmpl, struct wdmdma_xfer *xfer,
-			      u8 source)
+			      struct wdmdma_req *tmpl, struct wdmdma_req *ctx,
+			      struct wdmdma_xfer *xfer, u8 source)
 {
 	struct wdmdma_req *req = &xfer->req;
 
@@ -650,8 +663,11 @@ static void wdmdma_claim_fast(struct wdmdma_adapter *adapter,
 	req->context = tmpl->context;
 	req->dev = tmpl->dev;
 	req->xfer = xfer;
-	req->ctx = NULL;
+	req->ctx = ctx;
 	req->buf_len = tmpl->buf_len;
+	/* As wdmdma_claim(): Cancel now finds it being mapped. */
+	if (ctx)
+		WRITE_ONCE(ctx->state, WDMDMA_REQ_MAPPING);
 	xfer->magic = WDMDMA_XFER_MAGIC;
 	xfer->source = source;
 	xfer->max_ents = wdmdma_xfer_ents(adapter, tmpl->span);
@@ -670,11 +686,13 @@ static void wdmdma_claim_fast(struct wdmdma_adapter *adapter,
 
 /*
  * The fast path of wdmdma_submit() for @xfer (Get's allocation or Build's
- * buffer, @source says which). Returns as wdmdma_submit().
+ * buffer, @source says which), with the _ex call's context @ctx or NULL,
+ * @sync and @sglp as there. Returns as wdmdma_submit().
  */
 static int wdmdma_submit_fast(struct wdmdma_adapter *adapter,
-			      struct wdmdma_req *tmpl,
-			      struct wdmdma_xfer *xfer, u8 source)
+			      struct wdmdma_req *tmpl, struct wdmdma_req *ctx,
+			      struct wdmdma_xfer *xfer, u8 source, bool sync,
+			      struct wdmdma_sg_list **sglp)
 {
 	int ret;
 
@@ -685,10 +703,10 @@ static int wdmdma_submit_fast(struct wdmdma_adapter *adapter,
 			kfree(xfer);
 		return -ENODEV;
 	}
-	wdmdma_claim_fast(adapter, tmpl, xfer, source);
+	wdmdma_claim_fast(adapter, tmpl, ctx, xfer, source);
 	ret = wdmdma_xfer_map(xfer);
 	if (ret) {
-		ret = wdmdma_submit_map_failed(adapter, xfer, ret, false);
+		ret = wdmdma_submit_map_failed(adapter, xfer, ret, sync);
 		rcu_read_unlock();
 		wdmdma_adapter_put(adapter);
 		return ret;
@@ -697,6 +715,8 @@ static int wdmdma_submit_fast(struct wdmdma_adapter *adapter,
 	 * Inside the section: once destroy's grace period is over, no
 	 * callback of the fast path is still running.
 	 */
+	if (sglp)
+		*sglp = &xfer->list;
 	wdmdma_invoke(adapter, &xfer->req, &xfer->list);
 	rcu_read_unlock();
 	return 0;
@@ -757,10 +777,10 @@ int wdmdma_submit(struct wdmdma_adapter *adapter, struct wdmdma_req *tmpl,
 	}
 	if (tmpl->nr_regs)
 		need |= BIT(WDMDMA_WAIT_REGS);
-	if (!cur && (buf || xfer) && wdmdma_fast_ok(adapter, tmpl, !buf))
-		return wdmdma_submit_fast(adapter, tmpl, buf ? buf : xfer,
+	if ((buf || xfer) && wdmdma_fast_ok(adapter, tmpl, cur, !buf))
+		return wdmdma_submit_fast(adapter, tmpl, cur, buf ? buf : xfer,
 					  buf ? WDMDMA_SRC_CALLER :
-						WDMDMA_SRC_ALLOC);
+						WDMDMA_SRC_ALLOC, sync, sglp);
 
 	spin_lock_irqsave(&adapter->lock, irqflags);
 	if (adapter->dead) {
@@ -799,10 +819,21 @@ int wdmdma_submit(struct wdmdma_adapter *adapter, struct wdmdma_req *tmpl,
 		wdmdma_adapter_put(adapter);
 		return ret;
 	}
-	wdmdma_mapping_done(adapter);
 	if (sglp)
 		*sglp = &xfer->list;
+	if (!xfer->req.fn) {
+		wdmdma_mapping_done(adapter);
+		return 0;
+	}
+	/*
+	 * Destroy waits for the callback too, as on the fast path: the
+	 * mapping count drops after it. The callback may put the list, and
+	 * with it the list's adapter reference: hold one across.
+	 */
+	kref_get(&adapter->ref);
 	wdmdma_invoke(adapter, &xfer->req, &xfer->list);
+	wdmdma_mapping_done(adapter);
+	wdmdma_adapter_put(adapter);
 	return 0;
 
 wait:
