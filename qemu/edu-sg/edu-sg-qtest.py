@@ -54,8 +54,8 @@ def check(cond, what):
 class QTest:
     live = []
 
-    def __init__(self, qemu, devopts, mem="256M"):
-        args = [qemu, "-M", "q35", "-accel", "qtest", "-qtest", "stdio",
+    def __init__(self, qemu, devopts, mem="256M", wrap=()):
+        args = list(wrap) + [qemu, "-M", "q35", "-accel", "qtest", "-qtest", "stdio",
                 "-qtest-log", "/dev/null", "-display", "none", "-nodefaults", "-m", mem,
                 "-d", "guest_errors", "-D", LOG,
                 "-device", "edu-sg,addr=%d.0%s" % (SLOT, devopts)]
@@ -200,10 +200,16 @@ class Dev:
     def ring(self, q):
         self.qw(q, 0x20, self.sq_tail[q])
 
-    def poll_cqe(self, q, tries=200):
-        """Return the next completion (tag, info, sq_head, qid, status)."""
+    def poll_cqe(self, q, tries=None):
+        """Return the next completion (tag, info, sq_head, qid, status):
+        look TRIES times, or by default for up to 10 s (a FLUSH or FUA
+        write waits for an fdatasync in QEMU's thread pool)."""
         a = self.cqbase[q] + self.cq_head[q] * 16
-        for _ in range(tries):
+        end = time.time() + 10
+        n = 0
+        while (n < tries) if tries is not None else (n < 200 or
+                                                     time.time() < end):
+            n += 1
             e = self.qt.mread(a, 16)
             tag, info, sqh, qid, status, flags = struct.unpack("<IIHHHH", e)
             if (flags & 1) == self.phase[q]:
@@ -239,8 +245,8 @@ def submit(d, q, op, tag, sector, length, elems, table=TABLE, flags=0,
     return c
 
 
-def start(qemu, opts="", mem="256M"):
-    qt = QTest(qemu, opts, mem)
+def start(qemu, opts="", mem="256M", wrap=()):
+    qt = QTest(qemu, opts, mem, wrap)
     vid = qt.cfg_readl(0)
     check(vid == 0x11e91234, "vendor/device id 0x%08x" % vid)
     qt.cfg_writel(0x10, BAR0)
@@ -254,7 +260,7 @@ def test_registers(qemu):
     qt, d = start(qemu)
     check(qt.cfg_readl(0x08) >> 8 == 0x018000, "class code")
     check(d.r(0x000) == 0x45445347, "ID")
-    check(d.r(0x004) == 0x00010000, "VERSION")
+    check(d.r(0x004) == 0x00010001, "VERSION")
     check(d.r(0x008) == 0x3, "CAPS 0x%x" % d.r(0x008))
     check(d.r(0x00c) == 2, "NUM_QUEUES")
     check(d.r(0x010) == 16 << 20 and d.r(0x014) == 0, "MEDIUM_SIZE")
@@ -627,11 +633,27 @@ def test_faults(qemu):
     check(qt.close() == 0, "qemu exit status")
 
 
+def qemu_fails(qemu, devopts, want, wrap=()):
+    """Start QEMU with -device edu-sg,DEVOPTS; it must refuse with WANT."""
+    try:
+        r = subprocess.run(list(wrap) + [
+            qemu, "-M", "q35", "-accel", "qtest", "-S", "-display", "none",
+            "-nodefaults", "-device", "edu-sg" + devopts],
+            capture_output=True, text=True, timeout=20)
+    except subprocess.TimeoutExpired:
+        r = subprocess.CompletedProcess([], 0, "", "hung")
+    check(r.returncode != 0 and want in r.stderr,
+          "%s refused with %r: %r" % (devopts, want, r.stderr.strip()))
+
+
 def test_file(qemu):
     path = tempfile.mktemp(prefix="edu-sg-", suffix=".img")
     try:
-        qt, d = start(qemu, ",file=%s,size=1M" % path)
-        check(os.path.getsize(path) == 1 << 20, "file sized")
+        # A missing file is an error unless create=on.
+        qemu_fails(qemu, ",file=%s,size=1M" % path, "create=on")
+        check(not os.path.exists(path), "missing file not created")
+        qt, d = start(qemu, ",file=%s,size=1M,create=on" % path)
+        check(os.path.getsize(path) == 1 << 20, "file created with size")
         check(d.r(0x008) & 4, "CAPS file")
         d.setup_queue(0, 8)
         pat = os.urandom(4096)
@@ -641,25 +663,131 @@ def test_file(qemu):
         with open(path, "rb") as f:
             f.seek(8 * 512)
             check(f.read(4096) == pat, "data on file after FUA")
+        c = submit(d, 0, 3, 2, 0, 0, [], nelems=0, table=0)
+        check(c is not None and c[4] == 0, "FLUSH on a file %r" % (c,))
         check(qt.close() == 0, "qemu exit status")
-        qt, d = start(qemu, ",file=%s,size=1M" % path)
+        # Without size the medium has the file's size.
+        qt, d = start(qemu, ",file=%s" % path)
+        check(d.r(0x010) == 1 << 20 and d.r(0x014) == 0,
+              "size from the file: 0x%x" % d.r(0x010))
         d.setup_queue(0, 8)
         qt.memset(BUF, 4096)
         c = submit(d, 0, 1, 1, 8, 4096, [(BUF, 4096)])
         check(c[4] == 0 and qt.mread(BUF, 4096) == pat, "persists")
         # second QEMU on the same file must refuse to start
-        try:
-            r = subprocess.run([qemu, "-M", "q35", "-accel", "qtest", "-S",
-                                "-display", "none", "-nodefaults",
-                                "-device", "edu-sg,file=%s,size=1M" % path],
-                               capture_output=True, text=True, timeout=20)
-        except subprocess.TimeoutExpired:
-            r = subprocess.CompletedProcess([], 0, "", "no lock error")
-        check(r.returncode != 0 and "lock" in r.stderr,
-              "file lock: %r" % r.stderr.strip())
+        qemu_fails(qemu, ",file=%s" % path, "lock")
+        check(qt.close() == 0, "qemu exit status")
+        # Another size: refused, the file keeps its length and data.
+        qemu_fails(qemu, ",file=%s,size=512K" % path, "resize=on")
+        qemu_fails(qemu, ",file=%s,size=2M,create=on" % path, "resize=on")
+        check(os.path.getsize(path) == 1 << 20, "file not truncated")
+        qt, d = start(qemu, ",file=%s,size=2M,resize=on" % path)
+        check(os.path.getsize(path) == 2 << 20 and d.r(0x010) == 2 << 20,
+              "resize=on grows the file")
+        d.setup_queue(0, 8)
+        qt.memset(BUF, 4096)
+        c = submit(d, 0, 1, 1, 8, 4096, [(BUF, 4096)])
+        check(c[4] == 0 and qt.mread(BUF, 4096) == pat, "data kept by resize")
+        check(qt.close() == 0, "qemu exit status")
+        qemu_fails(qemu, ",prealloc=on", "need file")
+        with open(path, "r+b") as f:
+            f.truncate(1000)
+        qemu_fails(qemu, ",file=%s" % path, "multiple of 512")
+    finally:
+        os.unlink(path)
+
+
+def test_file_errors(qemu):
+    """A file truncated under the device: MEDIUM_ERROR, not SIGBUS."""
+    path = tempfile.mktemp(prefix="edu-sg-", suffix=".img")
+    try:
+        qt, d = start(qemu, ",file=%s,size=1M,create=on" % path)
+        d.setup_queue(0, 8)
+        pat = os.urandom(8192)
+        qt.mwrite(BUF, pat)
+        c = submit(d, 0, 2, 1, 0, 8192, [(BUF, 8192)])
+        check(c is not None and c[4] == 0, "write before truncation")
+        with open(path, "r+b") as f:
+            f.truncate(4096)
+        c = submit(d, 0, 1, 2, 0, 8192, [(BUF + 0x10000, 8192)])
+        check(qt.alive() and c is not None and c[4] == 0x21 and c[1] == 8,
+              "read past the truncated end: MEDIUM_ERROR at sector 8 %r"
+              % (c,))
+        check(qt.alive() and d.r(0x078) == 1, "STAT_MEDIUM_ERRORS 1")
+        c = submit(d, 0, 1, 3, 0, 4096, [(BUF + 0x20000, 4096)])
+        check(c is not None and c[4] == 0 and
+              qt.mread(BUF + 0x20000, 4096) == pat[:4096],
+              "the queue keeps working after a medium error")
+        c = submit(d, 0, 2, 4, 1024, 4096, [(BUF, 4096)])
+        check(c is not None and c[4] == 0, "write past the end: file grows")
         check(qt.close() == 0, "qemu exit status")
     finally:
         os.unlink(path)
+
+
+def test_full_disk(qemu):
+    """A full host disk: MEDIUM_ERROR, not SIGBUS (root: a tmpfs of 512 KiB
+    in a mount namespace of QEMU's own)."""
+    if os.geteuid() != 0:
+        print("SKIP test_full_disk: needs root for a tmpfs mount")
+        return
+    d0 = tempfile.mkdtemp(prefix="edu-sg-")
+    wrap = ["unshare", "-m", "sh", "-c",
+            'mount -t tmpfs -o size=512k none "$0" && exec "$@"', d0]
+    path = os.path.join(d0, "m.img")
+    try:
+        qemu_fails(qemu, ",file=%s,size=2M,create=on,prealloc=on" % path,
+                   "preallocate", wrap=wrap)
+        qt, d = start(qemu, ",file=%s,size=2M,create=on" % path, wrap=wrap)
+        d.setup_queue(0, 8)
+        qt.mwrite(BUF, os.urandom(1 << 20))
+        c = submit(d, 0, 2, 1, 0, 1 << 20, [(BUF, 1 << 20)])
+        check(qt.alive() and c is not None and c[4] == 0x21 and
+              0 < c[1] <= 1024 and c[1] % 512 == 0,
+              "1 MiB write to a 512 KiB disk: MEDIUM_ERROR %r" % (c,))
+        c = submit(d, 0, 3, 2, 0, 0, [], nelems=0, table=0)
+        check(c is not None and c[4] == 0, "FLUSH after a full disk %r" % (c,))
+        c = submit(d, 0, 1, 3, 0, 4096, [(BUF, 4096)])
+        check(c is not None and c[4] == 0, "the queue keeps working %r"
+              % (c,))
+        check(qt.close() == 0, "qemu exit status")
+    finally:
+        os.rmdir(d0)
+
+
+def test_budget(qemu):
+    """A pass moves at most 2 MiB and 1024 elements per queue."""
+    qt, d = start(qemu, ",size=256M,max_elems=16384", mem="512M")
+    d.setup_queue(0, 8)
+    d.setup_queue(1, 8)
+    c = submit(d, 0, 1, 1, 0, 64 << 20,
+               [(BUF, 1 << 20)] * 64)
+    check(c is not None and c[4] == 0, "64 MiB read %r" % (c,))
+    y = d.r(0x070)
+    check(y >= 31, "64 MiB in passes of 2 MiB: %d yields" % y)
+    pat = os.urandom(16384)
+    qt.mwrite(BUF, pat)
+    c = submit(d, 0, 2, 2, 0, 16384, [(BUF + i, 1) for i in range(16384)],
+               table=0x4000000)
+    check(c is not None and c[4] == 0, "16384 one-byte elements %r" % (c,))
+    check(d.r(0x070) - y >= 15, "16384 elements in passes of 1024: %d yields"
+          % (d.r(0x070) - y))
+    qt.memset(BUF + 0x100000, 16384)
+    c = submit(d, 0, 1, 3, 0, 16384, [(BUF + 0x100000, 16384)])
+    check(c is not None and qt.mread(BUF + 0x100000, 16384) == pat,
+          "data of the one-byte elements")
+    # Queue 1 is served while queue 0 moves 256 MiB.
+    qt.mwrite(TABLE + 0x100, mkelems([(BUF, 1 << 20)] * 256))
+    tail0 = d.qr(0, 0x2c)
+    d.put_cmd(0, mkcmd(1, 4, 0, 256 << 20, 256, TABLE + 0x100))
+    d.ring(0)
+    c = submit(d, 1, 1, 5, 0, 512, [(BUF + 0x200000, 512)])
+    tail0 = d.qr(0, 0x2c) - tail0
+    check(c is not None and c[4] == 0 and tail0 == 0,
+          "queue 1 completes during queue 0's 256 MiB (q0 CQ_TAIL %d)" % tail0)
+    c = d.poll_cqe(0)
+    check(c is not None and c[4] == 0, "256 MiB read completes %r" % (c,))
+    check(qt.close() == 0, "qemu exit status")
 
 
 def test_fuzz(qemu, rounds=3000, seed=1):
@@ -751,7 +879,8 @@ def main():
                               stdout=subprocess.PIPE, text=True,
                               check=True).stdout.strip()
     for t in (test_registers, test_io, test_dma_bits32, test_msix,
-              test_msi_intx, test_faults, test_file, test_fuzz, test_speed):
+              test_msi_intx, test_faults, test_file, test_file_errors,
+              test_full_disk, test_budget, test_fuzz, test_speed):
         try:
             t(qemu)
         except Exception as e:          # a crash or protocol error

@@ -21,6 +21,8 @@
 #include <sys/mman.h>
 #include "qemu/units.h"
 #include "qemu/log.h"
+#include "qemu/error-report.h"
+#include "qemu/queue.h"
 #include "qemu/module.h"
 #include "qemu/main-loop.h"
 #include "qemu/timer.h"
@@ -33,6 +35,7 @@
 #include "hw/qdev-properties.h"
 #include "migration/vmstate.h"
 #include "qom/object.h"
+#include "block/thread-pool.h"
 #include "edu-sg-compat.h"     /* what differs between QEMU 7.2 and 10.0 */
 
 #define TYPE_EDU_SG "edu-sg"
@@ -40,7 +43,7 @@ OBJECT_DECLARE_SIMPLE_TYPE(EduSgState, EDU_SG)
 
 #define EDU_SG_DEVICE_ID        0x11e9
 #define EDU_SG_MAGIC            0x45445347  /* "EDSG" */
-#define EDU_SG_VERSION          0x00010000  /* 1.0 */
+#define EDU_SG_VERSION          0x00010001  /* 1.1 */
 
 #define EDU_SG_MAX_QUEUES       8
 #define EDU_SG_MAX_QUEUE_ENTRIES 4096
@@ -51,7 +54,11 @@ OBJECT_DECLARE_SIMPLE_TYPE(EduSgState, EDU_SG)
 #define EDU_SG_RING_ALIGN       64
 #define EDU_SG_SGL_ALIGN        16
 #define EDU_SG_MAX_XFER_CAP     0xfffffe00u
-#define EDU_SG_BH_BUDGET        256
+#define EDU_SG_BH_BUDGET        256         /* commands per queue per pass */
+#define EDU_SG_BH_BYTES         (2 * MiB)   /* data bytes per queue per pass */
+#define EDU_SG_BH_ELEMS         1024        /* elements per queue per pass */
+#define EDU_SG_BOUNCE_SIZE      (256 * KiB) /* file medium: bytes per pread */
+#define EDU_SG_DEFAULT_SIZE     (16 * MiB)
 #define EDU_SG_MAX_LATENCY_NS   (60 * NANOSECONDS_PER_SECOND)
 #define EDU_SG_MMIO_SIZE        (4 * KiB)
 
@@ -82,6 +89,8 @@ OBJECT_DECLARE_SIMPLE_TYPE(EduSgState, EDU_SG)
 #define REG_STAT_ERRORS         0x064
 #define REG_STAT_DROPPED        0x068
 #define REG_STAT_INJECTED       0x06c
+#define REG_STAT_YIELDS         0x070
+#define REG_STAT_MEDIUM_ERRORS  0x078
 
 #define CAPS_MSIX               (1u << 0)
 #define CAPS_MSI                (1u << 1)
@@ -218,7 +227,40 @@ typedef struct EduSgQueue {
     EduSgPending *pend;         /* ring of EDU_SG_MAX_QUEUE_ENTRIES */
     uint32_t pend_head;
     uint32_t pend_count;
+
+    /*
+     * The command being executed: fetched, its completion not produced
+     * yet.  Its data moves over as many processing passes as the budget
+     * needs; a FLUSH, or a WRITE with FUA, on a file medium then waits for
+     * an fdatasync() in the thread pool.
+     */
+    bool busy;
+    bool syncing;
+    EduSgCmd cur;
+    EduSgElem *elems;           /* its element table (max_elems entries) */
+    uint16_t cur_sq_head;
+    int64_t cur_due_ns;
+    uint32_t cur_elem;          /* element being transferred */
+    uint32_t cur_elem_done;     /* bytes of it already moved */
+    uint64_t cur_off;           /* medium offset of the next byte */
+    uint32_t gen;               /* bumped by a queue reset */
 } EduSgQueue;
+
+/* What one queue may still do in this processing pass */
+typedef struct EduSgBudget {
+    unsigned cmds;
+    unsigned elems;
+    uint64_t bytes;
+} EduSgBudget;
+
+/* An fdatasync() of the medium file in QEMU's thread pool */
+typedef struct EduSgSync {
+    EduSgState *s;              /* NULL once the device is gone */
+    QLIST_ENTRY(EduSgSync) next;
+    int fd;                     /* a dup() of the medium's, closed after */
+    unsigned qi;
+    uint32_t gen;               /* the queue's gen when submitted */
+} EduSgSync;
 
 struct EduSgState {
     PCIDevice parent_obj;
@@ -227,14 +269,19 @@ struct EduSgState {
     QEMUBH *bh;
     QEMUTimer *timer;
 
-    /* medium */
+    /* medium: anonymous memory, or a file read and written with pread/pwrite */
     uint8_t *medium;
     int fd;
+    uint8_t *bounce;            /* EDU_SG_BOUNCE_SIZE, file medium only */
+    QLIST_HEAD(, EduSgSync) syncs;
 
     /* properties */
     uint32_t num_queues;
     uint64_t medium_size;
     char *file;
+    bool create;                /* file: create it if missing */
+    bool resize;                /* file: set its length to size */
+    bool prealloc;              /* file: allocate its blocks at realize */
     uint8_t dma_bits;
     uint32_t max_elems;
     uint32_t max_elem_len;
@@ -258,7 +305,6 @@ struct EduSgState {
     /* derived */
     uint64_t dma_limit;         /* highest usable bus address */
     uint32_t max_xfer;
-    EduSgElem *elems;           /* scratch for one element table */
 
     /* state */
     uint32_t scratch;
@@ -269,6 +315,8 @@ struct EduSgState {
     uint32_t stat_errors;
     uint32_t stat_dropped;
     uint32_t stat_injected;
+    uint32_t stat_yields;
+    uint32_t stat_medium_errors;
     EduSgQueue q[EDU_SG_MAX_QUEUES];
 };
 
@@ -349,6 +397,8 @@ static void edu_sg_queue_reset(EduSgState *s, unsigned qi, bool clear_config)
     q->sq_tail = q->sq_head = 0;
     q->cq_head = q->cq_tail = 0;
     q->pend_head = q->pend_count = 0;
+    q->busy = q->syncing = false;
+    q->gen++;                   /* a sync in flight is forgotten */
     if (clear_config) {
         q->sq_base = q->cq_base = 0;
         q->size = 0;
@@ -373,6 +423,8 @@ static void edu_sg_reset_state(EduSgState *s)
     s->stat_errors = 0;
     s->stat_dropped = 0;
     s->stat_injected = 0;
+    s->stat_yields = 0;
+    s->stat_medium_errors = 0;
     edu_sg_update_intx(s);
 }
 
@@ -385,57 +437,199 @@ static void edu_sg_queue_halt(EduSgState *s, unsigned qi, uint32_t err)
     q->halted = true;
     q->error = err;
     q->pend_head = q->pend_count = 0;
+    q->busy = q->syncing = false;
+    q->gen++;
     edu_sg_notify(s, qi);
 }
 
-static int edu_sg_sync(EduSgState *s, uint64_t off, uint64_t len)
+/*
+ * Produce the completion of queue @qi's current command: it becomes due
+ * latency_ns after the command was fetched.
+ */
+static void edu_sg_complete(EduSgState *s, unsigned qi, uint16_t status,
+                            uint32_t info)
 {
-    uintptr_t page = qemu_real_host_page_size();
-    uint64_t start, end;
+    EduSgQueue *q = &s->q[qi];
+    EduSgPending *p;
+
+    p = &q->pend[(q->pend_head + q->pend_count) % EDU_SG_MAX_QUEUE_ENTRIES];
+    p->due_ns = q->cur_due_ns;
+    p->tag = le32_to_cpu(q->cur.tag);
+    p->info = info;
+    p->status = status;
+    p->sq_head = q->cur_sq_head;
+    q->pend_count++;
+    q->busy = q->syncing = false;
+    if (status != ST_OK) {
+        s->stat_errors++;
+    }
+    if (status == ST_MEDIUM_ERROR) {
+        s->stat_medium_errors++;
+    }
+}
+
+static int edu_sg_sync_worker(void *opaque)
+{
+    EduSgSync *r = opaque;
+
+    return qemu_fdatasync(r->fd) < 0 ? -errno : 0;
+}
+
+/* Main loop: the fdatasync() of a FLUSH or FUA WRITE is done. */
+static void edu_sg_sync_done(void *opaque, int ret)
+{
+    EduSgSync *r = opaque;
+    EduSgState *s = r->s;
+
+    close(r->fd);
+    if (s) {
+        EduSgQueue *q = &s->q[r->qi];
+
+        QLIST_REMOVE(r, next);
+        if (ret < 0) {
+            error_report_once("edu-sg: fdatasync of '%s' failed: %s",
+                              s->file, strerror(-ret));
+        }
+        /* Not if the queue was aborted or reset meanwhile. */
+        if (q->gen == r->gen && q->busy && q->syncing) {
+            edu_sg_complete(s, r->qi, ret < 0 ? ST_MEDIUM_ERROR : ST_OK, 0);
+            qemu_bh_schedule(s->bh);
+        }
+    }
+    g_free(r);
+}
+
+/*
+ * Queue @qi's current command needs the medium file on stable storage:
+ * hand an fdatasync() to the thread pool; the command completes when it
+ * is done, and the queue fetches nothing meanwhile.  Without a file there
+ * is nothing to sync and the command completes now.
+ */
+static void edu_sg_start_sync(EduSgState *s, unsigned qi)
+{
+    EduSgQueue *q = &s->q[qi];
+    EduSgSync *r;
+    int fd;
 
     if (s->fd < 0) {
-        return 0;
+        edu_sg_complete(s, qi, ST_OK, 0);
+        return;
     }
-    start = QEMU_ALIGN_DOWN(off, page);
-    end = off + len;
-    if (end > s->medium_size) {
-        end = s->medium_size;
+    fd = dup(s->fd);
+    if (fd < 0) {
+        error_report_once("edu-sg: cannot sync '%s': %s", s->file,
+                          strerror(errno));
+        edu_sg_complete(s, qi, ST_MEDIUM_ERROR, 0);
+        return;
     }
-    if (end <= start) {
-        return 0;
-    }
-    if (msync(s->medium + start, end - start, MS_SYNC) < 0) {
-        qemu_log_mask(LOG_UNIMP, "edu-sg: msync failed: %s\n",
-                      strerror(errno));
-        return -1;
+    r = g_new0(EduSgSync, 1);
+    r->s = s;
+    r->fd = fd;
+    r->qi = qi;
+    r->gen = q->gen;
+    QLIST_INSERT_HEAD(&s->syncs, r, next);
+    q->syncing = true;
+    edu_sg_thread_pool_submit(edu_sg_sync_worker, r, edu_sg_sync_done, r);
+}
+
+/*
+ * File medium: pread() or pwrite() all of @len bytes at *@off, advancing
+ * *@off.  Returns 0, or -errno with *@off where it failed (-EIO for a
+ * read that ends early: the file was truncated).
+ */
+static int edu_sg_file_io(EduSgState *s, bool is_write, uint8_t *buf,
+                          uint64_t *off, size_t len)
+{
+    while (len) {
+        ssize_t n;
+
+        if (is_write) {
+            n = pwrite(s->fd, buf, len, *off);
+        } else {
+            n = pread(s->fd, buf, len, *off);
+        }
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            return -errno;
+        }
+        if (n == 0) {
+            return -EIO;
+        }
+        buf += n;
+        *off += n;
+        len -= n;
     }
     return 0;
 }
 
-static uint16_t edu_sg_flush(EduSgState *s, const EduSgCmd *cmd)
-{
-    if (cmd->flags || cmd->nelems || cmd->sector || cmd->length ||
-        cmd->rsvd || cmd->sgl_addr) {
-        qemu_log_mask(LOG_GUEST_ERROR,
-                      "edu-sg: FLUSH with non-zero fields\n");
-        return ST_INVALID_FIELD;
-    }
-    return edu_sg_sync(s, 0, s->medium_size) ? ST_MEDIUM_ERROR : ST_OK;
-}
-
-static uint16_t edu_sg_rw(EduSgState *s, unsigned qi, const EduSgCmd *cmd,
-                          uint32_t *info)
+/*
+ * Move @len bytes between guest memory at @addr and the medium at @off.
+ * Returns ST_OK, ST_DMA_FAULT, or ST_MEDIUM_ERROR with *@bad_off set to
+ * the medium offset of the first byte that failed.
+ */
+static uint16_t edu_sg_xfer(EduSgState *s, bool is_write, uint64_t addr,
+                            uint64_t off, uint32_t len, uint64_t *bad_off)
 {
     PCIDevice *pdev = PCI_DEVICE(s);
+    MemTxResult r;
+    int ret;
+
+    if (s->fd < 0) {
+        if (is_write) {
+            r = pci_dma_read(pdev, addr, s->medium + off, len);
+        } else {
+            r = pci_dma_write(pdev, addr, s->medium + off, len);
+        }
+        return r == MEMTX_OK ? ST_OK : ST_DMA_FAULT;
+    }
+
+    while (len) {
+        uint32_t n = MIN(len, EDU_SG_BOUNCE_SIZE);
+
+        if (is_write) {
+            if (pci_dma_read(pdev, addr, s->bounce, n) != MEMTX_OK) {
+                return ST_DMA_FAULT;
+            }
+            ret = edu_sg_file_io(s, true, s->bounce, &off, n);
+        } else {
+            ret = edu_sg_file_io(s, false, s->bounce, &off, n);
+            if (!ret &&
+                pci_dma_write(pdev, addr, s->bounce, n) != MEMTX_OK) {
+                return ST_DMA_FAULT;
+            }
+        }
+        if (ret < 0) {
+            error_report_once("edu-sg: %s of '%s' at %" PRIu64 " failed: %s",
+                              is_write ? "write" : "read", s->file, off,
+                              strerror(-ret));
+            *bad_off = off;
+            return ST_MEDIUM_ERROR;
+        }
+        addr += n;
+        len -= n;
+    }
+    return ST_OK;
+}
+
+/*
+ * Check a READ or WRITE and load its element table into the queue.
+ * Returns ST_OK if the data transfer may start.
+ */
+static uint16_t edu_sg_rw_check(EduSgState *s, unsigned qi,
+                                const EduSgCmd *cmd, uint32_t *info)
+{
+    PCIDevice *pdev = PCI_DEVICE(s);
+    EduSgElem *elems = s->q[qi].elems;
     bool is_write = cmd->opcode == OP_WRITE;
     uint64_t sector = le64_to_cpu(cmd->sector);
     uint32_t length = le32_to_cpu(cmd->length);
     uint16_t nelems = le16_to_cpu(cmd->nelems);
     uint64_t sgl = le64_to_cpu(cmd->sgl_addr);
     uint64_t nsectors = s->medium_size / EDU_SG_SECTOR;
-    uint64_t sum = 0, off;
+    uint64_t sum = 0;
     unsigned i;
-
     if ((cmd->flags & ~CMD_FLAG_FUA) ||
         (!is_write && (cmd->flags & CMD_FLAG_FUA)) || cmd->rsvd) {
         qemu_log_mask(LOG_GUEST_ERROR,
@@ -478,7 +672,7 @@ static uint16_t edu_sg_rw(EduSgState *s, unsigned qi, const EduSgCmd *cmd,
                       "%u-bit DMA range\n", qi, sgl, s->dma_bits);
         return ST_DMA_RANGE;
     }
-    if (pci_dma_read(pdev, sgl, s->elems,
+    if (pci_dma_read(pdev, sgl, elems,
                      (dma_addr_t)nelems * EDU_SG_ELEM_SIZE) != MEMTX_OK) {
         qemu_log_mask(LOG_GUEST_ERROR,
                       "edu-sg: q%u: DMA fault reading element table 0x%"
@@ -487,11 +681,11 @@ static uint16_t edu_sg_rw(EduSgState *s, unsigned qi, const EduSgCmd *cmd,
     }
 
     for (i = 0; i < nelems; i++) {
-        uint64_t addr = le64_to_cpu(s->elems[i].addr);
-        uint32_t len = le32_to_cpu(s->elems[i].len);
+        uint64_t addr = le64_to_cpu(elems[i].addr);
+        uint32_t len = le32_to_cpu(elems[i].len);
 
         *info = i;
-        if (s->elems[i].rsvd) {
+        if (elems[i].rsvd) {
             qemu_log_mask(LOG_GUEST_ERROR,
                           "edu-sg: q%u: element %u reserved field set\n",
                           qi, i);
@@ -519,54 +713,111 @@ static uint16_t edu_sg_rw(EduSgState *s, unsigned qi, const EduSgCmd *cmd,
         return ST_LENGTH_MISMATCH;
     }
 
-    off = sector * EDU_SG_SECTOR;
-    for (i = 0; i < nelems; i++) {
-        uint64_t addr = le64_to_cpu(s->elems[i].addr);
-        uint32_t len = le32_to_cpu(s->elems[i].len);
-        MemTxResult r;
-
-        if (is_write) {
-            r = pci_dma_read(pdev, addr, s->medium + off, len);
-        } else {
-            r = pci_dma_write(pdev, addr, s->medium + off, len);
-        }
-        if (r != MEMTX_OK) {
-            qemu_log_mask(LOG_GUEST_ERROR,
-                          "edu-sg: q%u: DMA fault on element %u 0x%" PRIx64
-                          "+%u\n", qi, i, addr, len);
-            *info = i;
-            return ST_DMA_FAULT;
-        }
-        off += len;
-    }
-
-    if (is_write && (cmd->flags & CMD_FLAG_FUA) &&
-        edu_sg_sync(s, sector * EDU_SG_SECTOR, length)) {
-        return ST_MEDIUM_ERROR;
-    }
     return ST_OK;
 }
 
-static uint16_t edu_sg_execute(EduSgState *s, unsigned qi, const EduSgCmd *cmd,
-                               uint32_t *info)
+/*
+ * Move queue @qi's current READ or WRITE data on, within budget @b.  When
+ * the transfer ends (done or failed) the completion is produced, or, for
+ * a WRITE with FUA on a file medium, the sync started.  Otherwise the
+ * command stays current and the next pass continues it.
+ */
+static void edu_sg_rw_run(EduSgState *s, unsigned qi, EduSgBudget *b)
 {
-    *info = INFO_NONE;
+    EduSgQueue *q = &s->q[qi];
+    bool is_write = q->cur.opcode == OP_WRITE;
+    uint16_t nelems = le16_to_cpu(q->cur.nelems);
+    uint64_t start = le64_to_cpu(q->cur.sector) * EDU_SG_SECTOR;
+    uint64_t bad_off = 0;
+    uint16_t status;
+
+    while (q->cur_elem < nelems) {
+        EduSgElem *e = &q->elems[q->cur_elem];
+        uint32_t elen = le32_to_cpu(e->len);
+        uint32_t n;
+
+        if (b->bytes == 0 || b->elems == 0) {
+            return;             /* budget spent: continue next pass */
+        }
+        n = MIN(elen - q->cur_elem_done, b->bytes);
+        status = edu_sg_xfer(s, is_write,
+                             le64_to_cpu(e->addr) + q->cur_elem_done,
+                             q->cur_off, n, &bad_off);
+        if (status == ST_DMA_FAULT) {
+            qemu_log_mask(LOG_GUEST_ERROR,
+                          "edu-sg: q%u: DMA fault on element %u 0x%" PRIx64
+                          "+%u\n", qi, q->cur_elem, le64_to_cpu(e->addr),
+                          elen);
+            edu_sg_complete(s, qi, status, q->cur_elem);
+            return;
+        }
+        if (status == ST_MEDIUM_ERROR) {
+            edu_sg_complete(s, qi, status,
+                            (bad_off - start) / EDU_SG_SECTOR);
+            return;
+        }
+        b->bytes -= n;
+        q->cur_off += n;
+        q->cur_elem_done += n;
+        if (q->cur_elem_done == elen) {
+            q->cur_elem++;
+            q->cur_elem_done = 0;
+            b->elems--;
+        }
+    }
+    if (is_write && (q->cur.flags & CMD_FLAG_FUA)) {
+        edu_sg_start_sync(s, qi);
+    } else {
+        edu_sg_complete(s, qi, ST_OK, INFO_NONE);
+    }
+}
+
+/*
+ * Start the command just fetched into queue @qi's current slot: a failed
+ * check completes it at once; a FLUSH starts its sync; a READ or WRITE
+ * starts its transfer within budget @b.
+ */
+static void edu_sg_start(EduSgState *s, unsigned qi, EduSgBudget *b)
+{
+    EduSgQueue *q = &s->q[qi];
+    const EduSgCmd *cmd = &q->cur;
+    uint32_t info = INFO_NONE;
+    uint16_t status;
 
     if (s->fail_every && s->cmd_count % s->fail_every == 0) {
         s->stat_injected++;
-        return ST_DEVICE_ERROR;
+        edu_sg_complete(s, qi, ST_DEVICE_ERROR, INFO_NONE);
+        return;
     }
 
     switch (cmd->opcode) {
     case OP_READ:
     case OP_WRITE:
-        return edu_sg_rw(s, qi, cmd, info);
+        status = edu_sg_rw_check(s, qi, cmd, &info);
+        if (status != ST_OK) {
+            edu_sg_complete(s, qi, status, info);
+            return;
+        }
+        q->cur_elem = 0;
+        q->cur_elem_done = 0;
+        q->cur_off = le64_to_cpu(cmd->sector) * EDU_SG_SECTOR;
+        edu_sg_rw_run(s, qi, b);
+        return;
     case OP_FLUSH:
-        return edu_sg_flush(s, cmd);
+        if (cmd->flags || cmd->nelems || cmd->sector || cmd->length ||
+            cmd->rsvd || cmd->sgl_addr) {
+            qemu_log_mask(LOG_GUEST_ERROR,
+                          "edu-sg: FLUSH with non-zero fields\n");
+            edu_sg_complete(s, qi, ST_INVALID_FIELD, INFO_NONE);
+            return;
+        }
+        edu_sg_start_sync(s, qi);
+        return;
     default:
         qemu_log_mask(LOG_GUEST_ERROR, "edu-sg: q%u: bad opcode 0x%x\n",
                       qi, cmd->opcode);
-        return ST_BAD_OPCODE;
+        edu_sg_complete(s, qi, ST_BAD_OPCODE, INFO_NONE);
+        return;
     }
 }
 
@@ -639,35 +890,65 @@ static bool edu_sg_post(EduSgState *s, unsigned qi, int64_t now)
     return posted;
 }
 
-/* Fetch and execute the command at SQ_HEAD. */
-static void edu_sg_fetch_exec(EduSgState *s, unsigned qi, int64_t now)
+/* Fetch the command at SQ_HEAD and start it. */
+static void edu_sg_fetch(EduSgState *s, unsigned qi, int64_t now,
+                         EduSgBudget *b)
 {
     EduSgQueue *q = &s->q[qi];
-    EduSgCmd cmd;
-    EduSgPending *p;
     dma_addr_t addr = q->sq_base + (dma_addr_t)q->sq_head * EDU_SG_CMD_SIZE;
-    uint32_t info;
-    uint16_t status;
 
-    if (pci_dma_read(PCI_DEVICE(s), addr, &cmd, sizeof(cmd)) != MEMTX_OK) {
+    if (pci_dma_read(PCI_DEVICE(s), addr, &q->cur, sizeof(q->cur)) !=
+        MEMTX_OK) {
         edu_sg_queue_halt(s, qi, QERR_SQ_FETCH);
         return;
     }
     q->sq_head = (q->sq_head + 1) & (q->size - 1);
     s->cmd_count++;
+    q->busy = true;
+    q->syncing = false;
+    q->cur_sq_head = q->sq_head;
+    q->cur_due_ns = now + s->latency_ns;
+    edu_sg_start(s, qi, b);
+}
 
-    status = edu_sg_execute(s, qi, &cmd, &info);
-    if (status != ST_OK) {
-        s->stat_errors++;
+/*
+ * One processing pass over queue @qi: post what is due, continue the
+ * current command, fetch and run more, each queue within its budget.
+ * Returns true if the budget ran out with work left.
+ */
+static bool edu_sg_process_queue(EduSgState *s, unsigned qi, int64_t now,
+                                 bool *posted)
+{
+    EduSgQueue *q = &s->q[qi];
+    EduSgBudget b = {
+        .cmds = EDU_SG_BH_BUDGET,
+        .elems = EDU_SG_BH_ELEMS,
+        .bytes = EDU_SG_BH_BYTES,
+    };
+
+    *posted = edu_sg_post(s, qi, now);
+    while (!q->halted) {
+        if (q->busy) {
+            if (q->syncing) {
+                return false;   /* edu_sg_sync_done() reschedules */
+            }
+            edu_sg_rw_run(s, qi, &b);
+        } else {
+            if (q->sq_head == q->sq_tail || q->pend_count >= q->size) {
+                return false;
+            }
+            if (b.cmds == 0) {
+                return true;
+            }
+            b.cmds--;
+            edu_sg_fetch(s, qi, now, &b);
+        }
+        *posted |= edu_sg_post(s, qi, now);
+        if (q->busy && !q->syncing && !q->halted) {
+            return true;        /* transfer budget spent */
+        }
     }
-
-    p = &q->pend[(q->pend_head + q->pend_count) % EDU_SG_MAX_QUEUE_ENTRIES];
-    p->due_ns = now + s->latency_ns;
-    p->tag = le32_to_cpu(cmd.tag);
-    p->info = info;
-    p->status = status;
-    p->sq_head = q->sq_head;
-    q->pend_count++;
+    return false;
 }
 
 static void edu_sg_process(void *opaque)
@@ -681,21 +962,14 @@ static void edu_sg_process(void *opaque)
     for (qi = 0; qi < s->num_queues; qi++) {
         EduSgQueue *q = &s->q[qi];
         bool posted;
-        unsigned n = 0;
 
         if (!q->enabled || q->halted) {
             continue;
         }
         q->pass_posted = false;
-        posted = edu_sg_post(s, qi, now);
-        while (!q->halted && q->sq_head != q->sq_tail &&
-               q->pend_count < q->size) {
-            if (n++ == EDU_SG_BH_BUDGET) {
-                again = true;
-                break;
-            }
-            edu_sg_fetch_exec(s, qi, now);
-            posted |= edu_sg_post(s, qi, now);
+        if (edu_sg_process_queue(s, qi, now, &posted)) {
+            s->stat_yields++;
+            again = true;
         }
         if (posted && !q->halted) {
             edu_sg_notify(s, qi);
@@ -988,6 +1262,10 @@ static uint64_t edu_sg_mmio_read(void *opaque, hwaddr addr, unsigned size)
         return s->stat_dropped;
     case REG_STAT_INJECTED:
         return s->stat_injected;
+    case REG_STAT_YIELDS:
+        return s->stat_yields;
+    case REG_STAT_MEDIUM_ERRORS:
+        return s->stat_medium_errors;
     default:
         qemu_log_mask(LOG_GUEST_ERROR,
                       "edu-sg: read of undefined register 0x%" HWADDR_PRIx
@@ -1114,60 +1392,112 @@ static void edu_sg_free_medium(EduSgState *s)
         munmap(s->medium, s->medium_size);
         s->medium = NULL;
     }
+    g_free(s->bounce);
+    s->bounce = NULL;
     if (s->fd >= 0) {
         close(s->fd);
         s->fd = -1;
     }
 }
 
-static bool edu_sg_open_medium(EduSgState *s, Error **errp)
+/*
+ * A file medium is read and written with pread()/pwrite(): a host I/O
+ * error, a full disk or a truncated file fails the command with
+ * MEDIUM_ERROR instead of raising SIGBUS as a shared mapping would.  An
+ * existing file keeps its length (and so its data) unless resize=on; a
+ * missing file is an error unless create=on.
+ */
+static bool edu_sg_open_file(EduSgState *s, Error **errp)
 {
-    struct stat st;
+    bool created = false;
+    off_t len;
     int ret;
 
-    s->fd = -1;
-    if (!s->file || !*s->file) {
-        s->medium = mmap(NULL, s->medium_size, PROT_READ | PROT_WRITE,
-                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        if (s->medium == MAP_FAILED) {
-            s->medium = NULL;
-            error_setg_errno(errp, errno, "edu-sg: cannot allocate medium");
+    s->fd = qemu_open(s->file, O_RDWR, NULL);
+    if (s->fd < 0 && errno == ENOENT && s->create) {
+        s->fd = qemu_create(s->file, O_RDWR | O_EXCL, 0644, errp);
+        if (s->fd < 0) {
             return false;
         }
-        return true;
-    }
-
-    s->fd = qemu_create(s->file, O_RDWR, 0644, errp);
-    if (s->fd < 0) {
+        created = true;
+    } else if (s->fd < 0) {
+        error_setg_errno(errp, errno, "edu-sg: cannot open '%s'%s", s->file,
+                         errno == ENOENT ? " (create=on creates it)" : "");
         return false;
     }
     ret = qemu_lock_fd(s->fd, 0, 0, true);
     if (ret < 0) {
         error_setg_errno(errp, -ret, "edu-sg: cannot lock '%s' (in use?)",
                          s->file);
-        goto fail;
+        return false;
     }
-    if (fstat(s->fd, &st) < 0) {
-        error_setg_errno(errp, errno, "edu-sg: cannot stat '%s'", s->file);
-        goto fail;
-    }
-    if ((uint64_t)st.st_size != s->medium_size &&
-        ftruncate(s->fd, s->medium_size) < 0) {
+    len = lseek(s->fd, 0, SEEK_END);
+    if (len < 0) {
         error_setg_errno(errp, errno, "edu-sg: cannot size '%s'", s->file);
-        goto fail;
+        return false;
     }
-    s->medium = mmap(NULL, s->medium_size, PROT_READ | PROT_WRITE, MAP_SHARED,
-                     s->fd, 0);
+    if (!s->medium_size) {
+        if (created || len == 0) {
+            s->medium_size = EDU_SG_DEFAULT_SIZE;
+        } else {
+            s->medium_size = len;
+        }
+    }
+    if (s->medium_size % EDU_SG_SECTOR) {
+        error_setg(errp, "edu-sg: '%s' is %" PRIu64 " bytes, not a multiple "
+                   "of 512", s->file, s->medium_size);
+        return false;
+    }
+    if ((uint64_t)len != s->medium_size) {
+        if (!created && !s->resize) {
+            error_setg(errp, "edu-sg: '%s' is %" PRIu64 " bytes, not size=%"
+                       PRIu64 " (resize=on changes its length)", s->file,
+                       (uint64_t)len, s->medium_size);
+            return false;
+        }
+        if (ftruncate(s->fd, s->medium_size) < 0) {
+            error_setg_errno(errp, errno, "edu-sg: cannot resize '%s'",
+                             s->file);
+            return false;
+        }
+    }
+    if (s->prealloc) {
+        ret = posix_fallocate(s->fd, 0, s->medium_size);
+        if (ret) {
+            error_setg_errno(errp, ret, "edu-sg: cannot preallocate '%s'",
+                             s->file);
+            return false;
+        }
+    }
+    s->bounce = g_malloc(EDU_SG_BOUNCE_SIZE);
+    return true;
+}
+
+static bool edu_sg_open_medium(EduSgState *s, Error **errp)
+{
+    s->fd = -1;
+    if (s->file && *s->file) {
+        if (!edu_sg_open_file(s, errp)) {
+            edu_sg_free_medium(s);
+            return false;
+        }
+        return true;
+    }
+    if (s->create || s->resize || s->prealloc) {
+        error_setg(errp, "edu-sg: create, resize and prealloc need file");
+        return false;
+    }
+    if (!s->medium_size) {
+        s->medium_size = EDU_SG_DEFAULT_SIZE;
+    }
+    s->medium = mmap(NULL, s->medium_size, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (s->medium == MAP_FAILED) {
         s->medium = NULL;
-        error_setg_errno(errp, errno, "edu-sg: cannot map '%s'", s->file);
-        goto fail;
+        error_setg_errno(errp, errno, "edu-sg: cannot allocate medium");
+        return false;
     }
     return true;
-
-fail:
-    edu_sg_free_medium(s);
-    return false;
 }
 
 static bool edu_sg_check_props(EduSgState *s, Error **errp)
@@ -1178,9 +1508,8 @@ static bool edu_sg_check_props(EduSgState *s, Error **errp)
         error_setg(errp, "edu-sg: queues must be 1..%d", EDU_SG_MAX_QUEUES);
         return false;
     }
-    if (s->medium_size == 0 || s->medium_size % EDU_SG_SECTOR ||
-        s->medium_size > SIZE_MAX / 2) {
-        error_setg(errp, "edu-sg: size must be a non-zero multiple of 512");
+    if (s->medium_size % EDU_SG_SECTOR || s->medium_size > INT64_MAX / 2) {
+        error_setg(errp, "edu-sg: size must be a multiple of 512");
         return false;
     }
     if (s->dma_bits < 16 || s->dma_bits > 64) {
@@ -1229,6 +1558,7 @@ static void edu_sg_realize(PCIDevice *pdev, Error **errp)
     int ret;
 
     s->fd = -1;
+    QLIST_INIT(&s->syncs);
     if (!edu_sg_check_props(s, errp) || !edu_sg_open_medium(s, errp)) {
         return;
     }
@@ -1261,9 +1591,9 @@ static void edu_sg_realize(PCIDevice *pdev, Error **errp)
                           "edu-sg-mmio", EDU_SG_MMIO_SIZE);
     pci_register_bar(pdev, 0, PCI_BASE_ADDRESS_SPACE_MEMORY, &s->mmio);
 
-    s->elems = g_new(EduSgElem, s->max_elems);
     for (i = 0; i < EDU_SG_MAX_QUEUES; i++) {
         s->q[i].pend = g_new0(EduSgPending, EDU_SG_MAX_QUEUE_ENTRIES);
+        s->q[i].elems = g_new(EduSgElem, s->max_elems);
     }
     s->bh = qemu_bh_new_guarded(edu_sg_process, s,
                                 &DEVICE(s)->mem_reentrancy_guard);
@@ -1281,8 +1611,14 @@ fail:
 static void edu_sg_exit(PCIDevice *pdev)
 {
     EduSgState *s = EDU_SG(pdev);
+    EduSgSync *r, *next;
     unsigned i;
 
+    /* Syncs still in the thread pool find the device gone. */
+    QLIST_FOREACH_SAFE(r, &s->syncs, next, next) {
+        QLIST_REMOVE(r, next);
+        r->s = NULL;
+    }
     qemu_bh_delete(s->bh);
     timer_free(s->timer);
     if (msix_present(pdev)) {
@@ -1292,8 +1628,8 @@ static void edu_sg_exit(PCIDevice *pdev)
     msi_uninit(pdev);
     for (i = 0; i < EDU_SG_MAX_QUEUES; i++) {
         g_free(s->q[i].pend);
+        g_free(s->q[i].elems);
     }
-    g_free(s->elems);
     edu_sg_free_medium(s);
 }
 
@@ -1312,8 +1648,11 @@ static const VMStateDescription vmstate_edu_sg = {
 
 static EduSgProperty edu_sg_properties[] = {
     DEFINE_PROP_UINT32("queues", EduSgState, num_queues, 2),
-    DEFINE_PROP_SIZE("size", EduSgState, medium_size, 16 * MiB),
+    DEFINE_PROP_SIZE("size", EduSgState, medium_size, 0),
     DEFINE_PROP_STRING("file", EduSgState, file),
+    DEFINE_PROP_BOOL("create", EduSgState, create, false),
+    DEFINE_PROP_BOOL("resize", EduSgState, resize, false),
+    DEFINE_PROP_BOOL("prealloc", EduSgState, prealloc, false),
     DEFINE_PROP_UINT8("dma_bits", EduSgState, dma_bits, 64),
     DEFINE_PROP_UINT32("max_elems", EduSgState, max_elems, 256),
     DEFINE_PROP_UINT32("max_elem_len", EduSgState, max_elem_len, 1 * MiB),
@@ -1345,9 +1684,16 @@ static void edu_sg_class_init(ObjectClass *klass, void *data)
     object_class_property_set_description(klass, "queues",
         "submission/completion queue pairs and MSI-X vectors, 1-8");
     object_class_property_set_description(klass, "size",
-        "medium size in bytes, a multiple of 512");
+        "medium size in bytes, a multiple of 512 (default: the file's, "
+        "or 16M)");
     object_class_property_set_description(klass, "file",
-        "host file backing the medium (created and sized as needed)");
+        "host file backing the medium (read and written with pread/pwrite)");
+    object_class_property_set_description(klass, "create",
+        "create the file if it is missing");
+    object_class_property_set_description(klass, "resize",
+        "set the file's length to size (shrinking loses data)");
+    object_class_property_set_description(klass, "prealloc",
+        "allocate the file's blocks at start (posix_fallocate)");
     object_class_property_set_description(klass, "dma_bits",
         "DMA address width, 16-64");
     object_class_property_set_description(klass, "max_elems",
