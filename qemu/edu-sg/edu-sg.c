@@ -37,6 +37,7 @@
 #include "qom/object.h"
 #include "block/thread-pool.h"
 #include "edu-sg-compat.h"     /* what differs between QEMU 7.2 and 10.0 */
+#include "trace.h"
 
 #define TYPE_EDU_SG "edu-sg"
 OBJECT_DECLARE_SIMPLE_TYPE(EduSgState, EDU_SG)
@@ -89,8 +90,29 @@ OBJECT_DECLARE_SIMPLE_TYPE(EduSgState, EDU_SG)
 #define REG_STAT_ERRORS         0x064
 #define REG_STAT_DROPPED        0x068
 #define REG_STAT_INJECTED       0x06c
+#define REG_BAD_CQE             0x05c
 #define REG_STAT_YIELDS         0x070
+#define REG_STAT_BAD_CQES       0x074
 #define REG_STAT_MEDIUM_ERRORS  0x078
+#define REG_BAD_LBA_LO          0x080
+#define REG_BAD_LBA_HI          0x084
+#define REG_BAD_LBA_COUNT       0x088
+#define REG_BAD_LBA_CTRL        0x08c
+
+/* BAD_CQE: bad completions to inject (x-fault-regs) */
+#define BAD_CQE_KIND_MASK       0xfu
+#define BAD_CQE_EVERY_SHIFT     16
+#define BAD_CQE_WRONG_TAG       1
+#define BAD_CQE_WRONG_QID       2
+#define BAD_CQE_DUPLICATE       3
+#define BAD_CQE_STALE_PHASE     4
+#define BAD_CQE_ROTATE          5
+#define BAD_CQE_TAG_FLIP        0x80000000u
+#define EDU_SG_STALE_DELAY_NS   (1 * SCALE_MS)
+
+/* BAD_LBA_CTRL */
+#define BAD_LBA_READ            (1u << 0)
+#define BAD_LBA_WRITE           (1u << 1)
 
 #define CAPS_MSIX               (1u << 0)
 #define CAPS_MSI                (1u << 1)
@@ -205,6 +227,7 @@ QEMU_BUILD_BUG_ON(sizeof(EduSgCqe) != EDU_SG_CQE_SIZE);
 /* A completion produced by a command but not yet written to the CQ */
 typedef struct EduSgPending {
     int64_t due_ns;
+    bool stale_done;            /* BAD_CQE: its stale-phase entry written */
     uint32_t tag;
     uint32_t info;
     uint16_t status;
@@ -301,6 +324,10 @@ struct EduSgState {
     uint32_t fail_every;
     uint32_t drop_every;
     uint32_t halt_after;        /* HALT_AFTER: countdown, 0 = off */
+    uint32_t bad_cqe;           /* BAD_CQE: kind and every */
+    uint64_t bad_lba;           /* BAD_LBA_LO/HI */
+    uint32_t bad_lba_count;     /* BAD_LBA_COUNT: sectors, 0 = off */
+    uint32_t bad_lba_ctrl;      /* BAD_LBA_CTRL */
 
     /* derived */
     uint64_t dma_limit;         /* highest usable bus address */
@@ -317,6 +344,10 @@ struct EduSgState {
     uint32_t stat_injected;
     uint32_t stat_yields;
     uint32_t stat_medium_errors;
+    uint32_t stat_bad_cqes;
+    uint32_t bad_cqe_count;     /* completions counted for BAD_CQE */
+    uint32_t bad_cqe_rotate;    /* BAD_CQE_ROTATE: injections so far */
+    bool bad_cqe_armed;         /* an injection waits for its completion */
     EduSgQueue q[EDU_SG_MAX_QUEUES];
 };
 
@@ -425,6 +456,10 @@ static void edu_sg_reset_state(EduSgState *s)
     s->stat_injected = 0;
     s->stat_yields = 0;
     s->stat_medium_errors = 0;
+    s->stat_bad_cqes = 0;
+    s->bad_cqe_count = 0;
+    s->bad_cqe_rotate = 0;
+    s->bad_cqe_armed = false;
     edu_sg_update_intx(s);
 }
 
@@ -434,6 +469,7 @@ static void edu_sg_queue_halt(EduSgState *s, unsigned qi, uint32_t err)
 
     qemu_log_mask(LOG_GUEST_ERROR, "edu-sg: queue %u halted: %s DMA failed\n",
                   qi, err == QERR_SQ_FETCH ? "SQ fetch" : "CQ write");
+    trace_edu_sg_queue_halt(qi, err);
     q->halted = true;
     q->error = err;
     q->pend_head = q->pend_count = 0;
@@ -454,12 +490,14 @@ static void edu_sg_complete(EduSgState *s, unsigned qi, uint16_t status,
 
     p = &q->pend[(q->pend_head + q->pend_count) % EDU_SG_MAX_QUEUE_ENTRIES];
     p->due_ns = q->cur_due_ns;
+    p->stale_done = false;
     p->tag = le32_to_cpu(q->cur.tag);
     p->info = info;
     p->status = status;
     p->sq_head = q->cur_sq_head;
     q->pend_count++;
     q->busy = q->syncing = false;
+    trace_edu_sg_complete(qi, p->tag, status, info);
     if (status != ST_OK) {
         s->stat_errors++;
     }
@@ -486,6 +524,7 @@ static void edu_sg_sync_done(void *opaque, int ret)
         EduSgQueue *q = &s->q[r->qi];
 
         QLIST_REMOVE(r, next);
+        trace_edu_sg_sync_done(r->qi, ret);
         if (ret < 0) {
             error_report_once("edu-sg: fdatasync of '%s' failed: %s",
                               s->file, strerror(-ret));
@@ -529,6 +568,7 @@ static void edu_sg_start_sync(EduSgState *s, unsigned qi)
     r->gen = q->gen;
     QLIST_INSERT_HEAD(&s->syncs, r, next);
     q->syncing = true;
+    trace_edu_sg_sync_start(qi);
     edu_sg_thread_pool_submit(edu_sg_sync_worker, r, edu_sg_sync_done, r);
 }
 
@@ -601,6 +641,7 @@ static uint16_t edu_sg_xfer(EduSgState *s, bool is_write, uint64_t addr,
             }
         }
         if (ret < 0) {
+            trace_edu_sg_medium_error(is_write, off, -ret);
             error_report_once("edu-sg: %s of '%s' at %" PRIu64 " failed: %s",
                               is_write ? "write" : "read", s->file, off,
                               strerror(-ret));
@@ -712,6 +753,21 @@ static uint16_t edu_sg_rw_check(EduSgState *s, unsigned qi,
                       qi, length, sum);
         return ST_LENGTH_MISMATCH;
     }
+    if (s->bad_lba_count &&
+        (s->bad_lba_ctrl & (is_write ? BAD_LBA_WRITE : BAD_LBA_READ))) {
+        /* [first, last] of the command and of the bad range, no wrap */
+        uint64_t last = sector + length / EDU_SG_SECTOR - 1;
+        uint64_t bad_last = s->bad_lba + (s->bad_lba_count - 1);
+
+        if (bad_last < s->bad_lba) {
+            bad_last = UINT64_MAX;
+        }
+        if (sector <= bad_last && s->bad_lba <= last) {
+            *info = MAX(sector, s->bad_lba) - sector;
+            trace_edu_sg_bad_lba(qi, sector, *info);
+            return ST_MEDIUM_ERROR;
+        }
+    }
 
     return ST_OK;
 }
@@ -822,20 +878,82 @@ static void edu_sg_start(EduSgState *s, unsigned qi, EduSgBudget *b)
 }
 
 /*
+ * Write @cqe to queue @qi's CQ slot at CQ_TAIL with phase @phase; with
+ * @advance, move CQ_TAIL on (flipping the phase on a wrap).  Body first,
+ * then the dword holding status and phase, so a driver that sees the new
+ * phase also sees the rest.  Returns false (the queue halted) on a fault.
+ */
+static bool edu_sg_write_cqe(EduSgState *s, unsigned qi, EduSgCqe *cqe,
+                             bool phase, bool advance)
+{
+    PCIDevice *pdev = PCI_DEVICE(s);
+    EduSgQueue *q = &s->q[qi];
+    dma_addr_t addr = q->cq_base + (dma_addr_t)q->cq_tail * EDU_SG_CQE_SIZE;
+
+    cqe->flags = cpu_to_le16(phase ? CQE_FLAG_PHASE : 0);
+    if (pci_dma_write(pdev, addr, cqe, 12) != MEMTX_OK ||
+        pci_dma_write(pdev, addr + 12, &cqe->status, 4) != MEMTX_OK) {
+        edu_sg_queue_halt(s, qi, QERR_CQ_WRITE);
+        return false;
+    }
+    if (advance) {
+        q->cq_tail = (q->cq_tail + 1) & (q->size - 1);
+        if (q->cq_tail == 0) {
+            q->phase = !q->phase;
+        }
+    }
+    return true;
+}
+
+/*
+ * BAD_CQE: the kind of bad completion that goes with queue @qi's next
+ * completion @p, or 0.  An injection is armed by every Nth completion
+ * posted and waits for one with room for the extra entry.
+ */
+static unsigned edu_sg_bad_cqe_kind(EduSgState *s, unsigned qi,
+                                    EduSgPending *p)
+{
+    EduSgQueue *q = &s->q[qi];
+    uint32_t mask = q->size - 1;
+    unsigned kind = s->bad_cqe & BAD_CQE_KIND_MASK;
+    uint32_t every = MAX(s->bad_cqe >> BAD_CQE_EVERY_SHIFT, 1);
+
+    if (!kind || p->stale_done) {
+        return 0;
+    }
+    if (++s->bad_cqe_count % every == 0) {
+        s->bad_cqe_armed = true;
+    }
+    if (!s->bad_cqe_armed) {
+        return 0;
+    }
+    if (kind == BAD_CQE_ROTATE) {
+        kind = BAD_CQE_WRONG_TAG + s->bad_cqe_rotate % 4;
+    }
+    if (kind != BAD_CQE_STALE_PHASE &&
+        ((q->cq_tail + 2) & mask) == q->cq_head) {
+        return 0;               /* no room for two entries: a later one */
+    }
+    s->bad_cqe_armed = false;
+    s->bad_cqe_rotate++;
+    s->stat_bad_cqes++;
+    return kind;
+}
+
+/*
  * Write due completions to the CQ while it has room.  Returns true if at
  * least one entry was written.  May halt the queue.
  */
 static bool edu_sg_post(EduSgState *s, unsigned qi, int64_t now)
 {
-    PCIDevice *pdev = PCI_DEVICE(s);
     EduSgQueue *q = &s->q[qi];
     uint32_t mask = q->size - 1;
     bool posted = false;
 
     while (q->pend_count && !q->halted) {
         EduSgPending *p = &q->pend[q->pend_head];
-        EduSgCqe cqe;
-        dma_addr_t addr;
+        EduSgCqe cqe, bad;
+        unsigned kind;
 
         if (p->due_ns > now) {
             break;
@@ -844,8 +962,11 @@ static bool edu_sg_post(EduSgState *s, unsigned qi, int64_t now)
             break;              /* CQ full: wait for a CQ_HEAD doorbell */
         }
 
-        s->post_count++;
-        if (s->drop_every && s->post_count % s->drop_every == 0) {
+        if (!p->stale_done) {
+            s->post_count++;
+        }
+        if (!p->stale_done && s->drop_every &&
+            s->post_count % s->drop_every == 0) {
             s->stat_dropped++;
         } else {
             /*
@@ -865,21 +986,44 @@ static bool edu_sg_post(EduSgState *s, unsigned qi, int64_t now)
             cqe.sq_head = cpu_to_le16(p->sq_head);
             cqe.qid = cpu_to_le16(qi);
             cqe.status = cpu_to_le16(p->status);
-            cqe.flags = cpu_to_le16(q->phase ? CQE_FLAG_PHASE : 0);
-            addr = q->cq_base + (dma_addr_t)q->cq_tail * EDU_SG_CQE_SIZE;
+            bad = cqe;
 
-            /*
-             * Body first, then the dword holding status and phase, so a
-             * driver that sees the new phase also sees the rest.
-             */
-            if (pci_dma_write(pdev, addr, &cqe, 12) != MEMTX_OK ||
-                pci_dma_write(pdev, addr + 12, &cqe.status, 4) != MEMTX_OK) {
-                edu_sg_queue_halt(s, qi, QERR_CQ_WRITE);
+            kind = edu_sg_bad_cqe_kind(s, qi, p);
+            if (kind) {
+                trace_edu_sg_bad_cqe(qi, kind, p->tag);
+            }
+            switch (kind) {
+            case BAD_CQE_WRONG_TAG:
+                bad.tag = cpu_to_le32(p->tag ^ BAD_CQE_TAG_FLIP);
+                if (!edu_sg_write_cqe(s, qi, &bad, q->phase, true)) {
+                    return posted;
+                }
+                break;
+            case BAD_CQE_WRONG_QID:
+                bad.qid = cpu_to_le16(qi ^ 1);
+                if (!edu_sg_write_cqe(s, qi, &bad, q->phase, true)) {
+                    return posted;
+                }
+                break;
+            case BAD_CQE_STALE_PHASE:
+                /*
+                 * The real entry with the phase of the CQ's previous lap,
+                 * signalled; the real completion follows
+                 * EDU_SG_STALE_DELAY_NS later in the same slot.
+                 */
+                if (!edu_sg_write_cqe(s, qi, &bad, !q->phase, false)) {
+                    return posted;
+                }
+                p->stale_done = true;
+                p->due_ns = now + EDU_SG_STALE_DELAY_NS;
+                return true;
+            }
+            if (!edu_sg_write_cqe(s, qi, &cqe, q->phase, true)) {
                 return posted;
             }
-            q->cq_tail = (q->cq_tail + 1) & mask;
-            if (q->cq_tail == 0) {
-                q->phase = !q->phase;
+            if (kind == BAD_CQE_DUPLICATE &&
+                !edu_sg_write_cqe(s, qi, &cqe, q->phase, true)) {
+                return true;
             }
             posted = true;
             q->pass_posted = true;
@@ -908,6 +1052,8 @@ static void edu_sg_fetch(EduSgState *s, unsigned qi, int64_t now,
     q->syncing = false;
     q->cur_sq_head = q->sq_head;
     q->cur_due_ns = now + s->latency_ns;
+    trace_edu_sg_fetch(qi, q->cur.opcode, le32_to_cpu(q->cur.tag),
+                       le64_to_cpu(q->cur.sector), le32_to_cpu(q->cur.length));
     edu_sg_start(s, qi, b);
 }
 
@@ -968,6 +1114,7 @@ static void edu_sg_process(void *opaque)
         }
         q->pass_posted = false;
         if (edu_sg_process_queue(s, qi, now, &posted)) {
+            trace_edu_sg_yield(qi, q->pend_count);
             s->stat_yields++;
             again = true;
         }
@@ -1262,6 +1409,18 @@ static uint64_t edu_sg_mmio_read(void *opaque, hwaddr addr, unsigned size)
         return s->stat_dropped;
     case REG_STAT_INJECTED:
         return s->stat_injected;
+    case REG_BAD_CQE:
+        return s->bad_cqe;
+    case REG_BAD_LBA_LO:
+        return (uint32_t)s->bad_lba;
+    case REG_BAD_LBA_HI:
+        return s->bad_lba >> 32;
+    case REG_BAD_LBA_COUNT:
+        return s->bad_lba_count;
+    case REG_BAD_LBA_CTRL:
+        return s->bad_lba_ctrl;
+    case REG_STAT_BAD_CQES:
+        return s->stat_bad_cqes;
     case REG_STAT_YIELDS:
         return s->stat_yields;
     case REG_STAT_MEDIUM_ERRORS:
@@ -1292,6 +1451,30 @@ static void edu_sg_write_knob(EduSgState *s, hwaddr addr, uint32_t val)
         return;
     case REG_HALT_AFTER:
         s->halt_after = val;
+        return;
+    case REG_BAD_CQE:
+        if ((val & BAD_CQE_KIND_MASK) > BAD_CQE_ROTATE ||
+            (val & 0xfff0)) {
+            qemu_log_mask(LOG_GUEST_ERROR,
+                          "edu-sg: BAD_CQE 0x%x refused\n", val);
+            return;
+        }
+        s->bad_cqe = val;
+        s->bad_cqe_count = 0;
+        s->bad_cqe_armed = false;
+        s->bad_cqe_rotate = 0;
+        return;
+    case REG_BAD_LBA_LO:
+        s->bad_lba = deposit64(s->bad_lba, 0, 32, val);
+        return;
+    case REG_BAD_LBA_HI:
+        s->bad_lba = deposit64(s->bad_lba, 32, 32, val);
+        return;
+    case REG_BAD_LBA_COUNT:
+        s->bad_lba_count = val;
+        return;
+    case REG_BAD_LBA_CTRL:
+        s->bad_lba_ctrl = val & (BAD_LBA_READ | BAD_LBA_WRITE);
         return;
     }
     ns = deposit64(s->latency_ns, addr == REG_LATENCY_NS_HI ? 32 : 0, 32,
@@ -1340,6 +1523,11 @@ static void edu_sg_mmio_write(void *opaque, hwaddr addr, uint64_t val64,
     case REG_HALT_AFTER:
     case REG_LATENCY_NS_LO:
     case REG_LATENCY_NS_HI:
+    case REG_BAD_CQE:
+    case REG_BAD_LBA_LO:
+    case REG_BAD_LBA_HI:
+    case REG_BAD_LBA_COUNT:
+    case REG_BAD_LBA_CTRL:
         if (s->fault_regs) {
             edu_sg_write_knob(s, addr, val);
         } else {
@@ -1548,6 +1736,10 @@ static void edu_sg_load_knobs(EduSgState *s)
     s->fail_every = s->prop_fail_every;
     s->drop_every = s->prop_drop_every;
     s->halt_after = 0;
+    s->bad_cqe = 0;
+    s->bad_lba = 0;
+    s->bad_lba_count = 0;
+    s->bad_lba_ctrl = 0;
 }
 
 static void edu_sg_realize(PCIDevice *pdev, Error **errp)
@@ -1707,7 +1899,8 @@ static void edu_sg_class_init(ObjectClass *klass, void *data)
     object_class_property_set_description(klass, "drop_every",
         "silently drop every Nth completion (0 = off)");
     object_class_property_set_description(klass, "x-fault-regs",
-        "let the guest write FAIL_EVERY, DROP_EVERY, LATENCY_NS and HALT_AFTER (tests)");
+        "let the guest write the fault registers: FAIL_EVERY, DROP_EVERY, "
+        "LATENCY_NS, HALT_AFTER, BAD_CQE, BAD_LBA (tests)");
     object_class_property_set_description(klass, "msix",
         "offer MSI-X (one vector per queue)");
     object_class_property_set_description(klass, "msi",
