@@ -49,4 +49,19 @@ typedef Property EduSgProperty;
 #define edu_sg_set_reset(dc, fn) ((dc)->reset = (fn))
 #endif
 
+/*
+ * 2026-12-03: 10.0's thread_pool_submit_aio() has no ThreadPool argument
+ * (it uses the pool of the current AioContext; dropped in 8.0 as far as
+ * we know, only 7.2 and 10.0 are built); 7.2 takes the pool, here the
+ * main loop's, where edu-sg runs.
+ */
+#if EDU_SG_QEMU_AT_LEAST(8, 0)
+#define edu_sg_thread_pool_submit(func, arg, cb, opaque) \
+    thread_pool_submit_aio(func, arg, cb, opaque)
+#else
+#define edu_sg_thread_pool_submit(func, arg, cb, opaque) \
+    thread_pool_submit_aio(aio_get_thread_pool(qemu_get_aio_context()), \
+                           func, arg, cb, opaque)
+#endif
+
 #endif /* EDU_SG_COMPAT_H */

@@ -54,11 +54,11 @@ def check(cond, what):
 class QTest:
     live = []
 
-    def __init__(self, qemu, devopts, mem="256M"):
-        args = [qemu, "-M", "q35", "-accel", "qtest", "-qtest", "stdio",
+    def __init__(self, qemu, devopts, mem="256M", wrap=(), extra=()):
+        args = list(wrap) + [qemu, "-M", "q35", "-accel", "qtest", "-qtest", "stdio",
                 "-qtest-log", "/dev/null", "-display", "none", "-nodefaults", "-m", mem,
                 "-d", "guest_errors", "-D", LOG,
-                "-device", "edu-sg,addr=%d.0%s" % (SLOT, devopts)]
+                "-device", "edu-sg,addr=%d.0%s" % (SLOT, devopts)] + list(extra)
         self.p = subprocess.Popen(args, stdin=subprocess.PIPE,
                                   stdout=subprocess.PIPE, text=True, bufsize=1)
         QTest.live.append(self)
@@ -200,10 +200,16 @@ class Dev:
     def ring(self, q):
         self.qw(q, 0x20, self.sq_tail[q])
 
-    def poll_cqe(self, q, tries=200):
-        """Return the next completion (tag, info, sq_head, qid, status)."""
+    def poll_cqe(self, q, tries=None):
+        """Return the next completion (tag, info, sq_head, qid, status):
+        look TRIES times, or by default for up to 10 s (a FLUSH or FUA
+        write waits for an fdatasync in QEMU's thread pool)."""
         a = self.cqbase[q] + self.cq_head[q] * 16
-        for _ in range(tries):
+        end = time.time() + 10
+        n = 0
+        while (n < tries) if tries is not None else (n < 200 or
+                                                     time.time() < end):
+            n += 1
             e = self.qt.mread(a, 16)
             tag, info, sqh, qid, status, flags = struct.unpack("<IIHHHH", e)
             if (flags & 1) == self.phase[q]:
@@ -239,8 +245,8 @@ def submit(d, q, op, tag, sector, length, elems, table=TABLE, flags=0,
     return c
 
 
-def start(qemu, opts="", mem="256M"):
-    qt = QTest(qemu, opts, mem)
+def start(qemu, opts="", mem="256M", wrap=(), extra=()):
+    qt = QTest(qemu, opts, mem, wrap, extra)
     vid = qt.cfg_readl(0)
     check(vid == 0x11e91234, "vendor/device id 0x%08x" % vid)
     qt.cfg_writel(0x10, BAR0)
@@ -254,7 +260,7 @@ def test_registers(qemu):
     qt, d = start(qemu)
     check(qt.cfg_readl(0x08) >> 8 == 0x018000, "class code")
     check(d.r(0x000) == 0x45445347, "ID")
-    check(d.r(0x004) == 0x00010000, "VERSION")
+    check(d.r(0x004) == 0x00010001, "VERSION")
     check(d.r(0x008) == 0x3, "CAPS 0x%x" % d.r(0x008))
     check(d.r(0x00c) == 2, "NUM_QUEUES")
     check(d.r(0x010) == 16 << 20 and d.r(0x014) == 0, "MEDIUM_SIZE")
@@ -627,11 +633,27 @@ def test_faults(qemu):
     check(qt.close() == 0, "qemu exit status")
 
 
+def qemu_fails(qemu, devopts, want, wrap=()):
+    """Start QEMU with -device edu-sg,DEVOPTS; it must refuse with WANT."""
+    try:
+        r = subprocess.run(list(wrap) + [
+            qemu, "-M", "q35", "-accel", "qtest", "-S", "-display", "none",
+            "-nodefaults", "-device", "edu-sg" + devopts],
+            capture_output=True, text=True, timeout=20)
+    except subprocess.TimeoutExpired:
+        r = subprocess.CompletedProcess([], 0, "", "hung")
+    check(r.returncode != 0 and want in r.stderr,
+          "%s refused with %r: %r" % (devopts, want, r.stderr.strip()))
+
+
 def test_file(qemu):
     path = tempfile.mktemp(prefix="edu-sg-", suffix=".img")
     try:
-        qt, d = start(qemu, ",file=%s,size=1M" % path)
-        check(os.path.getsize(path) == 1 << 20, "file sized")
+        # A missing file is an error unless create=on.
+        qemu_fails(qemu, ",file=%s,size=1M" % path, "create=on")
+        check(not os.path.exists(path), "missing file not created")
+        qt, d = start(qemu, ",file=%s,size=1M,create=on" % path)
+        check(os.path.getsize(path) == 1 << 20, "file created with size")
         check(d.r(0x008) & 4, "CAPS file")
         d.setup_queue(0, 8)
         pat = os.urandom(4096)
@@ -641,31 +663,305 @@ def test_file(qemu):
         with open(path, "rb") as f:
             f.seek(8 * 512)
             check(f.read(4096) == pat, "data on file after FUA")
+        c = submit(d, 0, 3, 2, 0, 0, [], nelems=0, table=0)
+        check(c is not None and c[4] == 0, "FLUSH on a file %r" % (c,))
         check(qt.close() == 0, "qemu exit status")
-        qt, d = start(qemu, ",file=%s,size=1M" % path)
+        # Without size the medium has the file's size.
+        qt, d = start(qemu, ",file=%s" % path)
+        check(d.r(0x010) == 1 << 20 and d.r(0x014) == 0,
+              "size from the file: 0x%x" % d.r(0x010))
         d.setup_queue(0, 8)
         qt.memset(BUF, 4096)
         c = submit(d, 0, 1, 1, 8, 4096, [(BUF, 4096)])
         check(c[4] == 0 and qt.mread(BUF, 4096) == pat, "persists")
         # second QEMU on the same file must refuse to start
-        try:
-            r = subprocess.run([qemu, "-M", "q35", "-accel", "qtest", "-S",
-                                "-display", "none", "-nodefaults",
-                                "-device", "edu-sg,file=%s,size=1M" % path],
-                               capture_output=True, text=True, timeout=20)
-        except subprocess.TimeoutExpired:
-            r = subprocess.CompletedProcess([], 0, "", "no lock error")
-        check(r.returncode != 0 and "lock" in r.stderr,
-              "file lock: %r" % r.stderr.strip())
+        qemu_fails(qemu, ",file=%s" % path, "lock")
+        check(qt.close() == 0, "qemu exit status")
+        # Another size: refused, the file keeps its length and data.
+        qemu_fails(qemu, ",file=%s,size=512K" % path, "resize=on")
+        qemu_fails(qemu, ",file=%s,size=2M,create=on" % path, "resize=on")
+        check(os.path.getsize(path) == 1 << 20, "file not truncated")
+        qt, d = start(qemu, ",file=%s,size=2M,resize=on" % path)
+        check(os.path.getsize(path) == 2 << 20 and d.r(0x010) == 2 << 20,
+              "resize=on grows the file")
+        d.setup_queue(0, 8)
+        qt.memset(BUF, 4096)
+        c = submit(d, 0, 1, 1, 8, 4096, [(BUF, 4096)])
+        check(c[4] == 0 and qt.mread(BUF, 4096) == pat, "data kept by resize")
+        check(qt.close() == 0, "qemu exit status")
+        qemu_fails(qemu, ",prealloc=on", "need file")
+        with open(path, "r+b") as f:
+            f.truncate(1000)
+        qemu_fails(qemu, ",file=%s" % path, "multiple of 512")
+    finally:
+        os.unlink(path)
+
+
+def test_file_errors(qemu):
+    """A file truncated under the device: MEDIUM_ERROR, not SIGBUS."""
+    path = tempfile.mktemp(prefix="edu-sg-", suffix=".img")
+    try:
+        qt, d = start(qemu, ",file=%s,size=1M,create=on" % path)
+        d.setup_queue(0, 8)
+        pat = os.urandom(8192)
+        qt.mwrite(BUF, pat)
+        c = submit(d, 0, 2, 1, 0, 8192, [(BUF, 8192)])
+        check(c is not None and c[4] == 0, "write before truncation")
+        with open(path, "r+b") as f:
+            f.truncate(4096)
+        c = submit(d, 0, 1, 2, 0, 8192, [(BUF + 0x10000, 8192)])
+        check(qt.alive() and c is not None and c[4] == 0x21 and c[1] == 8,
+              "read past the truncated end: MEDIUM_ERROR at sector 8 %r"
+              % (c,))
+        check(qt.alive() and d.r(0x078) == 1, "STAT_MEDIUM_ERRORS 1")
+        c = submit(d, 0, 1, 3, 0, 4096, [(BUF + 0x20000, 4096)])
+        check(c is not None and c[4] == 0 and
+              qt.mread(BUF + 0x20000, 4096) == pat[:4096],
+              "the queue keeps working after a medium error")
+        c = submit(d, 0, 2, 4, 1024, 4096, [(BUF, 4096)])
+        check(c is not None and c[4] == 0, "write past the end: file grows")
         check(qt.close() == 0, "qemu exit status")
     finally:
         os.unlink(path)
 
 
-def test_fuzz(qemu, rounds=3000, seed=1):
+def test_full_disk(qemu):
+    """A full host disk: MEDIUM_ERROR, not SIGBUS (root: a tmpfs of 512 KiB
+    in a mount namespace of QEMU's own)."""
+    if os.geteuid() != 0:
+        print("SKIP test_full_disk: needs root for a tmpfs mount")
+        return
+    d0 = tempfile.mkdtemp(prefix="edu-sg-")
+    wrap = ["unshare", "-m", "sh", "-c",
+            'mount -t tmpfs -o size=512k none "$0" && exec "$@"', d0]
+    path = os.path.join(d0, "m.img")
+    try:
+        qemu_fails(qemu, ",file=%s,size=2M,create=on,prealloc=on" % path,
+                   "preallocate", wrap=wrap)
+        qt, d = start(qemu, ",file=%s,size=2M,create=on" % path, wrap=wrap)
+        d.setup_queue(0, 8)
+        qt.mwrite(BUF, os.urandom(1 << 20))
+        c = submit(d, 0, 2, 1, 0, 1 << 20, [(BUF, 1 << 20)])
+        check(qt.alive() and c is not None and c[4] == 0x21 and
+              0 < c[1] <= 1024 and c[1] % 512 == 0,
+              "1 MiB write to a 512 KiB disk: MEDIUM_ERROR %r" % (c,))
+        c = submit(d, 0, 3, 2, 0, 0, [], nelems=0, table=0)
+        check(c is not None and c[4] == 0, "FLUSH after a full disk %r" % (c,))
+        c = submit(d, 0, 1, 3, 0, 4096, [(BUF, 4096)])
+        check(c is not None and c[4] == 0, "the queue keeps working %r"
+              % (c,))
+        check(qt.close() == 0, "qemu exit status")
+    finally:
+        os.rmdir(d0)
+
+
+def test_budget(qemu):
+    """A pass moves at most 2 MiB and 1024 elements per queue."""
+    qt, d = start(qemu, ",size=256M,max_elems=16384", mem="512M")
+    d.setup_queue(0, 8)
+    d.setup_queue(1, 8)
+    c = submit(d, 0, 1, 1, 0, 64 << 20,
+               [(BUF, 1 << 20)] * 64)
+    check(c is not None and c[4] == 0, "64 MiB read %r" % (c,))
+    y = d.r(0x070)
+    check(y >= 31, "64 MiB in passes of 2 MiB: %d yields" % y)
+    pat = os.urandom(16384)
+    qt.mwrite(BUF, pat)
+    c = submit(d, 0, 2, 2, 0, 16384, [(BUF + i, 1) for i in range(16384)],
+               table=0x4000000)
+    check(c is not None and c[4] == 0, "16384 one-byte elements %r" % (c,))
+    check(d.r(0x070) - y >= 15, "16384 elements in passes of 1024: %d yields"
+          % (d.r(0x070) - y))
+    qt.memset(BUF + 0x100000, 16384)
+    c = submit(d, 0, 1, 3, 0, 16384, [(BUF + 0x100000, 16384)])
+    check(c is not None and qt.mread(BUF + 0x100000, 16384) == pat,
+          "data of the one-byte elements")
+    # Queue 1 is served while queue 0 moves 256 MiB.
+    qt.mwrite(TABLE + 0x100, mkelems([(BUF, 1 << 20)] * 256))
+    tail0 = d.qr(0, 0x2c)
+    d.put_cmd(0, mkcmd(1, 4, 0, 256 << 20, 256, TABLE + 0x100))
+    d.ring(0)
+    c = submit(d, 1, 1, 5, 0, 512, [(BUF + 0x200000, 512)])
+    tail0 = d.qr(0, 0x2c) - tail0
+    check(c is not None and c[4] == 0 and tail0 == 0,
+          "queue 1 completes during queue 0's 256 MiB (q0 CQ_TAIL %d)" % tail0)
+    c = d.poll_cqe(0)
+    check(c is not None and c[4] == 0, "256 MiB read completes %r" % (c,))
+    check(qt.close() == 0, "qemu exit status")
+
+
+def raw_cqe(d, q, slot):
+    return struct.unpack("<IIHHHH", d.qt.mread(d.cqbase[q] + slot * 16, 16))
+
+
+def test_bad_cqe(qemu):
+    qt, d = start(qemu)
+    d.w(0x05c, 1 | 1 << 16)
+    check(d.r(0x05c) == 0, "BAD_CQE read-only without x-fault-regs")
+    check(qt.close() == 0, "qemu exit status")
+
+    qt, d = start(qemu, ",x-fault-regs=on")
+    d.setup_queue(0, 16)
+    qt.mwrite(TABLE, mkelems([(BUF, 512)]))
+
+    def one(tag, n):
+        d.put_cmd(0, mkcmd(1, tag, 0, 512, 1, TABLE))
+        d.ring(0)
+        got = [d.poll_cqe(0, tries=50) for _ in range(n)]
+        d.release(0)
+        return got
+
+    d.w(0x05c, 1 | 1 << 16)
+    check(d.r(0x05c) == 0x10001, "BAD_CQE reads back")
+    got = one(0x11, 2)
+    check(got == [(0x80000011, 0, 1, 0, 0), (0x11, 0, 1, 0, 0)],
+          "WRONG_TAG: bit 31 flipped, then the real one %r" % (got,))
+    d.w(0x05c, 2 | 1 << 16)
+    got = one(0x12, 2)
+    check(got == [(0x12, 0, 2, 1, 0), (0x12, 0, 2, 0, 0)],
+          "WRONG_QID: qid ^ 1, then the real one %r" % (got,))
+    d.w(0x05c, 3 | 1 << 16)
+    got = one(0x13, 2)
+    check(got == [(0x13, 0, 3, 0, 0)] * 2,
+          "DUPLICATE: the real one twice %r" % (got,))
+    check(d.r(0x074) == 3 and d.qr(0, 0x2c) == 6,
+          "STAT_BAD_CQES 3, CQ_TAIL 6")
+    # STALE_PHASE: the real entry with last lap's phase, signalled; the
+    # real completion 1 ms later in the same slot.
+    d.w(0x05c, 4 | 1 << 16)
+    d.w(0x04c, 0xffffffff)
+    d.put_cmd(0, mkcmd(1, 0x14, 0, 512, 1, TABLE))
+    d.ring(0)
+    check(d.poll_cqe(0, tries=5) is None, "STALE_PHASE: nothing new")
+    e = raw_cqe(d, 0, 6)
+    check(e[:5] == (0x14, 0, 4, 0, 0) and e[5] == 0,
+          "STALE_PHASE: slot holds the stale-phase entry %r" % (e,))
+    check(d.qr(0, 0x2c) == 6 and d.qr(0, 0x30) == 1 and d.r(0x048) & 1,
+          "STALE_PHASE: CQ_TAIL kept, 1 pending, interrupt signalled")
+    d.w(0x05c, 0)
+    qt.clock_step(2000000)
+    c = d.poll_cqe(0)
+    check(c == (0x14, 0, 4, 0, 0) and d.qr(0, 0x2c) == 7,
+          "STALE_PHASE: the real completion follows %r" % (c,))
+    d.release(0)
+    check(d.r(0x074) == 4, "STAT_BAD_CQES 4")
+    # every 3rd completion
+    d.w(0x05c, 3 | 3 << 16)
+    got = [len([g for g in one(0x20 + i, 2) if g is not None])
+           for i in range(6)]
+    check(got == [1, 1, 2, 1, 1, 2], "BAD_CQE every 3rd: %r" % (got,))
+    # ROTATE over the four kinds, data intact
+    pat = os.urandom(4096)
+    qt.mwrite(BUF + 0x10000, pat)
+    d.w(0x05c, 5 | 1 << 16)
+    kinds = []
+    for i in range(4):
+        qt.mwrite(TABLE, mkelems([(BUF + 0x10000 + i * 1024, 1024)]))
+        d.put_cmd(0, mkcmd(2, 0x30 + i, 100 + 2 * i, 1024, 1, TABLE))
+        d.ring(0)
+        got = [d.poll_cqe(0, tries=20) for _ in range(2)]
+        if got[0] is None:
+            qt.clock_step(2000000)
+            got = [d.poll_cqe(0)]
+        kinds.append(got)
+        d.release(0)
+    check(kinds[0][0][0] == 0x80000030 and kinds[1][0][3] == 1 and
+          kinds[2][0] == kinds[2][1] and len(kinds[3]) == 1 and
+          kinds[3][0][0] == 0x33,
+          "ROTATE: wrong tag, wrong qid, duplicate, stale %r" % (kinds,))
+    d.w(0x05c, 0)
+    qt.memset(BUF + 0x20000, 4096)
+    qt.mwrite(TABLE, mkelems([(BUF + 0x20000, 4096)]))
+    d.put_cmd(0, mkcmd(1, 0x40, 100, 4096, 1, TABLE))
+    d.ring(0)
+    c = d.poll_cqe(0)
+    d.release(0)
+    check(c is not None and c[4] == 0 and
+          qt.mread(BUF + 0x20000, 4096) == pat, "data intact after ROTATE")
+    d.w(0x05c, 6)
+    d.w(0x05c, 1 | 0x10)
+    check(d.r(0x05c) == 0, "BAD_CQE: unknown kind and bits 15:4 refused")
+    # A queue of 2 has never room for two entries: nothing injected.
+    d.setup_queue(1, 2)
+    d.w(0x05c, 1 | 1 << 16)
+    n0 = d.r(0x074)
+    c = submit(d, 1, 1, 0x50, 0, 512, [(BUF, 512)])
+    check(c is not None and c[0] == 0x50 and d.r(0x074) == n0,
+          "no room for an extra entry: none injected %r" % (c,))
+    d.w(0x040, 1)
+    check(d.r(0x05c) == 0x10001 and d.r(0x074) == 0,
+          "DEV_CTRL.RESET keeps BAD_CQE, clears STAT_BAD_CQES")
+    check(qt.close() == 0, "qemu exit status")
+
+
+def test_bad_lba(qemu):
+    qt, d = start(qemu)
+    for off in (0x080, 0x084, 0x088, 0x08c):
+        d.w(off, 7)
+    check([d.r(o) for o in (0x080, 0x084, 0x088, 0x08c)] == [0] * 4,
+          "BAD_LBA read-only without x-fault-regs")
+    check(qt.close() == 0, "qemu exit status")
+
+    qt, d = start(qemu, ",x-fault-regs=on")
+    d.setup_queue(0, 16)
+    pat = os.urandom(8192)
+    qt.mwrite(BUF, pat)
+    qt.writeq(BAR0 + 0x080, 100)
+    d.w(0x088, 8)
+    d.w(0x08c, 1)                       # reads fail
+    check(qt.readq(BAR0 + 0x080) == 100 and d.r(0x088) == 8 and
+          d.r(0x08c) == 1, "BAD_LBA registers read back")
+    c = submit(d, 0, 2, 1, 96, 8192, [(BUF, 8192)])
+    check(c is not None and c[4] == 0, "write over a read-bad range ok")
+    c = submit(d, 0, 1, 2, 96, 8192, [(BUF + 0x10000, 8192)])
+    check(c is not None and c[4] == 0x21 and c[1] == 4,
+          "read over sectors 100..107: MEDIUM_ERROR at +4 %r" % (c,))
+    c = submit(d, 0, 1, 3, 107, 512, [(BUF + 0x10000, 512)])
+    check(c is not None and c[4] == 0x21 and c[1] == 0,
+          "read of sector 107: MEDIUM_ERROR at +0 %r" % (c,))
+    c = submit(d, 0, 1, 4, 108, 2048, [(BUF + 0x10000, 2048)])
+    check(c is not None and c[4] == 0 and
+          qt.mread(BUF + 0x10000, 2048) == pat[6144:],
+          "read after the range ok %r" % (c,))
+    d.w(0x08c, 2)                       # writes fail
+    qt.mwrite(BUF + 0x20000, os.urandom(1024))
+    c = submit(d, 0, 2, 5, 99, 1024, [(BUF + 0x20000, 1024)])
+    check(c is not None and c[4] == 0x21 and c[1] == 1,
+          "write over sector 100: MEDIUM_ERROR at +1 %r" % (c,))
+    d.w(0x088, 0)                       # off
+    qt.memset(BUF + 0x10000, 8192)
+    c = submit(d, 0, 1, 6, 96, 8192, [(BUF + 0x10000, 8192)])
+    check(c is not None and c[4] == 0 and
+          qt.mread(BUF + 0x10000, 8192) == pat,
+          "BAD_LBA_COUNT 0: off, and the failed write moved nothing")
+    check(d.r(0x078) == 3, "STAT_MEDIUM_ERRORS %d" % d.r(0x078))
+    # A range that would wrap 2^64 ends at 2^64 - 1.
+    qt.writeq(BAR0 + 0x080, 0xffffffffffffff00)
+    d.w(0x088, 0xffffffff)
+    d.w(0x08c, 3)
+    c = submit(d, 0, 1, 7, 32767, 512, [(BUF, 512)])
+    check(c is not None and c[4] == 0, "wrapping range: last sector ok")
+    check(qt.close() == 0, "qemu exit status")
+
+
+def test_trace(qemu):
+    """The trace events are named in trace-events and reach the log."""
+    qt, d = start(qemu, "", extra=("-trace", "edu_sg_*"))
+    d.setup_queue(0, 8)
+    c = submit(d, 0, 1, 0x77, 0, 512, [(BUF, 512)])
+    check(c is not None and c[4] == 0, "read with tracing on")
+    check(qt.close() == 0, "qemu exit status")
+    with open(LOG) as f:
+        log = f.read()
+    check("edu_sg_fetch q0 opcode 0x1 tag 0x77 sector 0 length 512" in log and
+          "edu_sg_complete q0 tag 0x77 status 0x0" in log,
+          "trace events in the log: %r" % log[-300:])
+
+
+def test_fuzz(qemu, rounds=3000, seed=1, opts="", regs=()):
     rnd = random.Random(seed)
-    qt, d = start(qemu, ",queues=3,max_elems=16,dma_bits=36,size=1M")
-    regs = [0x40, 0x44, 0x48, 0x4c, 0x50] + \
+    qt, d = start(qemu, ",queues=3,max_elems=16,dma_bits=36,size=1M" + opts)
+    regs = list(regs) + [0x40, 0x44, 0x48, 0x4c, 0x50] + \
         [QBASE + q * 0x40 + o for q in range(4) for o in range(0, 0x40, 4)]
     for q in range(3):
         d.setup_queue(q, 8)
@@ -715,6 +1011,12 @@ def test_fuzz(qemu, rounds=3000, seed=1):
     check(qt.close() == 0, "qemu exit status after fuzz")
 
 
+def test_fuzz_faults(qemu):
+    """The fuzz run again with the fault registers writable."""
+    test_fuzz(qemu, rounds=2000, seed=2, opts=",x-fault-regs=on",
+              regs=[0x5c] * 4 + [0x80, 0x84, 0x88, 0x8c] * 2)
+
+
 def test_speed(qemu):
     qt, d = start(qemu)
     n = 4095
@@ -751,7 +1053,9 @@ def main():
                               stdout=subprocess.PIPE, text=True,
                               check=True).stdout.strip()
     for t in (test_registers, test_io, test_dma_bits32, test_msix,
-              test_msi_intx, test_faults, test_file, test_fuzz, test_speed):
+              test_msi_intx, test_faults, test_file, test_file_errors,
+              test_full_disk, test_budget, test_bad_cqe, test_bad_lba,
+              test_trace, test_fuzz, test_fuzz_faults, test_speed):
         try:
             t(qemu)
         except Exception as e:          # a crash or protocol error

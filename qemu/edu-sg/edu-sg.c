@@ -21,6 +21,8 @@
 #include <sys/mman.h>
 #include "qemu/units.h"
 #include "qemu/log.h"
+#include "qemu/error-report.h"
+#include "qemu/queue.h"
 #include "qemu/module.h"
 #include "qemu/main-loop.h"
 #include "qemu/timer.h"
@@ -33,14 +35,16 @@
 #include "hw/qdev-properties.h"
 #include "migration/vmstate.h"
 #include "qom/object.h"
+#include "block/thread-pool.h"
 #include "edu-sg-compat.h"     /* what differs between QEMU 7.2 and 10.0 */
+#include "trace.h"
 
 #define TYPE_EDU_SG "edu-sg"
 OBJECT_DECLARE_SIMPLE_TYPE(EduSgState, EDU_SG)
 
 #define EDU_SG_DEVICE_ID        0x11e9
 #define EDU_SG_MAGIC            0x45445347  /* "EDSG" */
-#define EDU_SG_VERSION          0x00010000  /* 1.0 */
+#define EDU_SG_VERSION          0x00010001  /* 1.1 */
 
 #define EDU_SG_MAX_QUEUES       8
 #define EDU_SG_MAX_QUEUE_ENTRIES 4096
@@ -51,7 +55,11 @@ OBJECT_DECLARE_SIMPLE_TYPE(EduSgState, EDU_SG)
 #define EDU_SG_RING_ALIGN       64
 #define EDU_SG_SGL_ALIGN        16
 #define EDU_SG_MAX_XFER_CAP     0xfffffe00u
-#define EDU_SG_BH_BUDGET        256
+#define EDU_SG_BH_BUDGET        256         /* commands per queue per pass */
+#define EDU_SG_BH_BYTES         (2 * MiB)   /* data bytes per queue per pass */
+#define EDU_SG_BH_ELEMS         1024        /* elements per queue per pass */
+#define EDU_SG_BOUNCE_SIZE      (256 * KiB) /* file medium: bytes per pread */
+#define EDU_SG_DEFAULT_SIZE     (16 * MiB)
 #define EDU_SG_MAX_LATENCY_NS   (60 * NANOSECONDS_PER_SECOND)
 #define EDU_SG_MMIO_SIZE        (4 * KiB)
 
@@ -82,6 +90,29 @@ OBJECT_DECLARE_SIMPLE_TYPE(EduSgState, EDU_SG)
 #define REG_STAT_ERRORS         0x064
 #define REG_STAT_DROPPED        0x068
 #define REG_STAT_INJECTED       0x06c
+#define REG_BAD_CQE             0x05c
+#define REG_STAT_YIELDS         0x070
+#define REG_STAT_BAD_CQES       0x074
+#define REG_STAT_MEDIUM_ERRORS  0x078
+#define REG_BAD_LBA_LO          0x080
+#define REG_BAD_LBA_HI          0x084
+#define REG_BAD_LBA_COUNT       0x088
+#define REG_BAD_LBA_CTRL        0x08c
+
+/* BAD_CQE: bad completions to inject (x-fault-regs) */
+#define BAD_CQE_KIND_MASK       0xfu
+#define BAD_CQE_EVERY_SHIFT     16
+#define BAD_CQE_WRONG_TAG       1
+#define BAD_CQE_WRONG_QID       2
+#define BAD_CQE_DUPLICATE       3
+#define BAD_CQE_STALE_PHASE     4
+#define BAD_CQE_ROTATE          5
+#define BAD_CQE_TAG_FLIP        0x80000000u
+#define EDU_SG_STALE_DELAY_NS   (1 * SCALE_MS)
+
+/* BAD_LBA_CTRL */
+#define BAD_LBA_READ            (1u << 0)
+#define BAD_LBA_WRITE           (1u << 1)
 
 #define CAPS_MSIX               (1u << 0)
 #define CAPS_MSI                (1u << 1)
@@ -196,6 +227,7 @@ QEMU_BUILD_BUG_ON(sizeof(EduSgCqe) != EDU_SG_CQE_SIZE);
 /* A completion produced by a command but not yet written to the CQ */
 typedef struct EduSgPending {
     int64_t due_ns;
+    bool stale_done;            /* BAD_CQE: its stale-phase entry written */
     uint32_t tag;
     uint32_t info;
     uint16_t status;
@@ -218,7 +250,40 @@ typedef struct EduSgQueue {
     EduSgPending *pend;         /* ring of EDU_SG_MAX_QUEUE_ENTRIES */
     uint32_t pend_head;
     uint32_t pend_count;
+
+    /*
+     * The command being executed: fetched, its completion not produced
+     * yet.  Its data moves over as many processing passes as the budget
+     * needs; a FLUSH, or a WRITE with FUA, on a file medium then waits for
+     * an fdatasync() in the thread pool.
+     */
+    bool busy;
+    bool syncing;
+    EduSgCmd cur;
+    EduSgElem *elems;           /* its element table (max_elems entries) */
+    uint16_t cur_sq_head;
+    int64_t cur_due_ns;
+    uint32_t cur_elem;          /* element being transferred */
+    uint32_t cur_elem_done;     /* bytes of it already moved */
+    uint64_t cur_off;           /* medium offset of the next byte */
+    uint32_t gen;               /* bumped by a queue reset */
 } EduSgQueue;
+
+/* What one queue may still do in this processing pass */
+typedef struct EduSgBudget {
+    unsigned cmds;
+    unsigned elems;
+    uint64_t bytes;
+} EduSgBudget;
+
+/* An fdatasync() of the medium file in QEMU's thread pool */
+typedef struct EduSgSync {
+    EduSgState *s;              /* NULL once the device is gone */
+    QLIST_ENTRY(EduSgSync) next;
+    int fd;                     /* a dup() of the medium's, closed after */
+    unsigned qi;
+    uint32_t gen;               /* the queue's gen when submitted */
+} EduSgSync;
 
 struct EduSgState {
     PCIDevice parent_obj;
@@ -227,14 +292,19 @@ struct EduSgState {
     QEMUBH *bh;
     QEMUTimer *timer;
 
-    /* medium */
+    /* medium: anonymous memory, or a file read and written with pread/pwrite */
     uint8_t *medium;
     int fd;
+    uint8_t *bounce;            /* EDU_SG_BOUNCE_SIZE, file medium only */
+    QLIST_HEAD(, EduSgSync) syncs;
 
     /* properties */
     uint32_t num_queues;
     uint64_t medium_size;
     char *file;
+    bool create;                /* file: create it if missing */
+    bool resize;                /* file: set its length to size */
+    bool prealloc;              /* file: allocate its blocks at realize */
     uint8_t dma_bits;
     uint32_t max_elems;
     uint32_t max_elem_len;
@@ -254,11 +324,14 @@ struct EduSgState {
     uint32_t fail_every;
     uint32_t drop_every;
     uint32_t halt_after;        /* HALT_AFTER: countdown, 0 = off */
+    uint32_t bad_cqe;           /* BAD_CQE: kind and every */
+    uint64_t bad_lba;           /* BAD_LBA_LO/HI */
+    uint32_t bad_lba_count;     /* BAD_LBA_COUNT: sectors, 0 = off */
+    uint32_t bad_lba_ctrl;      /* BAD_LBA_CTRL */
 
     /* derived */
     uint64_t dma_limit;         /* highest usable bus address */
     uint32_t max_xfer;
-    EduSgElem *elems;           /* scratch for one element table */
 
     /* state */
     uint32_t scratch;
@@ -269,6 +342,12 @@ struct EduSgState {
     uint32_t stat_errors;
     uint32_t stat_dropped;
     uint32_t stat_injected;
+    uint32_t stat_yields;
+    uint32_t stat_medium_errors;
+    uint32_t stat_bad_cqes;
+    uint32_t bad_cqe_count;     /* completions counted for BAD_CQE */
+    uint32_t bad_cqe_rotate;    /* BAD_CQE_ROTATE: injections so far */
+    bool bad_cqe_armed;         /* an injection waits for its completion */
     EduSgQueue q[EDU_SG_MAX_QUEUES];
 };
 
@@ -349,6 +428,8 @@ static void edu_sg_queue_reset(EduSgState *s, unsigned qi, bool clear_config)
     q->sq_tail = q->sq_head = 0;
     q->cq_head = q->cq_tail = 0;
     q->pend_head = q->pend_count = 0;
+    q->busy = q->syncing = false;
+    q->gen++;                   /* a sync in flight is forgotten */
     if (clear_config) {
         q->sq_base = q->cq_base = 0;
         q->size = 0;
@@ -373,6 +454,12 @@ static void edu_sg_reset_state(EduSgState *s)
     s->stat_errors = 0;
     s->stat_dropped = 0;
     s->stat_injected = 0;
+    s->stat_yields = 0;
+    s->stat_medium_errors = 0;
+    s->stat_bad_cqes = 0;
+    s->bad_cqe_count = 0;
+    s->bad_cqe_rotate = 0;
+    s->bad_cqe_armed = false;
     edu_sg_update_intx(s);
 }
 
@@ -382,60 +469,208 @@ static void edu_sg_queue_halt(EduSgState *s, unsigned qi, uint32_t err)
 
     qemu_log_mask(LOG_GUEST_ERROR, "edu-sg: queue %u halted: %s DMA failed\n",
                   qi, err == QERR_SQ_FETCH ? "SQ fetch" : "CQ write");
+    trace_edu_sg_queue_halt(qi, err);
     q->halted = true;
     q->error = err;
     q->pend_head = q->pend_count = 0;
+    q->busy = q->syncing = false;
+    q->gen++;
     edu_sg_notify(s, qi);
 }
 
-static int edu_sg_sync(EduSgState *s, uint64_t off, uint64_t len)
+/*
+ * Produce the completion of queue @qi's current command: it becomes due
+ * latency_ns after the command was fetched.
+ */
+static void edu_sg_complete(EduSgState *s, unsigned qi, uint16_t status,
+                            uint32_t info)
 {
-    uintptr_t page = qemu_real_host_page_size();
-    uint64_t start, end;
+    EduSgQueue *q = &s->q[qi];
+    EduSgPending *p;
+
+    p = &q->pend[(q->pend_head + q->pend_count) % EDU_SG_MAX_QUEUE_ENTRIES];
+    p->due_ns = q->cur_due_ns;
+    p->stale_done = false;
+    p->tag = le32_to_cpu(q->cur.tag);
+    p->info = info;
+    p->status = status;
+    p->sq_head = q->cur_sq_head;
+    q->pend_count++;
+    q->busy = q->syncing = false;
+    trace_edu_sg_complete(qi, p->tag, status, info);
+    if (status != ST_OK) {
+        s->stat_errors++;
+    }
+    if (status == ST_MEDIUM_ERROR) {
+        s->stat_medium_errors++;
+    }
+}
+
+static int edu_sg_sync_worker(void *opaque)
+{
+    EduSgSync *r = opaque;
+
+    return qemu_fdatasync(r->fd) < 0 ? -errno : 0;
+}
+
+/* Main loop: the fdatasync() of a FLUSH or FUA WRITE is done. */
+static void edu_sg_sync_done(void *opaque, int ret)
+{
+    EduSgSync *r = opaque;
+    EduSgState *s = r->s;
+
+    close(r->fd);
+    if (s) {
+        EduSgQueue *q = &s->q[r->qi];
+
+        QLIST_REMOVE(r, next);
+        trace_edu_sg_sync_done(r->qi, ret);
+        if (ret < 0) {
+            error_report_once("edu-sg: fdatasync of '%s' failed: %s",
+                              s->file, strerror(-ret));
+        }
+        /* Not if the queue was aborted or reset meanwhile. */
+        if (q->gen == r->gen && q->busy && q->syncing) {
+            edu_sg_complete(s, r->qi, ret < 0 ? ST_MEDIUM_ERROR : ST_OK, 0);
+            qemu_bh_schedule(s->bh);
+        }
+    }
+    g_free(r);
+}
+
+/*
+ * Queue @qi's current command needs the medium file on stable storage:
+ * hand an fdatasync() to the thread pool; the command completes when it
+ * is done, and the queue fetches nothing meanwhile.  Without a file there
+ * is nothing to sync and the command completes now.
+ */
+static void edu_sg_start_sync(EduSgState *s, unsigned qi)
+{
+    EduSgQueue *q = &s->q[qi];
+    EduSgSync *r;
+    int fd;
 
     if (s->fd < 0) {
-        return 0;
+        edu_sg_complete(s, qi, ST_OK, 0);
+        return;
     }
-    start = QEMU_ALIGN_DOWN(off, page);
-    end = off + len;
-    if (end > s->medium_size) {
-        end = s->medium_size;
+    fd = dup(s->fd);
+    if (fd < 0) {
+        error_report_once("edu-sg: cannot sync '%s': %s", s->file,
+                          strerror(errno));
+        edu_sg_complete(s, qi, ST_MEDIUM_ERROR, 0);
+        return;
     }
-    if (end <= start) {
-        return 0;
-    }
-    if (msync(s->medium + start, end - start, MS_SYNC) < 0) {
-        qemu_log_mask(LOG_UNIMP, "edu-sg: msync failed: %s\n",
-                      strerror(errno));
-        return -1;
+    r = g_new0(EduSgSync, 1);
+    r->s = s;
+    r->fd = fd;
+    r->qi = qi;
+    r->gen = q->gen;
+    QLIST_INSERT_HEAD(&s->syncs, r, next);
+    q->syncing = true;
+    trace_edu_sg_sync_start(qi);
+    edu_sg_thread_pool_submit(edu_sg_sync_worker, r, edu_sg_sync_done, r);
+}
+
+/*
+ * File medium: pread() or pwrite() all of @len bytes at *@off, advancing
+ * *@off.  Returns 0, or -errno with *@off where it failed (-EIO for a
+ * read that ends early: the file was truncated).
+ */
+static int edu_sg_file_io(EduSgState *s, bool is_write, uint8_t *buf,
+                          uint64_t *off, size_t len)
+{
+    while (len) {
+        ssize_t n;
+
+        if (is_write) {
+            n = pwrite(s->fd, buf, len, *off);
+        } else {
+            n = pread(s->fd, buf, len, *off);
+        }
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            return -errno;
+        }
+        if (n == 0) {
+            return -EIO;
+        }
+        buf += n;
+        *off += n;
+        len -= n;
     }
     return 0;
 }
 
-static uint16_t edu_sg_flush(EduSgState *s, const EduSgCmd *cmd)
-{
-    if (cmd->flags || cmd->nelems || cmd->sector || cmd->length ||
-        cmd->rsvd || cmd->sgl_addr) {
-        qemu_log_mask(LOG_GUEST_ERROR,
-                      "edu-sg: FLUSH with non-zero fields\n");
-        return ST_INVALID_FIELD;
-    }
-    return edu_sg_sync(s, 0, s->medium_size) ? ST_MEDIUM_ERROR : ST_OK;
-}
-
-static uint16_t edu_sg_rw(EduSgState *s, unsigned qi, const EduSgCmd *cmd,
-                          uint32_t *info)
+/*
+ * Move @len bytes between guest memory at @addr and the medium at @off.
+ * Returns ST_OK, ST_DMA_FAULT, or ST_MEDIUM_ERROR with *@bad_off set to
+ * the medium offset of the first byte that failed.
+ */
+static uint16_t edu_sg_xfer(EduSgState *s, bool is_write, uint64_t addr,
+                            uint64_t off, uint32_t len, uint64_t *bad_off)
 {
     PCIDevice *pdev = PCI_DEVICE(s);
+    MemTxResult r;
+    int ret;
+
+    if (s->fd < 0) {
+        if (is_write) {
+            r = pci_dma_read(pdev, addr, s->medium + off, len);
+        } else {
+            r = pci_dma_write(pdev, addr, s->medium + off, len);
+        }
+        return r == MEMTX_OK ? ST_OK : ST_DMA_FAULT;
+    }
+
+    while (len) {
+        uint32_t n = MIN(len, EDU_SG_BOUNCE_SIZE);
+
+        if (is_write) {
+            if (pci_dma_read(pdev, addr, s->bounce, n) != MEMTX_OK) {
+                return ST_DMA_FAULT;
+            }
+            ret = edu_sg_file_io(s, true, s->bounce, &off, n);
+        } else {
+            ret = edu_sg_file_io(s, false, s->bounce, &off, n);
+            if (!ret &&
+                pci_dma_write(pdev, addr, s->bounce, n) != MEMTX_OK) {
+                return ST_DMA_FAULT;
+            }
+        }
+        if (ret < 0) {
+            trace_edu_sg_medium_error(is_write, off, -ret);
+            error_report_once("edu-sg: %s of '%s' at %" PRIu64 " failed: %s",
+                              is_write ? "write" : "read", s->file, off,
+                              strerror(-ret));
+            *bad_off = off;
+            return ST_MEDIUM_ERROR;
+        }
+        addr += n;
+        len -= n;
+    }
+    return ST_OK;
+}
+
+/*
+ * Check a READ or WRITE and load its element table into the queue.
+ * Returns ST_OK if the data transfer may start.
+ */
+static uint16_t edu_sg_rw_check(EduSgState *s, unsigned qi,
+                                const EduSgCmd *cmd, uint32_t *info)
+{
+    PCIDevice *pdev = PCI_DEVICE(s);
+    EduSgElem *elems = s->q[qi].elems;
     bool is_write = cmd->opcode == OP_WRITE;
     uint64_t sector = le64_to_cpu(cmd->sector);
     uint32_t length = le32_to_cpu(cmd->length);
     uint16_t nelems = le16_to_cpu(cmd->nelems);
     uint64_t sgl = le64_to_cpu(cmd->sgl_addr);
     uint64_t nsectors = s->medium_size / EDU_SG_SECTOR;
-    uint64_t sum = 0, off;
+    uint64_t sum = 0;
     unsigned i;
-
     if ((cmd->flags & ~CMD_FLAG_FUA) ||
         (!is_write && (cmd->flags & CMD_FLAG_FUA)) || cmd->rsvd) {
         qemu_log_mask(LOG_GUEST_ERROR,
@@ -478,7 +713,7 @@ static uint16_t edu_sg_rw(EduSgState *s, unsigned qi, const EduSgCmd *cmd,
                       "%u-bit DMA range\n", qi, sgl, s->dma_bits);
         return ST_DMA_RANGE;
     }
-    if (pci_dma_read(pdev, sgl, s->elems,
+    if (pci_dma_read(pdev, sgl, elems,
                      (dma_addr_t)nelems * EDU_SG_ELEM_SIZE) != MEMTX_OK) {
         qemu_log_mask(LOG_GUEST_ERROR,
                       "edu-sg: q%u: DMA fault reading element table 0x%"
@@ -487,11 +722,11 @@ static uint16_t edu_sg_rw(EduSgState *s, unsigned qi, const EduSgCmd *cmd,
     }
 
     for (i = 0; i < nelems; i++) {
-        uint64_t addr = le64_to_cpu(s->elems[i].addr);
-        uint32_t len = le32_to_cpu(s->elems[i].len);
+        uint64_t addr = le64_to_cpu(elems[i].addr);
+        uint32_t len = le32_to_cpu(elems[i].len);
 
         *info = i;
-        if (s->elems[i].rsvd) {
+        if (elems[i].rsvd) {
             qemu_log_mask(LOG_GUEST_ERROR,
                           "edu-sg: q%u: element %u reserved field set\n",
                           qi, i);
@@ -518,56 +753,191 @@ static uint16_t edu_sg_rw(EduSgState *s, unsigned qi, const EduSgCmd *cmd,
                       qi, length, sum);
         return ST_LENGTH_MISMATCH;
     }
+    if (s->bad_lba_count &&
+        (s->bad_lba_ctrl & (is_write ? BAD_LBA_WRITE : BAD_LBA_READ))) {
+        /* [first, last] of the command and of the bad range, no wrap */
+        uint64_t last = sector + length / EDU_SG_SECTOR - 1;
+        uint64_t bad_last = s->bad_lba + (s->bad_lba_count - 1);
 
-    off = sector * EDU_SG_SECTOR;
-    for (i = 0; i < nelems; i++) {
-        uint64_t addr = le64_to_cpu(s->elems[i].addr);
-        uint32_t len = le32_to_cpu(s->elems[i].len);
-        MemTxResult r;
-
-        if (is_write) {
-            r = pci_dma_read(pdev, addr, s->medium + off, len);
-        } else {
-            r = pci_dma_write(pdev, addr, s->medium + off, len);
+        if (bad_last < s->bad_lba) {
+            bad_last = UINT64_MAX;
         }
-        if (r != MEMTX_OK) {
-            qemu_log_mask(LOG_GUEST_ERROR,
-                          "edu-sg: q%u: DMA fault on element %u 0x%" PRIx64
-                          "+%u\n", qi, i, addr, len);
-            *info = i;
-            return ST_DMA_FAULT;
+        if (sector <= bad_last && s->bad_lba <= last) {
+            *info = MAX(sector, s->bad_lba) - sector;
+            trace_edu_sg_bad_lba(qi, sector, *info);
+            return ST_MEDIUM_ERROR;
         }
-        off += len;
     }
 
-    if (is_write && (cmd->flags & CMD_FLAG_FUA) &&
-        edu_sg_sync(s, sector * EDU_SG_SECTOR, length)) {
-        return ST_MEDIUM_ERROR;
-    }
     return ST_OK;
 }
 
-static uint16_t edu_sg_execute(EduSgState *s, unsigned qi, const EduSgCmd *cmd,
-                               uint32_t *info)
+/*
+ * Move queue @qi's current READ or WRITE data on, within budget @b.  When
+ * the transfer ends (done or failed) the completion is produced, or, for
+ * a WRITE with FUA on a file medium, the sync started.  Otherwise the
+ * command stays current and the next pass continues it.
+ */
+static void edu_sg_rw_run(EduSgState *s, unsigned qi, EduSgBudget *b)
 {
-    *info = INFO_NONE;
+    EduSgQueue *q = &s->q[qi];
+    bool is_write = q->cur.opcode == OP_WRITE;
+    uint16_t nelems = le16_to_cpu(q->cur.nelems);
+    uint64_t start = le64_to_cpu(q->cur.sector) * EDU_SG_SECTOR;
+    uint64_t bad_off = 0;
+    uint16_t status;
+
+    while (q->cur_elem < nelems) {
+        EduSgElem *e = &q->elems[q->cur_elem];
+        uint32_t elen = le32_to_cpu(e->len);
+        uint32_t n;
+
+        if (b->bytes == 0 || b->elems == 0) {
+            return;             /* budget spent: continue next pass */
+        }
+        n = MIN(elen - q->cur_elem_done, b->bytes);
+        status = edu_sg_xfer(s, is_write,
+                             le64_to_cpu(e->addr) + q->cur_elem_done,
+                             q->cur_off, n, &bad_off);
+        if (status == ST_DMA_FAULT) {
+            qemu_log_mask(LOG_GUEST_ERROR,
+                          "edu-sg: q%u: DMA fault on element %u 0x%" PRIx64
+                          "+%u\n", qi, q->cur_elem, le64_to_cpu(e->addr),
+                          elen);
+            edu_sg_complete(s, qi, status, q->cur_elem);
+            return;
+        }
+        if (status == ST_MEDIUM_ERROR) {
+            edu_sg_complete(s, qi, status,
+                            (bad_off - start) / EDU_SG_SECTOR);
+            return;
+        }
+        b->bytes -= n;
+        q->cur_off += n;
+        q->cur_elem_done += n;
+        if (q->cur_elem_done == elen) {
+            q->cur_elem++;
+            q->cur_elem_done = 0;
+            b->elems--;
+        }
+    }
+    if (is_write && (q->cur.flags & CMD_FLAG_FUA)) {
+        edu_sg_start_sync(s, qi);
+    } else {
+        edu_sg_complete(s, qi, ST_OK, INFO_NONE);
+    }
+}
+
+/*
+ * Start the command just fetched into queue @qi's current slot: a failed
+ * check completes it at once; a FLUSH starts its sync; a READ or WRITE
+ * starts its transfer within budget @b.
+ */
+static void edu_sg_start(EduSgState *s, unsigned qi, EduSgBudget *b)
+{
+    EduSgQueue *q = &s->q[qi];
+    const EduSgCmd *cmd = &q->cur;
+    uint32_t info = INFO_NONE;
+    uint16_t status;
 
     if (s->fail_every && s->cmd_count % s->fail_every == 0) {
         s->stat_injected++;
-        return ST_DEVICE_ERROR;
+        edu_sg_complete(s, qi, ST_DEVICE_ERROR, INFO_NONE);
+        return;
     }
 
     switch (cmd->opcode) {
     case OP_READ:
     case OP_WRITE:
-        return edu_sg_rw(s, qi, cmd, info);
+        status = edu_sg_rw_check(s, qi, cmd, &info);
+        if (status != ST_OK) {
+            edu_sg_complete(s, qi, status, info);
+            return;
+        }
+        q->cur_elem = 0;
+        q->cur_elem_done = 0;
+        q->cur_off = le64_to_cpu(cmd->sector) * EDU_SG_SECTOR;
+        edu_sg_rw_run(s, qi, b);
+        return;
     case OP_FLUSH:
-        return edu_sg_flush(s, cmd);
+        if (cmd->flags || cmd->nelems || cmd->sector || cmd->length ||
+            cmd->rsvd || cmd->sgl_addr) {
+            qemu_log_mask(LOG_GUEST_ERROR,
+                          "edu-sg: FLUSH with non-zero fields\n");
+            edu_sg_complete(s, qi, ST_INVALID_FIELD, INFO_NONE);
+            return;
+        }
+        edu_sg_start_sync(s, qi);
+        return;
     default:
         qemu_log_mask(LOG_GUEST_ERROR, "edu-sg: q%u: bad opcode 0x%x\n",
                       qi, cmd->opcode);
-        return ST_BAD_OPCODE;
+        edu_sg_complete(s, qi, ST_BAD_OPCODE, INFO_NONE);
+        return;
     }
+}
+
+/*
+ * Write @cqe to queue @qi's CQ slot at CQ_TAIL with phase @phase; with
+ * @advance, move CQ_TAIL on (flipping the phase on a wrap).  Body first,
+ * then the dword holding status and phase, so a driver that sees the new
+ * phase also sees the rest.  Returns false (the queue halted) on a fault.
+ */
+static bool edu_sg_write_cqe(EduSgState *s, unsigned qi, EduSgCqe *cqe,
+                             bool phase, bool advance)
+{
+    PCIDevice *pdev = PCI_DEVICE(s);
+    EduSgQueue *q = &s->q[qi];
+    dma_addr_t addr = q->cq_base + (dma_addr_t)q->cq_tail * EDU_SG_CQE_SIZE;
+
+    cqe->flags = cpu_to_le16(phase ? CQE_FLAG_PHASE : 0);
+    if (pci_dma_write(pdev, addr, cqe, 12) != MEMTX_OK ||
+        pci_dma_write(pdev, addr + 12, &cqe->status, 4) != MEMTX_OK) {
+        edu_sg_queue_halt(s, qi, QERR_CQ_WRITE);
+        return false;
+    }
+    if (advance) {
+        q->cq_tail = (q->cq_tail + 1) & (q->size - 1);
+        if (q->cq_tail == 0) {
+            q->phase = !q->phase;
+        }
+    }
+    return true;
+}
+
+/*
+ * BAD_CQE: the kind of bad completion that goes with queue @qi's next
+ * completion @p, or 0.  An injection is armed by every Nth completion
+ * posted and waits for one with room for the extra entry.
+ */
+static unsigned edu_sg_bad_cqe_kind(EduSgState *s, unsigned qi,
+                                    EduSgPending *p)
+{
+    EduSgQueue *q = &s->q[qi];
+    uint32_t mask = q->size - 1;
+    unsigned kind = s->bad_cqe & BAD_CQE_KIND_MASK;
+    uint32_t every = MAX(s->bad_cqe >> BAD_CQE_EVERY_SHIFT, 1);
+
+    if (!kind || p->stale_done) {
+        return 0;
+    }
+    if (++s->bad_cqe_count % every == 0) {
+        s->bad_cqe_armed = true;
+    }
+    if (!s->bad_cqe_armed) {
+        return 0;
+    }
+    if (kind == BAD_CQE_ROTATE) {
+        kind = BAD_CQE_WRONG_TAG + s->bad_cqe_rotate % 4;
+    }
+    if (kind != BAD_CQE_STALE_PHASE &&
+        ((q->cq_tail + 2) & mask) == q->cq_head) {
+        return 0;               /* no room for two entries: a later one */
+    }
+    s->bad_cqe_armed = false;
+    s->bad_cqe_rotate++;
+    s->stat_bad_cqes++;
+    return kind;
 }
 
 /*
@@ -576,15 +946,14 @@ static uint16_t edu_sg_execute(EduSgState *s, unsigned qi, const EduSgCmd *cmd,
  */
 static bool edu_sg_post(EduSgState *s, unsigned qi, int64_t now)
 {
-    PCIDevice *pdev = PCI_DEVICE(s);
     EduSgQueue *q = &s->q[qi];
     uint32_t mask = q->size - 1;
     bool posted = false;
 
     while (q->pend_count && !q->halted) {
         EduSgPending *p = &q->pend[q->pend_head];
-        EduSgCqe cqe;
-        dma_addr_t addr;
+        EduSgCqe cqe, bad;
+        unsigned kind;
 
         if (p->due_ns > now) {
             break;
@@ -593,8 +962,11 @@ static bool edu_sg_post(EduSgState *s, unsigned qi, int64_t now)
             break;              /* CQ full: wait for a CQ_HEAD doorbell */
         }
 
-        s->post_count++;
-        if (s->drop_every && s->post_count % s->drop_every == 0) {
+        if (!p->stale_done) {
+            s->post_count++;
+        }
+        if (!p->stale_done && s->drop_every &&
+            s->post_count % s->drop_every == 0) {
             s->stat_dropped++;
         } else {
             /*
@@ -614,21 +986,44 @@ static bool edu_sg_post(EduSgState *s, unsigned qi, int64_t now)
             cqe.sq_head = cpu_to_le16(p->sq_head);
             cqe.qid = cpu_to_le16(qi);
             cqe.status = cpu_to_le16(p->status);
-            cqe.flags = cpu_to_le16(q->phase ? CQE_FLAG_PHASE : 0);
-            addr = q->cq_base + (dma_addr_t)q->cq_tail * EDU_SG_CQE_SIZE;
+            bad = cqe;
 
-            /*
-             * Body first, then the dword holding status and phase, so a
-             * driver that sees the new phase also sees the rest.
-             */
-            if (pci_dma_write(pdev, addr, &cqe, 12) != MEMTX_OK ||
-                pci_dma_write(pdev, addr + 12, &cqe.status, 4) != MEMTX_OK) {
-                edu_sg_queue_halt(s, qi, QERR_CQ_WRITE);
+            kind = edu_sg_bad_cqe_kind(s, qi, p);
+            if (kind) {
+                trace_edu_sg_bad_cqe(qi, kind, p->tag);
+            }
+            switch (kind) {
+            case BAD_CQE_WRONG_TAG:
+                bad.tag = cpu_to_le32(p->tag ^ BAD_CQE_TAG_FLIP);
+                if (!edu_sg_write_cqe(s, qi, &bad, q->phase, true)) {
+                    return posted;
+                }
+                break;
+            case BAD_CQE_WRONG_QID:
+                bad.qid = cpu_to_le16(qi ^ 1);
+                if (!edu_sg_write_cqe(s, qi, &bad, q->phase, true)) {
+                    return posted;
+                }
+                break;
+            case BAD_CQE_STALE_PHASE:
+                /*
+                 * The real entry with the phase of the CQ's previous lap,
+                 * signalled; the real completion follows
+                 * EDU_SG_STALE_DELAY_NS later in the same slot.
+                 */
+                if (!edu_sg_write_cqe(s, qi, &bad, !q->phase, false)) {
+                    return posted;
+                }
+                p->stale_done = true;
+                p->due_ns = now + EDU_SG_STALE_DELAY_NS;
+                return true;
+            }
+            if (!edu_sg_write_cqe(s, qi, &cqe, q->phase, true)) {
                 return posted;
             }
-            q->cq_tail = (q->cq_tail + 1) & mask;
-            if (q->cq_tail == 0) {
-                q->phase = !q->phase;
+            if (kind == BAD_CQE_DUPLICATE &&
+                !edu_sg_write_cqe(s, qi, &cqe, q->phase, true)) {
+                return true;
             }
             posted = true;
             q->pass_posted = true;
@@ -639,35 +1034,67 @@ static bool edu_sg_post(EduSgState *s, unsigned qi, int64_t now)
     return posted;
 }
 
-/* Fetch and execute the command at SQ_HEAD. */
-static void edu_sg_fetch_exec(EduSgState *s, unsigned qi, int64_t now)
+/* Fetch the command at SQ_HEAD and start it. */
+static void edu_sg_fetch(EduSgState *s, unsigned qi, int64_t now,
+                         EduSgBudget *b)
 {
     EduSgQueue *q = &s->q[qi];
-    EduSgCmd cmd;
-    EduSgPending *p;
     dma_addr_t addr = q->sq_base + (dma_addr_t)q->sq_head * EDU_SG_CMD_SIZE;
-    uint32_t info;
-    uint16_t status;
 
-    if (pci_dma_read(PCI_DEVICE(s), addr, &cmd, sizeof(cmd)) != MEMTX_OK) {
+    if (pci_dma_read(PCI_DEVICE(s), addr, &q->cur, sizeof(q->cur)) !=
+        MEMTX_OK) {
         edu_sg_queue_halt(s, qi, QERR_SQ_FETCH);
         return;
     }
     q->sq_head = (q->sq_head + 1) & (q->size - 1);
     s->cmd_count++;
+    q->busy = true;
+    q->syncing = false;
+    q->cur_sq_head = q->sq_head;
+    q->cur_due_ns = now + s->latency_ns;
+    trace_edu_sg_fetch(qi, q->cur.opcode, le32_to_cpu(q->cur.tag),
+                       le64_to_cpu(q->cur.sector), le32_to_cpu(q->cur.length));
+    edu_sg_start(s, qi, b);
+}
 
-    status = edu_sg_execute(s, qi, &cmd, &info);
-    if (status != ST_OK) {
-        s->stat_errors++;
+/*
+ * One processing pass over queue @qi: post what is due, continue the
+ * current command, fetch and run more, each queue within its budget.
+ * Returns true if the budget ran out with work left.
+ */
+static bool edu_sg_process_queue(EduSgState *s, unsigned qi, int64_t now,
+                                 bool *posted)
+{
+    EduSgQueue *q = &s->q[qi];
+    EduSgBudget b = {
+        .cmds = EDU_SG_BH_BUDGET,
+        .elems = EDU_SG_BH_ELEMS,
+        .bytes = EDU_SG_BH_BYTES,
+    };
+
+    *posted = edu_sg_post(s, qi, now);
+    while (!q->halted) {
+        if (q->busy) {
+            if (q->syncing) {
+                return false;   /* edu_sg_sync_done() reschedules */
+            }
+            edu_sg_rw_run(s, qi, &b);
+        } else {
+            if (q->sq_head == q->sq_tail || q->pend_count >= q->size) {
+                return false;
+            }
+            if (b.cmds == 0) {
+                return true;
+            }
+            b.cmds--;
+            edu_sg_fetch(s, qi, now, &b);
+        }
+        *posted |= edu_sg_post(s, qi, now);
+        if (q->busy && !q->syncing && !q->halted) {
+            return true;        /* transfer budget spent */
+        }
     }
-
-    p = &q->pend[(q->pend_head + q->pend_count) % EDU_SG_MAX_QUEUE_ENTRIES];
-    p->due_ns = now + s->latency_ns;
-    p->tag = le32_to_cpu(cmd.tag);
-    p->info = info;
-    p->status = status;
-    p->sq_head = q->sq_head;
-    q->pend_count++;
+    return false;
 }
 
 static void edu_sg_process(void *opaque)
@@ -681,21 +1108,15 @@ static void edu_sg_process(void *opaque)
     for (qi = 0; qi < s->num_queues; qi++) {
         EduSgQueue *q = &s->q[qi];
         bool posted;
-        unsigned n = 0;
 
         if (!q->enabled || q->halted) {
             continue;
         }
         q->pass_posted = false;
-        posted = edu_sg_post(s, qi, now);
-        while (!q->halted && q->sq_head != q->sq_tail &&
-               q->pend_count < q->size) {
-            if (n++ == EDU_SG_BH_BUDGET) {
-                again = true;
-                break;
-            }
-            edu_sg_fetch_exec(s, qi, now);
-            posted |= edu_sg_post(s, qi, now);
+        if (edu_sg_process_queue(s, qi, now, &posted)) {
+            trace_edu_sg_yield(qi, q->pend_count);
+            s->stat_yields++;
+            again = true;
         }
         if (posted && !q->halted) {
             edu_sg_notify(s, qi);
@@ -988,6 +1409,22 @@ static uint64_t edu_sg_mmio_read(void *opaque, hwaddr addr, unsigned size)
         return s->stat_dropped;
     case REG_STAT_INJECTED:
         return s->stat_injected;
+    case REG_BAD_CQE:
+        return s->bad_cqe;
+    case REG_BAD_LBA_LO:
+        return (uint32_t)s->bad_lba;
+    case REG_BAD_LBA_HI:
+        return s->bad_lba >> 32;
+    case REG_BAD_LBA_COUNT:
+        return s->bad_lba_count;
+    case REG_BAD_LBA_CTRL:
+        return s->bad_lba_ctrl;
+    case REG_STAT_BAD_CQES:
+        return s->stat_bad_cqes;
+    case REG_STAT_YIELDS:
+        return s->stat_yields;
+    case REG_STAT_MEDIUM_ERRORS:
+        return s->stat_medium_errors;
     default:
         qemu_log_mask(LOG_GUEST_ERROR,
                       "edu-sg: read of undefined register 0x%" HWADDR_PRIx
@@ -1014,6 +1451,30 @@ static void edu_sg_write_knob(EduSgState *s, hwaddr addr, uint32_t val)
         return;
     case REG_HALT_AFTER:
         s->halt_after = val;
+        return;
+    case REG_BAD_CQE:
+        if ((val & BAD_CQE_KIND_MASK) > BAD_CQE_ROTATE ||
+            (val & 0xfff0)) {
+            qemu_log_mask(LOG_GUEST_ERROR,
+                          "edu-sg: BAD_CQE 0x%x refused\n", val);
+            return;
+        }
+        s->bad_cqe = val;
+        s->bad_cqe_count = 0;
+        s->bad_cqe_armed = false;
+        s->bad_cqe_rotate = 0;
+        return;
+    case REG_BAD_LBA_LO:
+        s->bad_lba = deposit64(s->bad_lba, 0, 32, val);
+        return;
+    case REG_BAD_LBA_HI:
+        s->bad_lba = deposit64(s->bad_lba, 32, 32, val);
+        return;
+    case REG_BAD_LBA_COUNT:
+        s->bad_lba_count = val;
+        return;
+    case REG_BAD_LBA_CTRL:
+        s->bad_lba_ctrl = val & (BAD_LBA_READ | BAD_LBA_WRITE);
         return;
     }
     ns = deposit64(s->latency_ns, addr == REG_LATENCY_NS_HI ? 32 : 0, 32,
@@ -1062,6 +1523,11 @@ static void edu_sg_mmio_write(void *opaque, hwaddr addr, uint64_t val64,
     case REG_HALT_AFTER:
     case REG_LATENCY_NS_LO:
     case REG_LATENCY_NS_HI:
+    case REG_BAD_CQE:
+    case REG_BAD_LBA_LO:
+    case REG_BAD_LBA_HI:
+    case REG_BAD_LBA_COUNT:
+    case REG_BAD_LBA_CTRL:
         if (s->fault_regs) {
             edu_sg_write_knob(s, addr, val);
         } else {
@@ -1114,60 +1580,112 @@ static void edu_sg_free_medium(EduSgState *s)
         munmap(s->medium, s->medium_size);
         s->medium = NULL;
     }
+    g_free(s->bounce);
+    s->bounce = NULL;
     if (s->fd >= 0) {
         close(s->fd);
         s->fd = -1;
     }
 }
 
-static bool edu_sg_open_medium(EduSgState *s, Error **errp)
+/*
+ * A file medium is read and written with pread()/pwrite(): a host I/O
+ * error, a full disk or a truncated file fails the command with
+ * MEDIUM_ERROR instead of raising SIGBUS as a shared mapping would.  An
+ * existing file keeps its length (and so its data) unless resize=on; a
+ * missing file is an error unless create=on.
+ */
+static bool edu_sg_open_file(EduSgState *s, Error **errp)
 {
-    struct stat st;
+    bool created = false;
+    off_t len;
     int ret;
 
-    s->fd = -1;
-    if (!s->file || !*s->file) {
-        s->medium = mmap(NULL, s->medium_size, PROT_READ | PROT_WRITE,
-                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        if (s->medium == MAP_FAILED) {
-            s->medium = NULL;
-            error_setg_errno(errp, errno, "edu-sg: cannot allocate medium");
+    s->fd = qemu_open(s->file, O_RDWR, NULL);
+    if (s->fd < 0 && errno == ENOENT && s->create) {
+        s->fd = qemu_create(s->file, O_RDWR | O_EXCL, 0644, errp);
+        if (s->fd < 0) {
             return false;
         }
-        return true;
-    }
-
-    s->fd = qemu_create(s->file, O_RDWR, 0644, errp);
-    if (s->fd < 0) {
+        created = true;
+    } else if (s->fd < 0) {
+        error_setg_errno(errp, errno, "edu-sg: cannot open '%s'%s", s->file,
+                         errno == ENOENT ? " (create=on creates it)" : "");
         return false;
     }
     ret = qemu_lock_fd(s->fd, 0, 0, true);
     if (ret < 0) {
         error_setg_errno(errp, -ret, "edu-sg: cannot lock '%s' (in use?)",
                          s->file);
-        goto fail;
+        return false;
     }
-    if (fstat(s->fd, &st) < 0) {
-        error_setg_errno(errp, errno, "edu-sg: cannot stat '%s'", s->file);
-        goto fail;
-    }
-    if ((uint64_t)st.st_size != s->medium_size &&
-        ftruncate(s->fd, s->medium_size) < 0) {
+    len = lseek(s->fd, 0, SEEK_END);
+    if (len < 0) {
         error_setg_errno(errp, errno, "edu-sg: cannot size '%s'", s->file);
-        goto fail;
+        return false;
     }
-    s->medium = mmap(NULL, s->medium_size, PROT_READ | PROT_WRITE, MAP_SHARED,
-                     s->fd, 0);
+    if (!s->medium_size) {
+        if (created || len == 0) {
+            s->medium_size = EDU_SG_DEFAULT_SIZE;
+        } else {
+            s->medium_size = len;
+        }
+    }
+    if (s->medium_size % EDU_SG_SECTOR) {
+        error_setg(errp, "edu-sg: '%s' is %" PRIu64 " bytes, not a multiple "
+                   "of 512", s->file, s->medium_size);
+        return false;
+    }
+    if ((uint64_t)len != s->medium_size) {
+        if (!created && !s->resize) {
+            error_setg(errp, "edu-sg: '%s' is %" PRIu64 " bytes, not size=%"
+                       PRIu64 " (resize=on changes its length)", s->file,
+                       (uint64_t)len, s->medium_size);
+            return false;
+        }
+        if (ftruncate(s->fd, s->medium_size) < 0) {
+            error_setg_errno(errp, errno, "edu-sg: cannot resize '%s'",
+                             s->file);
+            return false;
+        }
+    }
+    if (s->prealloc) {
+        ret = posix_fallocate(s->fd, 0, s->medium_size);
+        if (ret) {
+            error_setg_errno(errp, ret, "edu-sg: cannot preallocate '%s'",
+                             s->file);
+            return false;
+        }
+    }
+    s->bounce = g_malloc(EDU_SG_BOUNCE_SIZE);
+    return true;
+}
+
+static bool edu_sg_open_medium(EduSgState *s, Error **errp)
+{
+    s->fd = -1;
+    if (s->file && *s->file) {
+        if (!edu_sg_open_file(s, errp)) {
+            edu_sg_free_medium(s);
+            return false;
+        }
+        return true;
+    }
+    if (s->create || s->resize || s->prealloc) {
+        error_setg(errp, "edu-sg: create, resize and prealloc need file");
+        return false;
+    }
+    if (!s->medium_size) {
+        s->medium_size = EDU_SG_DEFAULT_SIZE;
+    }
+    s->medium = mmap(NULL, s->medium_size, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (s->medium == MAP_FAILED) {
         s->medium = NULL;
-        error_setg_errno(errp, errno, "edu-sg: cannot map '%s'", s->file);
-        goto fail;
+        error_setg_errno(errp, errno, "edu-sg: cannot allocate medium");
+        return false;
     }
     return true;
-
-fail:
-    edu_sg_free_medium(s);
-    return false;
 }
 
 static bool edu_sg_check_props(EduSgState *s, Error **errp)
@@ -1178,9 +1696,8 @@ static bool edu_sg_check_props(EduSgState *s, Error **errp)
         error_setg(errp, "edu-sg: queues must be 1..%d", EDU_SG_MAX_QUEUES);
         return false;
     }
-    if (s->medium_size == 0 || s->medium_size % EDU_SG_SECTOR ||
-        s->medium_size > SIZE_MAX / 2) {
-        error_setg(errp, "edu-sg: size must be a non-zero multiple of 512");
+    if (s->medium_size % EDU_SG_SECTOR || s->medium_size > INT64_MAX / 2) {
+        error_setg(errp, "edu-sg: size must be a multiple of 512");
         return false;
     }
     if (s->dma_bits < 16 || s->dma_bits > 64) {
@@ -1219,6 +1736,10 @@ static void edu_sg_load_knobs(EduSgState *s)
     s->fail_every = s->prop_fail_every;
     s->drop_every = s->prop_drop_every;
     s->halt_after = 0;
+    s->bad_cqe = 0;
+    s->bad_lba = 0;
+    s->bad_lba_count = 0;
+    s->bad_lba_ctrl = 0;
 }
 
 static void edu_sg_realize(PCIDevice *pdev, Error **errp)
@@ -1229,6 +1750,7 @@ static void edu_sg_realize(PCIDevice *pdev, Error **errp)
     int ret;
 
     s->fd = -1;
+    QLIST_INIT(&s->syncs);
     if (!edu_sg_check_props(s, errp) || !edu_sg_open_medium(s, errp)) {
         return;
     }
@@ -1261,9 +1783,9 @@ static void edu_sg_realize(PCIDevice *pdev, Error **errp)
                           "edu-sg-mmio", EDU_SG_MMIO_SIZE);
     pci_register_bar(pdev, 0, PCI_BASE_ADDRESS_SPACE_MEMORY, &s->mmio);
 
-    s->elems = g_new(EduSgElem, s->max_elems);
     for (i = 0; i < EDU_SG_MAX_QUEUES; i++) {
         s->q[i].pend = g_new0(EduSgPending, EDU_SG_MAX_QUEUE_ENTRIES);
+        s->q[i].elems = g_new(EduSgElem, s->max_elems);
     }
     s->bh = qemu_bh_new_guarded(edu_sg_process, s,
                                 &DEVICE(s)->mem_reentrancy_guard);
@@ -1281,8 +1803,14 @@ fail:
 static void edu_sg_exit(PCIDevice *pdev)
 {
     EduSgState *s = EDU_SG(pdev);
+    EduSgSync *r, *next;
     unsigned i;
 
+    /* Syncs still in the thread pool find the device gone. */
+    QLIST_FOREACH_SAFE(r, &s->syncs, next, next) {
+        QLIST_REMOVE(r, next);
+        r->s = NULL;
+    }
     qemu_bh_delete(s->bh);
     timer_free(s->timer);
     if (msix_present(pdev)) {
@@ -1292,8 +1820,8 @@ static void edu_sg_exit(PCIDevice *pdev)
     msi_uninit(pdev);
     for (i = 0; i < EDU_SG_MAX_QUEUES; i++) {
         g_free(s->q[i].pend);
+        g_free(s->q[i].elems);
     }
-    g_free(s->elems);
     edu_sg_free_medium(s);
 }
 
@@ -1312,8 +1840,11 @@ static const VMStateDescription vmstate_edu_sg = {
 
 static EduSgProperty edu_sg_properties[] = {
     DEFINE_PROP_UINT32("queues", EduSgState, num_queues, 2),
-    DEFINE_PROP_SIZE("size", EduSgState, medium_size, 16 * MiB),
+    DEFINE_PROP_SIZE("size", EduSgState, medium_size, 0),
     DEFINE_PROP_STRING("file", EduSgState, file),
+    DEFINE_PROP_BOOL("create", EduSgState, create, false),
+    DEFINE_PROP_BOOL("resize", EduSgState, resize, false),
+    DEFINE_PROP_BOOL("prealloc", EduSgState, prealloc, false),
     DEFINE_PROP_UINT8("dma_bits", EduSgState, dma_bits, 64),
     DEFINE_PROP_UINT32("max_elems", EduSgState, max_elems, 256),
     DEFINE_PROP_UINT32("max_elem_len", EduSgState, max_elem_len, 1 * MiB),
@@ -1345,9 +1876,16 @@ static void edu_sg_class_init(ObjectClass *klass, void *data)
     object_class_property_set_description(klass, "queues",
         "submission/completion queue pairs and MSI-X vectors, 1-8");
     object_class_property_set_description(klass, "size",
-        "medium size in bytes, a multiple of 512");
+        "medium size in bytes, a multiple of 512 (default: the file's, "
+        "or 16M)");
     object_class_property_set_description(klass, "file",
-        "host file backing the medium (created and sized as needed)");
+        "host file backing the medium (read and written with pread/pwrite)");
+    object_class_property_set_description(klass, "create",
+        "create the file if it is missing");
+    object_class_property_set_description(klass, "resize",
+        "set the file's length to size (shrinking loses data)");
+    object_class_property_set_description(klass, "prealloc",
+        "allocate the file's blocks at start (posix_fallocate)");
     object_class_property_set_description(klass, "dma_bits",
         "DMA address width, 16-64");
     object_class_property_set_description(klass, "max_elems",
@@ -1361,7 +1899,8 @@ static void edu_sg_class_init(ObjectClass *klass, void *data)
     object_class_property_set_description(klass, "drop_every",
         "silently drop every Nth completion (0 = off)");
     object_class_property_set_description(klass, "x-fault-regs",
-        "let the guest write FAIL_EVERY, DROP_EVERY, LATENCY_NS and HALT_AFTER (tests)");
+        "let the guest write the fault registers: FAIL_EVERY, DROP_EVERY, "
+        "LATENCY_NS, HALT_AFTER, BAD_CQE, BAD_LBA (tests)");
     object_class_property_set_description(klass, "msix",
         "offer MSI-X (one vector per queue)");
     object_class_property_set_description(klass, "msi",
