@@ -41,7 +41,7 @@ step() {
 }
 
 apt_ensure build-essential bc bison flex libelf-dev libssl-dev cpio kmod \
-	xz-utils python3 busybox-static qemu-system-x86 file fio
+	xz-utils python3 busybox-static qemu-system-x86 file fio pciutils
 
 # --- Harness self-test ------------------------------------------------------
 step "verdict self-test" python3 "$WDMDMA_TOP/scripts/test-verdict.py"

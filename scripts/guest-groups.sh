@@ -49,9 +49,11 @@ guest_group "$series" kunit-pt "--iommu --append iommu=pt --mem 1G --smp 2 --tim
 if [ -n "${qemu_sg:-}" ]; then
 	guest_group "$series" edusg "--qemu $qemu_sg --no-edu --device edu-sg --mem 512M --timeout 600" \
 		"kunit.sh edusg_test" "edusg"
-	# edublk on edu-sg (scripts/guest/edusg-blk.sh says what each checks).
+	# edublk on edu-sg (scripts/guest/edusg-blk.sh says what each checks);
+	# x-fault-regs: its removal checks make the device vanish and add bad
+	# completions.
 	sg="--qemu $qemu_sg --no-edu --smp 2"
-	guest_group "$series" edusg-blk "$sg --device edu-sg,queues=2 --mem 512M --host-root --timeout 900" \
+	guest_group "$series" edusg-blk "$sg --device edu-sg,queues=2,x-fault-regs=on --mem 512M --host-root --timeout 900" \
 		"edusg-blk.sh verify" ""
 	# Faults, one boot: a plain device (made to fail commands, drop
 	# completions, halt a queue, stop completing), 4 KiB elements, a 6 s

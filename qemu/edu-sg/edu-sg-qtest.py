@@ -1043,6 +1043,63 @@ def test_speed(qemu):
     check(qt.close() == 0, "qemu exit status")
 
 
+def test_vanish(qemu):
+    """VANISH_MS: for that long the device reads all ones (BAR and config
+    space), ignores writes, does no DMA and drops what it was doing; then
+    it comes back PCI-reset, as a new card would."""
+    qt, d = start(qemu)
+    d.w(0x090, 1000)
+    check(d.r(0x000) == 0x45445347, "VANISH_MS needs x-fault-regs")
+    check(qt.close() == 0, "qemu exit status")
+
+    qt, d = start(qemu, ",x-fault-regs=on")
+    d.setup_queue(0, 8)
+    pat = os.urandom(4096)
+    qt.mwrite(BUF, pat)
+    c = submit(d, 0, 2, 1, 0, 4096, [(BUF, 4096)])
+    check(c is not None and c[4] == 0, "write before the absence")
+    for bad in (0, 600001):
+        d.w(0x090, bad)
+        check(d.r(0x000) == 0x45445347, "VANISH_MS %d refused" % bad)
+    check(d.r(0x090) == 0, "VANISH_MS reads 0 while present")
+    d.w(0x090, 50)                      # 50 ms
+    check(d.r(0x000) == 0xffffffff and d.r(0x048) == 0xffffffff and
+          d.qr(0, 0x18) == 0xffffffff, "registers read all ones")
+    check(qt.cfg_readl(0) == 0xffffffff and qt.cfg_readl(0x10) == 0xffffffff,
+          "config space reads all ones")
+    d.w(0x044, 0x1234)                  # SCRATCH: ignored
+    qt.cfg_writel(0x04, 0)              # ignored too
+    # A command posted meanwhile is never fetched: nothing is completed.
+    qt.memset(BUF + 0x10000, 4096, 0x5a)
+    d.put_cmd(0, mkcmd(1, 2, 0, 4096, 1, TABLE))
+    qt.mwrite(TABLE, mkelems([(BUF + 0x10000, 4096)]))
+    d.ring(0)
+    check(d.poll_cqe(0, tries=20) is None, "no completion while gone")
+    check(qt.mread(BUF + 0x10000, 4096) == b"\x5a" * 4096,
+          "no DMA while gone")
+    qt.clock_step(60 * 1000 * 1000)
+    check(qt.cfg_readl(0) == 0x11e91234, "back after 50 ms")
+    check(qt.cfg_readl(0x10) & ~0xf == 0 and
+          qt.cfg_readl(0x04) & 0x6 == 0,
+          "back PCI-reset: BAR0 and bus mastering cleared")
+    qt.cfg_writel(0x10, BAR0)
+    qt.cfg_writel(0x04, 0x0006)
+    check(d.r(0x000) == 0x45445347 and d.r(0x044) == 0 and
+          d.qr(0, 0x18) == 0, "registers at power-on values, queue off")
+    check(d.r(0x090) == 0, "VANISH_MS reads 0 again")
+    d.setup_queue(0, 8)
+    c = submit(d, 0, 1, 3, 0, 4096, [(BUF + 0x10000, 4096)])
+    check(c is not None and c[4] == 0 and
+          qt.mread(BUF + 0x10000, 4096) == pat,
+          "the medium kept its data %r" % (c,))
+    # A system reset during an absence ends it.
+    d.w(0x090, 600000)
+    check(qt.cfg_readl(0) == 0xffffffff, "gone again")
+    qt.cmd("outb 0xcf9 0x6")            # q35 reset control: system reset
+    check(qt.cfg_readl(0) == 0x11e91234, "system reset brings it back")
+    check(qt.close() == 0, "qemu exit status")
+
+
 def main():
     if len(sys.argv) > 1:
         qemu = sys.argv[1]
@@ -1055,7 +1112,8 @@ def main():
     for t in (test_registers, test_io, test_dma_bits32, test_msix,
               test_msi_intx, test_faults, test_file, test_file_errors,
               test_full_disk, test_budget, test_bad_cqe, test_bad_lba,
-              test_trace, test_fuzz, test_fuzz_faults, test_speed):
+              test_trace, test_vanish, test_fuzz, test_fuzz_faults,
+              test_speed):
         try:
             t(qemu)
         except Exception as e:          # a crash or protocol error

@@ -98,6 +98,10 @@ OBJECT_DECLARE_SIMPLE_TYPE(EduSgState, EDU_SG)
 #define REG_BAD_LBA_HI          0x084
 #define REG_BAD_LBA_COUNT       0x088
 #define REG_BAD_LBA_CTRL        0x08c
+#define REG_VANISH_MS           0x090
+
+/* VANISH_MS: longest absence a guest may ask for */
+#define EDU_SG_MAX_VANISH_MS    600000
 
 /* BAD_CQE: bad completions to inject (x-fault-regs) */
 #define BAD_CQE_KIND_MASK       0xfu
@@ -291,6 +295,8 @@ struct EduSgState {
     MemoryRegion mmio;
     QEMUBH *bh;
     QEMUTimer *timer;
+    QEMUTimer *vanish_timer;    /* ends an absence (VANISH_MS) */
+    bool vanished;              /* answering like a removed device */
 
     /* medium: anonymous memory, or a file read and written with pread/pwrite */
     uint8_t *medium;
@@ -1105,6 +1111,9 @@ static void edu_sg_process(void *opaque)
     bool again = false;
     unsigned qi;
 
+    if (s->vanished) {
+        return;
+    }
     for (qi = 0; qi < s->num_queues; qi++) {
         EduSgQueue *q = &s->q[qi];
         bool posted;
@@ -1333,6 +1342,10 @@ static uint64_t edu_sg_mmio_read(void *opaque, hwaddr addr, unsigned size)
     PCIDevice *pdev = PCI_DEVICE(s);
     uint32_t v;
 
+    if (s->vanished) {
+        return UINT32_MAX;      /* a read nobody answers */
+    }
+
     if (addr >= REG_QUEUE_BASE &&
         addr < REG_QUEUE_BASE + EDU_SG_MAX_QUEUES * REG_QUEUE_STRIDE) {
         unsigned qi = (addr - REG_QUEUE_BASE) / REG_QUEUE_STRIDE;
@@ -1419,6 +1432,8 @@ static uint64_t edu_sg_mmio_read(void *opaque, hwaddr addr, unsigned size)
         return s->bad_lba_count;
     case REG_BAD_LBA_CTRL:
         return s->bad_lba_ctrl;
+    case REG_VANISH_MS:
+        return 0;               /* while it can be read, it is here */
     case REG_STAT_BAD_CQES:
         return s->stat_bad_cqes;
     case REG_STAT_YIELDS:
@@ -1431,6 +1446,39 @@ static uint64_t edu_sg_mmio_read(void *opaque, hwaddr addr, unsigned size)
                       "\n", addr);
         return 0;
     }
+}
+
+/*
+ * x-fault-regs: VANISH_MS. The device acts as if pulled out of its slot
+ * for @ms milliseconds of virtual time: it drops everything it was doing
+ * (as DEV_CTRL.RESET, so no DMA and no interrupt follow), its BAR and
+ * config space reads return all ones, and writes to them are ignored.
+ * Then it comes back as if a new card were plugged in: a PCI reset (config
+ * space, BARs and bus mastering cleared), with every register at its
+ * power-on value. 0 or more than EDU_SG_MAX_VANISH_MS is refused.
+ */
+static void edu_sg_vanish(EduSgState *s, uint32_t ms)
+{
+    if (!ms || ms > EDU_SG_MAX_VANISH_MS) {
+        qemu_log_mask(LOG_GUEST_ERROR,
+                      "edu-sg: VANISH_MS %u refused: 1..%u\n", ms,
+                      EDU_SG_MAX_VANISH_MS);
+        return;
+    }
+    trace_edu_sg_vanish(ms);
+    edu_sg_reset_state(s);
+    s->vanished = true;
+    timer_mod(s->vanish_timer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
+              (int64_t)ms * SCALE_MS);
+}
+
+static void edu_sg_vanish_end(void *opaque)
+{
+    EduSgState *s = opaque;
+
+    trace_edu_sg_vanish_end();
+    s->vanished = false;
+    pci_device_reset(PCI_DEVICE(s));
 }
 
 /*
@@ -1476,6 +1524,9 @@ static void edu_sg_write_knob(EduSgState *s, hwaddr addr, uint32_t val)
     case REG_BAD_LBA_CTRL:
         s->bad_lba_ctrl = val & (BAD_LBA_READ | BAD_LBA_WRITE);
         return;
+    case REG_VANISH_MS:
+        edu_sg_vanish(s, val);
+        return;
     }
     ns = deposit64(s->latency_ns, addr == REG_LATENCY_NS_HI ? 32 : 0, 32,
                    val);
@@ -1493,6 +1544,10 @@ static void edu_sg_mmio_write(void *opaque, hwaddr addr, uint64_t val64,
 {
     EduSgState *s = opaque;
     uint32_t val = val64;
+
+    if (s->vanished) {
+        return;
+    }
 
     if (addr >= REG_QUEUE_BASE &&
         addr < REG_QUEUE_BASE + EDU_SG_MAX_QUEUES * REG_QUEUE_STRIDE) {
@@ -1528,6 +1583,7 @@ static void edu_sg_mmio_write(void *opaque, hwaddr addr, uint64_t val64,
     case REG_BAD_LBA_HI:
     case REG_BAD_LBA_COUNT:
     case REG_BAD_LBA_CTRL:
+    case REG_VANISH_MS:
         if (s->fault_regs) {
             edu_sg_write_knob(s, addr, val);
         } else {
@@ -1566,9 +1622,21 @@ static const MemoryRegionOps edu_sg_mmio_ops = {
     },
 };
 
+/* While the device is gone, its config space reads all ones, as no device. */
+static uint32_t edu_sg_config_read(PCIDevice *pdev, uint32_t addr, int len)
+{
+    if (EDU_SG(pdev)->vanished) {
+        return len >= 4 ? UINT32_MAX : (1u << (len * 8)) - 1;
+    }
+    return pci_default_read_config(pdev, addr, len);
+}
+
 static void edu_sg_config_write(PCIDevice *pdev, uint32_t addr, uint32_t val,
                                 int len)
 {
+    if (EDU_SG(pdev)->vanished) {
+        return;
+    }
     pci_default_write_config(pdev, addr, val, len);
     /* INTx is asserted only while neither MSI nor MSI-X is enabled. */
     edu_sg_update_intx(EDU_SG(pdev));
@@ -1790,6 +1858,7 @@ static void edu_sg_realize(PCIDevice *pdev, Error **errp)
     s->bh = qemu_bh_new_guarded(edu_sg_process, s,
                                 &DEVICE(s)->mem_reentrancy_guard);
     s->timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, edu_sg_timer_cb, s);
+    s->vanish_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, edu_sg_vanish_end, s);
     edu_sg_load_knobs(s);
     edu_sg_reset_state(s);
     return;
@@ -1813,6 +1882,7 @@ static void edu_sg_exit(PCIDevice *pdev)
     }
     qemu_bh_delete(s->bh);
     timer_free(s->timer);
+    timer_free(s->vanish_timer);
     if (msix_present(pdev)) {
         msix_unuse_all_vectors(pdev);
         msix_uninit_exclusive_bar(pdev);
@@ -1829,6 +1899,9 @@ static void edu_sg_qdev_reset(DeviceState *dev)
 {
     EduSgState *s = EDU_SG(dev);
 
+    /* A system reset ends an absence; edu_sg_vanish_end() resets too. */
+    timer_del(s->vanish_timer);
+    s->vanished = false;
     edu_sg_load_knobs(s);
     edu_sg_reset_state(s);
 }
@@ -1864,6 +1937,7 @@ static void edu_sg_class_init(ObjectClass *klass, void *data)
 
     k->realize = edu_sg_realize;
     k->exit = edu_sg_exit;
+    k->config_read = edu_sg_config_read;
     k->config_write = edu_sg_config_write;
     k->vendor_id = PCI_VENDOR_ID_QEMU;
     k->device_id = EDU_SG_DEVICE_ID;

@@ -10,6 +10,11 @@
 #             write cache (FLUSH on fsync(), FUA on O_DSYNC writes) and an
 #             MBR partition (edublk0p1: size, fio verify, offset on the
 #             disk); then once more on the legacy INTx line (msi=0);
+#             then, while fio reads at queue depth 32 on both queues:
+#             the device removed through sysfs (then a rescan), unbound
+#             (then bound again), its bus mastering toggled every 0.2 s:
+#             fio ends with errors, the driver lets go at once, and the
+#             device verifies clean afterwards;
 #   faults  - three devices: a plain one, one with 4 KiB elements
 #             (max_elem_len) and one with a 6 s latency; the faults are
 #             switched on at run time through edublk's debugfs (dev_*):
@@ -624,6 +629,15 @@ edges_slow() {
 		cmp /tmp/slow.pat /tmp/slow.back
 }
 
+# read_fails_at_once NAME: on a disk given up, a read fails, within 2 s.
+read_fails_at_once() {
+	local t0 t
+	t0=$(date +%s)
+	check "$1: a later read fails" fails dd_read 0
+	t=$(($(date +%s) - t0))
+	check "$1: ... at once ($t s)" [ $t -le 2 ]
+}
+
 # edges_stuck: the device stops completing (every completion dropped) while
 # fio reads at queue depth 32 from both vCPUs (both queues).
 edges_stuck() {
@@ -644,10 +658,7 @@ edges_stuck() {
 	expect_eq "edges: stuck: the device was given up" "$(edublk_stat dead)" 1
 	expect_gt "edges: stuck: a controller reset came first" "$(edublk_stat resets)" 0
 	expect_gt "edges: stuck: requests timed out" "$(edublk_stat timeouts)" 2
-	t0=$(date +%s)
-	check "edges: stuck: a later read fails" fails dd_read 0
-	t=$(($(date +%s) - t0))
-	check "edges: stuck: ... at once ($t s)" [ $t -le 2 ]
+	read_fails_at_once "edges: stuck"
 	check "edges: stuck: DROP_EVERY=0 again" knob dev_drop_every 0
 }
 
@@ -679,6 +690,240 @@ scenario_edges() {
 	done
 }
 
+# ended_within PID SECONDS: wait for PID to end, at most SECONDS (then it is
+# killed); ok if it ended in time. Its exit status is left in ENDED_RC and
+# the seconds it took in ENDED_T.
+ended_within() {
+	local n=0
+	while kill -0 $1 2>/dev/null && [ $n -lt $2 ]; do
+		sleep 1
+		n=$((n + 1))
+	done
+	ENDED_T=$n
+	if kill -0 $1 2>/dev/null; then
+		kill -9 $1
+		wait $1
+		ENDED_RC=137
+		return 1
+	fi
+	wait $1
+	ENDED_RC=$?
+}
+
+# busy NAME: wait (at most 20 s) until the current disk's queues have
+# completed 200 more commands than now: I/O is flowing.
+busy() {
+	local c0 n=0
+	c0=$(sgq_sum completed)
+	while [ $(($(sgq_sum completed) - c0)) -lt 200 ] && [ $n -lt 200 ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	check "$1: I/O flowing" [ $n -lt 200 ]
+}
+
+# removal_under_io NAME HOW: fio reads at queue depth 32 from both vCPUs
+# (both queues), and HOW takes the device away from the driver (a
+# function of the PCI address) while it does. The device is still there,
+# so the commands in flight complete and the removal waits only for them;
+# later reads find a disk of size 0 (fio sees end of file, not errors, and
+# would read on). fio, interrupted then, must end (no task stuck on the
+# disk), and the disk and the driver's debugfs are gone.
+removal_under_io() {
+	local name=$1 how=$2 bdf t0 t
+	load_edublk || { not_ok "$name: insmod edublk"; return 1; }
+	bdf=$(stat_of $EDUBLK_DBG/stats pci)
+	host_root && hostrun true || { not_ok "$name: hostrun"; return 1; }
+	fio_reads_bg rm 32 60
+	busy "$name"
+	t0=$(date +%s)
+	$how $bdf
+	t=$(($(date +%s) - t0))
+	check "$name: the driver let go within 5 s ($t s)" [ $t -le 5 ]
+	kill -INT $FIO_PID
+	check "$name: fio, interrupted, ended within 20 s" ended_within $FIO_PID 20
+	check "$name: the disk is gone" [ ! -b $EDUBLK_DEV ]
+	check "$name: its debugfs is gone" [ ! -d $EDUBLK_DBG ]
+	REMOVED_BDF=$bdf
+}
+
+# back_after_vanish NAME BDF: the device, removed from the kernel while it
+# was gone, is back (VANISH_MS over): a rescan finds it (at most 60 s).
+back_after_vanish() {
+	local n=0
+	while [ ! -e /sys/bus/pci/devices/$2 ] && [ $n -lt 60 ]; do
+		echo 1 > /sys/bus/pci/rescan
+		[ -e /sys/bus/pci/devices/$2 ] && break
+		sleep 1
+		n=$((n + 1))
+	done
+	check "$1: the device is found again after it came back" \
+		[ -e /sys/bus/pci/devices/$2 ]
+}
+
+# surprise_removal: the device vanishes (dev_vanish_ms: BAR and config
+# space read all ones, no DMA, no interrupt, for 9 s) under fio at queue
+# depth 32 on both queues.
+#  - At once removed through sysfs, as a hotplug driver would on a
+#    surprise removal: the driver fails the commands in flight at once
+#    instead of waiting for the blk-mq timeout (5 s) of each; fio ends
+#    with errors.
+#  - Left alone: the first timeout finds it gone and fails everything in
+#    flight (not queue by queue); later I/O fails at once; removal then
+#    does not wait.
+# Each time, once it is back, a rescan and a clean verify.
+surprise_removal() {
+	local bdf t0 t
+	load_edublk || { not_ok "surprise: insmod edublk"; return; }
+	bdf=$(stat_of $EDUBLK_DBG/stats pci)
+	host_root && hostrun true || { not_ok "surprise: hostrun"; return; }
+	fio_reads_bg sr 32 60
+	busy "surprise: removed"
+	check "surprise: removed: the device vanishes" \
+		eval "echo 9000 > $EDUBLK_DBG/dev_vanish_ms"
+	t0=$(date +%s)
+	pci_remove $bdf
+	t=$(($(date +%s) - t0))
+	check "surprise: removed: the driver let go at once ($t s, no timeout)" \
+		[ $t -le 2 ]
+	check "surprise: removed: fio ended within 20 s" ended_within $FIO_PID 20
+	check "surprise: removed: ... with errors (exit $ENDED_RC)" [ $ENDED_RC -ne 0 ]
+	check "surprise: removed: the disk is gone" [ ! -b $EDUBLK_DEV ]
+	back_after_vanish "surprise: removed" $bdf
+	after_removal "surprise: removed"
+
+	fio_reads_bg sl 32 60
+	busy "surprise: left"
+	check "surprise: left: the device vanishes" \
+		eval "echo 9000 > $EDUBLK_DBG/dev_vanish_ms"
+	check "surprise: left: fio ended within 20 s" ended_within $FIO_PID 20
+	check "surprise: left: ... with errors (exit $ENDED_RC)" [ $ENDED_RC -ne 0 ]
+	expect_eq "surprise: left: the driver gave the device up" \
+		"$(edublk_stat dead)" 1
+	check "surprise: left: the driver said it is gone" \
+		eval "dmesg | grep -q 'device gone (registers and config space read all ones)'"
+	expect_eq "surprise: left: one timeout sufficed" "$(sgq_sum timeouts)" 0
+	expect_eq "surprise: left: no restart of a gone device" "$(sgq_sum restarts)" 0
+	expect_eq "surprise: left: nothing in flight" "$(sgq_sum inflight)" 0
+	read_fails_at_once "surprise: left"
+	t0=$(date +%s)
+	pci_remove $bdf
+	t=$(($(date +%s) - t0))
+	check "surprise: left: removal did not wait ($t s)" [ $t -le 2 ]
+	back_after_vanish "surprise: left" $bdf
+	after_removal "surprise: left"
+	check "surprise: rmmod" rmmod edublk
+}
+
+# bad_completions: the device adds bad completions (BAD_CQE) to a fio
+# verify, one kind at a time, every 5th completion: a wrong tag, a wrong
+# queue id and a duplicate are each refused and counted by the driver,
+# exactly as many as the device injected; a stale phase is not taken for
+# a completion at all (the real one follows). No I/O error, no timeout,
+# the data verifies.
+bad_completions() {
+	local k name b0 d0
+	load_edublk || { not_ok "bad cqe: insmod edublk"; return; }
+	for k in 1:wrong-tag 2:wrong-qid 3:duplicate 4:stale-phase; do
+		name="bad cqe: ${k#*:}"
+		b0=$(sgq_sum bad_cqes)
+		d0=$(stat_of $EDUBLK_DBG/stats dev_bad_cqes)
+		check "$name: injected every 5th completion" \
+			eval "echo $((${k%%:*} | 5 << 16)) > $EDUBLK_DBG/dev_bad_cqe"
+		run_fio_verify "$name: fio verify" <<JOB
+[bad]
+size=1m
+rw=randwrite
+bs=16k
+JOB
+		check "$name: off again" eval "echo 0 > $EDUBLK_DBG/dev_bad_cqe"
+		d0=$(($(stat_of $EDUBLK_DBG/stats dev_bad_cqes) - d0))
+		b0=$(($(sgq_sum bad_cqes) - b0))
+		expect_gt "$name: the device injected some" "$d0" 0
+		if [ ${k%%:*} = 4 ]; then
+			expect_eq "$name: none taken for a completion" "$b0" 0
+		else
+			expect_eq "$name: each refused and counted" "$b0" "$d0"
+		fi
+	done
+	expect_eq "bad cqe: no I/O errors" "$(edublk_stat errors)" 0
+	expect_eq "bad cqe: no timeouts" "$(sgq_sum timeouts)" 0
+	dump_stats
+	check "bad cqe: rmmod" rmmod edublk
+}
+
+# after_removal NAME: the device is back under the driver (rescan or bind):
+# a clean fio verify, and nothing left over from before.
+after_removal() {
+	check "$1: the disk is back" wait_disk
+	use_disk edublk0
+	run_fio_verify "$1: fio verify afterwards" <<JOB
+[after]
+size=4m
+rw=randwrite
+bs=64k
+JOB
+	expect_eq "$1: no I/O errors afterwards" "$(edublk_stat errors)" 0
+	expect_eq "$1: no timeouts afterwards" "$(sgq_sum timeouts)" 0
+}
+
+pci_remove() {
+	echo 1 > /sys/bus/pci/devices/$1/remove
+}
+
+pci_unbind() {
+	echo $1 > /sys/bus/pci/drivers/edublk/unbind
+}
+
+# bus_master_toggle BDF SECONDS: switch the device's bus mastering off and
+# on every 0.2 s for SECONDS (as blktests block/011 does), on at the end.
+bus_master_toggle() {
+	local end=$(($(date +%s) + $2))
+	while [ "$(date +%s)" -lt $end ]; do
+		hostrun setpci -s $1 COMMAND=0:4 || return 1
+		sleep 0.2
+		hostrun setpci -s $1 COMMAND=4:4 || return 1
+		sleep 0.2
+	done
+}
+
+# Surprise removal, unbind and bus-master loss while fio runs at queue
+# depth 32 on both queues; bad completions.
+scenario_removal() {
+	local bdf t0 t
+	surprise_removal
+	bad_completions
+	removal_under_io "removal: sysfs remove" pci_remove || return
+	bdf=$REMOVED_BDF
+	check "removal: rescan" eval "echo 1 > /sys/bus/pci/rescan"
+	after_removal "removal: rescan"
+	check "removal: rmmod" rmmod edublk
+
+	removal_under_io "removal: unbind" pci_unbind || return
+	check "removal: bind" eval "echo $bdf > /sys/bus/pci/drivers/edublk/bind"
+	after_removal "removal: bind"
+	check "removal: rmmod after bind" rmmod edublk
+
+	# Bus mastering off and on under I/O: DMA (and MSI-X) fail while it is
+	# off. fio ends, with errors, rmmod does not wait, and a new probe
+	# (which resets the device) gets a clean verify.
+	load_edublk || { not_ok "removal: bus master: insmod edublk"; return; }
+	fio_reads_bg bm 32 8 continue_on_error=all
+	busy "removal: bus master"
+	check "removal: bus master toggled for 4 s" bus_master_toggle $bdf 4
+	check "removal: bus master: fio ended within 60 s" ended_within $FIO_PID 60
+	expect_gt "removal: bus master: the driver saw it (errors)" \
+		"$(edublk_stat errors)" 0
+	dump_stats
+	t0=$(date +%s)
+	check "removal: bus master: rmmod" rmmod edublk
+	t=$(($(date +%s) - t0))
+	check "removal: bus master: rmmod did not wait ($t s)" [ $t -le 10 ]
+	load_edublk || { not_ok "removal: bus master: insmod again"; return; }
+	after_removal "removal: bus master"
+	check "removal: bus master: rmmod at the end" rmmod edublk
+}
+
 # msi=0: one legacy INTx line for both queues, INT_STATUS names them.
 scenario_intx() {
 	if ! load_edublk msi=0; then
@@ -696,8 +941,14 @@ scenario_intx() {
 
 load_wdmdma || { not_ok "edusg: insmod wdmdma"; edublk_finish; }
 case "${1:-}" in
-verify) scenario_verify; scenario_intx; check "verify: unload" unload_all ;;
+verify)
+	scenario_verify
+	scenario_intx
+	scenario_removal
+	check "verify: unload" unload_all
+	;;
 bounce) scenario_bounce ;;
+removal) scenario_removal; check "removal: unload" unload_all ;;
 faults)
 	# One boot (three devices, see guest-groups.sh) for the faults the
 	# device injects: edges, then fail_every and drop_every set at run
@@ -707,6 +958,6 @@ faults)
 	load_wdmdma || { not_ok "drops: insmod wdmdma"; edublk_finish; }
 	scenario_drops
 	;;
-*) not_ok "edusg: scenario '${1:-}'" "want verify, faults, bounce" ;;
+*) not_ok "edusg: scenario '${1:-}'" "want verify, faults, bounce, removal" ;;
 esac
 edublk_finish

@@ -304,6 +304,11 @@ irqreturn_t edublk_irq(int irq, void *data)
 	status = readl(edu->regs + EDU_REG_IRQ_STATUS);
 	if (!status)
 		return IRQ_NONE;	/* INTx may be shared */
+	if (status == U32_MAX && !pci_device_is_present(edu->pdev)) {
+		/* Gone: not its interrupt. The DMA timer ends the request. */
+		WRITE_ONCE(edu->dead, true);
+		return IRQ_NONE;
+	}
 	writel(status, edu->regs + EDU_REG_IRQ_ACK);
 	if (!(status & EDU_IRQ_DMA))
 		return IRQ_HANDLED;
@@ -325,7 +330,8 @@ irqreturn_t edublk_irq(int irq, void *data)
  * If the DMA still runs, wait some more; if it still runs after
  * EDUBLK_DMA_HUNG_TRIES periods, the device is hung: bus mastering is
  * switched off so the DMA can never land in memory that is given back,
- * and this and every later request fail.
+ * and this and every later request fail. A device that is gone (its
+ * registers and config space read all ones) fails them at once.
  *
  * Context: timer (softirq).
  */
@@ -334,14 +340,21 @@ void edublk_dma_timeout(struct timer_list *t)
 	struct edublk_dev *edu = timer_container_of(edu, t, timer);
 	struct edublk_cmd *cmd;
 	unsigned long flags;
-	bool running;
+	bool running, gone;
+	u32 dma_cmd;
 
 	spin_lock_irqsave(&edu->lock, flags);
 	if (!edu->dma_busy || time_before(jiffies, edu->deadline)) {
 		spin_unlock_irqrestore(&edu->lock, flags);
 		return;
 	}
-	running = readl(edu->regs + EDU_REG_DMA_CMD) & EDU_DMA_START;
+	/*
+	 * A device that is gone reads all ones, which would look like a DMA
+	 * still running: fence it at once, not after EDUBLK_DMA_HUNG_TRIES.
+	 */
+	dma_cmd = readl(edu->regs + EDU_REG_DMA_CMD);
+	gone = dma_cmd == U32_MAX && !pci_device_is_present(edu->pdev);
+	running = !gone && (dma_cmd & EDU_DMA_START);
 	if (running && ++edu->dma_waits < EDUBLK_DMA_HUNG_TRIES) {
 		dev_warn_ratelimited(&edu->pdev->dev,
 				     "DMA still running after %u ms\n",
@@ -355,8 +368,12 @@ void edublk_dma_timeout(struct timer_list *t)
 	edu->stats.timeouts++;
 	cmd = edu->active;
 	edu->active = NULL;
-	cmd->status = BLK_STS_TIMEOUT;
-	if (running) {
+	cmd->status = gone ? BLK_STS_IOERR : BLK_STS_TIMEOUT;
+	if (gone) {
+		WRITE_ONCE(edu->dead, true);
+		dev_err(&edu->pdev->dev,
+			"device gone (registers and config space read all ones): failing all I/O\n");
+	} else if (running) {
 		WRITE_ONCE(edu->dead, true);
 		pci_clear_master(edu->pdev);
 		dev_err(&edu->pdev->dev,

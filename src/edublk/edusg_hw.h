@@ -52,6 +52,10 @@
 #define ES_STAT_ERRORS		0x064
 #define ES_STAT_DROPPED		0x068
 #define ES_STAT_INJECTED	0x06c
+/* Device version 1.1 */
+#define ES_BAD_CQE		0x05c	/* kind 3:0, every Nth 31:16 */
+#define ES_STAT_BAD_CQES	0x074
+#define ES_VANISH_MS		0x090
 
 #define ES_CAPS_MSIX		BIT(0)
 #define ES_CAPS_MSI		BIT(1)

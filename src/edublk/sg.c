@@ -136,9 +136,10 @@ struct edublk_sg {
 	unsigned long timeout;		/* jiffies a command may take */
 	u64 resets;			/* controller resets (all queue locks) */
 	/* The device's STAT_* counters before its last reset (all locks) */
-	u64 dev_cmds, dev_errors, dev_dropped, dev_injected;
+	u64 dev_cmds, dev_errors, dev_dropped, dev_injected, dev_bad_cqes;
 	size_t max_map;			/* dma_max_mapping_size() */
 	bool msix;			/* one vector per queue */
+	bool gone;			/* surprise removal seen (all locks) */
 	const char *irq_mode;
 #ifdef WDMDMA_HAVE_BLK_RQ_DMA_MAP_ITER
 	/* mode=native: range arrays of requests with many segments */
@@ -1097,6 +1098,7 @@ static bool edublk_sg_escalate(struct edublk_dev *edu, struct edublk_sgq *vq,
 	sg->dev_errors += es_rd(edu, ES_STAT_ERRORS);
 	sg->dev_dropped += es_rd(edu, ES_STAT_DROPPED);
 	sg->dev_injected += es_rd(edu, ES_STAT_INJECTED);
+	sg->dev_bad_cqes += es_rd(edu, ES_STAT_BAD_CQES);
 	es_wr(edu, ES_DEV_CTRL, ES_DEV_CTRL_RESET);
 	es_rd(edu, ES_ID);
 	if (!give_up)
@@ -1148,6 +1150,54 @@ static void edublk_sg_end(struct edublk_dev *edu, struct list_head *done)
 }
 
 /*
+ * Is the device still there? A register that read all ones may mean it
+ * is not (surprise removal, a dead link); the config space says for sure.
+ * Does not sleep.
+ */
+static bool edublk_sg_present(struct edublk_dev *edu, u32 val)
+{
+	if (val != U32_MAX)
+		return true;
+	return pci_device_is_present(edu->pdev);
+}
+
+/*
+ * The device is gone. It does no DMA and raises no interrupt any more,
+ * so every command in flight ends at once with BLK_STS_IOERR, without a
+ * word to the device and without waiting for a timeout; queue_rq fails
+ * new requests (edu->dead), and a list wdmdma maps later fails at
+ * submission (every queue dead). Said once. Called with no lock held;
+ * does not sleep.
+ */
+static void edublk_sg_gone(struct edublk_dev *edu)
+{
+	struct edublk_sg *sg = edu->sg;
+	unsigned int i, failed = 0;
+	unsigned long flags;
+	LIST_HEAD(done);
+
+	flags = edublk_sg_lock_all(sg);
+	if (sg->gone) {
+		edublk_sg_unlock_all(sg, flags);
+		return;
+	}
+	sg->gone = true;
+	WRITE_ONCE(edu->dead, true);
+	for (i = 0; i < sg->nq; i++) {
+		struct edublk_sgq *q = &sg->q[i];
+
+		q->dead = true;
+		failed += q->nr_inflight;
+		edublk_sg_requeue(q, NULL, BLK_STS_IOERR, &done);
+	}
+	edublk_sg_unlock_all(sg, flags);
+	dev_err(&edu->pdev->dev,
+		"device gone (registers and config space read all ones): %u commands in flight failed, all later I/O fails\n",
+		failed);
+	edublk_sg_end(edu, &done);
+}
+
+/*
  * Drain @q; then, if it signalled with nothing new or commands are still
  * in flight, see whether it halted: a halt may follow the last entries
  * the device posted, with one interrupt for both.
@@ -1158,21 +1208,28 @@ static void edublk_sg_service(struct edublk_sgq *q)
 	unsigned long flags;
 	LIST_HEAD(done);
 
-	spin_lock_irqsave(&q->lock, flags);
-	if (!edublk_sg_drain(q, &done, true) || q->nr_inflight) {
-		u32 st = es_rd(edu, ES_Q(q->qid, ESQ_STATUS));
+	u32 st = 0;
 
-		if (st & ESQ_ST_HALTED) {
+	spin_lock_irqsave(&q->lock, flags);
+	/* A dead queue has nothing in flight, nor a device to restart. */
+	if ((!edublk_sg_drain(q, &done, true) || q->nr_inflight) && !q->dead) {
+		st = es_rd(edu, ES_Q(q->qid, ESQ_STATUS));
+		if (st == U32_MAX) {
+			/* all ones: gone, or a STATUS no device sends */
+		} else if (st & ESQ_ST_HALTED) {
 			q->stats.halts++;
-			dev_err(&edu->pdev->dev,
-				"q%u: halted by the device (ERROR %u): failing its %u commands\n",
-				q->qid, es_rd(edu, ES_Q(q->qid, ESQ_ERROR)),
-				q->nr_inflight);
+			dev_err_ratelimited(&edu->pdev->dev,
+					    "q%u: halted by the device (ERROR %u): failing its %u commands\n",
+					    q->qid,
+					    es_rd(edu, ES_Q(q->qid, ESQ_ERROR)),
+					    q->nr_inflight);
 			edublk_sg_restart(q, NULL, BLK_STS_IOERR, &done);
 		}
 	}
 	spin_unlock_irqrestore(&q->lock, flags);
 	edublk_sg_end(edu, &done);
+	if (!edublk_sg_present(edu, st))
+		edublk_sg_gone(edu);
 }
 
 /* MSI-X: one vector per queue. */
@@ -1186,11 +1243,19 @@ static irqreturn_t edublk_sg_irq_queue(int irq, void *data)
 static irqreturn_t edublk_sg_irq_shared(int irq, void *data)
 {
 	struct edublk_dev *edu = data;
-	unsigned long status = es_rd(edu, ES_INT_STATUS);
+	unsigned long status;
 	unsigned int qid;
 
+	if (READ_ONCE(edu->sg->gone))
+		return IRQ_NONE;
+	status = es_rd(edu, ES_INT_STATUS);
 	if (!status)
 		return IRQ_NONE;	/* INTx may be shared */
+	if (!edublk_sg_present(edu, status)) {
+		/* Not its interrupt: it is gone (and the line may be shared). */
+		edublk_sg_gone(edu);
+		return IRQ_NONE;
+	}
 	/* Ack first: a completion during the drain raises a new interrupt. */
 	es_wr(edu, ES_INT_ACK, status);
 	for_each_set_bit(qid, &status, edu->sg->nq)
@@ -1220,8 +1285,10 @@ static enum blk_eh_timer_return edublk_sg_timeout(struct request *rq)
 	LIST_HEAD(done);
 
 	if (cmd->sg_state == EDUBLK_SG_IDLE) {
-		if (time_before(jiffies, cmd->started + EDUBLK_SG_WAIT_TIMEOUTS *
-				edu->sg->timeout) ||
+		/* On a device given up or gone, no wait can end well. */
+		if ((!READ_ONCE(edu->dead) &&
+		     time_before(jiffies, cmd->started +
+				 EDUBLK_SG_WAIT_TIMEOUTS * edu->sg->timeout)) ||
 		    !edublk_cancel_wait(edu, cmd))
 			return BLK_EH_RESET_TIMER;
 		dev_warn_ratelimited(&edu->pdev->dev,
@@ -1230,6 +1297,11 @@ static enum blk_eh_timer_return edublk_sg_timeout(struct request *rq)
 				     jiffies_to_msecs(jiffies - cmd->started));
 		cmd->status = BLK_STS_TIMEOUT;
 		edublk_complete(edu, cmd);
+		return BLK_EH_DONE;
+	}
+	/* Surprise removal: fail everything now, not timeout by timeout. */
+	if (!edublk_sg_present(edu, es_rd(edu, ES_ID))) {
+		edublk_sg_gone(edu);
 		return BLK_EH_DONE;
 	}
 	spin_lock_irqsave(&q->lock, flags);
@@ -1711,6 +1783,9 @@ void edublk_sg_remove(struct pci_dev *pdev)
 	struct edublk_sg *sg = edu->sg;
 
 	edublk_debugfs_remove(edu);
+	/* A device that is gone completes nothing: fail its I/O, not wait. */
+	if (!pci_device_is_present(pdev))
+		edublk_sg_gone(edu);
 	edublk_remove_disk(edu);	/* drains all I/O */
 	flush_work(&edu->fail_work);
 	edublk_index_free(edu->index);
@@ -1730,12 +1805,12 @@ void edublk_sg_remove(struct pci_dev *pdev)
 
 /*
  * The device's fault-injection registers (qemu/edu-sg/REGISTERS.md), for
- * the guest checks: dev_fail_every, dev_drop_every, dev_halt_after and
- * dev_latency_ns read and write FAIL_EVERY, DROP_EVERY, HALT_AFTER and
- * LATENCY_NS_LO/_HI, so a test can make the device faulty while I/O
- * runs. The driver reads the latency once, at probe, for its timeout. A
- * latency over 60 s is refused by the device (it keeps the old one: read
- * it back).
+ * the guest checks: dev_fail_every, dev_drop_every, dev_halt_after,
+ * dev_latency_ns and dev_bad_cqe read and write FAIL_EVERY, DROP_EVERY,
+ * HALT_AFTER, LATENCY_NS_LO/_HI and BAD_CQE, and dev_vanish_ms writes
+ * VANISH_MS, so a test can make the device faulty while I/O runs. The
+ * driver reads the latency once, at probe, for its timeout. A latency over
+ * 60 s is refused by the device (it keeps the old one: read it back).
  */
 static int edublk_sg_reg_get(struct edublk_dev *edu, unsigned int off,
 			     u64 *val)
@@ -1790,6 +1865,35 @@ static int dev_halt_after_set(void *data, u64 val)
 DEFINE_DEBUGFS_ATTRIBUTE(dev_halt_after_fops, dev_halt_after_get,
 			 dev_halt_after_set, "%llu\n");
 
+static int dev_bad_cqe_get(void *data, u64 *val)
+{
+	return edublk_sg_reg_get(data, ES_BAD_CQE, val);
+}
+
+static int dev_bad_cqe_set(void *data, u64 val)
+{
+	return edublk_sg_reg_set(data, ES_BAD_CQE, val);
+}
+DEFINE_DEBUGFS_ATTRIBUTE(dev_bad_cqe_fops, dev_bad_cqe_get, dev_bad_cqe_set,
+			 "%#llx\n");
+
+/*
+ * The device acts as if pulled out for @val ms (VANISH_MS), then comes
+ * back PCI-reset: a surprise removal for the guest checks. It worked if
+ * the device now reads all ones.
+ */
+static int dev_vanish_ms_set(void *data, u64 val)
+{
+	struct edublk_dev *edu = data;
+
+	if (!val || val > U32_MAX)
+		return -EINVAL;
+	es_wr(edu, ES_VANISH_MS, val);
+	return es_rd(edu, ES_ID) == U32_MAX ? 0 : -EINVAL;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(dev_vanish_ms_fops, NULL, dev_vanish_ms_set,
+			 "%llu\n");
+
 static int dev_latency_get(void *data, u64 *val)
 {
 	struct edublk_dev *edu = data;
@@ -1833,6 +1937,10 @@ void edublk_sg_debugfs_add(struct edublk_dev *edu, struct dentry *dir)
 				   &dev_halt_after_fops);
 	debugfs_create_file_unsafe("dev_latency_ns", 0600, dir, edu,
 				   &dev_latency_fops);
+	debugfs_create_file_unsafe("dev_bad_cqe", 0600, dir, edu,
+				   &dev_bad_cqe_fops);
+	debugfs_create_file_unsafe("dev_vanish_ms", 0200, dir, edu,
+				   &dev_vanish_ms_fops);
 }
 
 /**
@@ -1862,6 +1970,8 @@ void edublk_sg_debugfs_show(struct seq_file *m, struct edublk_dev *edu)
 		   READ_ONCE(sg->dev_dropped) + es_rd(edu, ES_STAT_DROPPED));
 	seq_printf(m, "dev_injected %llu\n",
 		   READ_ONCE(sg->dev_injected) + es_rd(edu, ES_STAT_INJECTED));
+	seq_printf(m, "dev_bad_cqes %llu\n",
+		   READ_ONCE(sg->dev_bad_cqes) + es_rd(edu, ES_STAT_BAD_CQES));
 	if (edublk_mode_is_native(edu->mode)) {
 		/* What maps a request of several segments: iter or sgt. */
 		seq_printf(m, "native_map %s\n",
