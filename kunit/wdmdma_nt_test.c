@@ -1,14 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KUnit suite "wdmdma_nt": driver code written the Windows way, through
- * <wdmdma/ntdma.h> and Adapter->DmaOperations, against a real device.
+ * <wdmdma/ntdma.h> and Adapter->DmaOperations, against a real device:
+ * lists, common buffers (two widths on one device), sizing and adapter
+ * information, and the MDL routines (IoBuildPartialMdl and the rest).
  */
 
 #include <kunit/test.h>
 #include <linux/completion.h>
 #include <linux/dma-mapping.h>
+#include <linux/io.h>
 #include <linux/module.h>
 #include <linux/platform_device.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 
@@ -267,11 +271,252 @@ static void nt_ex(struct kunit *test)
 	kfree(buffer);
 }
 
+#define NT_COMMON_SIZE	(3 * PAGE_SIZE)
+
+/*
+ * A common buffer is page-aligned, zeroed, below @max_addr and shared:
+ * what the CPU writes the device reads at the bus address (the test
+ * device has no IOMMU: phys_to_virt() plays the device), and back.
+ */
+static void nt_common_check(struct kunit *test, PVOID va, LONGLONG la,
+			    ULONG size, u64 max_addr)
+{
+	PUCHAR dev_view = phys_to_virt((phys_addr_t)la);
+
+	KUNIT_EXPECT_TRUE(test, PAGE_ALIGNED(va));
+	KUNIT_EXPECT_TRUE(test, PAGE_ALIGNED(la));
+	KUNIT_EXPECT_LE(test, (u64)la + size - 1, max_addr);
+	KUNIT_EXPECT_TRUE(test, !memchr_inv(va, 0, size));
+	memset(va, 0x5a, size);
+	KUNIT_EXPECT_EQ(test, memcmp(dev_view, va, size), 0);
+	memset(dev_view, 0xa5, size);
+	KUNIT_EXPECT_EQ(test, memcmp(dev_view, va, size), 0);
+}
+
+/* The Windows way: DmaOperations of adapters from IoGetDmaAdapter. */
+static PDMA_ADAPTER nt_common_adapter(struct kunit *test, struct device *dev,
+				      ULONG width)
+{
+	DEVICE_DESCRIPTION dd = { };
+	PDMA_ADAPTER adapter;
+	ULONG regs = 0;
+
+	dd.Version = DEVICE_DESCRIPTION_VERSION3;
+	dd.Master = TRUE;
+	dd.ScatterGather = TRUE;
+	dd.DmaAddressWidth = width;
+	dd.MaximumLength = NT_TEST_MAX;
+	adapter = IoGetDmaAdapter(dev, &dd, &regs);
+	KUNIT_ASSERT_NOT_NULL(test, adapter);
+	KUNIT_EXPECT_NOT_NULL(test, adapter->DmaOperations->AllocateCommonBuffer);
+	KUNIT_EXPECT_NOT_NULL(test, adapter->DmaOperations->FreeCommonBuffer);
+	KUNIT_EXPECT_NOT_NULL(test, adapter->DmaOperations->AllocateCommonBufferEx);
+	KUNIT_EXPECT_NOT_NULL(test,
+			      adapter->DmaOperations->AllocateCommonBufferWithBounds);
+	return adapter;
+}
+
+static void nt_common_buffer(struct kunit *test)
+{
+	struct nt_test *t = test->priv;
+	PDMA_ADAPTER narrow = nt_common_adapter(test, &t->pdev->dev, 24);
+	PDMA_ADAPTER wide = nt_common_adapter(test, &t->pdev->dev, 64);
+	const DMA_OPERATIONS *nops = narrow->DmaOperations;
+	const DMA_OPERATIONS *wops = wide->DmaOperations;
+	PHYSICAL_ADDRESS la = { }, wla = { }, min, max;
+	MEMORY_CACHING_TYPE cache;
+	PVOID va, wva;
+
+	/* AllocateCommonBuffer: each adapter its own width. */
+	va = nops->AllocateCommonBuffer(narrow, NT_COMMON_SIZE, &la, FALSE);
+	wva = wops->AllocateCommonBuffer(wide, NT_COMMON_SIZE, &wla, TRUE);
+	KUNIT_ASSERT_NOT_NULL(test, va);
+	KUNIT_ASSERT_NOT_NULL(test, wva);
+	nt_common_check(test, va, la.QuadPart, NT_COMMON_SIZE, DMA_BIT_MASK(24));
+	nt_common_check(test, wva, wla.QuadPart, NT_COMMON_SIZE, DMA_BIT_MASK(64));
+	nops->FreeCommonBuffer(narrow, NT_COMMON_SIZE, la, va, FALSE);
+	wops->FreeCommonBuffer(wide, NT_COMMON_SIZE, wla, wva, TRUE);
+
+	/* AllocateCommonBufferEx: MaximumAddress below the width. */
+	max.QuadPart = DMA_BIT_MASK(24);
+	va = wops->AllocateCommonBufferEx(wide, &max, PAGE_SIZE, &la, TRUE,
+					  MM_ANY_NODE_OK);
+	KUNIT_ASSERT_NOT_NULL(test, va);
+	nt_common_check(test, va, la.QuadPart, PAGE_SIZE, DMA_BIT_MASK(24));
+	wops->FreeCommonBuffer(wide, PAGE_SIZE, la, va, TRUE);
+	va = wops->AllocateCommonBufferEx(wide, NULL, PAGE_SIZE, &la, TRUE, 0);
+	KUNIT_ASSERT_NOT_NULL(test, va);
+	wops->FreeCommonBuffer(wide, PAGE_SIZE, la, va, TRUE);
+
+	/* AllocateCommonBufferWithBounds. */
+	min.QuadPart = SZ_16M;
+	max.QuadPart = DMA_BIT_MASK(32);
+	cache = MmNonCached;
+	va = wops->AllocateCommonBufferWithBounds(wide, &min, &max, PAGE_SIZE,
+						  0, &cache, 0, &la);
+	KUNIT_ASSERT_NOT_NULL(test, va);
+	KUNIT_EXPECT_GE(test, la.QuadPart, (LONGLONG)SZ_16M);
+	nt_common_check(test, va, la.QuadPart, PAGE_SIZE, DMA_BIT_MASK(32));
+	wops->FreeCommonBuffer(wide, PAGE_SIZE, la, va, FALSE);
+	/* Large pages, write-combining, an empty range: NULL. */
+	va = wops->AllocateCommonBufferWithBounds(wide, NULL, NULL, PAGE_SIZE,
+						  DOMAIN_COMMON_BUFFER_LARGE_PAGE,
+						  NULL, 0, &la);
+	KUNIT_EXPECT_NULL(test, va);
+	cache = MmWriteCombined;
+	va = wops->AllocateCommonBufferWithBounds(wide, NULL, NULL, PAGE_SIZE,
+						  0, &cache, 0, &la);
+	KUNIT_EXPECT_NULL(test, va);
+	va = nops->AllocateCommonBufferWithBounds(narrow, &min, NULL, PAGE_SIZE,
+						  0, NULL, 0, &la);
+	KUNIT_EXPECT_NULL(test, va);
+	/* No LogicalAddress, no length. */
+	KUNIT_EXPECT_NULL(test, wops->AllocateCommonBuffer(wide, PAGE_SIZE,
+							   NULL, TRUE));
+	KUNIT_EXPECT_NULL(test, wops->AllocateCommonBuffer(wide, 0, &la, TRUE));
+
+	wops->PutDmaAdapter(wide);
+	nops->PutDmaAdapter(narrow);
+}
+
+/* A Windows-style completion routine for the Ex call below. */
+static VOID nt_info_list_control(PDEVICE_OBJECT DeviceObject, PIRP Irp,
+				 PSCATTER_GATHER_LIST ScatterGather,
+				 PVOID Context)
+{
+	*(PSCATTER_GATHER_LIST *)Context = ScatterGather;
+}
+
+/* The same, the Windows way. */
+static void nt_info(struct kunit *test)
+{
+	struct nt_test *t = test->priv;
+	DEVICE_DESCRIPTION dd = { };
+	DMA_TRANSFER_INFO ti = { };
+	DMA_ADAPTER_INFO ai = { };
+	PSCATTER_GATHER_LIST sgl = NULL;
+	const DMA_OPERATIONS *ops;
+	ULONG regs = 0, size = 0, cregs = 0;
+	PMDL mdl, part, target = NULL;
+	PDMA_ADAPTER adapter;
+	PUCHAR buf, start;
+
+	dd.Version = DEVICE_DESCRIPTION_VERSION3;
+	dd.Master = TRUE;
+	dd.ScatterGather = TRUE;
+	dd.DmaAddressWidth = 64;
+	dd.MaximumLength = NT_TEST_MAX;
+	adapter = IoGetDmaAdapter(&t->pdev->dev, &dd, &regs);
+	KUNIT_ASSERT_NOT_NULL(test, adapter);
+	ops = adapter->DmaOperations;
+
+	buf = vmalloc(4 * PAGE_SIZE);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	memset(buf, 0x19, 4 * PAGE_SIZE);
+	mdl = IoAllocateMdl(buf, 4 * PAGE_SIZE, FALSE, FALSE, NULL);
+	KUNIT_ASSERT_NOT_NULL(test, mdl);
+	MmBuildMdlForNonPagedPool(mdl);
+	KeFlushIoBuffers(mdl, FALSE, TRUE);
+	KUNIT_EXPECT_PTR_EQ(test, MmGetSystemAddressForMdlSafe(mdl,
+							       NormalPagePriority |
+							       MdlMappingNoExecute),
+			    (PVOID)buf);
+
+	/* GetDmaAlignment, GetDmaAdapterInfo. */
+	KUNIT_EXPECT_EQ(test, ops->GetDmaAlignment(adapter),
+			(ULONG)max(dma_get_cache_alignment(), 1));
+	ai.Version = DMA_ADAPTER_INFO_VERSION1;
+	KUNIT_EXPECT_EQ(test, ops->GetDmaAdapterInfo(adapter, &ai),
+			STATUS_SUCCESS);
+	KUNIT_EXPECT_EQ(test, ai.V1.DmaAddressWidth, 64U);
+	KUNIT_EXPECT_EQ(test, ai.V1.ScatterGatherLimit, regs);
+	KUNIT_EXPECT_EQ(test, ai.V1.MinimumTransferUnit, 1U);
+	KUNIT_EXPECT_FALSE(test, ai.V1.ReadDmaCounterAvailable);
+	ai.Version = 2;
+	KUNIT_EXPECT_EQ(test, ops->GetDmaAdapterInfo(adapter, &ai),
+			STATUS_NOT_SUPPORTED);
+	KUNIT_EXPECT_EQ(test, ops->GetDmaAdapterInfo(adapter, NULL),
+			STATUS_INVALID_PARAMETER);
+
+	/* GetDmaTransferInfo agrees with CalculateScatterGatherList. */
+	KUNIT_ASSERT_EQ(test, ops->CalculateScatterGatherList(adapter, mdl,
+							      buf + 100,
+							      2 * PAGE_SIZE,
+							      &size, &cregs),
+			STATUS_SUCCESS);
+	ti.Version = DMA_TRANSFER_INFO_VERSION2;
+	KUNIT_ASSERT_EQ(test, ops->GetDmaTransferInfo(adapter, mdl, 100,
+						      2 * PAGE_SIZE, TRUE, &ti),
+			STATUS_SUCCESS);
+	KUNIT_EXPECT_EQ(test, ti.V2.ScatterGatherListSize, size);
+	KUNIT_EXPECT_EQ(test, ti.V2.MapRegisterCount, cregs);
+	KUNIT_EXPECT_EQ(test, ti.V2.MapRegisterCount, 3U);
+	KUNIT_EXPECT_EQ(test, ti.V2.LogicalPageCount, 3U);
+	KUNIT_EXPECT_EQ(test, ti.V2.ScatterGatherElementCount, 3U);
+	ti.Version = DMA_TRANSFER_INFO_VERSION1;
+	KUNIT_EXPECT_EQ(test, ops->GetDmaTransferInfo(adapter, NULL, PAGE_SIZE - 1,
+						      2, FALSE, &ti),
+			STATUS_SUCCESS);
+	KUNIT_EXPECT_EQ(test, ti.V1.MapRegisterCount, 2U);
+	ti.Version = 3;
+	KUNIT_EXPECT_EQ(test, ops->GetDmaTransferInfo(adapter, mdl, 0, 1, TRUE,
+						      &ti),
+			STATUS_NOT_SUPPORTED);
+	ti.Version = DMA_TRANSFER_INFO_VERSION1;
+	KUNIT_EXPECT_EQ(test, ops->GetDmaTransferInfo(adapter, mdl, 0, 0, TRUE,
+						      &ti),
+			STATUS_INVALID_PARAMETER);
+	KUNIT_EXPECT_EQ(test, ops->GetDmaTransferInfo(adapter, mdl, 0,
+						      NT_TEST_MAX + 1, TRUE, &ti),
+			STATUS_BUFFER_TOO_SMALL);
+
+	/* IoBuildPartialMdl, then a list of it and its MDL back. */
+	start = buf + PAGE_SIZE + 3;
+	part = IoAllocateMdl(start, PAGE_SIZE, FALSE, FALSE, NULL);
+	KUNIT_ASSERT_NOT_NULL(test, part);
+	IoBuildPartialMdl(mdl, part, start, PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, MmGetMdlByteOffset(part), 3U);
+	KUNIT_EXPECT_EQ(test, MmGetMdlByteCount(part), (ULONG)PAGE_SIZE);
+	KUNIT_EXPECT_PTR_EQ(test, MmGetSystemAddressForMdlSafe(part,
+							       NormalPagePriority),
+			    (PVOID)start);
+	KUNIT_ASSERT_EQ(test, ops->GetScatterGatherList(adapter, &t->pdev->dev, part,
+							MmGetMdlVirtualAddress(part),
+							PAGE_SIZE,
+							nt_info_list_control,
+							&sgl, TRUE),
+			STATUS_SUCCESS);
+	KUNIT_ASSERT_NOT_NULL(test, sgl);
+	KUNIT_EXPECT_EQ(test, memcmp(phys_to_virt(sgl->Elements[0].Address.QuadPart),
+				     start, sgl->Elements[0].Length), 0);
+	KUNIT_EXPECT_EQ(test, ops->BuildMdlFromScatterGatherList(adapter, sgl,
+								 part, &target),
+			STATUS_SUCCESS);
+	KUNIT_EXPECT_PTR_EQ(test, target, part);
+	KUNIT_EXPECT_EQ(test, ops->BuildMdlFromScatterGatherList(adapter, sgl,
+								 NULL, &target),
+			STATUS_INVALID_PARAMETER);
+	ops->PutScatterGatherList(adapter, sgl, TRUE);
+
+	/* A partial MDL outside the source is left empty. */
+	IoBuildPartialMdl(mdl, part, buf + 4 * PAGE_SIZE, 1);
+	KUNIT_EXPECT_EQ(test, MmGetMdlByteCount(part), 0U);
+	KUNIT_EXPECT_NULL(test, MmGetSystemAddressForMdlSafe(part,
+							     NormalPagePriority));
+
+	IoFreeMdl(part);
+	IoFreeMdl(mdl);
+	vfree(buf);
+	ops->PutDmaAdapter(adapter);
+}
+
 static struct kunit_case nt_test_cases[] = {
 	KUNIT_CASE(nt_adapter),
 	KUNIT_CASE(nt_get_put),
 	KUNIT_CASE(nt_calculate_build),
 	KUNIT_CASE(nt_ex),
+	KUNIT_CASE(nt_common_buffer),
+	KUNIT_CASE(nt_info),
 	{ }
 };
 

@@ -9,7 +9,7 @@
 # the stock edu device); "edu" is the edu device's own suite.
 wdmdma_suites="wdmdma_calc wdmdma_build wdmdma_get wdmdma_bounce wdmdma_ex
 	wdmdma_destroy wdmdma_stress wdmdma_lifecycle wdmdma_progress wdmdma_nt
-	wdmdma_nt_ex wdmdma_iommu wdmdma_fast"
+	wdmdma_nt_ex wdmdma_iommu wdmdma_fast wdmdma_common wdmdma_info"
 
 # Where edublk and the KUnit suites share a boot, edublk goes first: the
 # suites use the edu device without a driver, and the MSI data the edu

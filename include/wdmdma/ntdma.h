@@ -25,6 +25,17 @@
  *   PutScatterGatherList           wdmdma_put_sg_list()
  *   InitializeDmaTransferContext   wdmdma_init_xfer_ctx()
  *   CancelAdapterChannel           wdmdma_cancel()
+ *   AllocateCommonBuffer(Ex), AllocateCommonBufferWithBounds
+ *                                  wdmdma_alloc_common_buffer(_bounds)()
+ *   FreeCommonBuffer               wdmdma_free_common_buffer()
+ *   GetDmaAlignment                wdmdma_get_dma_alignment()
+ *   GetDmaTransferInfo             wdmdma_get_transfer_info()
+ *   GetDmaAdapterInfo              wdmdma_get_adapter_info()
+ *   BuildMdlFromScatterGatherList  wdmdma_mdl_from_sg_list()
+ *   IoBuildPartialMdl              wdmdma_mdl_build_partial()
+ *   MmGetMdlByteOffset             wdmdma_mdl_byte_offset()
+ *   MmGetSystemAddressForMdlSafe   wdmdma_mdl_system_address()
+ *   KeFlushIoBuffers               (nothing to do: see below)
  */
 #ifndef WDMDMA_NTDMA_H
 #define WDMDMA_NTDMA_H
@@ -60,6 +71,7 @@ typedef struct wdmdma_mdl MDL, *PMDL;
 #define STATUS_DEVICE_NOT_READY		((NTSTATUS)0xC00000A3)
 #define STATUS_UNSUCCESSFUL		((NTSTATUS)0xC0000001)
 #define STATUS_IO_DEVICE_ERROR		((NTSTATUS)0xC0000185)
+#define STATUS_NONE_MAPPED		((NTSTATUS)0xC0000073)
 #define NT_SUCCESS(status)		((NTSTATUS)(status) >= 0)
 
 typedef union _LARGE_INTEGER {
@@ -68,7 +80,7 @@ typedef union _LARGE_INTEGER {
 		LONG HighPart;
 	};
 	LONGLONG QuadPart;
-} LARGE_INTEGER, PHYSICAL_ADDRESS;
+} LARGE_INTEGER, PHYSICAL_ADDRESS, *PPHYSICAL_ADDRESS;
 
 typedef struct _SCATTER_GATHER_ELEMENT {
 	PHYSICAL_ADDRESS Address;
@@ -151,8 +163,99 @@ typedef struct wdmdma_xfer_ctx DMA_TRANSFER_CONTEXT_STORAGE;
 #define DMA_SYNCHRONOUS_CALLBACK	WDMDMA_SYNCHRONOUS
 static_assert(sizeof(struct wdmdma_xfer_ctx) == DMA_TRANSFER_CONTEXT_SIZE_V1);
 
+/* Common buffers: the NUMA node (a hint wdmdma leaves to the DMA layer). */
+typedef ULONG NODE_REQUIREMENT;
+#define MM_ANY_NODE_OK			0x80000000
+
+typedef enum _MEMORY_CACHING_TYPE {
+	MmNotMapped = -1,
+	MmNonCached = 0,
+	MmCached = 1,
+	MmWriteCombined = 2,
+	MmHardwareCoherentCached,
+	MmNonCachedUnordered,
+	MmUSWCCached,
+	MmMaximumCacheType,
+} MEMORY_CACHING_TYPE, *PMEMORY_CACHING_TYPE;
+
+/* AllocateCommonBufferWithBounds Flags (none is supported by wdmdma). */
+#define DOMAIN_COMMON_BUFFER_LARGE_PAGE	0x00000001
+
+/* GetDmaTransferInfo: what a transfer needs. */
+#define DMA_TRANSFER_INFO_VERSION1	1
+#define DMA_TRANSFER_INFO_VERSION2	2
+
+typedef struct _DMA_TRANSFER_INFO_V1 {
+	ULONG MapRegisterCount;
+	ULONG ScatterGatherElementCount;
+	ULONG ScatterGatherListSize;
+} DMA_TRANSFER_INFO_V1, *PDMA_TRANSFER_INFO_V1;
+
+typedef struct _DMA_TRANSFER_INFO_V2 {
+	ULONG MapRegisterCount;
+	ULONG ScatterGatherElementCount;
+	ULONG ScatterGatherListSize;
+	ULONG LogicalPageCount;
+} DMA_TRANSFER_INFO_V2, *PDMA_TRANSFER_INFO_V2;
+
+typedef struct _DMA_TRANSFER_INFO {
+	ULONG Version;		/* set by the caller */
+	union {
+		DMA_TRANSFER_INFO_V1 V1;
+		DMA_TRANSFER_INFO_V2 V2;
+	};
+} DMA_TRANSFER_INFO, *PDMA_TRANSFER_INFO;
+
+/* GetDmaAdapterInfo: what the adapter is. */
+#define DMA_ADAPTER_INFO_VERSION1	1
+
+typedef struct _DMA_ADAPTER_INFO_V1 {
+	ULONG ReadDmaCounterAvailable;
+	ULONG ScatterGatherLimit;
+	ULONG DmaAddressWidth;
+	ULONG Flags;
+	ULONG MinimumTransferUnit;
+} DMA_ADAPTER_INFO_V1, *PDMA_ADAPTER_INFO_V1;
+
+typedef struct _DMA_ADAPTER_INFO {
+	ULONG Version;		/* set by the caller */
+	union {
+		DMA_ADAPTER_INFO_V1 V1;
+	};
+} DMA_ADAPTER_INFO, *PDMA_ADAPTER_INFO;
+
 /* The routine types, as the WDK declares them. */
 typedef VOID PUT_DMA_ADAPTER(PDMA_ADAPTER DmaAdapter);
+typedef PVOID ALLOCATE_COMMON_BUFFER(PDMA_ADAPTER DmaAdapter, ULONG Length,
+				     PPHYSICAL_ADDRESS LogicalAddress,
+				     BOOLEAN CacheEnabled);
+typedef VOID FREE_COMMON_BUFFER(PDMA_ADAPTER DmaAdapter, ULONG Length,
+				PHYSICAL_ADDRESS LogicalAddress,
+				PVOID VirtualAddress, BOOLEAN CacheEnabled);
+typedef PVOID ALLOCATE_COMMON_BUFFER_EX(PDMA_ADAPTER DmaAdapter,
+					PPHYSICAL_ADDRESS MaximumAddress,
+					ULONG Length,
+					PPHYSICAL_ADDRESS LogicalAddress,
+					BOOLEAN CacheEnabled,
+					NODE_REQUIREMENT PreferredNode);
+typedef PVOID ALLOCATE_COMMON_BUFFER_WITH_BOUNDS(PDMA_ADAPTER DmaAdapter,
+						 PPHYSICAL_ADDRESS MinimumAddress,
+						 PPHYSICAL_ADDRESS MaximumAddress,
+						 ULONG Length, ULONG Flags,
+						 PMEMORY_CACHING_TYPE CacheType,
+						 NODE_REQUIREMENT PreferredNode,
+						 PPHYSICAL_ADDRESS LogicalAddress);
+typedef ULONG GET_DMA_ALIGNMENT(PDMA_ADAPTER DmaAdapter);
+typedef NTSTATUS BUILD_MDL_FROM_SCATTER_GATHER_LIST(PDMA_ADAPTER DmaAdapter,
+						    PSCATTER_GATHER_LIST ScatterGather,
+						    PMDL OriginalMdl,
+						    struct wdmdma_mdl **TargetMdl);
+typedef NTSTATUS GET_DMA_ADAPTER_INFO(PDMA_ADAPTER DmaAdapter,
+				      PDMA_ADAPTER_INFO AdapterInfo);
+typedef NTSTATUS GET_DMA_TRANSFER_INFO(PDMA_ADAPTER DmaAdapter, PMDL Mdl,
+				       ULONGLONG Offset, ULONG Length,
+				       BOOLEAN WriteOnly,
+				       PDMA_TRANSFER_INFO TransferInfo);
 typedef NTSTATUS GET_SCATTER_GATHER_LIST(PDMA_ADAPTER DmaAdapter,
 					 PDEVICE_OBJECT DeviceObject, PMDL Mdl,
 					 PVOID CurrentVa, ULONG Length,
@@ -210,14 +313,22 @@ typedef NTSTATUS BUILD_SCATTER_GATHER_LIST_EX(PDMA_ADAPTER DmaAdapter,
 typedef struct _DMA_OPERATIONS {
 	ULONG Size;
 	PUT_DMA_ADAPTER *PutDmaAdapter;
+	ALLOCATE_COMMON_BUFFER *AllocateCommonBuffer;
+	FREE_COMMON_BUFFER *FreeCommonBuffer;
+	GET_DMA_ALIGNMENT *GetDmaAlignment;
 	GET_SCATTER_GATHER_LIST *GetScatterGatherList;
 	PUT_SCATTER_GATHER_LIST *PutScatterGatherList;
 	CALCULATE_SCATTER_GATHER_LIST_SIZE *CalculateScatterGatherList;
 	BUILD_SCATTER_GATHER_LIST *BuildScatterGatherList;
+	BUILD_MDL_FROM_SCATTER_GATHER_LIST *BuildMdlFromScatterGatherList;
+	GET_DMA_ADAPTER_INFO *GetDmaAdapterInfo;
+	GET_DMA_TRANSFER_INFO *GetDmaTransferInfo;
 	INITIALIZE_DMA_TRANSFER_CONTEXT *InitializeDmaTransferContext;
+	ALLOCATE_COMMON_BUFFER_EX *AllocateCommonBufferEx;
 	CANCEL_ADAPTER_CHANNEL *CancelAdapterChannel;
 	GET_SCATTER_GATHER_LIST_EX *GetScatterGatherListEx;
 	BUILD_SCATTER_GATHER_LIST_EX *BuildScatterGatherListEx;
+	ALLOCATE_COMMON_BUFFER_WITH_BOUNDS *AllocateCommonBufferWithBounds;
 } DMA_OPERATIONS, *PDMA_OPERATIONS;
 
 struct _DMA_ADAPTER {
@@ -249,6 +360,56 @@ static inline PVOID MmGetMdlVirtualAddress(PMDL Mdl)
 static inline ULONG MmGetMdlByteCount(PMDL Mdl)
 {
 	return wdmdma_mdl_byte_count(Mdl);
+}
+
+/* MmGetMdlByteOffset - the offset of an MDL's first byte in its page. */
+static inline ULONG MmGetMdlByteOffset(PMDL Mdl)
+{
+	return wdmdma_mdl_byte_offset(Mdl);
+}
+
+/*
+ * IoBuildPartialMdl - make TargetMdl (from IoAllocateMdl(VirtualAddress,
+ * Length, ...)) describe Length bytes of SourceMdl's buffer from
+ * VirtualAddress (Length 0: to the end). A bad range is reported and
+ * leaves TargetMdl empty (Get/Build on it then fail).
+ */
+static inline VOID IoBuildPartialMdl(PMDL SourceMdl, PMDL TargetMdl,
+				     PVOID VirtualAddress, ULONG Length)
+{
+	wdmdma_mdl_build_partial(SourceMdl, TargetMdl, VirtualAddress, Length);
+}
+
+/* MmGetSystemAddressForMdlSafe Priority values (ignored by wdmdma). */
+typedef enum _MM_PAGE_PRIORITY {
+	LowPagePriority,
+	NormalPagePriority = 16,
+	HighPagePriority = 32,
+} MM_PAGE_PRIORITY;
+#define MdlMappingNoWrite	0x80000000
+#define MdlMappingNoExecute	0x40000000
+
+/*
+ * MmGetSystemAddressForMdlSafe - the kernel address of an MDL's buffer:
+ * its virtual address, for an MDL of a kernel buffer (IoAllocateMdl +
+ * MmBuildMdlForNonPagedPool, or a partial MDL of one). NULL for an MDL
+ * whose pages are not mapped there (page-based MDLs: mapping them would
+ * sleep); Priority is ignored.
+ */
+static inline PVOID MmGetSystemAddressForMdlSafe(PMDL Mdl, ULONG Priority)
+{
+	return wdmdma_mdl_system_address(Mdl);
+}
+
+/*
+ * KeFlushIoBuffers - nothing to do. Windows needs it on processors whose
+ * caches DMA does not keep coherent; on Linux the DMA API does that cache
+ * maintenance itself when a list is mapped and put (dma_map_*() and
+ * dma_unmap_*()), and common buffers are coherent memory.
+ */
+static inline VOID KeFlushIoBuffers(PMDL Mdl, BOOLEAN ReadOperation,
+				    BOOLEAN DmaOperation)
+{
 }
 
 #endif /* WDMDMA_NTDMA_H */

@@ -56,6 +56,13 @@
  *    map-register bitmap and statistics; it is never held while a callback
  *    runs or while dma_map_sgtable() runs.
  *  - wdmdma_flush_adapter() sleeps; not from a callback.
+ *  - wdmdma_get_transfer_info(), wdmdma_get_adapter_info(),
+ *    wdmdma_get_dma_alignment() and the MDL functions never sleep;
+ *    wdmdma_mdl_from_sg_list() sleeps only as its gfp allows.
+ *  - Common buffers: wdmdma_alloc_common_buffer(_bounds)() sleep unless
+ *    given GFP_ATOMIC/GFP_NOWAIT; wdmdma_free_common_buffer() runs in
+ *    process context (the DMA layer may unmap a remapped buffer). A common
+ *    buffer keeps its adapter's memory alive until it is freed.
  *
  * Copyright (C) 2026 The wdmdma authors.
  */
@@ -64,6 +71,7 @@
 
 #include <linux/bvec.h>
 #include <linux/device.h>
+#include <linux/mm.h>
 #include <linux/types.h>
 
 struct request;
@@ -222,6 +230,23 @@ int wdmdma_mdl_add_page(struct wdmdma_mdl *mdl, struct page *page,
 int wdmdma_mdl_init_request(struct wdmdma_mdl *mdl, unsigned int max_bvecs,
 			    struct request *rq);
 void wdmdma_mdl_free(struct wdmdma_mdl *mdl);
+int wdmdma_mdl_build_partial(const struct wdmdma_mdl *src,
+			     struct wdmdma_mdl *target, const void *va,
+			     u32 len);
+void *wdmdma_mdl_system_address(const struct wdmdma_mdl *mdl);
+
+/**
+ * wdmdma_mdl_byte_offset() - offset of the MDL's first byte in its page
+ *	(MmGetMdlByteOffset)
+ * @mdl: the MDL
+ *
+ * Return: the page offset of wdmdma_mdl_va(@mdl), for kernel-buffer and
+ * page-based MDLs alike (a page-based MDL's token keeps it).
+ */
+static inline u32 wdmdma_mdl_byte_offset(const struct wdmdma_mdl *mdl)
+{
+	return offset_in_page(mdl->va);
+}
 
 /* Adapters */
 struct wdmdma_adapter *wdmdma_create_adapter(struct device *dev,
@@ -246,6 +271,63 @@ int wdmdma_build_sg_list(struct wdmdma_adapter *adapter,
 			 bool write_to_device, void *buf, size_t buf_len);
 void wdmdma_put_sg_list(struct wdmdma_adapter *adapter,
 			struct wdmdma_sg_list *sgl, bool write_to_device);
+
+/**
+ * struct wdmdma_transfer_info - what one transfer needs
+ *	(Windows DMA_TRANSFER_INFO_V2)
+ * @nr_map_registers: map registers (pages spanned), as
+ *	wdmdma_calculate_sg_list() counts them
+ * @nr_elements: the most elements its list can have
+ * @list_size: the Build buffer size, as wdmdma_calculate_sg_list() gives it
+ * @nr_pages: logical pages the transfer touches (= @nr_map_registers)
+ */
+struct wdmdma_transfer_info {
+	unsigned int nr_map_registers;
+	unsigned int nr_elements;
+	size_t list_size;
+	unsigned int nr_pages;
+};
+
+int wdmdma_get_transfer_info(struct wdmdma_adapter *adapter,
+			     const struct wdmdma_mdl *mdl, u64 offset,
+			     u32 length, struct wdmdma_transfer_info *info);
+
+/**
+ * struct wdmdma_adapter_info - what an adapter is (Windows
+ *	DMA_ADAPTER_INFO_V1, and the rest of its description)
+ * @dma_width: DMA address width in bits
+ * @scatter_gather: the device takes a list (false: one element)
+ * @max_transfer: largest single transfer in bytes
+ * @max_map_registers: most map registers one transfer may use
+ * @max_elements: most elements one list can have (ScatterGatherLimit)
+ * @alignment: wdmdma_get_dma_alignment()
+ */
+struct wdmdma_adapter_info {
+	unsigned int dma_width;
+	bool scatter_gather;
+	u32 max_transfer;
+	unsigned int max_map_registers;
+	unsigned int max_elements;
+	unsigned int alignment;
+};
+
+int wdmdma_get_adapter_info(struct wdmdma_adapter *adapter,
+			    struct wdmdma_adapter_info *info);
+unsigned int wdmdma_get_dma_alignment(struct wdmdma_adapter *adapter);
+int wdmdma_mdl_from_sg_list(struct wdmdma_adapter *adapter,
+			    const struct wdmdma_sg_list *sgl,
+			    struct wdmdma_mdl *orig,
+			    struct wdmdma_mdl **target, gfp_t gfp);
+
+/* Common buffers (common.c) */
+void *wdmdma_alloc_common_buffer(struct wdmdma_adapter *adapter, size_t size,
+				 dma_addr_t *dma_handle, gfp_t gfp);
+void *wdmdma_alloc_common_buffer_bounds(struct wdmdma_adapter *adapter,
+					size_t size, u64 min_addr,
+					u64 max_addr, dma_addr_t *dma_handle,
+					gfp_t gfp);
+int wdmdma_free_common_buffer(struct wdmdma_adapter *adapter, size_t size,
+			      void *vaddr, dma_addr_t dma_handle);
 
 /**
  * struct wdmdma_xfer_ctx - per-request storage for the _ex calls

@@ -17,10 +17,9 @@
 #include <linux/memremap.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/slab.h>
 
 #include "internal.h"
-
-/* --- Sizing ------------------------------------------------------------- */
 
 /* --- Walking an MDL chain ----------------------------------------------- */
 
@@ -173,7 +172,69 @@ int wdmdma_plan(struct wdmdma_adapter *adapter, struct wdmdma_req *req)
 	return 0;
 }
 
+/* --- Sizing ------------------------------------------------------------- */
+
+/*
+ * The pages @length bytes at @offset of @mdl span (their map registers),
+ * checked as Calculate checks them; with a NULL @mdl from @offset's page
+ * offset alone. The common case first, with no request record to clear.
+ */
+static inline int wdmdma_span_of(struct wdmdma_adapter *adapter,
+				 const struct wdmdma_mdl *mdl, u64 offset,
+				 u32 length, unsigned int *span)
+{
+	struct wdmdma_req req;
+	int ret;
+
+	if (mdl && length && length <= adapter->desc.max_transfer &&
+	    wdmdma_quick_span(mdl, offset, length, span))
+		return *span > adapter->max_regs ? -ENOSPC : 0;
+	if (!length) {
+		wdmdma_verifier_report(adapter, "zero-length transfer\n");
+		return -EINVAL;
+	}
+	if (length > adapter->desc.max_transfer)
+		return -EMSGSIZE;
+	if (!mdl) {
+		*span = wdmdma_span_pages(offset_in_page(offset), length);
+		return *span > adapter->max_regs ? -ENOSPC : 0;
+	}
+	memset(&req, 0, sizeof(req));
+	req.mdl = (struct wdmdma_mdl *)mdl;
+	req.offset = offset;
+	req.length = length;
+	ret = wdmdma_plan(adapter, &req);
+	if (ret)
+		return ret;
+	*span = req.span;
+	return 0;
+}
+
 /* --- Mapping ------------------------------------------------------------ */
+
+/*
+ * Where the device sees a piece of the range: a bounced piece (every piece
+ * of a one-element bounce, else one beyond reach) is replaced by its place
+ * in the list's map registers, @pos bytes of them used before it.
+ */
+static inline void wdmdma_dev_piece(struct wdmdma_xfer *xfer, u64 reach,
+				    size_t *pos, struct page **page,
+				    unsigned int *off, unsigned int len)
+{
+	struct wdmdma_adapter *adapter = xfer->adapter;
+	struct wdmdma_req *req = &xfer->req;
+	void *va;
+
+	if (!req->nr_regs ||
+	    (!req->bounce_all &&
+	     wdmdma_reachable(adapter, reach, *page, *off, len)))
+		return;
+	*pos = wdmdma_reg_place(adapter, req, *pos, len);
+	va = wdmdma_reg_addr(adapter, xfer->reg_base) + *pos;
+	*page = virt_to_page(va);
+	*off = offset_in_page(va);
+	*pos += len;
+}
 
 /* Fill the scatterlist from the MDL range, bounced pieces replaced. */
 static int wdmdma_fill_sg(struct wdmdma_xfer *xfer)
@@ -192,17 +253,7 @@ static int wdmdma_fill_sg(struct wdmdma_xfer *xfer)
 	while (wdmdma_iter_next(&it, &page, &off, &len)) {
 		u64 phys;
 
-		if (req->nr_regs &&
-		    (req->bounce_all ||
-		     !wdmdma_reachable(adapter, reach, page, off, len))) {
-			void *va;
-
-			pos = wdmdma_reg_place(adapter, req, pos, len);
-			va = wdmdma_reg_addr(adapter, xfer->reg_base) + pos;
-			page = virt_to_page(va);
-			off = offset_in_page(va);
-			pos += len;
-		}
+		wdmdma_dev_piece(xfer, reach, &pos, &page, &off, len);
 		phys = page_to_phys(page) + off;
 		if (sg && phys == last_end &&
 		    sg->length + len <= adapter->max_run &&
@@ -692,6 +743,88 @@ int wdmdma_xfer_map(struct wdmdma_xfer *xfer)
 	return 0;
 }
 
+/**
+ * wdmdma_mdl_from_sg_list() - an MDL of the memory a list's device sees
+ *	(BuildMdlFromScatterGatherList)
+ * @adapter: the adapter the list came from
+ * @sgl: an outstanding list (handed to a callback, not yet put)
+ * @orig: the MDL chain the list was built from
+ * @target: receives @orig itself when nothing of the list was copied to
+ *	map registers, else a new MDL of the transfer's range in which the
+ *	copied pieces are their map registers (free it with
+ *	wdmdma_mdl_free() when it is not @orig)
+ * @gfp: allocation flags for a new MDL
+ *
+ * Lets a driver reach the bytes the device reads or writes, copies or
+ * not: the data to write, or the data read before Put copies it back. A
+ * new MDL's virtual address is the kernel address of its first byte; it
+ * is valid until the list is put.
+ *
+ * Context: as @gfp allows.
+ * Return: 0; -EINVAL for a NULL argument, a list that is not an
+ * outstanding list of @adapter, or an @orig the list was not built from;
+ * -ENOMEM.
+ */
+int wdmdma_mdl_from_sg_list(struct wdmdma_adapter *adapter,
+			    const struct wdmdma_sg_list *sgl,
+			    struct wdmdma_mdl *orig,
+			    struct wdmdma_mdl **target, gfp_t gfp)
+{
+	struct wdmdma_xfer *xfer;
+	struct wdmdma_mdl *mdl;
+	unsigned int off, len, n = 0;
+	struct wdmdma_iter it;
+	struct page *page;
+	size_t pos = 0;
+	u64 reach;
+
+	if (!adapter || !sgl || !orig || !target) {
+		pr_err("mdl_from_sg_list: NULL adapter, list, MDL or target\n");
+		return -EINVAL;
+	}
+	xfer = container_of(sgl, struct wdmdma_xfer, list);
+	if (READ_ONCE(xfer->magic) != WDMDMA_XFER_MAGIC ||
+	    xfer->adapter != adapter || sgl->reserved != (unsigned long)xfer) {
+		dev_err(adapter->dev,
+			"mdl_from_sg_list: %p is not an outstanding list of this adapter\n",
+			sgl);
+		return -EINVAL;
+	}
+	if (xfer->req.mdl != orig) {
+		dev_err(adapter->dev,
+			"mdl_from_sg_list: the list was not built from MDL %p\n",
+			orig);
+		return -EINVAL;
+	}
+	if (!xfer->req.nr_regs) {
+		*target = orig;
+		return 0;
+	}
+	if (wdmdma_iter_init(&it, orig, xfer->req.offset, xfer->req.length))
+		return -EINVAL;
+	while (wdmdma_iter_next(&it, &page, &off, &len))
+		n++;
+	if (n > U16_MAX)
+		return -EINVAL;
+	mdl = kmalloc(wdmdma_mdl_size(n), gfp);
+	if (!mdl)
+		return -ENOMEM;
+	wdmdma_mdl_init(mdl, n);
+	mdl->flags = WDMDMA_MDL_ALLOCATED;
+	reach = wdmdma_reach(adapter);
+	wdmdma_iter_init(&it, orig, xfer->req.offset, xfer->req.length);
+	while (wdmdma_iter_next(&it, &page, &off, &len)) {
+		wdmdma_dev_piece(xfer, reach, &pos, &page, &off, len);
+		if (wdmdma_mdl_add_page(mdl, page, len, off)) {
+			kfree(mdl);
+			return -EINVAL;
+		}
+	}
+	*target = mdl;
+	return 0;
+}
+EXPORT_SYMBOL_WDMDMA(wdmdma_mdl_from_sg_list);
+
 /* Unmap a list and copy bounced read data back to the buffer. */
 void wdmdma_xfer_unmap_sgt(struct wdmdma_xfer *xfer)
 {
@@ -732,45 +865,108 @@ int wdmdma_calculate_sg_list(struct wdmdma_adapter *adapter,
 			     size_t *list_size,
 			     unsigned int *nr_map_registers)
 {
-	struct wdmdma_req req;
+	unsigned int span;
 	u64 offset;
 	int ret;
 
 	if (!adapter || !list_size)
 		return -EINVAL;
-	/* The common case first, with no request record to clear. */
-	if (mdl && length && length <= adapter->desc.max_transfer &&
-	    !wdmdma_offset_of(mdl, current_va, &offset) &&
-	    wdmdma_quick_span(mdl, offset, length, &req.span)) {
-		if (req.span > adapter->max_regs)
-			return -ENOSPC;
-		goto size;
-	}
-	memset(&req, 0, sizeof(req));
-	req.length = length;
 	if (mdl) {
-		ret = wdmdma_offset_of(mdl, current_va, &req.offset);
-		if (ret)
-			return ret;
-		req.mdl = (struct wdmdma_mdl *)mdl;
-		ret = wdmdma_plan(adapter, &req);
+		ret = wdmdma_offset_of(mdl, current_va, &offset);
 		if (ret)
 			return ret;
 	} else {
-		if (!length) {
-			wdmdma_verifier_report(adapter, "zero-length transfer\n");
-			return -EINVAL;
-		}
-		if (length > adapter->desc.max_transfer)
-			return -EMSGSIZE;
-		req.span = wdmdma_span_pages((unsigned long)current_va, length);
-		if (req.span > adapter->max_regs)
-			return -ENOSPC;
+		offset = (unsigned long)current_va;
 	}
-size:
-	*list_size = wdmdma_xfer_size(wdmdma_xfer_ents(adapter, req.span));
+	ret = wdmdma_span_of(adapter, mdl, offset, length, &span);
+	if (ret)
+		return ret;
+	*list_size = wdmdma_xfer_size(wdmdma_xfer_ents(adapter, span));
 	if (nr_map_registers)
-		*nr_map_registers = req.span;
+		*nr_map_registers = span;
 	return 0;
 }
 EXPORT_SYMBOL_WDMDMA(wdmdma_calculate_sg_list);
+
+/**
+ * wdmdma_get_transfer_info() - what a transfer needs (GetDmaTransferInfo)
+ * @adapter: the adapter
+ * @mdl: the MDL chain of the transfer, or NULL to size from @offset's page
+ *	offset and @length alone (the worst case for that span, as
+ *	wdmdma_calculate_sg_list() with a NULL MDL)
+ * @offset: byte offset of the transfer in the chain (as the _ex calls take
+ *	it); with a NULL @mdl, only its offset in a page counts
+ * @length: bytes to transfer
+ * @info: receives the map registers, the most elements, the Build(_ex)
+ *	buffer size and the pages touched
+ *
+ * The same checks and counts as wdmdma_calculate_sg_list() for the same
+ * range: a driver may size _ex Build buffers with either.
+ *
+ * Context: any; does not sleep or allocate.
+ * Return: 0, or the errors of wdmdma_calculate_sg_list() (-EINVAL also
+ * for a NULL @info).
+ */
+int wdmdma_get_transfer_info(struct wdmdma_adapter *adapter,
+			     const struct wdmdma_mdl *mdl, u64 offset,
+			     u32 length, struct wdmdma_transfer_info *info)
+{
+	unsigned int span;
+	int ret;
+
+	if (!adapter || !info)
+		return -EINVAL;
+	ret = wdmdma_span_of(adapter, mdl, offset, length, &span);
+	if (ret)
+		return ret;
+	info->nr_map_registers = span;
+	info->nr_elements = wdmdma_xfer_ents(adapter, span);
+	info->list_size = wdmdma_xfer_size(info->nr_elements);
+	info->nr_pages = span;
+	return 0;
+}
+EXPORT_SYMBOL_WDMDMA(wdmdma_get_transfer_info);
+
+/**
+ * wdmdma_get_dma_alignment() - how DMA buffers must be aligned
+ *	(GetDmaAlignment)
+ * @adapter: the adapter
+ *
+ * The DMA layer's minimum alignment for buffers that share no cache line
+ * with other data, dma_get_cache_alignment(): 1 on x86, where DMA is
+ * cache-coherent (as Windows reports there).
+ *
+ * Context: any.
+ * Return: the alignment in bytes (at least 1).
+ */
+unsigned int wdmdma_get_dma_alignment(struct wdmdma_adapter *adapter)
+{
+	return max(dma_get_cache_alignment(), 1);
+}
+EXPORT_SYMBOL_WDMDMA(wdmdma_get_dma_alignment);
+
+/**
+ * wdmdma_get_adapter_info() - describe an adapter (GetDmaAdapterInfo)
+ * @adapter: the adapter
+ * @info: receives its width, whether it takes a list, its maximum
+ *	transfer, map registers per transfer, the most elements of one list
+ *	and the DMA alignment
+ *
+ * Context: any.
+ * Return: 0, or -EINVAL for a NULL argument.
+ */
+int wdmdma_get_adapter_info(struct wdmdma_adapter *adapter,
+			    struct wdmdma_adapter_info *info)
+{
+	if (!adapter || !info)
+		return -EINVAL;
+	memset(info, 0, sizeof(*info));
+	info->dma_width = adapter->desc.dma_width;
+	info->scatter_gather = adapter->desc.scatter_gather;
+	info->max_transfer = adapter->desc.max_transfer;
+	info->max_map_registers = adapter->max_regs;
+	info->max_elements = wdmdma_xfer_ents(adapter, adapter->max_regs);
+	info->alignment = wdmdma_get_dma_alignment(adapter);
+	return 0;
+}
+EXPORT_SYMBOL_WDMDMA(wdmdma_get_adapter_info);

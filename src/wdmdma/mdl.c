@@ -268,3 +268,151 @@ void wdmdma_mdl_free(struct wdmdma_mdl *mdl)
 		kfree(mdl);
 }
 EXPORT_SYMBOL_WDMDMA(wdmdma_mdl_free);
+
+/**
+ * wdmdma_mdl_build_partial() - describe part of an MDL's buffer in another
+ *	MDL (IoBuildPartialMdl)
+ * @src: the source MDL, its pages filled in (one MDL: its chain is not
+ *	followed)
+ * @target: the MDL to fill, e.g. from wdmdma_mdl_alloc(@va, @len), with
+ *	room for the pages of the range; its chain link is left alone
+ * @va: where the range starts: wdmdma_mdl_va(@src) + byte offset
+ * @len: bytes, or 0 for the rest of @src from @va
+ *
+ * @target gets @va as its virtual address and the pieces of @src's pages
+ * that hold the range; it shares @src's pages (and, for a kernel buffer,
+ * its kernel mapping), so it is valid as long as they are. On an error
+ * @target is left empty, so that lists of it fail.
+ *
+ * Context: any.
+ * Return: 0; -EINVAL for a NULL MDL, a range outside @src or a source
+ * without its pages; -ENOSPC if @target has too little room.
+ */
+int wdmdma_mdl_build_partial(const struct wdmdma_mdl *src,
+			     struct wdmdma_mdl *target, const void *va,
+			     u32 len)
+{
+	u64 offset;
+	unsigned int i;
+	u32 left;
+
+	if (!src || !target) {
+		pr_err("partial MDL: NULL source or target\n");
+		return -EINVAL;
+	}
+	target->nr_bvecs = 0;
+	target->bytes = 0;
+	target->phys_end = 0;
+	target->byte_count = 0;
+	target->flags &= WDMDMA_MDL_ALLOCATED;
+	if (wdmdma_offset_of(src, va, &offset) || offset >= src->byte_count) {
+		pr_err("partial MDL: %p is outside the source MDL (%p, %u bytes)\n",
+		       va, src->va, src->byte_count);
+		return -EINVAL;
+	}
+	if (!len)
+		len = src->byte_count - offset;
+	if (len > src->byte_count - offset) {
+		pr_err("partial MDL: %u bytes at %p run past the source MDL (%p, %u bytes)\n",
+		       len, va, src->va, src->byte_count);
+		return -EINVAL;
+	}
+	if (!src->nr_bvecs || src->nr_bvecs > src->max_bvecs ||
+	    src->bytes != src->byte_count) {
+		pr_err("partial MDL: source MDL %p has no pages filled in\n",
+		       src->va);
+		return -EINVAL;
+	}
+
+	left = len;
+	for (i = 0; i < src->nr_bvecs && left; i++) {
+		const struct bio_vec *bv = &src->bvec[i];
+		u32 pos;
+
+		if (offset >= bv->bv_len) {
+			offset -= bv->bv_len;
+			continue;
+		}
+		pos = bv->bv_offset + offset;
+		offset = 0;
+		/* The rest of this piece, page by page. */
+		while (left && pos < bv->bv_offset + bv->bv_len) {
+			u32 n = min3(left, bv->bv_offset + bv->bv_len - pos,
+				     (u32)(PAGE_SIZE - offset_in_page(pos)));
+
+			if (target->nr_bvecs >= target->max_bvecs) {
+				pr_err("partial MDL: target MDL holds %u pieces, the range needs more\n",
+				       target->max_bvecs);
+				target->nr_bvecs = 0;
+				target->bytes = 0;
+				target->phys_end = 0;
+				return -ENOSPC;
+			}
+			wdmdma_mdl_append(target,
+					  wdmdma_nth_page(bv->bv_page,
+							  pos >> PAGE_SHIFT),
+					  n, offset_in_page(pos));
+			pos += n;
+			left -= n;
+		}
+	}
+	target->va = (void *)va;
+	target->byte_count = len;
+	return 0;
+}
+EXPORT_SYMBOL_WDMDMA(wdmdma_mdl_build_partial);
+
+/* The page behind a kernel address, or NULL if it is not kernel memory. */
+static struct page *wdmdma_kernel_page(unsigned long va)
+{
+	if (is_vmalloc_addr((void *)va))
+		return vmalloc_to_page((void *)va);
+	if (virt_addr_valid((void *)va))
+		return virt_to_page((void *)va);
+	return NULL;
+}
+
+/**
+ * wdmdma_mdl_system_address() - the kernel address of an MDL's buffer
+ *	(MmGetSystemAddressForMdlSafe)
+ * @mdl: the MDL (this one only, not its chain)
+ *
+ * The MDL's virtual address, if every page it describes is mapped there,
+ * in order: true of a kernel-buffer MDL (wdmdma_mdl_alloc() +
+ * wdmdma_mdl_build_for_kernel_buffer()), a partial MDL of one, and a
+ * page-based MDL of physically contiguous linear-map pages. Other
+ * page-based MDLs have no kernel mapping of their own; making one would
+ * sleep (vmap()), so they get NULL, as Windows' routine returns NULL when
+ * it cannot map.
+ *
+ * Context: any; walks the MDL's pages.
+ * Return: the address, or NULL.
+ */
+void *wdmdma_mdl_system_address(const struct wdmdma_mdl *mdl)
+{
+	unsigned long va;
+	unsigned int i;
+
+	if (!mdl || !mdl->nr_bvecs || mdl->nr_bvecs > mdl->max_bvecs ||
+	    mdl->bytes != mdl->byte_count)
+		return NULL;
+	va = (unsigned long)mdl->va;
+	for (i = 0; i < mdl->nr_bvecs; i++) {
+		const struct bio_vec *bv = &mdl->bvec[i];
+		u32 pos = bv->bv_offset;
+
+		while (pos < bv->bv_offset + bv->bv_len) {
+			u32 n = min_t(u32, bv->bv_offset + bv->bv_len - pos,
+				      PAGE_SIZE - offset_in_page(pos));
+
+			if (offset_in_page(va) != offset_in_page(pos) ||
+			    wdmdma_kernel_page(va) !=
+			    wdmdma_nth_page(bv->bv_page, pos >> PAGE_SHIFT))
+				return NULL;
+			va += n;
+			pos += n;
+		}
+	}
+	return mdl->va;
+}
+EXPORT_SYMBOL_WDMDMA(wdmdma_mdl_system_address);

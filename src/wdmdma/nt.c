@@ -193,17 +193,166 @@ static NTSTATUS nt_build_sg_list_ex(PDMA_ADAPTER DmaAdapter,
 			 ScatterGatherList);
 }
 
+/*
+ * Common buffers. CacheEnabled and CacheType are honoured as far as Linux
+ * can (see src/wdmdma/common.c): the memory is coherent whatever they
+ * say; PreferredNode is left to the DMA layer (the device's node).
+ * Windows allows these at PASSIVE_LEVEL only: GFP_KERNEL.
+ */
+static PVOID nt_alloc_common(PDMA_ADAPTER DmaAdapter, u64 min_addr,
+			     u64 max_addr, ULONG Length,
+			     PPHYSICAL_ADDRESS LogicalAddress)
+{
+	dma_addr_t dma;
+	void *va;
+
+	if (!LogicalAddress) {
+		pr_err("AllocateCommonBuffer: NULL LogicalAddress\n");
+		return NULL;
+	}
+	va = wdmdma_alloc_common_buffer_bounds(wdmdma_from_nt(DmaAdapter),
+					       Length, min_addr, max_addr,
+					       &dma, GFP_KERNEL);
+	if (IS_ERR(va))
+		return NULL;
+	LogicalAddress->QuadPart = dma;
+	return va;
+}
+
+static PVOID nt_allocate_common_buffer(PDMA_ADAPTER DmaAdapter, ULONG Length,
+				       PPHYSICAL_ADDRESS LogicalAddress,
+				       BOOLEAN CacheEnabled)
+{
+	return nt_alloc_common(DmaAdapter, 0, U64_MAX, Length, LogicalAddress);
+}
+
+static PVOID nt_allocate_common_buffer_ex(PDMA_ADAPTER DmaAdapter,
+					  PPHYSICAL_ADDRESS MaximumAddress,
+					  ULONG Length,
+					  PPHYSICAL_ADDRESS LogicalAddress,
+					  BOOLEAN CacheEnabled,
+					  NODE_REQUIREMENT PreferredNode)
+{
+	return nt_alloc_common(DmaAdapter, 0,
+			       MaximumAddress ? MaximumAddress->QuadPart : U64_MAX,
+			       Length, LogicalAddress);
+}
+
+static PVOID nt_allocate_common_buffer_with_bounds(PDMA_ADAPTER DmaAdapter,
+						   PPHYSICAL_ADDRESS MinimumAddress,
+						   PPHYSICAL_ADDRESS MaximumAddress,
+						   ULONG Length, ULONG Flags,
+						   PMEMORY_CACHING_TYPE CacheType,
+						   NODE_REQUIREMENT PreferredNode,
+						   PPHYSICAL_ADDRESS LogicalAddress)
+{
+	if (Flags) {
+		pr_err("AllocateCommonBufferWithBounds: Flags %#x not supported (large pages are not)\n",
+		       Flags);
+		return NULL;
+	}
+	/* As on Windows, only these two (both give coherent memory here). */
+	if (CacheType && *CacheType != MmCached && *CacheType != MmNonCached) {
+		pr_err("AllocateCommonBufferWithBounds: CacheType %d not supported (MmCached or MmNonCached)\n",
+		       *CacheType);
+		return NULL;
+	}
+	return nt_alloc_common(DmaAdapter,
+			       MinimumAddress ? MinimumAddress->QuadPart : 0,
+			       MaximumAddress ? MaximumAddress->QuadPart : U64_MAX,
+			       Length, LogicalAddress);
+}
+
+static VOID nt_free_common_buffer(PDMA_ADAPTER DmaAdapter, ULONG Length,
+				  PHYSICAL_ADDRESS LogicalAddress,
+				  PVOID VirtualAddress, BOOLEAN CacheEnabled)
+{
+	wdmdma_free_common_buffer(wdmdma_from_nt(DmaAdapter), Length,
+				  VirtualAddress, LogicalAddress.QuadPart);
+}
+
+static ULONG nt_get_dma_alignment(PDMA_ADAPTER DmaAdapter)
+{
+	return wdmdma_get_dma_alignment(wdmdma_from_nt(DmaAdapter));
+}
+
+static NTSTATUS nt_get_dma_transfer_info(PDMA_ADAPTER DmaAdapter, PMDL Mdl,
+					 ULONGLONG Offset, ULONG Length,
+					 BOOLEAN WriteOnly,
+					 PDMA_TRANSFER_INFO TransferInfo)
+{
+	struct wdmdma_transfer_info info;
+	int ret;
+
+	if (!TransferInfo)
+		return STATUS_INVALID_PARAMETER;
+	if (TransferInfo->Version != DMA_TRANSFER_INFO_VERSION1 &&
+	    TransferInfo->Version != DMA_TRANSFER_INFO_VERSION2)
+		return STATUS_NOT_SUPPORTED;
+	ret = wdmdma_get_transfer_info(wdmdma_from_nt(DmaAdapter), Mdl, Offset,
+				       Length, &info);
+	if (ret)
+		return to_ntstatus(ret);
+	TransferInfo->V1.MapRegisterCount = info.nr_map_registers;
+	TransferInfo->V1.ScatterGatherElementCount = info.nr_elements;
+	TransferInfo->V1.ScatterGatherListSize = info.list_size;
+	if (TransferInfo->Version == DMA_TRANSFER_INFO_VERSION2)
+		TransferInfo->V2.LogicalPageCount = info.nr_pages;
+	return STATUS_SUCCESS;
+}
+
+static NTSTATUS nt_get_dma_adapter_info(PDMA_ADAPTER DmaAdapter,
+					PDMA_ADAPTER_INFO AdapterInfo)
+{
+	struct wdmdma_adapter_info info;
+	int ret;
+
+	if (!AdapterInfo)
+		return STATUS_INVALID_PARAMETER;
+	if (AdapterInfo->Version != DMA_ADAPTER_INFO_VERSION1)
+		return STATUS_NOT_SUPPORTED;
+	ret = wdmdma_get_adapter_info(wdmdma_from_nt(DmaAdapter), &info);
+	if (ret)
+		return to_ntstatus(ret);
+	/* A bus master: no DMA counter, and elements of any byte length. */
+	AdapterInfo->V1.ReadDmaCounterAvailable = FALSE;
+	AdapterInfo->V1.ScatterGatherLimit = info.max_elements;
+	AdapterInfo->V1.DmaAddressWidth = info.dma_width;
+	AdapterInfo->V1.Flags = 0;
+	AdapterInfo->V1.MinimumTransferUnit = 1;
+	return STATUS_SUCCESS;
+}
+
+/* Windows allows it at DISPATCH_LEVEL: GFP_ATOMIC. */
+static NTSTATUS nt_build_mdl_from_sg_list(PDMA_ADAPTER DmaAdapter,
+					  PSCATTER_GATHER_LIST ScatterGather,
+					  PMDL OriginalMdl, PMDL *TargetMdl)
+{
+	return to_ntstatus(wdmdma_mdl_from_sg_list(wdmdma_from_nt(DmaAdapter),
+						   (struct wdmdma_sg_list *)ScatterGather,
+						   OriginalMdl, TargetMdl,
+						   GFP_ATOMIC));
+}
+
 static const DMA_OPERATIONS wdmdma_nt_operations = {
 	.Size = sizeof(DMA_OPERATIONS),
 	.PutDmaAdapter = nt_put_dma_adapter,
+	.AllocateCommonBuffer = nt_allocate_common_buffer,
+	.FreeCommonBuffer = nt_free_common_buffer,
+	.GetDmaAlignment = nt_get_dma_alignment,
 	.GetScatterGatherList = nt_get_sg_list,
 	.PutScatterGatherList = nt_put_sg_list,
 	.CalculateScatterGatherList = nt_calculate_sg_list,
 	.BuildScatterGatherList = nt_build_sg_list,
+	.BuildMdlFromScatterGatherList = nt_build_mdl_from_sg_list,
+	.GetDmaAdapterInfo = nt_get_dma_adapter_info,
+	.GetDmaTransferInfo = nt_get_dma_transfer_info,
 	.InitializeDmaTransferContext = nt_init_transfer_context,
+	.AllocateCommonBufferEx = nt_allocate_common_buffer_ex,
 	.CancelAdapterChannel = nt_cancel_adapter_channel,
 	.GetScatterGatherListEx = nt_get_sg_list_ex,
 	.BuildScatterGatherListEx = nt_build_sg_list_ex,
+	.AllocateCommonBufferWithBounds = nt_allocate_common_buffer_with_bounds,
 };
 
 /* Fill in the Windows view of a new adapter. */
