@@ -25,6 +25,7 @@
 #include <linux/slab.h>
 
 #include "edublk.h"
+#include "edublk_trace.h"
 
 /*
  * Map an error from wdmdma to a block status. None of these is "try again
@@ -63,6 +64,7 @@ static void edublk_dma(struct edublk_dev *edu, u64 src, u64 dst, u32 len,
 	writeq(dst, edu->regs + EDU_REG_DMA_DST);
 	writeq(len, edu->regs + EDU_REG_DMA_CNT);
 	writeq(cmd, edu->regs + EDU_REG_DMA_CMD);
+	trace_edublk_edu_dma(edu, src, dst, len, to_ram);
 	edu->dma_busy = true;
 	edu->dma_waits = 0;
 	edu->deadline = jiffies + msecs_to_jiffies(EDUBLK_DMA_TIMEOUT_MS);

@@ -52,6 +52,9 @@
 #include "edublk.h"
 #include "edusg_hw.h"
 
+#define CREATE_TRACE_POINTS
+#include "edublk_trace.h"
+
 /*
  * The sg_table modes map multi-segment requests with
  * sg_alloc_table_chained(): mode=native-sgt on every kernel, and
@@ -209,6 +212,7 @@ static void edublk_sg_post(struct edublk_sgq *q, struct edublk_cmd *cmd)
 	q->nr_inflight++;
 	q->stats.posted++;
 	cmd->posted = jiffies;
+	trace_edublk_cmd_post(cmd);
 	cmd->sg_state = EDUBLK_SG_ON_DEVICE;
 }
 
@@ -915,6 +919,7 @@ static unsigned int edublk_sg_drain(struct edublk_sgq *q,
 		cmd->sg_state = EDUBLK_SG_DONE;
 		cmd->status = edublk_sg_status(q, le16_to_cpu(e->status),
 					       le32_to_cpu(e->info), cmd);
+		trace_edublk_cmd_complete(cmd, e);
 		list_add_tail(&cmd->node, done);
 	}
 	if (n && release)
@@ -1014,6 +1019,7 @@ static void edublk_sg_restart(struct edublk_sgq *q, struct edublk_cmd *victim,
 		q->dead = true;
 		others = BLK_STS_IOERR;
 	}
+	trace_edublk_queue_restart(edu, q->qid, q->nr_inflight, q->dead);
 	edublk_sg_requeue(q, victim, others, done);
 }
 
@@ -1085,12 +1091,14 @@ static bool edublk_sg_escalate(struct edublk_dev *edu, struct edublk_sgq *vq,
 	}
 	vq->stats.timeouts++;
 	stuck = ++vq->stuck;
+	trace_edublk_cmd_timeout(victim, stuck);
 	if (stuck < EDUBLK_SG_RESET_AFTER) {
 		edublk_sg_restart(vq, victim, BLK_STS_OK, done);
 		edublk_sg_unlock_all(sg, flags);
 		return true;
 	}
 	give_up = stuck >= EDUBLK_SG_DEAD_AFTER;
+	trace_edublk_ctrl_reset(edu, vq->qid, stuck, give_up);
 	if (give_up)
 		WRITE_ONCE(edu->dead, true);
 	/* The reset zeroes the device's counters: keep their sums. */
@@ -1291,6 +1299,7 @@ static enum blk_eh_timer_return edublk_sg_timeout(struct request *rq)
 				 EDUBLK_SG_WAIT_TIMEOUTS * edu->sg->timeout)) ||
 		    !edublk_cancel_wait(edu, cmd))
 			return BLK_EH_RESET_TIMER;
+		trace_edublk_cmd_timeout(cmd, 0);
 		dev_warn_ratelimited(&edu->pdev->dev,
 				     "%s waited %u ms for its DMA list: ended\n",
 				     edublk_sg_cmd_desc(cmd, desc),
@@ -1323,6 +1332,7 @@ static enum blk_eh_timer_return edublk_sg_timeout(struct request *rq)
 		if (q->stuck + 1 < EDUBLK_SG_RESET_AFTER) {
 			q->stuck++;
 			q->stats.timeouts++;
+			trace_edublk_cmd_timeout(cmd, q->stuck);
 			timed_out = true;
 			edublk_sg_restart(q, cmd, BLK_STS_OK, &done);
 		} else {

@@ -37,6 +37,9 @@
 
 #include "internal.h"
 
+#define CREATE_TRACE_POINTS
+#include "wdmdma_trace.h"
+
 /*
  * Runs deferred callbacks, retries and late frees. Destroying it at module
  * exit waits for them, so none outlives the code.
@@ -328,6 +331,7 @@ struct wdmdma_adapter *wdmdma_create_adapter(struct device *dev,
 	mutex_unlock(&wdmdma_devs_lock);
 
 	wdmdma_debugfs_add(adapter);
+	trace_wdmdma_adapter_create(adapter);
 	if (nr_map_registers)
 		*nr_map_registers = adapter->max_regs;
 	dev_dbg(dev, "adapter %u: %s, %u-bit, max %u bytes, %u map registers per transfer, %llu owned\n",
@@ -401,6 +405,7 @@ void wdmdma_destroy_adapter(struct wdmdma_adapter *adapter)
 	/* Lists the driver holds (a Put under way has taken its own off). */
 	wdmdma_read_stats(adapter, &st);
 	outstanding = st.outstanding;
+	trace_wdmdma_adapter_destroy(adapter, outstanding);
 	if (outstanding)
 		dev_WARN(adapter->dev,
 			 "adapter destroyed with %llu lists outstanding\n",

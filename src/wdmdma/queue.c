@@ -35,6 +35,7 @@
 #include <linux/slab.h>
 
 #include "internal.h"
+#include "wdmdma_trace.h"
 
 /* Longest back-off before a mapping that failed for space is retried. */
 #define WDMDMA_RETRY_MAX	msecs_to_jiffies(100)
@@ -73,6 +74,7 @@ static struct wdmdma_xfer *wdmdma_xfer_reserve(struct wdmdma_adapter *adapter)
 	if (xfer) {
 		xfer->source = WDMDMA_SRC_RESERVE;
 		xfer->max_ents = wdmdma_xfer_ents(adapter, adapter->max_regs);
+		trace_wdmdma_reserve_take(adapter, xfer);
 	}
 	return xfer;
 }
@@ -81,10 +83,12 @@ void wdmdma_xfer_release(struct wdmdma_adapter *adapter,
 			 struct wdmdma_xfer *xfer)
 {
 	xfer->magic = WDMDMA_XFER_PUT;
-	if (xfer->source == WDMDMA_SRC_ALLOC)
+	if (xfer->source == WDMDMA_SRC_ALLOC) {
 		kfree(xfer);
-	else if (xfer->source == WDMDMA_SRC_RESERVE)
+	} else if (xfer->source == WDMDMA_SRC_RESERVE) {
 		mempool_free(xfer, adapter->reserve);
+		trace_wdmdma_reserve_release(adapter, xfer);
+	}
 }
 
 /*
@@ -290,6 +294,21 @@ static void wdmdma_mapping_done(struct wdmdma_adapter *adapter)
 }
 
 /*
+ * Trace a list mapped for the driver: a Build in the caller's buffer, or a
+ * Get. Nothing but the two tracepoints' static keys when both are off.
+ */
+static __always_inline void wdmdma_trace_mapped(const struct wdmdma_xfer *xfer)
+{
+	if (!trace_wdmdma_list_build_enabled() &&
+	    !trace_wdmdma_list_get_enabled())
+		return;
+	if (xfer->source == WDMDMA_SRC_CALLER)
+		trace_wdmdma_list_build(xfer);
+	else
+		trace_wdmdma_list_get(xfer);
+}
+
+/*
  * Run a request's callback with its list, or with NULL if it failed. From
  * here on wdmdma no longer touches the request's transfer context, so the
  * driver may reuse it.
@@ -370,21 +389,25 @@ static enum wdmdma_map_end wdmdma_map_failed(struct wdmdma_adapter *adapter,
 			wdmdma_queue_add_map_wait(adapter, req);
 		else
 			wdmdma_queue_add(adapter, req, true);
-		if (fast)
+		if (fast) {
 			adapter->stats.deferred++;
+			trace_wdmdma_list_defer(adapter, req, err);
+		}
 		if (err == -ENOMEM)
 			wdmdma_retry_later(adapter);
 		else
 			wdmdma_kick(adapter);
 		return WDMDMA_MAP_WAITS;
 	}
+	*failed = xfer->req;
 	if (!transient) {
 		adapter->stats.failed++;
+		trace_wdmdma_list_fail(adapter, failed, err);
 	} else if (!sync) {
 		end = WDMDMA_MAP_CANCELLED;
 		adapter->stats.cancelled++;
+		trace_wdmdma_list_cancel(adapter, failed, err);
 	}
-	*failed = xfer->req;
 	if (xfer->req.ctx)
 		xfer->req.ctx->state = end == WDMDMA_MAP_CANCELLED ?
 				       WDMDMA_REQ_CANCELLED : WDMDMA_REQ_IDLE;
@@ -515,6 +538,8 @@ void wdmdma_run_queue(struct work_struct *work)
 			}
 		} else {
 			WRITE_ONCE(adapter->retry_delay, 1);
+			trace_wdmdma_list_run(xfer);
+			wdmdma_trace_mapped(xfer);
 			wdmdma_mapping_done(adapter);
 			local_bh_disable();
 			wdmdma_invoke(adapter, &xfer->req, &xfer->list);
@@ -547,6 +572,7 @@ void wdmdma_queue_cancel_all(struct wdmdma_adapter *adapter)
 		wdmdma_queue_del(adapter, req);
 		req->state = WDMDMA_REQ_CANCELLED;
 		adapter->stats.cancelled++;
+		trace_wdmdma_list_cancel(adapter, req, -ENODEV);
 		xfer = req->xfer;
 		req->xfer = NULL;
 		if (xfer)	/* may hold @req: not read after */
@@ -711,6 +737,7 @@ static int wdmdma_submit_fast(struct wdmdma_adapter *adapter,
 		wdmdma_adapter_put(adapter);
 		return ret;
 	}
+	wdmdma_trace_mapped(xfer);
 	/*
 	 * Inside the section: once destroy's grace period is over, no
 	 * callback of the fast path is still running.
@@ -819,6 +846,7 @@ int wdmdma_submit(struct wdmdma_adapter *adapter, struct wdmdma_req *tmpl,
 		wdmdma_adapter_put(adapter);
 		return ret;
 	}
+	wdmdma_trace_mapped(xfer);
 	if (sglp)
 		*sglp = &xfer->list;
 	if (!xfer->req.fn) {
@@ -863,6 +891,7 @@ wait:
 	req->xfer = xfer;
 	wdmdma_queue_add(adapter, req, false);
 	adapter->stats.deferred++;
+	trace_wdmdma_list_defer(adapter, req, 0);
 	/* It may wait only behind others: have the queue looked at. */
 	wdmdma_kick(adapter);
 	spin_unlock_irqrestore(&adapter->lock, irqflags);
@@ -1113,6 +1142,7 @@ bool wdmdma_cancel(struct wdmdma_adapter *adapter, struct wdmdma_xfer_ctx *ctx)
 		wdmdma_queue_del(adapter, req);
 		req->state = WDMDMA_REQ_CANCELLED;
 		adapter->stats.cancelled++;
+		trace_wdmdma_list_cancel(adapter, req, 0);
 		xfer = req->xfer;
 		req->xfer = NULL;
 		cancelled = true;
@@ -1159,6 +1189,7 @@ static bool wdmdma_put_untracked(struct wdmdma_adapter *adapter,
 	if (cmpxchg(&xfer->magic, WDMDMA_XFER_MAGIC, WDMDMA_XFER_PUT) !=
 	    WDMDMA_XFER_MAGIC)
 		return false;
+	trace_wdmdma_list_put(xfer);
 	/* As the locked Put: off the count before it is unmapped. */
 	this_cpu_dec(adapter->pcpu->outstanding);
 	wdmdma_check_put_dir(adapter, xfer, write_to_device);
@@ -1215,6 +1246,7 @@ void wdmdma_put_sg_list(struct wdmdma_adapter *adapter,
 		return;
 	}
 	xfer->magic = WDMDMA_XFER_PUT;	/* a racing second Put is refused */
+	trace_wdmdma_list_put(xfer);
 	list_del(&xfer->node);
 	adapter->stats.outstanding--;
 	spin_unlock_irqrestore(&adapter->lock, flags);

@@ -28,6 +28,7 @@
 #include <linux/slab.h>
 
 #include "internal.h"
+#include "wdmdma_trace.h"
 
 /**
  * wdmdma_translated() - is @dev behind an IOMMU domain that translates?
@@ -255,6 +256,7 @@ bool wdmdma_regs_alloc(struct wdmdma_adapter *adapter, unsigned int nr,
 			adapter->stats.map_regs_high =
 				max(adapter->stats.map_regs_high,
 				    adapter->stats.map_regs_in_use);
+			trace_wdmdma_regs_take(adapter, pos, nr);
 			return true;
 		}
 	}
@@ -269,6 +271,7 @@ void wdmdma_regs_free(struct wdmdma_adapter *adapter, unsigned int base,
 		return;
 	bitmap_clear(adapter->reg_map, base, nr);
 	adapter->stats.map_regs_in_use -= nr;
+	trace_wdmdma_regs_release(adapter, base, nr);
 }
 
 void *wdmdma_reg_addr(struct wdmdma_adapter *adapter, unsigned int reg)
