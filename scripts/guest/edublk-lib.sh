@@ -189,3 +189,45 @@ fio_sum() {
 dd_read() {
 	dd if=$EDUBLK_DEV of=/dev/null bs=4096 count=1 skip="${1:-0}" iflag=direct 2>/dev/null
 }
+
+# --- Tracepoints (tracefs) ---------------------------------------------------
+# trace_start [SYSTEM...]: record the events of SYSTEM (default: wdmdma
+# and edublk) from an empty buffer (tracefs mounted at /sys/kernel/tracing
+# if it is not). Returns non-zero if tracefs or the events are missing.
+EDUBLK_TRACE=/sys/kernel/tracing
+trace_start() {
+	local t=$EDUBLK_TRACE s
+	[ $# -gt 0 ] || set -- wdmdma edublk
+	[ -d $t/events ] || mount -t tracefs nodev $t 2>/dev/null
+	echo 0 > $t/tracing_on && echo 4096 > $t/buffer_size_kb &&
+		echo > $t/trace || return 1
+	for s in "$@"; do
+		[ -d $t/events/$s ] || {
+			echo "edublk-check: no $s events in $t/events"
+			return 1
+		}
+		echo 1 > $t/events/$s/enable || return 1
+	done
+	echo 1 > $t/tracing_on
+}
+
+# trace_stop: stop recording, keep the trace in /tmp/trace.txt, and the
+# events the buffer lost (overruns) in TRACE_LOST.
+trace_stop() {
+	local t=$EDUBLK_TRACE
+	echo 0 > $t/tracing_on
+	echo 0 > $t/events/enable
+	cat $t/trace > /tmp/trace.txt
+	TRACE_LOST=$(cat $t/per_cpu/cpu*/stats |
+		awk '$1 == "overrun:" { s += $2 } END { print s + 0 }')
+	echo > $t/trace
+}
+
+# trace_count EVENT...: how many of these events /tmp/trace.txt holds.
+trace_count() {
+	awk -v names="$*" 'BEGIN { n = split(names, e, " ")
+			for (i = 1; i <= n; i++) want[e[i] ":"] = 1 }
+		/^#/ { next }
+		{ for (i = 1; i <= NF; i++) if ($i in want) { s++; break } }
+		END { print s + 0 }' /tmp/trace.txt
+}

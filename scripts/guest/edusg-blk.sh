@@ -9,7 +9,11 @@
 #             failure injection at 100%; in reserve and native, the
 #             write cache (FLUSH on fsync(), FUA on O_DSYNC writes) and an
 #             MBR partition (edublk0p1: size, fio verify, offset on the
-#             disk); then once more on the legacy INTx line (msi=0);
+#             disk); in get mode at 100% and in pdu mode with the
+#             verifier off (wdmdma's lock-free path), the wdmdma and
+#             edublk tracepoints on (tracefs): each event's count matches
+#             the debugfs counter it stands for; then once more on the
+#             legacy INTx line (msi=0);
 #             then, while fio reads at queue depth 32 on both queues:
 #             the device removed through sysfs (then a rescan), unbound
 #             (then bound again), its bus mastering toggled every 0.2 s:
@@ -37,7 +41,9 @@
 #             drops:  it drops every 7th completion: each one ends its
 #                     request by the blk-mq timeout (queue abort and
 #                     restart), readers running alongside carry on, and the
-#                     data reads back as written;
+#                     data reads back as written; the edublk tracepoints
+#                     count the posts, completions, timeouts, restarts and
+#                     resets the debugfs counters do;
 #   bounce  - a 32-bit device in a guest with RAM above 4 GiB: fio verify
 #             while wdmdma bounces the pages the device cannot reach; then
 #             mode=native and native-sgt with 1 MiB writes (swiotlb
@@ -269,6 +275,70 @@ JOB
 	fi
 }
 
+# trace_snap: the debugfs counters the events are checked against.
+trace_snap() {
+	echo "$(($(wdmdma_stat allocated) + $(wdmdma_stat reserve) + $(wdmdma_stat built)))" \
+		"$(wdmdma_stat deferred) $(wdmdma_stat reserve) $(wdmdma_stat cancelled)" \
+		"$(wdmdma_stat failed) $(wdmdma_stat fast) $(sgq_sum posted)" \
+		"$(sgq_sum completed) $(sgq_sum timeouts) $(sgq_sum restarts)"
+}
+
+# traced_verify NAME OFFSET SIZE: verify_run with the wdmdma and edublk
+# tracepoints on (tracefs); then each event count must equal the change
+# of the debugfs counter it stands for: lists handed out (build + get)
+# = allocated + reserve + built, puts = lists handed out, defer =
+# deferred (and each deferred request ran from the queue: run = defer),
+# reserve elements taken = reserve (and all released), map registers
+# taken = released, cancel and fail = cancelled and failed, and on
+# edu-sg posted and completed per the queues' counters. Nothing may be
+# lost from the buffer. A deferral from the trace goes to the console.
+traced_verify() {
+	local n=$1 b a lists
+	b=$(trace_snap)
+	if ! trace_start; then
+		not_ok "$n: tracepoints on"
+		return
+	fi
+	verify_run "$n" "$2" "$3"
+	trace_stop
+	a=$(trace_snap)
+	# shellcheck disable=SC2086 # word splitting is the point
+	set -- $b $a
+	expect_eq "$n: trace: nothing lost" "$TRACE_LOST" 0
+	lists=$(trace_count wdmdma_list_build wdmdma_list_get)
+	expect_gt "$n: trace: lists handed out" "$lists" 0
+	expect_eq "$n: trace: build + get events = debugfs allocated + reserve + built" \
+		"$lists" $((${11} - $1))
+	expect_eq "$n: trace: a put event for each list" \
+		"$(trace_count wdmdma_list_put)" "$lists"
+	expect_eq "$n: trace: defer events = debugfs deferred" \
+		"$(trace_count wdmdma_list_defer)" $((${12} - $2))
+	expect_eq "$n: trace: each deferred request ran from the queue" \
+		"$(trace_count wdmdma_list_run)" "$(trace_count wdmdma_list_defer)"
+	expect_eq "$n: trace: reserve take events = debugfs reserve" \
+		"$(trace_count wdmdma_reserve_take)" $((${13} - $3))
+	expect_eq "$n: trace: every reserve element released" \
+		"$(trace_count wdmdma_reserve_release)" \
+		"$(trace_count wdmdma_reserve_take)"
+	expect_eq "$n: trace: map registers taken = released" \
+		"$(trace_count wdmdma_regs_release)" \
+		"$(trace_count wdmdma_regs_take)"
+	expect_eq "$n: trace: cancel/fail events = debugfs cancelled/failed" \
+		"$(trace_count wdmdma_list_cancel)/$(trace_count wdmdma_list_fail)" \
+		"$((${14} - $4))/$((${15} - $5))"
+	expect_eq "$n: trace: post events = debugfs posted (both queues)" \
+		"$(trace_count edublk_cmd_post)" $((${17} - $7))
+	expect_eq "$n: trace: complete events = debugfs completed" \
+		"$(trace_count edublk_cmd_complete)" $((${18} - $8))
+	expect_eq "$n: trace: timeout/restart events = debugfs timeouts/restarts" \
+		"$(trace_count edublk_cmd_timeout)/$(trace_count edublk_queue_restart)" \
+		"$((${19} - $9))/$((${20} - ${10}))"
+	TRACE_FAST=$((${16} - $6))
+	TRACE_DEFERRED=$((${12} - $2))
+	grep -m 1 -B 2 -A 12 ' wdmdma_list_defer: ' /tmp/trace.txt |
+		sed 's/^/edublk-trace: /'
+}
+
 scenario_verify() {
 	local mode
 	for mode in reserve pdu get native native-sgt; do
@@ -295,8 +365,24 @@ scenario_verify() {
 		reserve|get)
 			check "$mode: allocation-failure injection at 100%" \
 				fail_alloc 100
-			verify_run "$mode: fio verify, allocations failing" \
-				8388608 4194304
+			if [ $mode = get ]; then
+				# Lists from the reserve (2 elements), checked
+				# against the tracepoints. Each command taking
+				# 2 ms, fio's 16 in flight per job must wait
+				# for the reserve (without it, some runs never
+				# deferred).
+				check "$mode: the device takes 2 ms per command" \
+					knob dev_latency_ns 2000000
+				traced_verify "$mode: fio verify, allocations failing" \
+					8388608 4194304
+				check "$mode: ... and no time again" \
+					knob dev_latency_ns 0
+				expect_gt "$mode: trace: requests deferred" \
+					"$TRACE_DEFERRED" 0
+			else
+				verify_run "$mode: fio verify, allocations failing" \
+					8388608 4194304
+			fi
 			check "$mode: allocation-failure injection back off" \
 				fail_alloc 0
 			if [ $mode = reserve ]; then
@@ -319,6 +405,28 @@ scenario_verify() {
 		dump_stats
 		check "$mode: rmmod edublk" rmmod edublk
 	done
+	trace_fast
+}
+
+# trace_fast: the tracepoints of wdmdma's lock-free path: an adapter made
+# with the verifier off (pdu mode: Build lists that need nothing anyone
+# waits for) claims and puts every list without the lock.
+trace_fast() {
+	local n="fast path (verifier off)"
+	check "$n: verifier off" \
+		eval "echo 0 > /sys/module/wdmdma/parameters/verifier"
+	if load_edublk mode=pdu; then
+		traced_verify "$n: fio verify" 0 4194304
+		expect_eq "$n: trace: every list on the fast path" \
+			"$(trace_count wdmdma_list_build)" "$TRACE_FAST"
+		expect_gt "$n: trace: lists built" "$TRACE_FAST" 0
+		common_checks "$n"
+		check "$n: rmmod edublk" rmmod edublk
+	else
+		not_ok "$n: insmod edublk mode=pdu"
+	fi
+	check "$n: verifier on again" \
+		eval "echo 1 > /sys/module/wdmdma/parameters/verifier"
 }
 
 # copy_blocks write|read N: write blocks 0..N-1 of the pattern file
@@ -470,10 +578,44 @@ reader() {
 	return $bad
 }
 
+# drops_snap: the plain disk's counters the drops' events stand for.
+drops_snap() {
+	echo "$(sgq_sum posted) $(sgq_sum completed) $(sgq_sum timeouts)" \
+		"$(sgq_sum restarts) $(edublk_stat resets) $(sgq_sum reposted)"
+}
+
+# drops_trace_checks BEFORE... AFTER...: (drops_snap twice) each edublk
+# event's count matches the change of its debugfs counter: posts (with
+# reposts), completions, timeouts on the device, queue restarts,
+# controller resets (none given up).
+drops_trace_checks() {
+	local t="drops: trace"
+	expect_eq "$t: nothing lost" "$TRACE_LOST" 0
+	expect_eq "$t: post events = debugfs posted" \
+		"$(trace_count edublk_cmd_post)" $((${7} - $1))
+	expect_eq "$t: ... of them reposts = debugfs reposted" \
+		"$(grep -c ' edublk_cmd_post: .* repost$' /tmp/trace.txt)" \
+		$((${12} - $6))
+	expect_eq "$t: complete events = debugfs completed" \
+		"$(trace_count edublk_cmd_complete)" $((${8} - $2))
+	expect_eq "$t: timeout events (on the device) = debugfs timeouts" \
+		"$(grep -c ' edublk_cmd_timeout: .* on the device ' /tmp/trace.txt)" \
+		$((${9} - $3))
+	expect_eq "$t: restart events = debugfs restarts" \
+		"$(trace_count edublk_queue_restart)" $((${10} - $4))
+	expect_eq "$t: controller reset events = debugfs resets" \
+		"$(grep -c ' edublk_ctrl_reset: .* controller reset$' /tmp/trace.txt)" \
+		$((${11} - $5))
+	grep -m 1 -B 2 -A 3 ' edublk_cmd_timeout: ' /tmp/trace.txt |
+		sed 's/^/edublk-trace: /'
+}
+
 scenario_drops() {
-	local n=16 wf rf pids="" p bad=0 end
+	local n=16 wf rf pids="" p bad=0 end b
 	load_edublk || { not_ok "drops: insmod edublk"; edublk_finish; }
 	plain_disk
+	b=$(drops_snap)
+	check "drops: tracepoints on" trace_start edublk
 	check "drops: the device drops every 7th completion" knob dev_drop_every 7
 	check "drops: ... and takes 20 ms per command" knob dev_latency_ns 20000000
 	dd if=/dev/urandom of=/tmp/pat bs=$BLK count=$n 2>/dev/null
@@ -494,6 +636,8 @@ scenario_drops() {
 	rf=$(copy_blocks read $n)
 	check "drops: every block read (retrying)" [ $? -eq 0 ]
 	check "drops: the data reads back as written" cmp /tmp/pat /tmp/back
+	trace_stop
+	drops_trace_checks $b $(drops_snap)
 	expect_gt "drops: completions were dropped" \
 		"$(stat_of $EDUBLK_DBG/stats dev_dropped)" 0
 	# A command whose completion was dropped can be rescued by another
