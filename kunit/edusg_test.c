@@ -938,7 +938,11 @@ static u32 edusg_reset_value(struct edusg_dev *es, unsigned int off)
 	}
 }
 
-/* Offsets that are no register: they read 0. */
+/*
+ * Offsets that read 0 whatever is written: no register, or (0x058 and up)
+ * a fault or statistics register of version 1.1 that is read-only and 0
+ * here (this suite's device has no x-fault-regs and injects nothing).
+ */
 static bool edusg_undefined(struct edusg_dev *es, unsigned int off)
 {
 	if (off >= ES_QBASE)

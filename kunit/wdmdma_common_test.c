@@ -156,6 +156,9 @@ static void common_bad_params(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(va), -EINVAL);
 	va = wdmdma_alloc_common_buffer(t->wide, PAGE_SIZE, NULL, GFP_KERNEL);
 	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(va), -EINVAL);
+	/* Process context only, as on Windows (PASSIVE_LEVEL). */
+	va = wdmdma_alloc_common_buffer(t->wide, PAGE_SIZE, &dma, GFP_ATOMIC);
+	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(va), -EINVAL);
 
 	va = wdmdma_alloc_common_buffer(t->narrow, PAGE_SIZE, &dma, GFP_KERNEL);
 	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(va));

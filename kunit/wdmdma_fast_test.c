@@ -14,7 +14,9 @@
  *    request does not overtake one waiting for mapping space, but does go
  *    past requests waiting for map registers it does not need.
  *  - The _ex calls take it too; their transfer contexts keep their meaning
- *    (Cancel, synchronous calls, a wait for mapping space in the context).
+ *    (Cancel, synchronous calls, a wait for mapping space in the context);
+ *    a synchronous call without a callback on the locked path leaves its
+ *    context free as well.
  *  - Destroy racing two threads that Build and Get in a loop, every other
  *    call an _ex call (their callbacks Put at once; destroy meets a slow
  *    one): every submit either maps (one callback, one Put) or returns
@@ -324,6 +326,7 @@ static void fast_test_ex(struct kunit *test)
 	struct wdmdma_test_rec *rec;
 	struct wdmdma_adapter *a;
 	struct wdmdma_stats st;
+	unsigned int i;
 	void *buf2;
 
 	rec = wdmdma_test_recs(test, 5, NULL);
@@ -403,9 +406,14 @@ static void fast_test_ex(struct kunit *test)
 						    wdmdma_test_rec_cb,
 						    &rec[3], false, NULL), 0);
 	KUNIT_EXPECT_EQ(test, wdmdma_test_rec_calls(&rec[3]), 0);
-	st = wdmdma_test_stats(a);
-	KUNIT_EXPECT_EQ(test, st.queue_depth, 1);
-	KUNIT_EXPECT_TRUE(test, wdmdma_cancel(a, &ctx[1]));
+	/*
+	 * It waits in its context, retried now and then (every retry fails
+	 * for space and puts it back): Cancel takes it once it is not being
+	 * retried, which a few tries find.
+	 */
+	for (i = 0; i < 1000 && !wdmdma_cancel(a, &ctx[1]); i++)
+		usleep_range(100, 200);
+	KUNIT_EXPECT_LT_MSG(test, i, 1000, "Cancel never found it waiting");
 	wdmdma_inject_map_error(a, -ENOMEM, 0);
 	wdmdma_flush_adapter(a);
 	KUNIT_EXPECT_EQ(test, wdmdma_test_rec_calls(&rec[3]), 0);
@@ -432,6 +440,46 @@ static void fast_test_ex(struct kunit *test)
 	st = wdmdma_test_stats(a);
 	KUNIT_EXPECT_EQ(test, st.fast, 5);
 	KUNIT_EXPECT_EQ(test, st.failed, 1);
+	KUNIT_EXPECT_EQ(test, st.outstanding, 0);
+	KUNIT_EXPECT_EQ(test, st.verifier_errors, 0);
+	wdmdma_destroy_adapter(a);
+}
+
+/*
+ * A synchronous _ex call without a callback on the locked path (an adapter
+ * created with the verifier on) leaves its context free for the next
+ * call, as on the fast path: no re-initialisation needed.
+ */
+static void fast_test_ex_sync_locked(struct kunit *test)
+{
+	struct fast_fixture *fx = test->priv;
+	struct wdmdma_xfer_ctx *ctx;
+	struct wdmdma_sg_list *sgl;
+	struct wdmdma_adapter *a;
+	struct wdmdma_stats st;
+	unsigned int i;
+
+	ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, ctx);
+	wdmdma_set_verifier(true);
+	a = wdmdma_test_adapter(test, fx->dev, true, 64, FAST_MAX, 1, 0);
+	wdmdma_set_verifier(false);
+	wdmdma_init_xfer_ctx(a, ctx);
+	for (i = 0; i < 3; i++) {
+		sgl = NULL;
+		KUNIT_EXPECT_EQ_MSG(test,
+				    wdmdma_get_sg_list_ex(a, ctx, fx->mdl,
+							  FAST_OFF, FAST_LEN,
+							  WDMDMA_SYNCHRONOUS,
+							  NULL, NULL, false,
+							  &sgl), 0,
+				    "call %u", i);
+		KUNIT_EXPECT_FALSE(test, wdmdma_cancel(a, ctx));
+		if (sgl)
+			wdmdma_put_sg_list(a, sgl, false);
+	}
+	st = wdmdma_test_stats(a);
+	KUNIT_EXPECT_EQ(test, st.fast, 0);
 	KUNIT_EXPECT_EQ(test, st.outstanding, 0);
 	KUNIT_EXPECT_EQ(test, st.verifier_errors, 0);
 	wdmdma_destroy_adapter(a);
@@ -833,6 +881,7 @@ static struct kunit_case fast_test_cases[] = {
 	KUNIT_CASE(fast_test_bad_put),
 	KUNIT_CASE(fast_test_map_failures),
 	KUNIT_CASE(fast_test_ex),
+	KUNIT_CASE(fast_test_ex_sync_locked),
 	KUNIT_CASE(fast_test_destroy_race),
 	KUNIT_CASE(fast_test_destroy_race_locked),
 	KUNIT_CASE(fast_test_beside_waiters),

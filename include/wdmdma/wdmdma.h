@@ -59,10 +59,10 @@
  *  - wdmdma_get_transfer_info(), wdmdma_get_adapter_info(),
  *    wdmdma_get_dma_alignment() and the MDL functions never sleep;
  *    wdmdma_mdl_from_sg_list() sleeps only as its gfp allows.
- *  - Common buffers: wdmdma_alloc_common_buffer(_bounds)() sleep unless
- *    given GFP_ATOMIC/GFP_NOWAIT; wdmdma_free_common_buffer() runs in
- *    process context (the DMA layer may unmap a remapped buffer). A common
- *    buffer keeps its adapter's memory alive until it is freed.
+ *  - Common buffers: wdmdma_alloc_common_buffer(_bounds)() and
+ *    wdmdma_free_common_buffer() run in process context and sleep (as on
+ *    Windows, PASSIVE_LEVEL only); a gfp that may not sleep is refused. A
+ *    common buffer keeps its adapter's memory alive until it is freed.
  *
  * Copyright (C) 2026 The wdmdma authors.
  */

@@ -263,6 +263,8 @@ typedef struct EduSgQueue {
      */
     bool busy;
     bool syncing;
+    bool sync_waiting;          /* its sync waits for an orphaned one */
+    unsigned syncs;             /* fdatasync()s in flight, orphans too */
     EduSgCmd cur;
     EduSgElem *elems;           /* its element table (max_elems entries) */
     uint16_t cur_sq_head;
@@ -434,7 +436,7 @@ static void edu_sg_queue_reset(EduSgState *s, unsigned qi, bool clear_config)
     q->sq_tail = q->sq_head = 0;
     q->cq_head = q->cq_tail = 0;
     q->pend_head = q->pend_count = 0;
-    q->busy = q->syncing = false;
+    q->busy = q->syncing = q->sync_waiting = false;
     q->gen++;                   /* a sync in flight is forgotten */
     if (clear_config) {
         q->sq_base = q->cq_base = 0;
@@ -479,7 +481,7 @@ static void edu_sg_queue_halt(EduSgState *s, unsigned qi, uint32_t err)
     q->halted = true;
     q->error = err;
     q->pend_head = q->pend_count = 0;
-    q->busy = q->syncing = false;
+    q->busy = q->syncing = q->sync_waiting = false;
     q->gen++;
     edu_sg_notify(s, qi);
 }
@@ -519,6 +521,8 @@ static int edu_sg_sync_worker(void *opaque)
     return qemu_fdatasync(r->fd) < 0 ? -errno : 0;
 }
 
+static void edu_sg_start_sync(EduSgState *s, unsigned qi);
+
 /* Main loop: the fdatasync() of a FLUSH or FUA WRITE is done. */
 static void edu_sg_sync_done(void *opaque, int ret)
 {
@@ -530,6 +534,7 @@ static void edu_sg_sync_done(void *opaque, int ret)
         EduSgQueue *q = &s->q[r->qi];
 
         QLIST_REMOVE(r, next);
+        q->syncs--;
         trace_edu_sg_sync_done(r->qi, ret);
         if (ret < 0) {
             error_report_once("edu-sg: fdatasync of '%s' failed: %s",
@@ -539,6 +544,10 @@ static void edu_sg_sync_done(void *opaque, int ret)
         if (q->gen == r->gen && q->busy && q->syncing) {
             edu_sg_complete(s, r->qi, ret < 0 ? ST_MEDIUM_ERROR : ST_OK, 0);
             qemu_bh_schedule(s->bh);
+        } else if (q->sync_waiting && q->busy && q->syncing) {
+            /* An orphan (the queue was reset): the new sync may start. */
+            q->sync_waiting = false;
+            edu_sg_start_sync(s, r->qi);
         }
     }
     g_free(r);
@@ -548,7 +557,10 @@ static void edu_sg_sync_done(void *opaque, int ret)
  * Queue @qi's current command needs the medium file on stable storage:
  * hand an fdatasync() to the thread pool; the command completes when it
  * is done, and the queue fetches nothing meanwhile.  Without a file there
- * is nothing to sync and the command completes now.
+ * is nothing to sync and the command completes now.  A queue has at most
+ * one sync in flight: one a reset orphaned (it cannot be cancelled) is
+ * waited for first, so a guest cannot pile syncs and file descriptors up
+ * by aborting and flushing in a loop.
  */
 static void edu_sg_start_sync(EduSgState *s, unsigned qi)
 {
@@ -558,6 +570,11 @@ static void edu_sg_start_sync(EduSgState *s, unsigned qi)
 
     if (s->fd < 0) {
         edu_sg_complete(s, qi, ST_OK, 0);
+        return;
+    }
+    q->syncing = true;
+    if (q->syncs) {
+        q->sync_waiting = true;     /* edu_sg_sync_done() starts it */
         return;
     }
     fd = dup(s->fd);
@@ -573,7 +590,7 @@ static void edu_sg_start_sync(EduSgState *s, unsigned qi)
     r->qi = qi;
     r->gen = q->gen;
     QLIST_INSERT_HEAD(&s->syncs, r, next);
-    q->syncing = true;
+    q->syncs++;
     trace_edu_sg_sync_start(qi);
     edu_sg_thread_pool_submit(edu_sg_sync_worker, r, edu_sg_sync_done, r);
 }

@@ -306,6 +306,9 @@ irqreturn_t edublk_irq(int irq, void *data)
 	status = readl(edu->regs + EDU_REG_IRQ_STATUS);
 	if (!status)
 		return IRQ_NONE;	/* INTx may be shared */
+	/* Known gone: no config read per interrupt of a shared line. */
+	if (status == U32_MAX && READ_ONCE(edu->dead))
+		return IRQ_NONE;
 	if (status == U32_MAX && !pci_device_is_present(edu->pdev)) {
 		/* Gone: not its interrupt. The DMA timer ends the request. */
 		WRITE_ONCE(edu->dead, true);
@@ -374,7 +377,7 @@ void edublk_dma_timeout(struct timer_list *t)
 	if (gone) {
 		WRITE_ONCE(edu->dead, true);
 		dev_err(&edu->pdev->dev,
-			"device gone (registers and config space read all ones): failing all I/O\n");
+			"device gone (its registers and config space read all ones): failing all I/O\n");
 	} else if (running) {
 		WRITE_ONCE(edu->dead, true);
 		pci_clear_master(edu->pdev);

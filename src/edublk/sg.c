@@ -26,13 +26,18 @@
  * third gives the device up: everything in flight and every later request
  * fails at once with BLK_STS_IOERR, and removal does not wait. A queue the
  * device halts (a DMA fault on its rings) fails its commands with
- * BLK_STS_IOERR and is restarted.
+ * BLK_STS_IOERR and is restarted. A device that is gone (its registers
+ * and config space read all ones: surprise removal) is noticed in the
+ * interrupt, the timeout or remove(), and everything in flight fails at
+ * once (edublk_sg_gone()).
  *
  * Locking: each queue's lock (irq-safe) guards its rings, its in-flight
  * table and its counters. It is never held while calling into wdmdma or
  * ending a request, and never together with edu->lock. A controller reset
- * (from the timeout handler only) takes every queue's lock, in queue order
- * with lockdep subclass = queue number, and nothing else takes two.
+ * (from the timeout handler) and edublk_sg_gone() (from the interrupt
+ * handlers, the timeout handler and remove(), with no lock held) take
+ * every queue's lock, in queue order with lockdep subclass = queue
+ * number, and nothing else takes two.
  *
  * Copyright (C) 2026 The wdmdma authors.
  */
@@ -143,6 +148,7 @@ struct edublk_sg {
 	size_t max_map;			/* dma_max_mapping_size() */
 	bool msix;			/* one vector per queue */
 	bool gone;			/* surprise removal seen (all locks) */
+	bool v11;			/* device version 1.1: STAT_BAD_CQES */
 	const char *irq_mode;
 #ifdef WDMDMA_HAVE_BLK_RQ_DMA_MAP_ITER
 	/* mode=native: range arrays of requests with many segments */
@@ -1106,7 +1112,8 @@ static bool edublk_sg_escalate(struct edublk_dev *edu, struct edublk_sgq *vq,
 	sg->dev_errors += es_rd(edu, ES_STAT_ERRORS);
 	sg->dev_dropped += es_rd(edu, ES_STAT_DROPPED);
 	sg->dev_injected += es_rd(edu, ES_STAT_INJECTED);
-	sg->dev_bad_cqes += es_rd(edu, ES_STAT_BAD_CQES);
+	if (sg->v11)
+		sg->dev_bad_cqes += es_rd(edu, ES_STAT_BAD_CQES);
 	es_wr(edu, ES_DEV_CTRL, ES_DEV_CTRL_RESET);
 	es_rd(edu, ES_ID);
 	if (!give_up)
@@ -1191,6 +1198,12 @@ static void edublk_sg_gone(struct edublk_dev *edu)
 	}
 	sg->gone = true;
 	WRITE_ONCE(edu->dead, true);
+	/*
+	 * All ones and no config space may also be a device in a reset or
+	 * a retraining link that comes back: it must not DMA into the pages
+	 * given back below. A config write; harmless if it is really gone.
+	 */
+	pci_clear_master(edu->pdev);
 	for (i = 0; i < sg->nq; i++) {
 		struct edublk_sgq *q = &sg->q[i];
 
@@ -1200,7 +1213,7 @@ static void edublk_sg_gone(struct edublk_dev *edu)
 	}
 	edublk_sg_unlock_all(sg, flags);
 	dev_err(&edu->pdev->dev,
-		"device gone (registers and config space read all ones): %u commands in flight failed, all later I/O fails\n",
+		"device gone (its config space reads all ones): %u commands in flight failed, all later I/O fails\n",
 		failed);
 	edublk_sg_end(edu, &done);
 }
@@ -1214,17 +1227,15 @@ static void edublk_sg_service(struct edublk_sgq *q)
 {
 	struct edublk_dev *edu = q->edu;
 	unsigned long flags;
-	LIST_HEAD(done);
-
 	u32 st = 0;
+	LIST_HEAD(done);
 
 	spin_lock_irqsave(&q->lock, flags);
 	/* A dead queue has nothing in flight, nor a device to restart. */
 	if ((!edublk_sg_drain(q, &done, true) || q->nr_inflight) && !q->dead) {
 		st = es_rd(edu, ES_Q(q->qid, ESQ_STATUS));
-		if (st == U32_MAX) {
-			/* all ones: gone, or a STATUS no device sends */
-		} else if (st & ESQ_ST_HALTED) {
+		/* All ones (gone?) is no halt: checked below, unlocked. */
+		if (st != U32_MAX && (st & ESQ_ST_HALTED)) {
 			q->stats.halts++;
 			dev_err_ratelimited(&edu->pdev->dev,
 					    "q%u: halted by the device (ERROR %u): failing its %u commands\n",
@@ -1278,6 +1289,7 @@ static irqreturn_t edublk_sg_irq_shared(int irq, void *data)
  * restarted, and the device keeps serving the queue's other commands; if
  * the queue's timeouts come in a row, with no completion between them,
  * edublk_sg_escalate() resets the controller, then gives the device up.
+ * A device that is gone fails everything at once (edublk_sg_gone()).
  * blk-mq runs one timeout handler of a disk at a time, and holds a
  * reference on @rq while it runs.
  */
@@ -1660,6 +1672,7 @@ int edublk_sg_probe(struct pci_dev *pdev)
 		goto put_dev;
 	}
 	sg->nq = nq;
+	sg->v11 = (es_rd(edu, ES_VERSION) & 0xffff) >= 1;
 	edu->sg = sg;
 	ret = edublk_sg_read_xfer_limits(edu, sg);
 	if (ret)
@@ -1899,7 +1912,12 @@ static int dev_vanish_ms_set(void *data, u64 val)
 	if (!val || val > U32_MAX)
 		return -EINVAL;
 	es_wr(edu, ES_VANISH_MS, val);
-	return es_rd(edu, ES_ID) == U32_MAX ? 0 : -EINVAL;
+	if (es_rd(edu, ES_ID) == U32_MAX)
+		return 0;
+	dev_warn(&edu->pdev->dev,
+		 "VANISH_MS %llu refused: the device needs x-fault-regs=on and version 1.1, and takes 1..600000 ms\n",
+		 val);
+	return -EINVAL;
 }
 DEFINE_DEBUGFS_ATTRIBUTE(dev_vanish_ms_fops, NULL, dev_vanish_ms_set,
 			 "%llu\n");
@@ -1953,6 +1971,12 @@ void edublk_sg_debugfs_add(struct edublk_dev *edu, struct dentry *dir)
 				   &dev_vanish_ms_fops);
 }
 
+/* A STAT_* register of the device, or 0 once it is gone. */
+static u32 edublk_sg_stat(struct edublk_dev *edu, unsigned int off)
+{
+	return READ_ONCE(edu->sg->gone) ? 0 : es_rd(edu, off);
+}
+
 /**
  * edublk_sg_debugfs_show() - the edu-sg part of debugfs "stats"
  * @m: the seq_file
@@ -1971,17 +1995,20 @@ void edublk_sg_debugfs_show(struct seq_file *m, struct edublk_dev *edu)
 	seq_printf(m, "latency_ns %llu\n", sg->latency_ns);
 	seq_printf(m, "io_timeout_ms %u\n", jiffies_to_msecs(sg->timeout));
 	seq_printf(m, "resets %llu\n", READ_ONCE(sg->resets));
-	/* The device's counters, over its controller resets too. */
+	/*
+	 * The device's counters, over its controller resets too; those it
+	 * had when it went away are lost with it.
+	 */
 	seq_printf(m, "dev_cmds %llu\n",
-		   READ_ONCE(sg->dev_cmds) + es_rd(edu, ES_STAT_CMDS));
-	seq_printf(m, "dev_errors %llu\n",
-		   READ_ONCE(sg->dev_errors) + es_rd(edu, ES_STAT_ERRORS));
-	seq_printf(m, "dev_dropped %llu\n",
-		   READ_ONCE(sg->dev_dropped) + es_rd(edu, ES_STAT_DROPPED));
-	seq_printf(m, "dev_injected %llu\n",
-		   READ_ONCE(sg->dev_injected) + es_rd(edu, ES_STAT_INJECTED));
-	seq_printf(m, "dev_bad_cqes %llu\n",
-		   READ_ONCE(sg->dev_bad_cqes) + es_rd(edu, ES_STAT_BAD_CQES));
+		   READ_ONCE(sg->dev_cmds) + edublk_sg_stat(edu, ES_STAT_CMDS));
+	seq_printf(m, "dev_errors %llu\n", READ_ONCE(sg->dev_errors) +
+		   edublk_sg_stat(edu, ES_STAT_ERRORS));
+	seq_printf(m, "dev_dropped %llu\n", READ_ONCE(sg->dev_dropped) +
+		   edublk_sg_stat(edu, ES_STAT_DROPPED));
+	seq_printf(m, "dev_injected %llu\n", READ_ONCE(sg->dev_injected) +
+		   edublk_sg_stat(edu, ES_STAT_INJECTED));
+	seq_printf(m, "dev_bad_cqes %llu\n", READ_ONCE(sg->dev_bad_cqes) +
+		   (sg->v11 ? edublk_sg_stat(edu, ES_STAT_BAD_CQES) : 0));
 	if (edublk_mode_is_native(edu->mode)) {
 		/* What maps a request of several segments: iter or sgt. */
 		seq_printf(m, "native_map %s\n",

@@ -56,6 +56,7 @@
 
 #include <linux/dma-direct.h>
 #include <linux/dma-map-ops.h>
+#include <linux/iommu.h>
 #include <linux/slab.h>
 #include <linux/xarray.h>
 
@@ -84,6 +85,23 @@ static bool wdmdma_common_fits(dma_addr_t dma, size_t size, u64 min_addr,
 	u64 last = (u64)dma + size - 1;
 
 	return dma >= min_addr && last >= dma && last <= max_addr;
+}
+
+/*
+ * Does the device reach @va's own pages at @addr (no swiotlb copy between
+ * them, which would break sharing)? Behind a translating IOMMU the domain
+ * says where @addr leads.
+ */
+static bool wdmdma_common_unbounced(struct wdmdma_adapter *adapter,
+				    dma_addr_t addr, void *va)
+{
+	struct device *dev = adapter->dev;
+	struct iommu_domain *dom;
+
+	if (!adapter->translated)
+		return addr == phys_to_dma(dev, virt_to_phys(va));
+	dom = iommu_get_domain_for_dev(dev);
+	return dom && iommu_iova_to_phys(dom, addr) == virt_to_phys(va);
 }
 
 /*
@@ -117,19 +135,20 @@ static void *wdmdma_common_streaming(struct wdmdma_adapter *adapter,
 			free_pages_exact(va, size);
 			continue;
 		}
-		addr = dma_map_single(dev, va, size, DMA_BIDIRECTIONAL);
+		/* Whole pages: an IOMMU may bounce a partial one (untrusted). */
+		addr = dma_map_single(dev, va, PAGE_ALIGN(size),
+				      DMA_BIDIRECTIONAL);
 		if (dma_mapping_error(dev, addr)) {
 			free_pages_exact(va, size);
 			continue;
 		}
 		if (wdmdma_common_fits(addr, size, min_addr, max_addr) &&
-		    (adapter->translated ||
-		     addr == phys_to_dma(dev, virt_to_phys(va)))) {
+		    wdmdma_common_unbounced(adapter, addr, va)) {
 			*dma = addr;
 			return va;
 		}
-		dma_unmap_single_attrs(dev, addr, size, DMA_BIDIRECTIONAL,
-				       DMA_ATTR_SKIP_CPU_SYNC);
+		dma_unmap_single_attrs(dev, addr, PAGE_ALIGN(size),
+				       DMA_BIDIRECTIONAL, DMA_ATTR_SKIP_CPU_SYNC);
 		free_pages_exact(va, size);
 	}
 	return NULL;
@@ -140,8 +159,8 @@ static void wdmdma_common_release(struct wdmdma_common *c)
 	struct device *dev = c->adapter->dev;
 
 	if (c->streaming) {
-		dma_unmap_single_attrs(dev, c->dma, c->size, DMA_BIDIRECTIONAL,
-				       DMA_ATTR_SKIP_CPU_SYNC);
+		dma_unmap_single_attrs(dev, c->dma, PAGE_ALIGN(c->size),
+				       DMA_BIDIRECTIONAL, DMA_ATTR_SKIP_CPU_SYNC);
 		free_pages_exact(c->vaddr, c->size);
 	} else {
 		dma_free_attrs(dev, c->size, c->vaddr, c->dma, 0);
@@ -157,7 +176,8 @@ static void wdmdma_common_release(struct wdmdma_common *c)
  * @max_addr: highest bus address the buffer may reach (U64_MAX: none; the
  *	adapter's width bounds it anyway)
  * @dma_handle: receives the buffer's bus address, for the device
- * @gfp: GFP_KERNEL, or GFP_ATOMIC/GFP_NOWAIT where sleeping is not allowed
+ * @gfp: GFP_KERNEL or another flag set that may sleep (as on Windows,
+ *	where the routine is for PASSIVE_LEVEL only)
  *
  * Physically (or, behind an IOMMU, bus-) contiguous, page-aligned, zeroed
  * memory the CPU and the device share without cache maintenance, from
@@ -171,11 +191,11 @@ static void wdmdma_common_release(struct wdmdma_common *c)
  * Free with wdmdma_free_common_buffer(), before or after destroying the
  * adapter (the buffer keeps the adapter's memory alive).
  *
- * Context: as @gfp allows.
+ * Context: process context; sleeps.
  * Return: the buffer's kernel address, or ERR_PTR(-EINVAL) for a NULL
- * adapter or @dma_handle, a zero @size, or bounds that cannot hold @size
- * below the adapter's width; ERR_PTR(-ENOMEM) if no memory within them
- * was found.
+ * adapter or @dma_handle, a zero @size, a @gfp that may not sleep, or
+ * bounds that cannot hold @size below the adapter's width;
+ * ERR_PTR(-ENOMEM) if no memory within them was found.
  */
 void *wdmdma_alloc_common_buffer_bounds(struct wdmdma_adapter *adapter,
 					size_t size, u64 min_addr,
@@ -191,6 +211,13 @@ void *wdmdma_alloc_common_buffer_bounds(struct wdmdma_adapter *adapter,
 		       size);
 		return ERR_PTR(-EINVAL);
 	}
+	/* dma_free_attrs() of a misfit, and the record's lock, need it. */
+	if (!gfpflags_allow_blocking(gfp)) {
+		dev_err(adapter->dev,
+			"common buffers are allocated in process context (a gfp that may sleep), as on Windows at PASSIVE_LEVEL\n");
+		return ERR_PTR(-EINVAL);
+	}
+	might_sleep();
 	dev = adapter->dev;
 	max_addr = min(max_addr, adapter->limit);
 	if (min_addr > max_addr || max_addr - min_addr < size - 1) {
@@ -224,13 +251,17 @@ void *wdmdma_alloc_common_buffer_bounds(struct wdmdma_adapter *adapter,
 		kfree(c);
 		return ERR_PTR(-ENOMEM);
 	}
+	/* The record holds a reference from the moment Free can find it. */
+	kref_get(&adapter->ref);
 	ret = xa_insert(&wdmdma_commons, wdmdma_common_key(c->vaddr), c, gfp);
 	if (ret) {
+		dev_err(dev, "common buffer of %zu bytes: no record (%d)\n",
+			size, ret);
 		wdmdma_common_release(c);
 		kfree(c);
+		wdmdma_adapter_put(adapter);
 		return ERR_PTR(ret == -EBUSY ? -EINVAL : -ENOMEM);
 	}
-	kref_get(&adapter->ref);
 	*dma_handle = c->dma;
 	return c->vaddr;
 }
@@ -242,12 +273,12 @@ EXPORT_SYMBOL_WDMDMA(wdmdma_alloc_common_buffer_bounds);
  * @adapter: the adapter; the buffer is within its DMA width
  * @size: bytes, at least 1
  * @dma_handle: receives the buffer's bus address
- * @gfp: GFP_KERNEL, or GFP_ATOMIC/GFP_NOWAIT where sleeping is not allowed
+ * @gfp: GFP_KERNEL or another flag set that may sleep
  *
  * wdmdma_alloc_common_buffer_bounds() with no bounds but the adapter's
  * width.
  *
- * Context: as @gfp allows.
+ * Context: process context; sleeps.
  * Return: the buffer's kernel address, or an ERR_PTR() as
  * wdmdma_alloc_common_buffer_bounds() says.
  */
@@ -282,6 +313,7 @@ int wdmdma_free_common_buffer(struct wdmdma_adapter *adapter, size_t size,
 	dma_addr_t had_dma;
 	size_t had_size;
 
+	might_sleep();
 	xa_lock(&wdmdma_commons);
 	c = xa_load(&wdmdma_commons, key);
 	if (!c || c->vaddr != vaddr) {

@@ -747,7 +747,8 @@ int wdmdma_xfer_map(struct wdmdma_xfer *xfer)
  * wdmdma_mdl_from_sg_list() - an MDL of the memory a list's device sees
  *	(BuildMdlFromScatterGatherList)
  * @adapter: the adapter the list came from
- * @sgl: an outstanding list (handed to a callback, not yet put)
+ * @sgl: an outstanding list (handed to a callback, not yet put, and not
+ *	put while this runs)
  * @orig: the MDL chain the list was built from
  * @target: receives @orig itself when nothing of the list was copied to
  *	map registers, else a new MDL of the transfer's range in which the
@@ -759,6 +760,11 @@ int wdmdma_xfer_map(struct wdmdma_xfer *xfer)
  * not: the data to write, or the data read before Put copies it back. A
  * new MDL's virtual address is the kernel address of its first byte; it
  * is valid until the list is put.
+ *
+ * A list that is not outstanding is refused as Put refuses it: on an
+ * adapter created with the verifier on it is looked up before anything in
+ * it is read; with the verifier off its header is trusted, so a list
+ * already put there is a use-after-free, as a second Put would be.
  *
  * Context: as @gfp allows.
  * Return: 0; -EINVAL for a NULL argument, a list that is not an
@@ -783,6 +789,20 @@ int wdmdma_mdl_from_sg_list(struct wdmdma_adapter *adapter,
 		return -EINVAL;
 	}
 	xfer = container_of(sgl, struct wdmdma_xfer, list);
+	if (!adapter->fast) {
+		unsigned long flags;
+		bool found;
+
+		spin_lock_irqsave(&adapter->lock, flags);
+		found = wdmdma_verify_put(adapter, xfer);
+		spin_unlock_irqrestore(&adapter->lock, flags);
+		if (!found) {
+			dev_err(adapter->dev,
+				"mdl_from_sg_list: %p is not an outstanding list of this adapter\n",
+				sgl);
+			return -EINVAL;
+		}
+	}
 	if (READ_ONCE(xfer->magic) != WDMDMA_XFER_MAGIC ||
 	    xfer->adapter != adapter || sgl->reserved != (unsigned long)xfer) {
 		dev_err(adapter->dev,
@@ -800,12 +820,20 @@ int wdmdma_mdl_from_sg_list(struct wdmdma_adapter *adapter,
 		*target = orig;
 		return 0;
 	}
-	if (wdmdma_iter_init(&it, orig, xfer->req.offset, xfer->req.length))
+	if (wdmdma_iter_init(&it, orig, xfer->req.offset, xfer->req.length)) {
+		dev_err(adapter->dev,
+			"mdl_from_sg_list: the list's range is no longer in MDL %p\n",
+			orig);
 		return -EINVAL;
+	}
 	while (wdmdma_iter_next(&it, &page, &off, &len))
 		n++;
-	if (n > U16_MAX)
+	if (n > U16_MAX) {
+		dev_err(adapter->dev,
+			"mdl_from_sg_list: %u pieces, an MDL holds at most %u\n",
+			n, U16_MAX);
 		return -EINVAL;
+	}
 	mdl = kmalloc(wdmdma_mdl_size(n), gfp);
 	if (!mdl)
 		return -ENOMEM;

@@ -661,8 +661,8 @@ static bool wdmdma_fast_ok(struct wdmdma_adapter *adapter,
 		return true;
 	/*
 	 * A context whose request waits or is being mapped is being reused
-	 * too early: the locked path reports it. Only its owner submits with
-	 * it, so nothing else moves it out of these states meanwhile.
+	 * too early: the locked path reports it (under the lock, where the
+	 * queue runner, Cancel and destroy change these states).
 	 */
 	state = READ_ONCE(ctx->state);
 	return state != WDMDMA_REQ_QUEUED && state != WDMDMA_REQ_MAPPING;
@@ -850,6 +850,8 @@ int wdmdma_submit(struct wdmdma_adapter *adapter, struct wdmdma_req *tmpl,
 	if (sglp)
 		*sglp = &xfer->list;
 	if (!xfer->req.fn) {
+		/* No callback: the context is free again, as after one. */
+		wdmdma_invoke(adapter, &xfer->req, &xfer->list);
 		wdmdma_mapping_done(adapter);
 		return 0;
 	}
@@ -1138,7 +1140,8 @@ bool wdmdma_cancel(struct wdmdma_adapter *adapter, struct wdmdma_xfer_ctx *ctx)
 	if (!adapter || !ctx)
 		return false;
 	spin_lock_irqsave(&adapter->lock, flags);
-	if (req->state == WDMDMA_REQ_QUEUED) {
+	/* The fast path writes it without the lock (a context in reuse). */
+	if (READ_ONCE(req->state) == WDMDMA_REQ_QUEUED) {
 		wdmdma_queue_del(adapter, req);
 		req->state = WDMDMA_REQ_CANCELLED;
 		adapter->stats.cancelled++;
