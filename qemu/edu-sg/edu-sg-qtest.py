@@ -1099,6 +1099,43 @@ def test_vanish(qemu):
     check(qt.cfg_readl(0) == 0x11e91234, "system reset brings it back")
     check(qt.close() == 0, "qemu exit status")
 
+def test_flr(qemu):
+    """Function Level Reset through the Advanced Features capability (what
+    sysfs "reset" uses on conventional PCI): the config space and every
+    register are reset, queues are off, the medium keeps its data."""
+    qt, d = start(qemu)
+    cap = qt.find_cap(0x13)
+    check(cap is not None, "an Advanced Features capability")
+    if cap is None:
+        qt.close()
+        return
+    v = qt.cfg_readl(cap)
+    check((v >> 16) & 0xff == 6 and (v >> 24) & 0x3 == 0x3,
+          "AF length 6, TP and FLR capable (%#x)" % v)
+    check(qt.cfg_readl(cap + 4) & 0xffff == 0, "AF_CTRL and AF_STATUS read 0")
+    d.setup_queue(0, 8)
+    pat = os.urandom(4096)
+    qt.mwrite(BUF, pat)
+    c = submit(d, 0, 2, 1, 0, 4096, [(BUF, 4096)])
+    check(c is not None and c[4] == 0, "write before the reset")
+    d.w(0x044, 0x1234)                  # SCRATCH
+    check(d.qr(0, 0x18) != 0, "queue 0 on before the reset")
+    qt.cfg_writel(cap + 4, 1)           # AF_CTRL.FLR
+    check(qt.cfg_readl(cap + 4) & 0xffff == 0, "FLR reads 0 after the reset")
+    check(qt.cfg_readl(0) == 0x11e91234, "the device answers after the reset")
+    check(qt.cfg_readl(0x10) & ~0xf == 0 and qt.cfg_readl(0x04) & 0x6 == 0,
+          "BAR0 and bus mastering cleared")
+    qt.cfg_writel(0x10, BAR0)
+    qt.cfg_writel(0x04, 0x0006)
+    check(d.r(0x000) == 0x45445347 and d.r(0x044) == 0 and
+          d.qr(0, 0x18) == 0, "registers at power-on values, queue off")
+    d.setup_queue(0, 8)
+    c = submit(d, 0, 1, 3, 0, 4096, [(BUF + 0x10000, 4096)])
+    check(c is not None and c[4] == 0 and
+          qt.mread(BUF + 0x10000, 4096) == pat,
+          "the medium kept its data %r" % (c,))
+    check(qt.close() == 0, "qemu exit status")
+
 
 def main():
     if len(sys.argv) > 1:
@@ -1112,7 +1149,7 @@ def main():
     for t in (test_registers, test_io, test_dma_bits32, test_msix,
               test_msi_intx, test_faults, test_file, test_file_errors,
               test_full_disk, test_budget, test_bad_cqe, test_bad_lba,
-              test_trace, test_vanish, test_fuzz, test_fuzz_faults,
+              test_trace, test_vanish, test_flr, test_fuzz, test_fuzz_faults,
               test_speed):
         try:
             t(qemu)

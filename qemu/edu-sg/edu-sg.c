@@ -28,6 +28,7 @@
 #include "qemu/timer.h"
 #include "qemu/bitops.h"
 #include "qemu/bswap.h"
+#include "qemu/range.h"
 #include "qapi/error.h"
 #include "hw/pci/pci.h"
 #include "hw/pci/msi.h"
@@ -299,6 +300,7 @@ struct EduSgState {
     QEMUTimer *timer;
     QEMUTimer *vanish_timer;    /* ends an absence (VANISH_MS) */
     bool vanished;              /* answering like a removed device */
+    uint8_t af_cap;             /* Advanced Features capability offset */
 
     /* medium: anonymous memory, or a file read and written with pread/pwrite */
     uint8_t *medium;
@@ -1651,12 +1653,26 @@ static uint32_t edu_sg_config_read(PCIDevice *pdev, uint32_t addr, int len)
 static void edu_sg_config_write(PCIDevice *pdev, uint32_t addr, uint32_t val,
                                 int len)
 {
-    if (EDU_SG(pdev)->vanished) {
+    EduSgState *s = EDU_SG(pdev);
+
+    if (s->vanished) {
         return;
     }
     pci_default_write_config(pdev, addr, val, len);
+    /*
+     * AF_CTRL.FLR: a Function Level Reset, done when the write ends; the
+     * bit reads 0. pci_device_reset() resets the config space (BARs,
+     * COMMAND, MSI/MSI-X) and the device as a system reset does.
+     */
+    if (ranges_overlap(addr, len, s->af_cap + PCI_AF_CTRL, 1) &&
+        (pdev->config[s->af_cap + PCI_AF_CTRL] & PCI_AF_CTRL_FLR)) {
+        pdev->config[s->af_cap + PCI_AF_CTRL] &= ~PCI_AF_CTRL_FLR;
+        trace_edu_sg_flr();
+        pci_device_reset(pdev);
+        return;
+    }
     /* INTx is asserted only while neither MSI nor MSI-X is enabled. */
-    edu_sg_update_intx(EDU_SG(pdev));
+    edu_sg_update_intx(s);
 }
 
 static void edu_sg_free_medium(EduSgState *s)
@@ -1841,6 +1857,23 @@ static void edu_sg_realize(PCIDevice *pdev, Error **errp)
     }
 
     pci_config_set_interrupt_pin(pdev->config, 1);
+
+    /*
+     * Conventional PCI's Advanced Features capability with Function
+     * Level Reset: the reset a non-Express function offers, and what the
+     * kernel's pci_reset_function() (sysfs "reset") uses here. An MMIO
+     * write has taken effect when it returns, so no transaction is ever
+     * pending (TP reads 0).
+     */
+    ret = pci_add_capability(pdev, PCI_CAP_ID_AF, 0, PCI_CAP_AF_SIZEOF, &err);
+    if (ret < 0) {
+        error_propagate(errp, err);
+        goto fail;
+    }
+    s->af_cap = ret;
+    pdev->config[ret + PCI_AF_LENGTH] = PCI_CAP_AF_SIZEOF;
+    pdev->config[ret + PCI_AF_CAP] = PCI_AF_CAP_TP | PCI_AF_CAP_FLR;
+    pdev->wmask[ret + PCI_AF_CTRL] = PCI_AF_CTRL_FLR;
 
     if (s->use_msi) {
         ret = msi_init(pdev, 0, 1, true, false, &err);

@@ -18,7 +18,9 @@
 #             the device removed through sysfs (then a rescan), unbound
 #             (then bound again), its bus mastering toggled every 0.2 s:
 #             fio ends with errors, the driver lets go at once, and the
-#             device verifies clean afterwards;
+#             device verifies clean afterwards; then three function resets
+#             (sysfs "reset") while fio writes and verifies: nothing lost,
+#             no error, no timeout;
 #   faults  - three devices: a plain one, one with 4 KiB elements
 #             (max_elem_len) and one with a 6 s latency; the faults are
 #             switched on at run time through edublk's debugfs (dev_*):
@@ -44,6 +46,7 @@
 #                     data reads back as written; the edublk tracepoints
 #                     count the posts, completions, timeouts, restarts and
 #                     resets the debugfs counters do;
+#   removal - the removal part of verify alone; reset - the resets alone.
 #   bounce  - a 32-bit device in a guest with RAM above 4 GiB: fio verify
 #             while wdmdma bounces the pages the device cannot reach; then
 #             mode=native and native-sgt with 1 MiB writes (swiotlb
@@ -1090,7 +1093,67 @@ scenario_removal() {
 	load_edublk || { not_ok "removal: bus master: insmod again"; return; }
 	after_removal "removal: bus master"
 	check "removal: bus master: rmmod at the end" rmmod edublk
+	function_reset
 	surprise_left
+}
+
+# function_reset: sysfs "reset" (pci_reset_function(): edu-sg's Function
+# Level Reset) three times while fio writes 8 MiB from each vCPU (both
+# queues, 4 KiB random writes at depth 16) and then verifies it. The
+# device takes 50 ms per command (a reset sets that back to 0), and 1 s
+# for those fetched in the 0.3 s before each reset, so commands are surely
+# in flight when it comes (blk-mq's quiesce waits for RCU, during which
+# 50 ms commands would complete). The driver stops
+# the device before each reset and posts the commands in flight again
+# after it: fio verifies clean, with no I/O error, timeout or queue
+# restart; commands were posted again; the driver counted 3 resets.
+function_reset() {
+	local bdf i r0 n
+	load_edublk || { not_ok "reset: insmod edublk"; return; }
+	bdf=$(stat_of $EDUBLK_DBG/stats pci)
+	host_root && hostrun true || { not_ok "reset: hostrun"; return; }
+	check "reset: the device offers a function reset" \
+		[ -e /sys/bus/pci/devices/$bdf/reset ]
+	cat > /host/tmp/fr.fio <<JOB
+$FIO_VERIFY_GLOBAL
+size=8m
+rw=randwrite
+bs=4k
+
+[cpu0]
+cpus_allowed=0
+offset=0
+
+[cpu1]
+cpus_allowed=1
+offset=8m
+JOB
+	check "reset: a 50 ms latency" knob dev_latency_ns 50000000
+	r0=$(sgq_sum reposted)
+	hostrun fio --output=/tmp/fr.out --eta=never --verify_state_save=0 \
+		--filename=$EDUBLK_DEV /tmp/fr.fio > /dev/null 2>&1 &
+	FIO_PID=$!
+	busy "reset"
+	for i in 1 2 3; do
+		check "reset: $i: a 1 s latency" knob dev_latency_ns 1000000000
+		sleep 0.3
+		n=$(sgq_sum inflight)
+		expect_gt "reset: $i: commands in flight" "$n" 0
+		check "reset: $i: function reset with $n commands in flight" \
+			eval "echo 1 > /sys/bus/pci/devices/$bdf/reset"
+		check "reset: $i: 50 ms again" knob dev_latency_ns 50000000
+	done
+	check "reset: fio ended within 60 s" ended_within $FIO_PID 60
+	check "reset: fio verified clean (exit $ENDED_RC)" [ $ENDED_RC -eq 0 ] ||
+		hostrun tail -20 /tmp/fr.out
+	expect_gt "reset: commands in flight were posted again" \
+		$(($(sgq_sum reposted) - r0)) 0
+	expect_eq "reset: the driver counted 3 function resets" \
+		"$(edublk_stat function_resets)" 3
+	common_checks reset
+	expect_eq "reset: no queue restart" "$(sgq_sum restarts)" 0
+	dump_stats
+	check "reset: rmmod" rmmod edublk
 }
 
 # msi=0: one legacy INTx line for both queues, INT_STATUS names them.
@@ -1118,6 +1181,7 @@ verify)
 	;;
 bounce) scenario_bounce ;;
 removal) scenario_removal; check "removal: unload" unload_all ;;
+reset) function_reset; check "reset: unload" unload_all ;;
 faults)
 	# One boot (three devices, see guest-groups.sh) for the faults the
 	# device injects: edges, then fail_every and drop_every set at run
@@ -1127,6 +1191,6 @@ faults)
 	load_wdmdma || { not_ok "drops: insmod wdmdma"; edublk_finish; }
 	scenario_drops
 	;;
-*) not_ok "edusg: scenario '${1:-}'" "want verify, faults, bounce, removal" ;;
+*) not_ok "edusg: scenario '${1:-}'" "want verify, faults, bounce, removal, reset" ;;
 esac
 edublk_finish

@@ -342,6 +342,9 @@ void edublk_fail_async(struct edublk_dev *edu, struct edublk_cmd *cmd,
 /* sg.c: the edu-sg backend */
 int edublk_sg_probe(struct pci_dev *pdev);
 void edublk_sg_remove(struct pci_dev *pdev);
+void edublk_sg_reset_prepare(struct edublk_dev *edu);
+void edublk_sg_reset_done(struct edublk_dev *edu);
+void edublk_sg_shutdown(struct edublk_dev *edu);
 void edublk_sg_list_ready(struct edublk_dev *edu, struct edublk_cmd *cmd,
 			  struct wdmdma_sg_list *sgl);
 blk_status_t edublk_sg_native_queue(struct edublk_dev *edu,

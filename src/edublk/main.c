@@ -848,6 +848,45 @@ static void edublk_remove(struct pci_dev *pdev)
 		edublk_edu_remove(pdev);
 }
 
+/*
+ * A function reset (sysfs "reset"): edu-sg offers one (Advanced Features
+ * FLR) and loses nothing across it. QEMU's stock edu offers none, so the
+ * PCI core never calls these for it.
+ */
+static void edublk_reset_prepare(struct pci_dev *pdev)
+{
+	struct edublk_dev *edu = pci_get_drvdata(pdev);
+
+	if (edu->sg)
+		edublk_sg_reset_prepare(edu);
+}
+
+static void edublk_reset_done(struct pci_dev *pdev)
+{
+	struct edublk_dev *edu = pci_get_drvdata(pdev);
+
+	if (edu->sg)
+		edublk_sg_reset_done(edu);
+}
+
+static const struct pci_error_handlers edublk_err_handlers = {
+	.reset_prepare = edublk_reset_prepare,
+	.reset_done = edublk_reset_done,
+};
+
+/* Power-off, reboot, kexec: no DMA from here on. */
+static void edublk_shutdown(struct pci_dev *pdev)
+{
+	struct edublk_dev *edu = pci_get_drvdata(pdev);
+
+	if (!edu)
+		return;
+	if (edu->sg)
+		edublk_sg_shutdown(edu);
+	else
+		pci_clear_master(pdev);
+}
+
 static const struct pci_device_id edublk_ids[] = {
 	{ PCI_DEVICE(0x1234, 0x11e8), .driver_data = EDUBLK_EDU },
 	{ PCI_DEVICE(0x1234, 0x11e9), .driver_data = EDUBLK_EDU_SG },
@@ -860,6 +899,8 @@ static struct pci_driver edublk_driver = {
 	.id_table = edublk_ids,
 	.probe = edublk_probe,
 	.remove = edublk_remove,
+	.shutdown = edublk_shutdown,
+	.err_handler = &edublk_err_handlers,
 };
 
 static int __init edublk_init(void)

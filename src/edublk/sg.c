@@ -31,6 +31,15 @@
  * interrupt, the timeout or remove(), and everything in flight fails at
  * once (edublk_sg_gone()).
  *
+ * A function reset (sysfs "reset", pci_reset_function()) loses nothing:
+ * edublk_sg_reset_prepare() quiesces the disk and resets the device, so it
+ * does no DMA during the reset, and takes what it completed until then;
+ * edublk_sg_reset_done() sets the queues up again and posts the commands
+ * still in flight again. In between (sg->resetting) a list that wdmdma
+ * maps is written to its ring without ringing the doorbell, and the
+ * interrupt handlers and the timeout leave the device alone. Shutdown
+ * (power-off, reboot, kexec) resets the device so it does no more DMA.
+ *
  * Locking: each queue's lock (irq-safe) guards its rings, its in-flight
  * table and its counters. It is never held while calling into wdmdma or
  * ending a request, and never together with edu->lock. A controller reset
@@ -148,6 +157,8 @@ struct edublk_sg {
 	size_t max_map;			/* dma_max_mapping_size() */
 	bool msix;			/* one vector per queue */
 	bool gone;			/* surprise removal seen (all locks) */
+	bool resetting;			/* function reset or shutdown (all locks) */
+	u64 function_resets;		/* reset_done() calls (all locks) */
 	bool v11;			/* device version 1.1: STAT_BAD_CQES */
 	const char *irq_mode;
 #ifdef WDMDMA_HAVE_BLK_RQ_DMA_MAP_ITER
@@ -223,8 +234,9 @@ static void edublk_sg_post(struct edublk_sgq *q, struct edublk_cmd *cmd)
 }
 
 /*
- * Post @cmd, its element table filled, on its queue and ring the doorbell.
- * Returns false if the queue was given up (its commands fail).
+ * Post @cmd, its element table filled, on its queue and ring the doorbell
+ * (not during a function reset). Returns false if the queue was given up
+ * (its commands fail).
  */
 static bool edublk_sg_submit(struct edublk_dev *edu, struct edublk_cmd *cmd)
 {
@@ -237,7 +249,9 @@ static bool edublk_sg_submit(struct edublk_dev *edu, struct edublk_cmd *cmd)
 		return false;
 	}
 	edublk_sg_post(q, cmd);
-	es_wr(edu, ES_Q(q->qid, ESQ_SQ_TAIL), q->sq_tail);
+	/* In a function reset: posted again by edublk_sg_reset_done(). */
+	if (!edu->sg->resetting)
+		es_wr(edu, ES_Q(q->qid, ESQ_SQ_TAIL), q->sq_tail);
 	spin_unlock_irqrestore(&q->lock, flags);
 	return true;
 }
@@ -1064,6 +1078,25 @@ static void edublk_sg_unlock_all(struct edublk_sg *sg, unsigned long flags)
 }
 
 /*
+ * Reset the device (DEV_CTRL.RESET) and read it back: once the read
+ * returns, the device does no more DMA and raises no interrupt. The reset
+ * zeroes its counters: their sums are kept first. All queue locks held.
+ */
+static void edublk_sg_reset_device(struct edublk_dev *edu)
+{
+	struct edublk_sg *sg = edu->sg;
+
+	sg->dev_cmds += es_rd(edu, ES_STAT_CMDS);
+	sg->dev_errors += es_rd(edu, ES_STAT_ERRORS);
+	sg->dev_dropped += es_rd(edu, ES_STAT_DROPPED);
+	sg->dev_injected += es_rd(edu, ES_STAT_INJECTED);
+	if (sg->v11)
+		sg->dev_bad_cqes += es_rd(edu, ES_STAT_BAD_CQES);
+	es_wr(edu, ES_DEV_CTRL, ES_DEV_CTRL_RESET);
+	es_rd(edu, ES_ID);
+}
+
+/*
  * @victim on @vq has timed out and @vq's last timeout came with no
  * completion since. Under every queue's lock, first take what @vq posted
  * meanwhile: if @victim completed, nothing more (returns false). Else
@@ -1077,11 +1110,11 @@ static void edublk_sg_unlock_all(struct edublk_sg *sg, unsigned long flags)
  * queue's dead (lists that wdmdma maps later fail at submission), ends
  * every command in flight with BLK_STS_IOERR (@victim with
  * BLK_STS_TIMEOUT), and turns bus mastering off. Called with no lock
- * held. Returns true if @victim timed out.
+ * held. Returns 1 if @victim timed out, 0 if it completed, -EAGAIN if a
+ * function reset has begun (it posts @victim again).
  */
-static bool edublk_sg_escalate(struct edublk_dev *edu, struct edublk_sgq *vq,
-			       struct edublk_cmd *victim,
-			       struct list_head *done)
+static int edublk_sg_escalate(struct edublk_dev *edu, struct edublk_sgq *vq,
+			      struct edublk_cmd *victim, struct list_head *done)
 {
 	struct device *dev = &edu->pdev->dev;
 	struct edublk_sg *sg = edu->sg;
@@ -1090,10 +1123,15 @@ static bool edublk_sg_escalate(struct edublk_dev *edu, struct edublk_sgq *vq,
 	bool give_up;
 
 	flags = edublk_sg_lock_all(sg);
+	if (sg->resetting) {
+		/* A function reset began: it posts @victim again. */
+		edublk_sg_unlock_all(sg, flags);
+		return -EAGAIN;
+	}
 	edublk_sg_drain(vq, done, true);
 	if (victim->sg_state != EDUBLK_SG_ON_DEVICE) {
 		edublk_sg_unlock_all(sg, flags);
-		return false;
+		return 0;
 	}
 	vq->stats.timeouts++;
 	stuck = ++vq->stuck;
@@ -1101,21 +1139,13 @@ static bool edublk_sg_escalate(struct edublk_dev *edu, struct edublk_sgq *vq,
 	if (stuck < EDUBLK_SG_RESET_AFTER) {
 		edublk_sg_restart(vq, victim, BLK_STS_OK, done);
 		edublk_sg_unlock_all(sg, flags);
-		return true;
+		return 1;
 	}
 	give_up = stuck >= EDUBLK_SG_DEAD_AFTER;
 	trace_edublk_ctrl_reset(edu, vq->qid, stuck, give_up);
 	if (give_up)
 		WRITE_ONCE(edu->dead, true);
-	/* The reset zeroes the device's counters: keep their sums. */
-	sg->dev_cmds += es_rd(edu, ES_STAT_CMDS);
-	sg->dev_errors += es_rd(edu, ES_STAT_ERRORS);
-	sg->dev_dropped += es_rd(edu, ES_STAT_DROPPED);
-	sg->dev_injected += es_rd(edu, ES_STAT_INJECTED);
-	if (sg->v11)
-		sg->dev_bad_cqes += es_rd(edu, ES_STAT_BAD_CQES);
-	es_wr(edu, ES_DEV_CTRL, ES_DEV_CTRL_RESET);
-	es_rd(edu, ES_ID);
+	edublk_sg_reset_device(edu);
 	if (!give_up)
 		sg->resets++;
 	for (i = 0; i < sg->nq; i++) {
@@ -1150,7 +1180,7 @@ static bool edublk_sg_escalate(struct edublk_dev *edu, struct edublk_sgq *vq,
 			dev_err(dev, "%u queues would not enable after the controller reset: failing their I/O\n",
 				dead_queues);
 	}
-	return true;
+	return 1;
 }
 
 /* End the requests on @done (no lock held). */
@@ -1231,6 +1261,11 @@ static void edublk_sg_service(struct edublk_sgq *q)
 	LIST_HEAD(done);
 
 	spin_lock_irqsave(&q->lock, flags);
+	if (edu->sg->resetting) {
+		/* edublk_sg_reset_done() takes what is there. */
+		spin_unlock_irqrestore(&q->lock, flags);
+		return;
+	}
 	/* A dead queue has nothing in flight, nor a device to restart. */
 	if ((!edublk_sg_drain(q, &done, true) || q->nr_inflight) && !q->dead) {
 		st = es_rd(edu, ES_Q(q->qid, ESQ_STATUS));
@@ -1265,7 +1300,8 @@ static irqreturn_t edublk_sg_irq_shared(int irq, void *data)
 	unsigned long status;
 	unsigned int qid;
 
-	if (READ_ONCE(edu->sg->gone))
+	/* Gone, or in a reset (its config space may read all ones). */
+	if (READ_ONCE(edu->sg->gone) || READ_ONCE(edu->sg->resetting))
 		return IRQ_NONE;
 	status = es_rd(edu, ES_INT_STATUS);
 	if (!status)
@@ -1320,14 +1356,18 @@ static enum blk_eh_timer_return edublk_sg_timeout(struct request *rq)
 		edublk_complete(edu, cmd);
 		return BLK_EH_DONE;
 	}
+	/* A function reset posts it again: its config space may read ~0. */
+	if (READ_ONCE(edu->sg->resetting))
+		return BLK_EH_RESET_TIMER;
 	/* Surprise removal: fail everything now, not timeout by timeout. */
 	if (!edublk_sg_present(edu, es_rd(edu, ES_ID))) {
 		edublk_sg_gone(edu);
 		return BLK_EH_DONE;
 	}
 	spin_lock_irqsave(&q->lock, flags);
-	if (cmd->sg_state == EDUBLK_SG_ON_DEVICE &&
-	    time_before(jiffies, cmd->posted + edu->sg->timeout)) {
+	if (edu->sg->resetting ||
+	    (cmd->sg_state == EDUBLK_SG_ON_DEVICE &&
+	     time_before(jiffies, cmd->posted + edu->sg->timeout))) {
 		ret = BLK_EH_RESET_TIMER;
 		goto unlock;
 	}
@@ -1353,8 +1393,13 @@ static enum blk_eh_timer_return edublk_sg_timeout(struct request *rq)
 	}
 unlock:
 	spin_unlock_irqrestore(&q->lock, flags);
-	if (escalate)
-		timed_out = edublk_sg_escalate(edu, q, cmd, &done);
+	if (escalate) {
+		int r = edublk_sg_escalate(edu, q, cmd, &done);
+
+		timed_out = r > 0;
+		if (r == -EAGAIN)
+			ret = BLK_EH_RESET_TIMER;
+	}
 	if (timed_out) {
 		spin_lock_irqsave(&edu->lock, flags);
 		edu->stats.timeouts++;
@@ -1826,6 +1871,126 @@ void edublk_sg_remove(struct pci_dev *pdev)
 	edublk_dev_put(edu);
 }
 
+/* Wait for the interrupt handlers running now (process context). */
+static void edublk_sg_sync_irqs(struct edublk_dev *edu)
+{
+	unsigned int i, nr = edu->sg->msix ? edu->sg->nq : 1;
+
+	for (i = 0; i < nr; i++)
+		synchronize_irq(pci_irq_vector(edu->pdev, i));
+}
+
+/**
+ * edublk_sg_reset_prepare() - stop using an edu-sg device for a reset
+ * @edu: the device
+ *
+ * The PCI core calls this before it resets the function (sysfs "reset",
+ * pci_reset_function()), with the device still usable. New requests wait
+ * (the disk is quiesced); the device is reset here, so it does no DMA
+ * while its configuration is saved and it is reset again; what it
+ * completed until then is taken. The commands still in flight stay, for
+ * edublk_sg_reset_done() to post again; until then (sg->resetting) a list
+ * that wdmdma maps is written to its ring without the doorbell, and the
+ * interrupt handlers and the timeout leave the device alone. A device
+ * given up or gone is left alone. Process context.
+ */
+void edublk_sg_reset_prepare(struct edublk_dev *edu)
+{
+	struct edublk_sg *sg = edu->sg;
+	unsigned int i, held = 0;
+	unsigned long flags;
+	LIST_HEAD(done);
+
+	blk_mq_quiesce_queue(edu->disk->queue);
+	flags = edublk_sg_lock_all(sg);
+	sg->resetting = true;
+	if (!sg->gone && !READ_ONCE(edu->dead)) {
+		edublk_sg_reset_device(edu);
+		for (i = 0; i < sg->nq; i++) {
+			edublk_sg_drain(&sg->q[i], &done, false);
+			held += sg->q[i].nr_inflight;
+		}
+	}
+	edublk_sg_unlock_all(sg, flags);
+	dev_info(&edu->pdev->dev, "function reset: the device is stopped, %u commands in flight\n",
+		 held);
+	/* A handler that began before sg->resetting was set has ended. */
+	edublk_sg_sync_irqs(edu);
+	edublk_sg_end(edu, &done);
+}
+
+/**
+ * edublk_sg_reset_done() - use an edu-sg device again after a reset
+ * @edu: the device
+ *
+ * The PCI core calls this once the function is reset and its
+ * configuration (BARs, bus mastering, MSI/MSI-X) restored. Every queue is
+ * set up afresh and its commands in flight posted again; a queue that
+ * will not enable fails its commands. Then the disk runs again. Process
+ * context.
+ */
+void edublk_sg_reset_done(struct edublk_dev *edu)
+{
+	struct device *dev = &edu->pdev->dev;
+	struct edublk_sg *sg = edu->sg;
+	unsigned int i, reposted = 0, dead_queues = 0;
+	unsigned long flags;
+	LIST_HEAD(done);
+
+	flags = edublk_sg_lock_all(sg);
+	if (!sg->gone && !READ_ONCE(edu->dead)) {
+		sg->function_resets++;
+		for (i = 0; i < sg->nq; i++) {
+			struct edublk_sgq *q = &sg->q[i];
+			blk_status_t others = BLK_STS_OK;
+
+			edublk_sg_ring_reset(q);
+			q->stuck = 0;
+			if (!q->dead &&
+			    edublk_sg_enable_queue(edu, q) != ESQ_ST_ENABLED) {
+				q->dead = true;
+				dead_queues++;
+			}
+			if (q->dead)
+				others = BLK_STS_IOERR;
+			else
+				reposted += q->nr_inflight;
+			edublk_sg_requeue(q, NULL, others, &done);
+		}
+	}
+	sg->resetting = false;
+	edublk_sg_unlock_all(sg, flags);
+	if (dead_queues)
+		dev_err(dev, "%u queues would not enable after the function reset: failing their I/O\n",
+			dead_queues);
+	else
+		dev_info(dev, "function reset: %u commands in flight posted again\n",
+			 reposted);
+	edublk_sg_end(edu, &done);
+	blk_mq_unquiesce_queue(edu->disk->queue);
+}
+
+/**
+ * edublk_sg_shutdown() - stop an edu-sg device's DMA for good
+ * @edu: the device
+ *
+ * Power-off, reboot or kexec: the device is reset, so it does no more DMA
+ * into memory the next kernel may own, and bus mastering is turned off.
+ * Requests in flight are not ended: nothing waits for them any more.
+ */
+void edublk_sg_shutdown(struct edublk_dev *edu)
+{
+	struct edublk_sg *sg = edu->sg;
+	unsigned long flags;
+
+	flags = edublk_sg_lock_all(sg);
+	sg->resetting = true;
+	if (!sg->gone)
+		edublk_sg_reset_device(edu);
+	edublk_sg_unlock_all(sg, flags);
+	pci_clear_master(edu->pdev);
+}
+
 /*
  * The device's fault-injection registers (qemu/edu-sg/REGISTERS.md), for
  * the guest checks: dev_fail_every, dev_drop_every, dev_halt_after,
@@ -1995,6 +2160,7 @@ void edublk_sg_debugfs_show(struct seq_file *m, struct edublk_dev *edu)
 	seq_printf(m, "latency_ns %llu\n", sg->latency_ns);
 	seq_printf(m, "io_timeout_ms %u\n", jiffies_to_msecs(sg->timeout));
 	seq_printf(m, "resets %llu\n", READ_ONCE(sg->resets));
+	seq_printf(m, "function_resets %llu\n", READ_ONCE(sg->function_resets));
 	/*
 	 * The device's counters, over its controller resets too; those it
 	 * had when it went away are lost with it.
