@@ -228,6 +228,19 @@ static void nt_calculate_build(struct kunit *test)
 	kfree(buffer);
 }
 
+/* A kmalloc'ed buffer of @length and an MDL for it, the Windows way. */
+static PMDL nt_kernel_mdl(struct kunit *test, ULONG length, PVOID *buffer)
+{
+	PMDL mdl;
+
+	*buffer = kmalloc(length, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, *buffer);
+	mdl = IoAllocateMdl(*buffer, length, FALSE, FALSE, NULL);
+	KUNIT_ASSERT_NOT_NULL(test, mdl);
+	MmBuildMdlForNonPagedPool(mdl);
+	return mdl;
+}
+
 /* The Ex forms: synchronous list return, and a transfer context. */
 static void nt_ex(struct kunit *test)
 {
@@ -237,13 +250,7 @@ static void nt_ex(struct kunit *test)
 	PSCATTER_GATHER_LIST sgl = NULL;
 	NTSTATUS status;
 	PVOID buffer;
-	PMDL mdl;
-
-	buffer = kmalloc(PAGE_SIZE, GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, buffer);
-	mdl = IoAllocateMdl(buffer, PAGE_SIZE, FALSE, FALSE, NULL);
-	KUNIT_ASSERT_NOT_NULL(test, mdl);
-	MmBuildMdlForNonPagedPool(mdl);
+	PMDL mdl = nt_kernel_mdl(test, PAGE_SIZE, &buffer);
 
 	KUNIT_EXPECT_EQ(test, ops->InitializeDmaTransferContext(t->adapter, &ctx),
 			STATUS_SUCCESS);
@@ -510,6 +517,311 @@ static void nt_info(struct kunit *test)
 	ops->PutDmaAdapter(adapter);
 }
 
+/* A bus-master description the way a Windows driver fills one in. */
+static void nt_desc_init(DEVICE_DESCRIPTION *dd, ULONG version)
+{
+	memset(dd, 0, sizeof(*dd));
+	dd->Version = version;
+	dd->Master = TRUE;
+	dd->ScatterGather = TRUE;
+	dd->Dma32BitAddresses = TRUE;
+	dd->Dma64BitAddresses = TRUE;
+	dd->InterfaceType = PCIBus;
+	dd->MaximumLength = NT_TEST_MAX;
+}
+
+/* One Get/Put of a page through @adapter: version-1 drivers do no more. */
+static void nt_one_get_put(struct kunit *test, struct device *dev,
+			   PDMA_ADAPTER adapter)
+{
+	const DMA_OPERATIONS *ops = adapter->DmaOperations;
+	struct nt_io io;
+	PVOID buffer;
+	PMDL mdl = nt_kernel_mdl(test, PAGE_SIZE, &buffer);
+
+	nt_io_init(&io);
+	KUNIT_EXPECT_EQ(test, ops->GetScatterGatherList(adapter, dev, mdl,
+							MmGetMdlVirtualAddress(mdl),
+							PAGE_SIZE,
+							nt_list_control, &io,
+							TRUE),
+			STATUS_SUCCESS);
+	KUNIT_EXPECT_EQ(test, io.calls, 1);
+	if (io.sgl) {
+		KUNIT_EXPECT_EQ(test, io.sgl->Elements[0].Length,
+				(ULONG)PAGE_SIZE);
+		ops->PutScatterGatherList(adapter, io.sgl, TRUE);
+	}
+	IoFreeMdl(mdl);
+	kfree(buffer);
+}
+
+/*
+ * DEVICE_DESCRIPTION.Version picks the DMA_OPERATIONS version: 0 and 1 end
+ * at PutScatterGatherList, 2 adds Calculate, Build and
+ * BuildMdlFromScatterGatherList, 3 the rest. DMA_ADAPTER.Version is 1 for
+ * versions 1 and 2 (as Windows sets it) and 3 for version 3; the table's
+ * Size says which. Unknown versions are refused.
+ */
+static void nt_versions(struct kunit *test)
+{
+	static const struct {
+		ULONG version;
+		USHORT adapter_version;
+		ULONG ops_size;
+	} v[] = {
+		{ DEVICE_DESCRIPTION_VERSION, 1,
+		  offsetof(DMA_OPERATIONS, CalculateScatterGatherList) },
+		{ DEVICE_DESCRIPTION_VERSION1, 1,
+		  offsetof(DMA_OPERATIONS, CalculateScatterGatherList) },
+		{ DEVICE_DESCRIPTION_VERSION2, 1,
+		  offsetof(DMA_OPERATIONS, GetDmaAdapterInfo) },
+		{ DEVICE_DESCRIPTION_VERSION3, 3, sizeof(DMA_OPERATIONS) },
+	};
+	static const ULONG bad[] = { 4, 0x100, ~0U };
+	struct nt_test *t = test->priv;
+	struct device *dev = &t->pdev->dev;
+	DEVICE_DESCRIPTION dd;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(v); i++) {
+		const DMA_OPERATIONS *ops;
+		PDMA_ADAPTER adapter;
+		bool v2 = v[i].version >= DEVICE_DESCRIPTION_VERSION2;
+		bool v3 = v[i].version >= DEVICE_DESCRIPTION_VERSION3;
+		ULONG regs = 0, size = 0, cregs = 0;
+
+		nt_desc_init(&dd, v[i].version);
+		adapter = IoGetDmaAdapter(dev, &dd, &regs);
+		KUNIT_ASSERT_NOT_NULL_MSG(test, adapter, "version %u",
+					  v[i].version);
+		ops = adapter->DmaOperations;
+		KUNIT_EXPECT_EQ_MSG(test, adapter->Version,
+				    v[i].adapter_version, "version %u",
+				    v[i].version);
+		KUNIT_EXPECT_EQ(test, adapter->Size, (USHORT)sizeof(DMA_ADAPTER));
+		KUNIT_EXPECT_EQ_MSG(test, ops->Size, v[i].ops_size,
+				    "version %u", v[i].version);
+		KUNIT_EXPECT_EQ(test, regs,
+				(ULONG)DIV_ROUND_UP(NT_TEST_MAX + PAGE_SIZE - 1,
+						    PAGE_SIZE));
+		/* Version 1 */
+		KUNIT_EXPECT_NOT_NULL(test, ops->PutDmaAdapter);
+		KUNIT_EXPECT_NOT_NULL(test, ops->AllocateCommonBuffer);
+		KUNIT_EXPECT_NOT_NULL(test, ops->FreeCommonBuffer);
+		KUNIT_EXPECT_NOT_NULL(test, ops->GetDmaAlignment);
+		KUNIT_EXPECT_NOT_NULL(test, ops->GetScatterGatherList);
+		KUNIT_EXPECT_NOT_NULL(test, ops->PutScatterGatherList);
+		/* Version 2 */
+		KUNIT_EXPECT_EQ(test, !!ops->CalculateScatterGatherList, v2);
+		KUNIT_EXPECT_EQ(test, !!ops->BuildScatterGatherList, v2);
+		KUNIT_EXPECT_EQ(test, !!ops->BuildMdlFromScatterGatherList, v2);
+		/* Version 3 */
+		KUNIT_EXPECT_EQ(test, !!ops->GetDmaAdapterInfo, v3);
+		KUNIT_EXPECT_EQ(test, !!ops->GetDmaTransferInfo, v3);
+		KUNIT_EXPECT_EQ(test, !!ops->InitializeDmaTransferContext, v3);
+		KUNIT_EXPECT_EQ(test, !!ops->AllocateCommonBufferEx, v3);
+		KUNIT_EXPECT_EQ(test, !!ops->CancelAdapterChannel, v3);
+		KUNIT_EXPECT_EQ(test, !!ops->GetScatterGatherListEx, v3);
+		KUNIT_EXPECT_EQ(test, !!ops->BuildScatterGatherListEx, v3);
+		KUNIT_EXPECT_EQ(test, !!ops->AllocateCommonBufferWithBounds, v3);
+
+		/* What the version has works. */
+		nt_one_get_put(test, dev, adapter);
+		if (v2 && ops->CalculateScatterGatherList) {
+			KUNIT_EXPECT_EQ(test,
+					ops->CalculateScatterGatherList(adapter, NULL,
+									(PVOID)(PAGE_SIZE - 1),
+									PAGE_SIZE, &size,
+									&cregs),
+					STATUS_SUCCESS);
+			KUNIT_EXPECT_EQ(test, cregs, 2U);
+		}
+		ops->PutDmaAdapter(adapter);
+	}
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		nt_desc_init(&dd, bad[i]);
+		KUNIT_EXPECT_NULL_MSG(test, IoGetDmaAdapter(dev, &dd, NULL),
+				      "version %u", bad[i]);
+	}
+}
+
+/* IoGetDmaAdapter(@dd) must fail: what Linux cannot do, or a contradiction. */
+static void nt_expect_refused(struct kunit *test, DEVICE_DESCRIPTION *dd,
+			      const char *why)
+{
+	struct nt_test *t = test->priv;
+	PDMA_ADAPTER adapter;
+	ULONG regs = 12345;
+
+	adapter = IoGetDmaAdapter(&t->pdev->dev, dd, &regs);
+	KUNIT_EXPECT_NULL_MSG(test, adapter, "%s", why);
+	KUNIT_EXPECT_EQ_MSG(test, regs, 12345U, "%s", why);
+	if (adapter)
+		adapter->DmaOperations->PutDmaAdapter(adapter);
+}
+
+/* The address width IoGetDmaAdapter(@dd) gives, from GetDmaAdapterInfo. */
+static ULONG nt_width_of(struct kunit *test, DEVICE_DESCRIPTION *dd)
+{
+	struct nt_test *t = test->priv;
+	DMA_ADAPTER_INFO ai = { .Version = DMA_ADAPTER_INFO_VERSION1 };
+	PDMA_ADAPTER adapter;
+
+	adapter = IoGetDmaAdapter(&t->pdev->dev, dd, NULL);
+	KUNIT_EXPECT_NOT_NULL(test, adapter);
+	if (!adapter)
+		return 0;
+	KUNIT_EXPECT_EQ(test, adapter->DmaOperations->GetDmaAdapterInfo(adapter,
+									&ai),
+			STATUS_SUCCESS);
+	adapter->DmaOperations->PutDmaAdapter(adapter);
+	return ai.V1.DmaAddressWidth;
+}
+
+/*
+ * System (subordinate) DMA is refused, and so is a description that
+ * contradicts itself; fields only system DMA uses are ignored for a bus
+ * master, as Windows ignores them.
+ */
+static void nt_refused(struct kunit *test)
+{
+	DEVICE_DESCRIPTION dd;
+
+	nt_desc_init(&dd, DEVICE_DESCRIPTION_VERSION3);
+	dd.Master = FALSE;
+	nt_expect_refused(test, &dd, "Master FALSE");
+
+	/* An ISA slave the old way: channel, demand mode, 8-bit. */
+	nt_desc_init(&dd, DEVICE_DESCRIPTION_VERSION);
+	dd.Master = FALSE;
+	dd.ScatterGather = FALSE;
+	dd.Dma32BitAddresses = FALSE;
+	dd.Dma64BitAddresses = FALSE;
+	dd.InterfaceType = Isa;
+	dd.DmaChannel = 5;
+	dd.DemandMode = TRUE;
+	dd.DmaWidth = Width8Bits;
+	nt_expect_refused(test, &dd, "ISA system DMA");
+
+	/* A system DMA controller's request line (version 3). */
+	nt_desc_init(&dd, DEVICE_DESCRIPTION_VERSION3);
+	dd.Master = FALSE;
+	dd.DmaControllerInstance = 1;
+	dd.DmaRequestLine = 7;
+	dd.DeviceAddress.QuadPart = 0xfe000000;
+	nt_expect_refused(test, &dd, "system DMA request line");
+
+	nt_desc_init(&dd, DEVICE_DESCRIPTION_VERSION3);
+	dd.DmaAddressWidth = 16;
+	nt_expect_refused(test, &dd, "DmaAddressWidth 16");
+	dd.DmaAddressWidth = 65;
+	nt_expect_refused(test, &dd, "DmaAddressWidth 65");
+
+	/* The flags say one thing, DmaAddressWidth another. */
+	nt_desc_init(&dd, DEVICE_DESCRIPTION_VERSION3);
+	dd.DmaAddressWidth = 32;
+	nt_expect_refused(test, &dd, "Dma64BitAddresses with a 32-bit width");
+	nt_desc_init(&dd, DEVICE_DESCRIPTION_VERSION3);
+	dd.Dma64BitAddresses = FALSE;
+	dd.DmaAddressWidth = 40;
+	nt_expect_refused(test, &dd, "Dma32BitAddresses only, 40-bit width");
+
+	nt_desc_init(&dd, DEVICE_DESCRIPTION_VERSION3);
+	dd.MaximumLength = 0;
+	nt_expect_refused(test, &dd, "MaximumLength 0");
+
+	/* Widths that agree: DmaAddressWidth is honoured, else the flags. */
+	nt_desc_init(&dd, DEVICE_DESCRIPTION_VERSION3);
+	dd.DmaAddressWidth = 40;
+	KUNIT_EXPECT_EQ(test, nt_width_of(test, &dd), 40U);
+	dd.DmaAddressWidth = 0;
+	KUNIT_EXPECT_EQ(test, nt_width_of(test, &dd), 64U);
+	dd.Dma64BitAddresses = FALSE;
+	KUNIT_EXPECT_EQ(test, nt_width_of(test, &dd), 32U);
+
+	/*
+	 * A bus master that fills in system DMA fields too (real drivers set
+	 * DmaChannel and IgnoreCount): ignored, as on Windows.
+	 */
+	nt_desc_init(&dd, DEVICE_DESCRIPTION_VERSION3);
+	dd.IgnoreCount = TRUE;
+	dd.DmaChannel = 1;
+	dd.DmaPort = 2;
+	dd.DmaSpeed = TypeB;
+	dd.DmaRequestLine = 3;
+	KUNIT_EXPECT_EQ(test, nt_width_of(test, &dd), 64U);
+}
+
+/*
+ * IoGetDmaAdapter grants fewer map registers than MaximumLength needs when
+ * the adapter cannot have them, and says how many: a driver then keeps
+ * each transfer to (NumberOfMapRegisters - 1) pages, as on Windows.
+ */
+static void nt_map_register_grant(struct kunit *test)
+{
+	struct nt_test *t = test->priv;
+	struct device *dev = &t->pdev->dev;
+	DMA_ADAPTER_INFO ai = { .Version = DMA_ADAPTER_INFO_VERSION1 };
+	const DMA_OPERATIONS *ops;
+	ULONG regs = 0, size = 0, cregs = 0, max;
+	DEVICE_DESCRIPTION dd;
+	PDMA_ADAPTER adapter;
+
+	/* "As much as you can": 4 GiB, over a million pages. */
+	nt_desc_init(&dd, DEVICE_DESCRIPTION_VERSION3);
+	dd.MaximumLength = 0xffffffff;
+	adapter = IoGetDmaAdapter(dev, &dd, &regs);
+	KUNIT_ASSERT_NOT_NULL(test, adapter);
+	ops = adapter->DmaOperations;
+	KUNIT_EXPECT_GT(test, regs, 16U);
+	KUNIT_EXPECT_LT(test, regs, (ULONG)(SZ_4G / PAGE_SIZE));
+	KUNIT_EXPECT_EQ(test, ops->GetDmaAdapterInfo(adapter, &ai),
+			STATUS_SUCCESS);
+	KUNIT_EXPECT_EQ(test, ai.V1.ScatterGatherLimit, regs);
+	/* The most the granted registers carry at the worst alignment. */
+	max = (regs - 1) * PAGE_SIZE;
+	KUNIT_EXPECT_EQ(test, ops->CalculateScatterGatherList(adapter, NULL,
+							      (PVOID)(PAGE_SIZE - 1),
+							      max, &size,
+							      &cregs),
+			STATUS_SUCCESS);
+	KUNIT_EXPECT_EQ(test, cregs, regs);
+	KUNIT_EXPECT_NE(test, ops->CalculateScatterGatherList(adapter, NULL,
+							      NULL, max + 1,
+							      &size, NULL),
+			STATUS_SUCCESS);
+	nt_one_get_put(test, dev, adapter);
+	ops->PutDmaAdapter(adapter);
+
+	/*
+	 * A one-element device gets no more than the device's DMA segment
+	 * (64 KiB here) in one transfer: the registers for that.
+	 */
+	nt_desc_init(&dd, DEVICE_DESCRIPTION_VERSION3);
+	dd.ScatterGather = FALSE;
+	dd.MaximumLength = SZ_1M;
+	regs = 0;
+	adapter = IoGetDmaAdapter(dev, &dd, &regs);
+	KUNIT_ASSERT_NOT_NULL(test, adapter);
+	ops = adapter->DmaOperations;
+	KUNIT_EXPECT_EQ(test, regs,
+			(ULONG)DIV_ROUND_UP(NT_TEST_MAX + PAGE_SIZE - 1,
+					    PAGE_SIZE));
+	KUNIT_EXPECT_EQ(test, ops->CalculateScatterGatherList(adapter, NULL,
+							      NULL, NT_TEST_MAX,
+							      &size, NULL),
+			STATUS_SUCCESS);
+	KUNIT_EXPECT_NE(test, ops->CalculateScatterGatherList(adapter, NULL,
+							      NULL,
+							      NT_TEST_MAX + 1,
+							      &size, NULL),
+			STATUS_SUCCESS);
+	nt_one_get_put(test, dev, adapter);
+	ops->PutDmaAdapter(adapter);
+}
+
 static struct kunit_case nt_test_cases[] = {
 	KUNIT_CASE(nt_adapter),
 	KUNIT_CASE(nt_get_put),
@@ -517,6 +829,9 @@ static struct kunit_case nt_test_cases[] = {
 	KUNIT_CASE(nt_ex),
 	KUNIT_CASE(nt_common_buffer),
 	KUNIT_CASE(nt_info),
+	KUNIT_CASE(nt_versions),
+	KUNIT_CASE(nt_refused),
+	KUNIT_CASE(nt_map_register_grant),
 	{ }
 };
 

@@ -124,28 +124,34 @@ typedef enum _INTERFACE_TYPE { InterfaceTypeUndefined = -1, Internal, Isa, Eisa,
 #define DEVICE_DESCRIPTION_VERSION2	2
 #define DEVICE_DESCRIPTION_VERSION3	3
 
-/* DEVICE_DESCRIPTION; wdmdma reads the fields marked "used". */
+/*
+ * DEVICE_DESCRIPTION; wdmdma reads the fields marked "used" (see
+ * IoGetDmaAdapter() in src/wdmdma/nt.c for what it refuses). The fields
+ * marked "system DMA" describe a transfer through a platform DMA
+ * controller; wdmdma refuses system DMA (Master FALSE) and ignores them
+ * for a bus master, as Windows does.
+ */
 typedef struct _DEVICE_DESCRIPTION {
-	ULONG Version;			/* used: 3 enables DmaAddressWidth */
-	BOOLEAN Master;
+	ULONG Version;			/* used: 0..3, the DMA_OPERATIONS version */
+	BOOLEAN Master;			/* used: must be TRUE */
 	BOOLEAN ScatterGather;		/* used */
-	BOOLEAN DemandMode;
-	BOOLEAN AutoInitialize;
+	BOOLEAN DemandMode;		/* system DMA */
+	BOOLEAN AutoInitialize;		/* system DMA */
 	BOOLEAN Dma32BitAddresses;	/* used */
-	BOOLEAN IgnoreCount;
+	BOOLEAN IgnoreCount;		/* system DMA */
 	BOOLEAN Reserved1;
 	BOOLEAN Dma64BitAddresses;	/* used */
 	ULONG BusNumber;
-	ULONG DmaChannel;
+	ULONG DmaChannel;		/* system DMA */
 	INTERFACE_TYPE InterfaceType;
-	DMA_WIDTH DmaWidth;
-	DMA_SPEED DmaSpeed;
+	DMA_WIDTH DmaWidth;		/* system DMA */
+	DMA_SPEED DmaSpeed;		/* system DMA */
 	ULONG MaximumLength;		/* used */
-	ULONG DmaPort;
-	ULONG DmaAddressWidth;		/* used (version 3) */
-	ULONG DmaControllerInstance;
-	ULONG DmaRequestLine;
-	PHYSICAL_ADDRESS DeviceAddress;
+	ULONG DmaPort;			/* obsolete (Micro Channel): ignored */
+	ULONG DmaAddressWidth;		/* used (version 3; 0: from the flags) */
+	ULONG DmaControllerInstance;	/* system DMA (version 3) */
+	ULONG DmaRequestLine;		/* system DMA (version 3) */
+	PHYSICAL_ADDRESS DeviceAddress;	/* system DMA (version 3) */
 } DEVICE_DESCRIPTION, *PDEVICE_DESCRIPTION;
 
 typedef VOID DRIVER_LIST_CONTROL(PDEVICE_OBJECT DeviceObject, PIRP Irp,
@@ -308,7 +314,12 @@ typedef NTSTATUS BUILD_SCATTER_GATHER_LIST_EX(PDMA_ADAPTER DmaAdapter,
 
 /*
  * DMA_OPERATIONS: the entries wdmdma implements, in the WDK's order (the
- * table is not binary compatible with Windows; the calls are).
+ * table is not binary compatible with Windows; the calls are). Its version
+ * is DEVICE_DESCRIPTION.Version's: version 1 (0 or 1) ends at
+ * PutScatterGatherList, version 2 at BuildMdlFromScatterGatherList,
+ * version 3 has them all. Size ends at the version's last member, so a
+ * driver's "Size >= RTL_SIZEOF_THROUGH_FIELD(DMA_OPERATIONS, Member)"
+ * check works; a member past Size is NULL.
  */
 typedef struct _DMA_OPERATIONS {
 	ULONG Size;
@@ -331,6 +342,10 @@ typedef struct _DMA_OPERATIONS {
 	ALLOCATE_COMMON_BUFFER_WITH_BOUNDS *AllocateCommonBufferWithBounds;
 } DMA_OPERATIONS, *PDMA_OPERATIONS;
 
+/*
+ * DMA_ADAPTER: Version is 1 for DMA_OPERATIONS versions 1 and 2 (as
+ * Windows sets it) and 3 for version 3; Size is sizeof(DMA_ADAPTER).
+ */
 struct _DMA_ADAPTER {
 	USHORT Version;
 	USHORT Size;

@@ -334,48 +334,194 @@ static NTSTATUS nt_build_mdl_from_sg_list(PDMA_ADAPTER DmaAdapter,
 						   GFP_ATOMIC));
 }
 
-static const DMA_OPERATIONS wdmdma_nt_operations = {
-	.Size = sizeof(DMA_OPERATIONS),
-	.PutDmaAdapter = nt_put_dma_adapter,
-	.AllocateCommonBuffer = nt_allocate_common_buffer,
-	.FreeCommonBuffer = nt_free_common_buffer,
-	.GetDmaAlignment = nt_get_dma_alignment,
-	.GetScatterGatherList = nt_get_sg_list,
-	.PutScatterGatherList = nt_put_sg_list,
-	.CalculateScatterGatherList = nt_calculate_sg_list,
-	.BuildScatterGatherList = nt_build_sg_list,
-	.BuildMdlFromScatterGatherList = nt_build_mdl_from_sg_list,
-	.GetDmaAdapterInfo = nt_get_dma_adapter_info,
-	.GetDmaTransferInfo = nt_get_dma_transfer_info,
-	.InitializeDmaTransferContext = nt_init_transfer_context,
-	.AllocateCommonBufferEx = nt_allocate_common_buffer_ex,
-	.CancelAdapterChannel = nt_cancel_adapter_channel,
-	.GetScatterGatherListEx = nt_get_sg_list_ex,
-	.BuildScatterGatherListEx = nt_build_sg_list_ex,
-	.AllocateCommonBufferWithBounds = nt_allocate_common_buffer_with_bounds,
+/*
+ * DMA_OPERATIONS comes in the versions DEVICE_DESCRIPTION.Version asks for:
+ * version 1 (asked with 0 or 1) ends at PutScatterGatherList, version 2
+ * adds CalculateScatterGatherList, BuildScatterGatherList and
+ * BuildMdlFromScatterGatherList, version 3 the rest. A table's Size ends
+ * at its version's last member (as a driver's RTL_SIZEOF_THROUGH_FIELD
+ * checks expect); the members of later versions are NULL.
+ */
+#define NT_OPS_V1							\
+	.PutDmaAdapter = nt_put_dma_adapter,				\
+	.AllocateCommonBuffer = nt_allocate_common_buffer,		\
+	.FreeCommonBuffer = nt_free_common_buffer,			\
+	.GetDmaAlignment = nt_get_dma_alignment,			\
+	.GetScatterGatherList = nt_get_sg_list,				\
+	.PutScatterGatherList = nt_put_sg_list
+#define NT_OPS_V2							\
+	NT_OPS_V1,							\
+	.CalculateScatterGatherList = nt_calculate_sg_list,		\
+	.BuildScatterGatherList = nt_build_sg_list,			\
+	.BuildMdlFromScatterGatherList = nt_build_mdl_from_sg_list
+
+/* Indexed by DMA_OPERATIONS version - 1. */
+static const DMA_OPERATIONS wdmdma_nt_operations[] = {
+	{
+		.Size = offsetof(DMA_OPERATIONS, CalculateScatterGatherList),
+		NT_OPS_V1,
+	}, {
+		.Size = offsetof(DMA_OPERATIONS, GetDmaAdapterInfo),
+		NT_OPS_V2,
+	}, {
+		.Size = sizeof(DMA_OPERATIONS),
+		NT_OPS_V2,
+		.GetDmaAdapterInfo = nt_get_dma_adapter_info,
+		.GetDmaTransferInfo = nt_get_dma_transfer_info,
+		.InitializeDmaTransferContext = nt_init_transfer_context,
+		.AllocateCommonBufferEx = nt_allocate_common_buffer_ex,
+		.CancelAdapterChannel = nt_cancel_adapter_channel,
+		.GetScatterGatherListEx = nt_get_sg_list_ex,
+		.BuildScatterGatherListEx = nt_build_sg_list_ex,
+		.AllocateCommonBufferWithBounds =
+			nt_allocate_common_buffer_with_bounds,
+	},
 };
 
-/* Fill in the Windows view of a new adapter. */
+static void wdmdma_nt_set_version(struct wdmdma_adapter *adapter,
+				  unsigned int version)
+{
+	/* Windows sets DMA_ADAPTER.Version to 1 for versions 1 and 2. */
+	adapter->nt.Version = version == 3 ? 3 : 1;
+	adapter->nt.Size = sizeof(adapter->nt);
+	adapter->nt.DmaOperations = &wdmdma_nt_operations[version - 1];
+}
+
+/* Fill in the Windows view of a new adapter (all of version 3). */
 void wdmdma_nt_init(struct wdmdma_adapter *adapter)
 {
-	adapter->nt.Version = 3;
-	adapter->nt.Size = sizeof(adapter->nt);
-	adapter->nt.DmaOperations = &wdmdma_nt_operations;
+	wdmdma_nt_set_version(adapter, 3);
+}
+
+/*
+ * The most map registers IoGetDmaAdapter grants an adapter: a chunk of them
+ * (with the bounce alignment of each page, see regs.c) is one physically
+ * contiguous allocation, and the page allocator makes none larger than
+ * MAX_ORDER_NR_PAGES. 1008 with 4 KiB pages: transfers of 4028 KiB.
+ */
+#define NT_MAX_MAP_REGISTERS						\
+	((unsigned int)(MAX_ORDER_NR_PAGES * PAGE_SIZE /		\
+			(PAGE_SIZE + WDMDMA_BOUNCE_ALIGN)))
+
+/*
+ * The address width from DmaAddressWidth (version 3), else from the flags.
+ * A width the flags contradict is refused: Dma64BitAddresses says the
+ * device reaches past 4 GiB, Dma32BitAddresses alone that it does not.
+ */
+static int nt_dma_width(struct device *dev, const DEVICE_DESCRIPTION *dd,
+			unsigned int *width)
+{
+	ULONG w = dd->DmaAddressWidth;
+
+	if (dd->Version < DEVICE_DESCRIPTION_VERSION3 || !w) {
+		if (w)
+			dev_warn(dev, "IoGetDmaAdapter: DmaAddressWidth %u ignored: it needs DEVICE_DESCRIPTION_VERSION3, Version is %u\n",
+				 w, dd->Version);
+		*width = dd->Dma64BitAddresses ? 64 :
+			 dd->Dma32BitAddresses ? 32 : 24;
+		return 0;
+	}
+	if (w < 24 || w > 64) {
+		dev_err(dev, "IoGetDmaAdapter: DmaAddressWidth %u is outside 24..64 bits\n",
+			w);
+		return -EINVAL;
+	}
+	if (dd->Dma64BitAddresses && w <= 32) {
+		dev_err(dev, "IoGetDmaAdapter: Dma64BitAddresses is TRUE but DmaAddressWidth is %u: which is it?\n",
+			w);
+		return -EINVAL;
+	}
+	if (dd->Dma32BitAddresses && !dd->Dma64BitAddresses && w > 32) {
+		dev_err(dev, "IoGetDmaAdapter: Dma32BitAddresses without Dma64BitAddresses but DmaAddressWidth is %u: which is it?\n",
+			w);
+		return -EINVAL;
+	}
+	*width = w;
+	return 0;
+}
+
+/*
+ * Check @dd and turn it into @desc: refuse what Linux cannot do and what
+ * contradicts itself, saying which field and why.
+ */
+static int nt_desc(struct device *dev, const DEVICE_DESCRIPTION *dd,
+		   struct wdmdma_desc *desc)
+{
+	if (dd->Version > DEVICE_DESCRIPTION_VERSION3) {
+		dev_err(dev, "IoGetDmaAdapter: DEVICE_DESCRIPTION Version %u is unknown (0..3)\n",
+			dd->Version);
+		return -EINVAL;
+	}
+	if (!dd->Master) {
+		dev_err(dev, "IoGetDmaAdapter: Master is FALSE: system DMA through a platform DMA controller is not supported (Linux drives those through dmaengine); only bus-master devices are\n");
+		return -EOPNOTSUPP;
+	}
+	if (!dd->MaximumLength) {
+		dev_err(dev, "IoGetDmaAdapter: MaximumLength is 0\n");
+		return -EINVAL;
+	}
+	/* System DMA's fields (and DmaPort) are ignored, as on Windows. */
+	if (dd->DemandMode || dd->AutoInitialize || dd->DmaChannel ||
+	    dd->DmaPort || dd->DmaWidth || dd->DmaSpeed ||
+	    (dd->Version >= DEVICE_DESCRIPTION_VERSION3 &&
+	     (dd->DmaControllerInstance || dd->DmaRequestLine ||
+	      dd->DeviceAddress.QuadPart)))
+		dev_dbg(dev, "IoGetDmaAdapter: a bus master: the system DMA fields are ignored\n");
+
+	desc->scatter_gather = dd->ScatterGather;
+	desc->max_transfer = dd->MaximumLength;
+	return nt_dma_width(dev, dd, &desc->dma_width);
+}
+
+/*
+ * Grant fewer map registers than MaximumLength needs when the adapter
+ * cannot have them: shorten the maximum transfer to what the registers
+ * carry at the worst alignment, (registers - 1) pages, and to the device's
+ * DMA segment for a one-element device (its transfer is one segment).
+ */
+static void nt_grant(struct device *dev, struct wdmdma_desc *desc)
+{
+	u32 max = (NT_MAX_MAP_REGISTERS - 1) * PAGE_SIZE;
+
+	if (!desc->scatter_gather)
+		max = min(max, dma_get_max_seg_size(dev));
+	if (desc->max_transfer <= max)
+		return;
+	dev_info(dev, "IoGetDmaAdapter: MaximumLength %u needs %u map registers; %u granted (transfers of up to %u bytes)\n",
+		 desc->max_transfer,
+		 wdmdma_span_pages(PAGE_SIZE - 1, desc->max_transfer),
+		 wdmdma_span_pages(PAGE_SIZE - 1, max), max);
+	desc->max_transfer = max;
 }
 
 /**
  * IoGetDmaAdapter() - create a DMA adapter from a DEVICE_DESCRIPTION
  * @PhysicalDeviceObject: the device
- * @DeviceDescription: its capabilities; ScatterGather, MaximumLength and the
- *	address width (DmaAddressWidth with Version 3, else Dma64BitAddresses
- *	/ Dma32BitAddresses, else 24 bits) are used
- * @NumberOfMapRegisters: receives the most map registers one transfer may
- *	use
+ * @DeviceDescription: what the device can do. Version picks the
+ *	DMA_OPERATIONS version (0 and 1: version 1; 2; 3); Master must be
+ *	TRUE; ScatterGather, MaximumLength and the address width
+ *	(DmaAddressWidth with Version 3, else Dma64BitAddresses /
+ *	Dma32BitAddresses, else 24 bits) are used; the fields of system DMA
+ *	are ignored, as Windows ignores them for a bus master
+ * @NumberOfMapRegisters: receives the map registers granted: the most one
+ *	transfer may use. It may be fewer than MaximumLength needs (see
+ *	below); a transfer that needs more fails.
  *
- * Forwards to wdmdma_create_adapter() with a one-transfer reserve.
+ * Forwards to wdmdma_create_adapter() with a one-transfer reserve. Unlike
+ * that function, it grants what it can: at most NT_MAX_MAP_REGISTERS (what
+ * one contiguous allocation holds), and for a one-element device no more
+ * than its DMA segment (dma_get_max_seg_size()) carries.
+ *
+ * DMA_ADAPTER.Version is 1 for versions 1 and 2 (as on Windows) and 3 for
+ * version 3; DmaOperations->Size tells the versions apart, and a member
+ * the version has not is NULL.
+ *
+ * Refused, with a message naming the field: an unknown Version, Master
+ * FALSE (system DMA), a MaximumLength of 0, a DmaAddressWidth outside
+ * 24..64 or one the Dma64BitAddresses/Dma32BitAddresses flags contradict.
  *
  * Context: process context; sleeps.
- * Return: the adapter (its DmaOperations filled in), or NULL.
+ * Return: the adapter, or NULL.
  */
 PDMA_ADAPTER IoGetDmaAdapter(PDEVICE_OBJECT PhysicalDeviceObject,
 			     PDEVICE_DESCRIPTION DeviceDescription,
@@ -385,23 +531,19 @@ PDMA_ADAPTER IoGetDmaAdapter(PDEVICE_OBJECT PhysicalDeviceObject,
 	struct wdmdma_desc desc = { };
 	unsigned int regs;
 
-	if (!PhysicalDeviceObject || !DeviceDescription)
+	if (!PhysicalDeviceObject || !DeviceDescription) {
+		pr_err("%s: NULL device or description\n", __func__);
 		return NULL;
-	desc.scatter_gather = DeviceDescription->ScatterGather;
-	desc.max_transfer = DeviceDescription->MaximumLength;
-	if (DeviceDescription->Version >= DEVICE_DESCRIPTION_VERSION3 &&
-	    DeviceDescription->DmaAddressWidth)
-		desc.dma_width = DeviceDescription->DmaAddressWidth;
-	else if (DeviceDescription->Dma64BitAddresses)
-		desc.dma_width = 64;
-	else if (DeviceDescription->Dma32BitAddresses)
-		desc.dma_width = 32;
-	else
-		desc.dma_width = 24;
+	}
+	if (nt_desc(PhysicalDeviceObject, DeviceDescription, &desc))
+		return NULL;
+	nt_grant(PhysicalDeviceObject, &desc);
 
 	adapter = wdmdma_create_adapter(PhysicalDeviceObject, &desc, &regs);
 	if (IS_ERR(adapter))
 		return NULL;
+	wdmdma_nt_set_version(adapter,
+			      max_t(ULONG, DeviceDescription->Version, 1));
 	if (NumberOfMapRegisters)
 		*NumberOfMapRegisters = regs;
 	return &adapter->nt;
