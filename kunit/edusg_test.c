@@ -1540,7 +1540,7 @@ static void edusg_req_simple(struct edusg_ctx *ctx, struct edusg_req *r,
 /* Bad command headers, in the documented check order. */
 static void edusg_test_bad_header(struct kunit *test)
 {
-	static const u8 bad_ops[] = { 0x00, 0x04, 0x7f, 0x80, 0xff };
+	static const u8 bad_ops[] = { 0x00, 0x06, 0x7f, 0x80, 0xff };
 	struct edusg_ctx *ctx = edusg_get(test);
 	struct edusg_dev *es = ctx->es;
 	u64 nsect = es->medium_size / EDUSG_SECTOR;

@@ -34,8 +34,9 @@
 /*
  * 6.9: wdmdma_blk_mq_alloc_disk() - blk_mq_alloc_disk() with the limits a
  * driver fills in struct queue_limits (before 6.9 only logical_block_size,
- * max_hw_sectors, max_segments, max_segment_size and virt_boundary_mask
- * are carried over, with the blk_queue_*() setters).
+ * max_hw_sectors, max_segments, max_segment_size, virt_boundary_mask and
+ * (2026-12-03) the discard and write-zeroes limits are carried over, with
+ * the blk_queue_*() setters).
  * 6.11: non-rotational became the default (BLK_FEAT_ROTATIONAL is opt-in);
  * before, the driver set QUEUE_FLAG_NONROT itself.
  */
@@ -58,6 +59,15 @@ wdmdma_blk_mq_alloc_disk(struct blk_mq_tag_set *set, struct queue_limits *lim,
 		blk_queue_max_segment_size(disk->queue, lim->max_segment_size);
 	if (lim->virt_boundary_mask)
 		blk_queue_virt_boundary(disk->queue, lim->virt_boundary_mask);
+	if (lim->max_hw_discard_sectors)
+		blk_queue_max_discard_sectors(disk->queue,
+					      lim->max_hw_discard_sectors);
+	if (lim->max_write_zeroes_sectors)
+		blk_queue_max_write_zeroes_sectors(disk->queue,
+						   lim->max_write_zeroes_sectors);
+	if (lim->discard_granularity)
+		disk->queue->limits.discard_granularity =
+			lim->discard_granularity;
 #endif
 #ifndef BLK_FEAT_ROTATIONAL
 	if (!IS_ERR(disk))

@@ -260,7 +260,7 @@ def test_registers(qemu):
     qt, d = start(qemu)
     check(qt.cfg_readl(0x08) >> 8 == 0x018000, "class code")
     check(d.r(0x000) == 0x45445347, "ID")
-    check(d.r(0x004) == 0x00010001, "VERSION")
+    check(d.r(0x004) == 0x00010002, "VERSION")
     check(d.r(0x008) == 0x3, "CAPS 0x%x" % d.r(0x008))
     check(d.r(0x00c) == 2, "NUM_QUEUES")
     check(d.r(0x010) == 16 << 20 and d.r(0x014) == 0, "MEDIUM_SIZE")
@@ -1136,6 +1136,84 @@ def test_flr(qemu):
           "the medium kept its data %r" % (c,))
     check(qt.close() == 0, "qemu exit status")
 
+def test_discard(qemu):
+    """DISCARD (0x04) and WRITE_ZEROES (0x05), version 1.2: no data, no
+    element table; the range reads back as zeroes, nothing around it
+    changes; bad fields are refused. On a file medium DISCARD (and
+    WRITE_ZEROES with DEALLOC) punch a hole: the file keeps its size and
+    gives blocks back."""
+    qt, d = start(qemu)
+    d.setup_queue(0, 8)
+    pat = os.urandom(16384)
+    qt.mwrite(BUF, pat)
+    c = submit(d, 0, 2, 1, 0, 16384, [(BUF, 16384)])
+    check(c is not None and c[4] == 0, "write 16 KiB")
+
+    def readback(n=16384):
+        qt.memset(BUF + 0x10000, n, 0x5a)
+        c = submit(d, 0, 1, 9, 0, n, [(BUF + 0x10000, n)])
+        return c[4] if c else None, qt.mread(BUF + 0x10000, n)
+
+    c = submit(d, 0, 4, 2, 8, 4096, [], nelems=0, table=0)
+    check(c is not None and c[4] == 0 and c[0] == 2, "DISCARD %r" % (c,))
+    st, got = readback()
+    check(st == 0 and got == pat[:4096] + bytes(4096) + pat[8192:],
+          "DISCARD: the range reads zeroes, the rest unchanged")
+    c = submit(d, 0, 5, 3, 17, 1024, [], nelems=0, table=0)
+    check(c is not None and c[4] == 0, "WRITE_ZEROES %r" % (c,))
+    c = submit(d, 0, 5, 4, 28, 2048, [], nelems=0, table=0, flags=2)
+    check(c is not None and c[4] == 0, "WRITE_ZEROES with DEALLOC %r" % (c,))
+    st, got = readback()
+    want = (pat[:4096] + bytes(4096) + pat[8192:8704] + bytes(1024) +
+            pat[9728:14336] + bytes(2048))
+    check(st == 0 and got == want, "WRITE_ZEROES: both ranges read zeroes")
+    for (op, flags, nel, tbl, rsvd, what) in ((4, 2, 0, 0, 0, "DISCARD+DEALLOC"),
+                                              (5, 1, 0, 0, 0, "WRITE_ZEROES+FUA"),
+                                              (4, 0, 1, 0, 0, "nelems"),
+                                              (5, 0, 0, TABLE, 0, "sgl_addr"),
+                                              (4, 0, 0, 0, 1, "reserved")):
+        c = submit(d, 0, op, 5, 0, 512, [], nelems=nel, table=tbl,
+                   flags=flags, rsvd=rsvd)
+        check(c is not None and c[4] == 0x02, "%s refused %r" % (what, c))
+    for (sec, ln, stw, what) in ((0, 0, 0x03, "length 0"),
+                                 (0, 100, 0x04, "length not sectors"),
+                                 ((16 << 20) // 512, 512, 0x05, "beyond medium")):
+        c = submit(d, 0, 4, 6, sec, ln, [], nelems=0, table=0)
+        check(c is not None and c[4] == stw, "DISCARD %s %r" % (what, c))
+    st, got = readback()
+    check(st == 0 and got == want, "refused commands changed nothing")
+    check(qt.close() == 0, "qemu exit status")
+
+    path = tempfile.mktemp(prefix="edu-sg-", suffix=".img")
+    try:
+        qt, d = start(qemu, ",file=%s,size=4M,create=on,prealloc=on" % path)
+        d.setup_queue(0, 8)
+        pat = os.urandom(65536)
+        qt.mwrite(BUF, pat)
+        for i in range(16):
+            c = submit(d, 0, 2, 1, i * 128, 65536, [(BUF, 65536)])
+            check(c is not None and c[4] == 0, "file: write 64 KiB %d" % i)
+        blocks = os.stat(path).st_blocks
+        c = submit(d, 0, 4, 2, 0, 512 << 10, [], nelems=0, table=0)
+        check(c is not None and c[4] == 0, "file: DISCARD 512 KiB %r" % (c,))
+        st2 = os.stat(path)
+        check(st2.st_size == 4 << 20, "file: the size stays")
+        check(st2.st_blocks < blocks,
+              "file: blocks given back (%d -> %d)" % (blocks, st2.st_blocks))
+        c = submit(d, 0, 5, 3, 1024, 65536, [], nelems=0, table=0)
+        check(c is not None and c[4] == 0, "file: WRITE_ZEROES 64 KiB")
+        with open(path, "rb") as f:
+            data = f.read(1 << 20)
+        check(data[:512 << 10] == bytes(512 << 10),
+              "file: the discarded range reads zeroes")
+        check(data[512 << 10:576 << 10] == bytes(65536) and
+              data[576 << 10:] == pat * 7,
+              "file: WRITE_ZEROES zeroed its range only, the rest kept")
+        check(qt.close() == 0, "qemu exit status")
+    finally:
+        if os.path.exists(path):
+            os.unlink(path)
+
 
 def main():
     if len(sys.argv) > 1:
@@ -1149,7 +1227,7 @@ def main():
     for t in (test_registers, test_io, test_dma_bits32, test_msix,
               test_msi_intx, test_faults, test_file, test_file_errors,
               test_full_disk, test_budget, test_bad_cqe, test_bad_lba,
-              test_trace, test_vanish, test_flr, test_fuzz, test_fuzz_faults,
+              test_trace, test_vanish, test_flr, test_discard, test_fuzz, test_fuzz_faults,
               test_speed):
         try:
             t(qemu)

@@ -19,6 +19,9 @@
 
 #include "qemu/osdep.h"
 #include <sys/mman.h>
+#ifdef CONFIG_LINUX
+#include <linux/falloc.h>
+#endif
 #include "qemu/units.h"
 #include "qemu/log.h"
 #include "qemu/error-report.h"
@@ -45,7 +48,7 @@ OBJECT_DECLARE_SIMPLE_TYPE(EduSgState, EDU_SG)
 
 #define EDU_SG_DEVICE_ID        0x11e9
 #define EDU_SG_MAGIC            0x45445347  /* "EDSG" */
-#define EDU_SG_VERSION          0x00010001  /* 1.1 */
+#define EDU_SG_VERSION          0x00010002  /* 1.2 */
 
 #define EDU_SG_MAX_QUEUES       8
 #define EDU_SG_MAX_QUEUE_ENTRIES 4096
@@ -173,7 +176,10 @@ enum {
 #define OP_READ                 0x01
 #define OP_WRITE                0x02
 #define OP_FLUSH                0x03
+#define OP_DISCARD              0x04    /* 1.2 */
+#define OP_WRITE_ZEROES         0x05    /* 1.2 */
 #define CMD_FLAG_FUA            (1u << 0)
+#define CMD_FLAG_DEALLOC        (1u << 1)   /* WRITE_ZEROES may unmap */
 
 /* Completion status codes */
 enum {
@@ -854,9 +860,111 @@ static void edu_sg_rw_run(EduSgState *s, unsigned qi, EduSgBudget *b)
 }
 
 /*
+ * Zero @len bytes of the medium at @off. Memory: the whole pages in the
+ * range are given back (MADV_DONTNEED on the private anonymous mapping
+ * reads back as zeroes), the rest is cleared. A file: a hole is punched
+ * (@dealloc), else the range is zeroed in place (FALLOC_FL_ZERO_RANGE),
+ * with zeroes written where the file system can do neither. Returns 0 or
+ * -errno.
+ */
+static int edu_sg_zero_range(EduSgState *s, uint64_t off, uint64_t len,
+                             bool dealloc)
+{
+    if (s->fd < 0) {
+        uint64_t start = ROUND_UP(off, qemu_real_host_page_size());
+        uint64_t end = QEMU_ALIGN_DOWN(off + len, qemu_real_host_page_size());
+
+        if (start < end && madvise(s->medium + start, end - start,
+                                   MADV_DONTNEED) == 0) {
+            memset(s->medium + off, 0, start - off);
+            memset(s->medium + end, 0, off + len - end);
+        } else {
+            memset(s->medium + off, 0, len);
+        }
+        return 0;
+    }
+#ifdef CONFIG_LINUX
+    {
+        int mode = dealloc ? FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE :
+                   FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE;
+
+        if (fallocate(s->fd, mode, off, len) == 0) {
+            return 0;
+        }
+        if (errno != EOPNOTSUPP && errno != ENOSYS) {
+            return -errno;
+        }
+    }
+#endif
+    memset(s->bounce, 0, EDU_SG_BOUNCE_SIZE);
+    while (len) {
+        size_t n = MIN(len, EDU_SG_BOUNCE_SIZE);
+        int ret = edu_sg_file_io(s, true, s->bounce, &off, n);
+
+        if (ret < 0) {
+            return ret;
+        }
+        len -= n;
+    }
+    return 0;
+}
+
+/*
+ * DISCARD and WRITE_ZEROES (1.2): no data and no element table; the range
+ * reads back as zeroes afterwards. WRITE_ZEROES may unmap only with
+ * CMD_FLAG_DEALLOC; DISCARD always may. Charged to the pass's byte budget
+ * (the work is done at once).
+ */
+static void edu_sg_zero_cmd(EduSgState *s, unsigned qi, EduSgBudget *b)
+{
+    const EduSgCmd *cmd = &s->q[qi].cur;
+    bool discard = cmd->opcode == OP_DISCARD;
+    uint64_t sector = le64_to_cpu(cmd->sector);
+    uint32_t length = le32_to_cpu(cmd->length);
+    uint64_t nsectors = s->medium_size / EDU_SG_SECTOR;
+    uint8_t flags_ok = discard ? 0 : CMD_FLAG_DEALLOC;
+    int ret;
+
+    if ((cmd->flags & ~flags_ok) || cmd->nelems || cmd->rsvd ||
+        cmd->sgl_addr) {
+        qemu_log_mask(LOG_GUEST_ERROR, "edu-sg: q%u: %s with bad flags "
+                      "0x%x or non-zero fields\n", qi,
+                      discard ? "DISCARD" : "WRITE_ZEROES", cmd->flags);
+        edu_sg_complete(s, qi, ST_INVALID_FIELD, INFO_NONE);
+        return;
+    }
+    if (length == 0 || length > s->max_xfer) {
+        edu_sg_complete(s, qi, ST_BAD_LENGTH, INFO_NONE);
+        return;
+    }
+    if (length % EDU_SG_SECTOR) {
+        edu_sg_complete(s, qi, ST_LENGTH_ALIGN, INFO_NONE);
+        return;
+    }
+    if (sector >= nsectors || length / EDU_SG_SECTOR > nsectors - sector) {
+        edu_sg_complete(s, qi, ST_OUT_OF_RANGE, INFO_NONE);
+        return;
+    }
+    trace_edu_sg_zero(qi, cmd->opcode, sector, length,
+                      discard || (cmd->flags & CMD_FLAG_DEALLOC));
+    ret = edu_sg_zero_range(s, sector * EDU_SG_SECTOR, length,
+                            discard || (cmd->flags & CMD_FLAG_DEALLOC));
+    b->bytes -= MIN(b->bytes, length);
+    if (ret < 0) {
+        error_report("edu-sg: zeroing %u bytes at sector %" PRIu64
+                     " failed: %s", length, sector, strerror(-ret));
+        trace_edu_sg_medium_error(1, sector * EDU_SG_SECTOR, -ret);
+        edu_sg_complete(s, qi, ST_MEDIUM_ERROR, 0);
+        return;
+    }
+    edu_sg_complete(s, qi, ST_OK, INFO_NONE);
+}
+
+/*
  * Start the command just fetched into queue @qi's current slot: a failed
  * check completes it at once; a FLUSH starts its sync; a READ or WRITE
- * starts its transfer within budget @b.
+ * starts its transfer within budget @b; DISCARD and WRITE_ZEROES are done
+ * at once.
  */
 static void edu_sg_start(EduSgState *s, unsigned qi, EduSgBudget *b)
 {
@@ -893,6 +1001,10 @@ static void edu_sg_start(EduSgState *s, unsigned qi, EduSgBudget *b)
             return;
         }
         edu_sg_start_sync(s, qi);
+        return;
+    case OP_DISCARD:
+    case OP_WRITE_ZEROES:
+        edu_sg_zero_cmd(s, qi, b);
         return;
     default:
         qemu_log_mask(LOG_GUEST_ERROR, "edu-sg: q%u: bad opcode 0x%x\n",

@@ -9,7 +9,7 @@
 #             failure injection at 100%; in reserve and native, the
 #             write cache (FLUSH on fsync(), FUA on O_DSYNC writes) and an
 #             MBR partition (edublk0p1: size, fio verify, offset on the
-#             disk); in get mode at 100% and in pdu mode with the
+#             disk), discard and write zeroes; in get mode at 100% and in pdu mode with the
 #             verifier off (wdmdma's lock-free path), the wdmdma and
 #             edublk tracepoints on (tracefs): each event's count matches
 #             the debugfs counter it stands for; then once more on the
@@ -46,7 +46,8 @@
 #                     data reads back as written; the edublk tracepoints
 #                     count the posts, completions, timeouts, restarts and
 #                     resets the debugfs counters do;
-#   removal - the removal part of verify alone; reset - the resets alone.
+#   removal - the removal part of verify alone; reset - the resets alone;
+#   discard - discard and write zeroes alone.
 #   bounce  - a 32-bit device in a guest with RAM above 4 GiB: fio verify
 #             while wdmdma bounces the pages the device cannot reach; then
 #             mode=native and native-sgt with 1 MiB writes (swiotlb
@@ -223,6 +224,45 @@ write_mbr() {
 	printf '\125\252' | dd of=/tmp/mbr bs=1 seek=510 conv=notrunc 2>/dev/null &&
 	dd if=/tmp/mbr of=$EDUBLK_DEV bs=512 count=1 oflag=direct \
 		conv=notrunc 2>/dev/null
+}
+
+# discard_checks MODE: discard and write zeroes (edu-sg 1.2). The queue
+# advertises both; on 1 MiB of random data, blkdiscard (DISCARD), blkdiscard
+# -z (BLKZEROOUT: WRITE_ZEROES that keeps the blocks) and fallocate -p
+# (a punched hole: WRITE_ZEROES that may unmap) each zero exactly their
+# range and leave the rest; the driver counted one of each kind it sent,
+# with no error. (util-linux from the host root, by full path: busybox
+# would take the names for its own, and it has no -z.)
+discard_checks() {
+	local m=$1 d0 z0
+	expect_gt "$m: discard advertised" \
+		"$(cat /sys/block/edublk0/queue/discard_max_bytes)" 0
+	expect_gt "$m: write zeroes advertised" \
+		"$(cat /sys/block/edublk0/queue/write_zeroes_max_bytes)" 0
+	d0=$(edublk_stat discards)
+	z0=$(edublk_stat write_zeroes)
+	dd if=/dev/urandom of=/tmp/dpat bs=64k count=16 2>/dev/null
+	cp /tmp/dpat /tmp/dwant
+	check "$m: 1 MiB written" \
+		dd if=/tmp/dpat of=$EDUBLK_DEV bs=64k seek=64 oflag=direct
+	# 64 KiB units from the start of that MiB (4 MiB into the disk).
+	check "$m: blkdiscard of 128 KiB" \
+		hostrun /usr/sbin/blkdiscard -o $((4194304 + 65536)) -l 131072 $EDUBLK_DEV
+	dd if=/dev/zero of=/tmp/dwant bs=64k seek=1 count=2 conv=notrunc 2>/dev/null
+	check "$m: blkdiscard -z of 64 KiB" \
+		hostrun /usr/sbin/blkdiscard -z -o $((4194304 + 262144)) -l 65536 $EDUBLK_DEV
+	dd if=/dev/zero of=/tmp/dwant bs=64k seek=4 count=1 conv=notrunc 2>/dev/null
+	check "$m: fallocate -p of 64 KiB" \
+		hostrun /usr/bin/fallocate -p -o $((4194304 + 524288)) -l 65536 $EDUBLK_DEV
+	dd if=/dev/zero of=/tmp/dwant bs=64k seek=8 count=1 conv=notrunc 2>/dev/null
+	check "$m: read back" \
+		dd if=$EDUBLK_DEV of=/tmp/dgot bs=64k skip=64 count=16 iflag=direct
+	check "$m: exactly those ranges read zeroes" cmp /tmp/dwant /tmp/dgot
+	expect_eq "$m: one DISCARD counted" \
+		$(($(edublk_stat discards) - d0)) 1
+	expect_eq "$m: two WRITE_ZEROES counted" \
+		$(($(edublk_stat write_zeroes) - z0)) 2
+	rm -f /tmp/dpat /tmp/dwant /tmp/dgot
 }
 
 # partition_checks MODE: with an MBR of one partition from LBA 2048 to
@@ -402,6 +442,7 @@ scenario_verify() {
 		reserve|native)
 			cache_checks $mode
 			partition_checks $mode
+			discard_checks $mode
 			;;
 		esac
 		common_checks "$mode"
@@ -1182,6 +1223,16 @@ verify)
 bounce) scenario_bounce ;;
 removal) scenario_removal; check "removal: unload" unload_all ;;
 reset) function_reset; check "reset: unload" unload_all ;;
+discard)
+	for m in reserve native; do
+		load_edublk mode=$m || { not_ok "$m: insmod edublk"; continue; }
+		host_root && hostrun true || not_ok "$m: hostrun"
+		discard_checks $m
+		common_checks $m
+		check "$m: rmmod edublk" rmmod edublk
+	done
+	check "discard: unload" unload_all
+	;;
 faults)
 	# One boot (three devices, see guest-groups.sh) for the faults the
 	# device injects: edges, then fail_every and drop_every set at run
@@ -1191,6 +1242,6 @@ faults)
 	load_wdmdma || { not_ok "drops: insmod wdmdma"; edublk_finish; }
 	scenario_drops
 	;;
-*) not_ok "edusg: scenario '${1:-}'" "want verify, faults, bounce, removal, reset" ;;
+*) not_ok "edusg: scenario '${1:-}'" "want verify, faults, bounce, removal, reset, discard" ;;
 esac
 edublk_finish

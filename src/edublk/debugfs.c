@@ -63,6 +63,8 @@ static int stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "flushes %llu\n", st.flushes);
 	seq_printf(m, "flush_errors %llu\n", st.flush_errors);
 	seq_printf(m, "fua_writes %llu\n", st.fua_writes);
+	seq_printf(m, "discards %llu\n", st.discards);
+	seq_printf(m, "write_zeroes %llu\n", st.write_zeroes);
 	seq_printf(m, "dma_transfers %llu\n", st.dma_transfers);
 	seq_printf(m, "dma_bytes %llu\n", st.dma_bytes);
 	seq_printf(m, "reserve_allocs %llu\n", st.reserve_allocs);

@@ -547,8 +547,8 @@ static struct edublk_cmd *edublk_put_buf(struct edublk_dev *edu,
  * Gives the list back to wdmdma before the request ends (so bounced read
  * data is in place), then starts a request that waited for the emergency
  * buffer this one freed. Iterates instead of recursing when such a
- * request fails at once. Counts errors, and flushes and FUA writes by
- * how they ended.
+ * request fails at once. Counts errors, and flushes, FUA writes,
+ * discards and write zeroes by how they ended.
  *
  * Context: any; does not sleep.
  */
@@ -565,7 +565,8 @@ void edublk_complete(struct edublk_dev *edu, struct edublk_cmd *cmd)
 			edublk_sg_native_unmap(edu, cmd);
 		}
 		waiter = edublk_put_buf(edu, cmd);
-		if (cmd->status != BLK_STS_OK || cmd->flush || cmd->fua) {
+		if (cmd->status != BLK_STS_OK || cmd->flush || cmd->fua ||
+		    cmd->zero_op) {
 			spin_lock_irqsave(&edu->lock, flags);
 			if (cmd->status != BLK_STS_OK)
 				edu->stats.errors++;
@@ -573,8 +574,13 @@ void edublk_complete(struct edublk_dev *edu, struct edublk_cmd *cmd)
 				edu->stats.flush_errors++;
 			else if (cmd->flush)
 				edu->stats.flushes++;
-			else if (cmd->fua && cmd->status == BLK_STS_OK)
+			else if (cmd->status == BLK_STS_OK && cmd->fua)
 				edu->stats.fua_writes++;
+			else if (cmd->status == BLK_STS_OK &&
+				 cmd->zero_op == EDUBLK_ZERO_DISCARD)
+				edu->stats.discards++;
+			else if (cmd->status == BLK_STS_OK && cmd->zero_op)
+				edu->stats.write_zeroes++;
 			spin_unlock_irqrestore(&edu->lock, flags);
 		}
 		blk_mq_end_request(edublk_rq(cmd), cmd->status);

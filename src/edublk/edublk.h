@@ -154,6 +154,8 @@ struct edublk_stats {
 	u64 flushes;		/* edu-sg: FLUSH commands that succeeded */
 	u64 flush_errors;	/* flushes ended with an error */
 	u64 fua_writes;		/* edu-sg: FUA writes that succeeded */
+	u64 discards;		/* edu-sg: DISCARDs that succeeded */
+	u64 write_zeroes;	/* edu-sg: WRITE_ZEROES that succeeded */
 	u64 dma_transfers;	/* edu DMAs completed */
 	u64 dma_bytes;
 	u64 reserve_allocs;	/* reserve mode: Build buffers from kmalloc */
@@ -168,6 +170,13 @@ struct edublk_stats {
 	u64 native_requeues;	/* native modes: no memory or mapping: requeued */
 	u64 lists;		/* lists the callback got from wdmdma */
 	u64 unmapped;		/* waited, then wdmdma could not map them */
+};
+
+/* A request with a range and no data (struct edublk_cmd.zero_op). */
+enum edublk_zero_op {
+	EDUBLK_ZERO_NONE,
+	EDUBLK_ZERO_DISCARD,
+	EDUBLK_ZERO_WRITE_ZEROES,
 };
 
 /* Where an edu-sg request is (struct edublk_cmd.sg_state). */
@@ -202,6 +211,9 @@ struct edublk_cmd {
 	u8 buf_src;			/* enum edublk_buf_src */
 	bool write;
 	bool flush;			/* REQ_OP_FLUSH (edu-sg): no data */
+	/* REQ_OP_DISCARD or REQ_OP_WRITE_ZEROES (edu-sg): no data either */
+	u8 zero_op;			/* enum edublk_zero_op */
+	bool unmap;			/* write zeroes without REQ_NOUNMAP */
 	bool fua;			/* a write with REQ_FUA (edu-sg) */
 	blk_status_t status;
 
@@ -256,6 +268,7 @@ struct edublk_dev {
 	 * medium is RAM this driver owns, with nothing to write back.
 	 */
 	bool write_cache;
+	bool discard;		/* edu-sg 1.2: discard and write zeroes */
 	int irq;
 	bool msi;
 	enum edublk_mode mode;
@@ -350,8 +363,8 @@ void edublk_sg_list_ready(struct edublk_dev *edu, struct edublk_cmd *cmd,
 blk_status_t edublk_sg_native_queue(struct edublk_dev *edu,
 				    struct edublk_cmd *cmd);
 void edublk_sg_native_unmap(struct edublk_dev *edu, struct edublk_cmd *cmd);
-blk_status_t edublk_sg_queue_flush(struct edublk_dev *edu,
-				   struct edublk_cmd *cmd);
+blk_status_t edublk_sg_queue_nodata(struct edublk_dev *edu,
+				    struct edublk_cmd *cmd);
 void edublk_sg_debugfs_show(struct seq_file *m, struct edublk_dev *edu);
 void edublk_sg_debugfs_add(struct edublk_dev *edu, struct dentry *dir);
 bool edublk_cancel_wait(struct edublk_dev *edu, struct edublk_cmd *cmd);

@@ -18,7 +18,7 @@
 #define EDUSG_VENDOR_ID		0x1234	/* QEMU */
 #define EDUSG_DEVICE_ID		0x11e9
 #define EDUSG_MAGIC		0x45445347	/* "EDSG" */
-#define EDUSG_VERSION		0x00010001	/* 1.1: BAD_CQE, BAD_LBA_*, VANISH_MS */
+#define EDUSG_VERSION		0x00010002	/* 1.2: DISCARD, WRITE_ZEROES */
 #define EDUSG_MAX_QUEUES	8
 #define EDUSG_MAX_QUEUE_ENTRIES	4096
 #define EDUSG_MAX_XFER_CAP	0xfffffe00u
@@ -108,7 +108,10 @@
 #define ES_OP_READ			0x01
 #define ES_OP_WRITE		0x02
 #define ES_OP_FLUSH		0x03
+#define ES_OP_DISCARD		0x04	/* 1.2 */
+#define ES_OP_WRITE_ZEROES	0x05	/* 1.2 */
 #define ES_CMD_FUA			BIT(0)
+#define ES_CMD_DEALLOC		BIT(1)	/* WRITE_ZEROES may unmap */
 
 #define ES_ST_OK			0x00
 #define ES_ST_BAD_OPCODE		0x01

@@ -228,8 +228,9 @@ void edublk_account(struct edublk_dev *edu, struct edublk_cmd *cmd)
  * @bd: the request
  *
  * Maps the request through wdmdma in the configured mode; the list-control
- * callback hands it to the device engine. A flush (edu-sg only) carries
- * no data and goes to the device as it is, in every mode. In the wdmdma
+ * callback hands it to the device engine. A flush, a discard and a write
+ * zeroes (edu-sg only) carry no data and go to the device as they are, in
+ * every mode. In the wdmdma
  * modes it never returns a busy status: requests that must wait for list
  * memory or map registers wait inside wdmdma or on the emergency buffers.
  * The native modes return BLK_STS_RESOURCE when memory or mapping space
@@ -250,6 +251,7 @@ blk_status_t edublk_queue_rq(struct blk_mq_hw_ctx *hctx,
 	cmd->write = false;
 	cmd->flush = false;
 	cmd->fua = false;
+	cmd->zero_op = EDUBLK_ZERO_NONE;
 	switch (req_op(rq)) {
 	case REQ_OP_READ:
 		break;
@@ -263,6 +265,15 @@ blk_status_t edublk_queue_rq(struct blk_mq_hw_ctx *hctx,
 		if (!edu->write_cache)
 			return BLK_STS_NOTSUPP;
 		cmd->flush = true;
+		break;
+	case REQ_OP_DISCARD:
+	case REQ_OP_WRITE_ZEROES:
+		/* Only a device that has them sets the limits that send them. */
+		if (!edu->discard)
+			return BLK_STS_NOTSUPP;
+		cmd->zero_op = req_op(rq) == REQ_OP_DISCARD ?
+			       EDUBLK_ZERO_DISCARD : EDUBLK_ZERO_WRITE_ZEROES;
+		cmd->unmap = !(rq->cmd_flags & REQ_NOUNMAP);
 		break;
 	default:
 		return BLK_STS_NOTSUPP;
@@ -289,9 +300,9 @@ blk_status_t edublk_queue_rq(struct blk_mq_hw_ctx *hctx,
 		sts = BLK_STS_IOERR;
 		goto end;
 	}
-	if (cmd->flush) {
+	if (cmd->flush || cmd->zero_op) {
 		/* No data, so nothing to map: the same in every mode. */
-		sts = edublk_sg_queue_flush(edu, cmd);
+		sts = edublk_sg_queue_nodata(edu, cmd);
 		if (sts == BLK_STS_OK)
 			return BLK_STS_OK;
 		goto end;

@@ -193,8 +193,9 @@ static void es_wr(struct edublk_dev *edu, unsigned int off, u32 val)
 
 /*
  * Write @cmd into the SQ at the tail under a new device tag: a READ or a
- * WRITE (with FUA if the request has REQ_FUA) of its element table, or a
- * FLUSH, whose fields but opcode and tag must all be 0. Lock held.
+ * WRITE (with FUA if the request has REQ_FUA) of its element table; a
+ * FLUSH, whose fields but opcode and tag must all be 0; a DISCARD or a
+ * WRITE_ZEROES of its range, without an element table. Lock held.
  */
 static void edublk_sg_post(struct edublk_sgq *q, struct edublk_cmd *cmd)
 {
@@ -213,6 +214,15 @@ static void edublk_sg_post(struct edublk_sgq *q, struct edublk_cmd *cmd)
 		sqe->nelems = 0;
 		sqe->sector = 0;
 		sqe->length = 0;
+		sqe->sgl_addr = 0;
+	} else if (cmd->zero_op) {
+		bool discard = cmd->zero_op == EDUBLK_ZERO_DISCARD;
+
+		sqe->opcode = discard ? ES_OP_DISCARD : ES_OP_WRITE_ZEROES;
+		sqe->flags = !discard && cmd->unmap ? ES_CMD_DEALLOC : 0;
+		sqe->nelems = 0;
+		sqe->sector = cpu_to_le64(blk_rq_pos(rq));
+		sqe->length = cpu_to_le32(blk_rq_bytes(rq));
 		sqe->sgl_addr = 0;
 	} else {
 		table = q->tables_dma + (dma_addr_t)rq->tag * sg->tbl_elems *
@@ -319,20 +329,22 @@ void edublk_sg_list_ready(struct edublk_dev *edu, struct edublk_cmd *cmd,
 }
 
 /**
- * edublk_sg_queue_flush() - post a REQ_OP_FLUSH as a FLUSH command
+ * edublk_sg_queue_nodata() - post a request that carries no data
  * @edu: the device
- * @cmd: the flush request
+ * @cmd: a REQ_OP_FLUSH, REQ_OP_DISCARD or REQ_OP_WRITE_ZEROES request
  *
- * The device writes its whole medium back to the backing file (without
- * one, FLUSH does nothing). No data, so no element table and nothing for
- * wdmdma or the DMA API to map, whatever the mode; the completion ends
- * the request like any other.
+ * A flush becomes a FLUSH command: the device writes its whole medium
+ * back to the backing file (without one, FLUSH does nothing). A discard
+ * becomes a DISCARD, a write zeroes a WRITE_ZEROES (with DEALLOC unless
+ * REQ_NOUNMAP): the range reads back as zeroes. No data, so no element
+ * table and nothing for wdmdma or the DMA API to map, whatever the mode;
+ * the completion ends the request like any other.
  *
  * Context: queue_rq; does not sleep.
  * Return: BLK_STS_OK (posted), or BLK_STS_IOERR if the queue was given up.
  */
-blk_status_t edublk_sg_queue_flush(struct edublk_dev *edu,
-				   struct edublk_cmd *cmd)
+blk_status_t edublk_sg_queue_nodata(struct edublk_dev *edu,
+				    struct edublk_cmd *cmd)
 {
 	struct request *rq = edublk_rq(cmd);
 
@@ -839,6 +851,13 @@ static const char *edublk_sg_cmd_desc(struct edublk_cmd *cmd,
 
 	if (cmd->flush)
 		return "FLUSH";
+	if (cmd->zero_op) {
+		snprintf(buf, EDUBLK_SG_DESC_LEN, "%s of %u bytes at sector %llu",
+			 cmd->zero_op == EDUBLK_ZERO_DISCARD ? "DISCARD" :
+			 "WRITE_ZEROES", blk_rq_bytes(rq),
+			 (unsigned long long)blk_rq_pos(rq));
+		return buf;
+	}
 	snprintf(buf, EDUBLK_SG_DESC_LEN, "%s%s of %u bytes at sector %llu",
 		 cmd->write ? "WRITE" : "READ", cmd->fua ? "+FUA" : "",
 		 blk_rq_bytes(rq), (unsigned long long)blk_rq_pos(rq));
@@ -1718,6 +1737,8 @@ int edublk_sg_probe(struct pci_dev *pdev)
 	}
 	sg->nq = nq;
 	sg->v11 = (es_rd(edu, ES_VERSION) & 0xffff) >= 1;
+	/* 1.2: DISCARD and WRITE_ZEROES */
+	edu->discard = (es_rd(edu, ES_VERSION) & 0xffff) >= 2;
 	edu->sg = sg;
 	ret = edublk_sg_read_xfer_limits(edu, sg);
 	if (ret)
@@ -1788,6 +1809,12 @@ int edublk_sg_probe(struct pci_dev *pdev)
 			 rounddown_pow_of_two(sg->max_map);
 	lim.max_hw_sectors = max_rq >> SECTOR_SHIFT;
 	lim.max_segments = min(edu->nr_map_registers, sg->tbl_elems);
+	if (edu->discard) {
+		/* One range per command, as long as a transfer. */
+		lim.max_hw_discard_sectors = sg->max_xfer >> SECTOR_SHIFT;
+		lim.max_write_zeroes_sectors = sg->max_xfer >> SECTOR_SHIFT;
+		lim.discard_granularity = SECTOR_SIZE;
+	}
 	if (edublk_mode_is_native(edu->mode)) {
 		/*
 		 * Plain Linux needs no MDL shape: the block layer splits
