@@ -81,8 +81,8 @@ done
 # --- Static checks ----------------------------------------------------------
 # Kernel code only: qemu/ holds QEMU code, in QEMU's style.
 mapfile -t sources < <(cd "$WDMDMA_TOP" &&
-		       { git ls-files src include kunit 2>/dev/null ||
-			 find src include kunit; } | grep -E '\.[ch]$')
+		       { git ls-files src include kunit samples 2>/dev/null ||
+			 find src include kunit samples; } | grep -E '\.[ch]$')
 
 # build_modules KDIR OUTDIR EXTRA...: copy the tree and build it there.
 build_modules() {
@@ -90,7 +90,7 @@ build_modules() {
 	shift 2
 	rm -rf "$out"
 	mkdir -p "$out"
-	(cd "$WDMDMA_TOP" && tar cf - Kbuild src include kunit) | tar -C "$out" -xf -
+	(cd "$WDMDMA_TOP" && tar cf - Kbuild src include kunit samples) | tar -C "$out" -xf -
 	make -C "$kdir" M="$out" W=1 "$@" modules 2>&1
 }
 
@@ -168,8 +168,9 @@ for series in $WDMDMA_DISTRO_SERIES; do
 		"$WDMDMA_TOP/scripts/dkms.sh" check "$hdir" "$run_dir/dkms-$series"
 done
 
-# checkpatch --strict, zero reports. Two documented exceptions by file:
-# the Windows-named interface must use Windows names and typedefs, and the
+# checkpatch --strict, zero reports. Three documented exceptions by file:
+# the Windows-named interface must use Windows names and typedefs, the
+# samples (ported Windows code) call and name Windows routines, and the
 # compat header is where LINUX_VERSION_CODE belongs.
 run_checkpatch() {
 	local cp=$1 f ignore out bad=0
@@ -180,6 +181,8 @@ run_checkpatch() {
 		case "$f" in
 		include/wdmdma/ntdma.h|src/wdmdma/nt.c|kunit/wdmdma_nt_test.c|kunit/wdmdma_nt_ex_test.c)
 			ignore+=,CAMELCASE,NEW_TYPEDEFS ;;
+		samples/*)
+			ignore+=,CAMELCASE ;;
 		src/compat.h)
 			ignore+=,LINUX_VERSION_CODE,CONSTANT_COMPARISON ;;
 		esac
@@ -243,7 +246,8 @@ guest_group() {
 	kdir=$(cat "$run_dir/kdir-$series")
 	out=$run_dir/build-$series
 	logf=$run_dir/guest-$series-$name.log
-	for m in "$out"/src/*/*.ko "$out"/kunit/*.ko "$kdir"/drivers/block/null_blk/null_blk.ko \
+	for m in "$out"/src/*/*.ko "$out"/kunit/*.ko "$out"/samples/*.ko \
+		 "$kdir"/drivers/block/null_blk/null_blk.ko \
 		 "$kdir"/drivers/block/brd.ko; do
 		[ -f "$m" ] && args+=(--module "$m")
 	done

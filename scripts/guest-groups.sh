@@ -11,6 +11,10 @@ wdmdma_suites="wdmdma_calc wdmdma_build wdmdma_get wdmdma_bounce wdmdma_ex
 	wdmdma_destroy wdmdma_stress wdmdma_lifecycle wdmdma_progress wdmdma_nt
 	wdmdma_nt_ex wdmdma_iommu wdmdma_fast wdmdma_common wdmdma_info"
 
+# The samples' suites (samples/*.c, modules *_test.ko like the KUnit ones):
+# Windows DMA patterns on a platform test device, run with the rest.
+sample_suites="sample_netadapter_ring sample_kmdf_sg_txn sample_ndis_send"
+
 # Where edublk and the KUnit suites share a boot, edublk goes first: the
 # suites use the edu device without a driver, and the MSI data the edu
 # suite's interrupt vector leaves on it (device-managed) makes a later
@@ -20,10 +24,11 @@ wdmdma_suites="wdmdma_calc wdmdma_build wdmdma_get wdmdma_bounce wdmdma_ex
 # exist. edublk on the stock edu: insmod/rmmod twice, rmmod refused while
 # open, bad parameters, a lost completion interrupt ending the request with
 # an error, a mapping error ending a waiting request, the INTx fallback.
-# Then every KUnit suite, the wdmdma verifier on (wdmdma_iommu: pages above
-# 2^28 bounce through map registers).
+# Then every KUnit suite and sample, the wdmdma verifier on (wdmdma_iommu:
+# pages above 2^28 bounce through map registers).
 guest_group "$series" kunit "--mem 1G --smp 2 --timeout 1200" \
-	"edublk-load.sh ; kunit.sh wdmdma_iommu_test.expect=none" "edu $wdmdma_suites"
+	"edublk-load.sh ; kunit.sh wdmdma_iommu_test.expect=none" \
+	"edu $wdmdma_suites $sample_suites"
 
 # q35 with intel-iommu, the edu device in a translating DMA domain:
 # edublk's whole-disk fio verify behind the IOMMU, then wdmdma_iommu with
@@ -40,10 +45,11 @@ guest_group "$series" kunit-iommu "--iommu --mem 1G --smp 2 --host-root --timeou
 
 # q35 with intel-iommu and iommu=pt, the edu device in an identity domain:
 # wdmdma_iommu with expect=identity (the device's width still matters:
-# pages above 2^28 bounce), and every suite with the wdmdma verifier off
-# (the one boot where Put and the rest run without it).
+# pages above 2^28 bounce), and every suite and sample with the wdmdma
+# verifier off (the one boot where Put and the rest run without it).
 guest_group "$series" kunit-pt "--iommu --append iommu=pt --mem 1G --smp 2 --timeout 1200" \
-	"kunit.sh wdmdma.verifier=0 wdmdma_iommu_test.expect=identity" "edu $wdmdma_suites"
+	"kunit.sh wdmdma.verifier=0 wdmdma_iommu_test.expect=identity" \
+	"edu $wdmdma_suites $sample_suites"
 
 # The edu-sg device model driven directly from the guest (QEMU built with it).
 if [ -n "${qemu_sg:-}" ]; then
