@@ -236,7 +236,7 @@ kernel_fragments_flavor() {
 build_modules_incremental() {
 	local kdir=$1 out=$2
 	mkdir -p "$out"
-	(cd "$WDMDMA_TOP" && tar cf - Kbuild src include kunit) | tar -C "$out" -xf -
+	(cd "$WDMDMA_TOP" && tar cf - Kbuild src include kunit samples) | tar -C "$out" -xf -
 	log "modules (W=1, incremental) in $out"
 	if ! make -C "$kdir" M="$out" W=1 modules > "$out/build.log" 2>&1; then
 		tail -n 30 "$out/build.log" >&2
