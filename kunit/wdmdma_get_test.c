@@ -775,6 +775,71 @@ out:
 	wdmdma_destroy_adapter(a);
 }
 
+/*
+ * The verifier: a Build into the buffer of a list that is still
+ * outstanding (not put yet) is refused with -EINVAL, reported and
+ * counted, and the first list stays intact: its callback ran once, the
+ * second's never, and it is put normally. (Unchecked, the second Build
+ * relinked the first list's node: KASAN and a GPF at the next Put.) The
+ * case turns the verifier on itself, so kunit-pt runs it too.
+ */
+static void get_test_verifier_build_busy(struct kunit *test)
+{
+	struct get_fixture *fx = test->priv;
+	bool old = wdmdma_set_verifier(true);
+	struct wdmdma_test_rec *rec;
+	struct wdmdma_adapter *a;
+	struct wdmdma_stats st;
+	unsigned int nregs;
+	size_t size = 0;
+	void *buf = NULL;
+	int ret;
+
+	rec = wdmdma_test_recs(test, 2, NULL);
+	a = wdmdma_test_adapter(test, fx->dev, true, 64, GET_MAX, 1, 0);
+	ret = wdmdma_calculate_sg_list(a, fx->mdl, fx->va + GET_OFF, GET_LEN,
+				       &size, &nregs);
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	if (!ret)
+		buf = kunit_kzalloc(test, size, GFP_KERNEL);
+	KUNIT_EXPECT_NOT_NULL(test, buf);
+	if (!buf)
+		goto out;
+	ret = wdmdma_build_sg_list(a, fx->mdl, fx->va + GET_OFF, GET_LEN,
+				   wdmdma_test_rec_cb, &rec[0], true, buf, size);
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	if (wdmdma_test_rec_calls(&rec[0]) != 1)
+		goto out;
+
+	ret = wdmdma_build_sg_list(a, fx->mdl, fx->va + GET_OFF, GET_LEN,
+				   wdmdma_test_rec_cb, &rec[1], true, buf, size);
+	KUNIT_EXPECT_EQ(test, ret, -EINVAL);
+	wdmdma_flush_adapter(a);
+	KUNIT_EXPECT_EQ(test, wdmdma_test_rec_calls(&rec[1]), 0);
+	st = wdmdma_test_stats(a);
+	KUNIT_EXPECT_EQ(test, st.verifier_errors, 1);
+	KUNIT_EXPECT_EQ(test, st.outstanding, 1);
+	KUNIT_EXPECT_EQ(test, st.built, 1);
+	get_check_list(test, fx, rec[0].sgl, GET_OFF, GET_LEN);
+
+	wdmdma_put_sg_list(a, rec[0].sgl, true);
+	st = wdmdma_test_stats(a);
+	KUNIT_EXPECT_EQ(test, st.verifier_errors, 1);
+	KUNIT_EXPECT_EQ(test, st.outstanding, 0);
+	/* Put, the buffer is free again. */
+	ret = wdmdma_build_sg_list(a, fx->mdl, fx->va + GET_OFF, GET_LEN,
+				   wdmdma_test_rec_cb, &rec[1], true, buf, size);
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	if (wdmdma_test_rec_calls(&rec[1]) == 1)
+		wdmdma_put_sg_list(a, rec[1].sgl, true);
+	st = wdmdma_test_stats(a);
+	KUNIT_EXPECT_EQ(test, st.verifier_errors, 1);
+	KUNIT_EXPECT_EQ(test, st.outstanding, 0);
+out:
+	wdmdma_destroy_adapter(a);
+	wdmdma_set_verifier(old);
+}
+
 static int get_suite_init(struct kunit_suite *suite)
 {
 	get_pdev = wdmdma_test_pdev_create("wdmdma-test-get");
@@ -798,6 +863,7 @@ static struct kunit_case get_test_cases[] = {
 	KUNIT_CASE(get_test_max_waiters),
 	KUNIT_CASE(get_test_hardirq),
 	KUNIT_CASE(get_test_verifier_bad_put),
+	KUNIT_CASE(get_test_verifier_build_busy),
 	{ }
 };
 

@@ -492,6 +492,7 @@ __printf(2, 3) void wdmdma_verifier_report(struct wdmdma_adapter *adapter,
 					   const char *fmt, ...);
 bool wdmdma_verify_put(struct wdmdma_adapter *adapter,
 		       struct wdmdma_xfer *xfer);
+bool wdmdma_verify_build_buf(struct wdmdma_adapter *adapter, void *buf);
 bool wdmdma_list_alloc_should_fail(struct wdmdma_adapter *adapter);
 bool wdmdma_create_alloc_should_fail(void);
 int wdmdma_map_injected_error_armed(struct wdmdma_adapter *adapter);

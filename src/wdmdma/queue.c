@@ -819,6 +819,10 @@ int wdmdma_submit(struct wdmdma_adapter *adapter, struct wdmdma_req *tmpl,
 		ret = -EBUSY;	/* reported below, outside the lock */
 		goto fail;
 	}
+	if (buf && !wdmdma_verify_build_buf(adapter, buf)) {
+		ret = -EEXIST;	/* reported below, outside the lock */
+		goto fail;
+	}
 	/* Only now is the caller's buffer ours to write. */
 	if (buf) {
 		xfer = buf;
@@ -907,6 +911,11 @@ fail:
 	if (ret == -EBUSY) {
 		wdmdma_verifier_report(adapter,
 				       "transfer context reused while its request is pending\n");
+		ret = -EINVAL;
+	} else if (ret == -EEXIST) {
+		wdmdma_verifier_report(adapter,
+				       "build into buffer %p, whose list is outstanding (not put yet)\n",
+				       buf);
 		ret = -EINVAL;
 	}
 	return ret;
@@ -999,7 +1008,8 @@ EXPORT_SYMBOL_WDMDMA(wdmdma_get_sg_list);
  *
  * Context: any; does not sleep.
  * Return: as wdmdma_get_sg_list(), plus -ENOBUFS if @buf_len is too small
- * (nothing mapped; @fn never runs). Never -ENOMEM.
+ * (nothing mapped; @fn never runs). Never -ENOMEM. With the verifier on,
+ * -EINVAL (reported) if @buf holds a list not put yet.
  */
 int wdmdma_build_sg_list(struct wdmdma_adapter *adapter,
 			 struct wdmdma_mdl *mdl, const void *current_va,

@@ -12,7 +12,8 @@
  * the allocations of adapter creation.
  *
  * Locking: wdmdma_verifier_report() takes adapter->lock for its counter;
- * wdmdma_verify_put() is called with it held. The rest is lockless.
+ * wdmdma_verify_put() and wdmdma_verify_build_buf() are called with it
+ * held. The rest is lockless.
  *
  * Copyright (C) 2026 The wdmdma authors.
  */
@@ -62,6 +63,18 @@ bool wdmdma_verify_put(struct wdmdma_adapter *adapter, struct wdmdma_xfer *xfer)
 		if (x == xfer)
 			return true;
 	return false;
+}
+
+/*
+ * With the verifier on: is @buf, a caller's Build buffer, free to be
+ * built into? Not if it holds a list handed out and not yet put: a Build
+ * into it would relink that list's node and corrupt the adapter's list of
+ * outstanding lists. With the verifier off, not checked.
+ */
+bool wdmdma_verify_build_buf(struct wdmdma_adapter *adapter, void *buf)
+{
+	lockdep_assert_held(&adapter->lock);
+	return !wdmdma_verifier || !wdmdma_verify_put(adapter, buf);
 }
 
 /**
