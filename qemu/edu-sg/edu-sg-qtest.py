@@ -1182,6 +1182,22 @@ def test_discard(qemu):
         check(c is not None and c[4] == stw, "DISCARD %s %r" % (what, c))
     st, got = readback()
     check(st == 0 and got == want, "refused commands changed nothing")
+    # The whole 16 MiB medium in one WRITE_ZEROES: charged to the 2 MiB
+    # per-pass budget, so the device yields at least 7 times.
+    qt.mwrite(BUF, pat)
+    c = submit(d, 0, 2, 7, (16 << 20) // 512 - 32, 16384, [(BUF, 16384)])
+    check(c is not None and c[4] == 0, "write the last 16 KiB")
+    y0 = d.r(0x070)
+    c = submit(d, 0, 5, 8, 0, 16 << 20, [], nelems=0, table=0)
+    check(c is not None and c[4] == 0, "WRITE_ZEROES of 16 MiB %r" % (c,))
+    check(d.r(0x070) - y0 >= 7,
+          "16 MiB zeroed over several passes (%d yields)" % (d.r(0x070) - y0))
+    qt.memset(BUF + 0x10000, 16384, 0x5a)
+    c = submit(d, 0, 1, 9, (16 << 20) // 512 - 32, 16384,
+               [(BUF + 0x10000, 16384)])
+    check(c is not None and c[4] == 0 and
+          qt.mread(BUF + 0x10000, 16384) == bytes(16384),
+          "its end reads zeroes")
     check(qt.close() == 0, "qemu exit status")
 
     path = tempfile.mktemp(prefix="edu-sg-", suffix=".img")

@@ -860,9 +860,10 @@ static void edu_sg_rw_run(EduSgState *s, unsigned qi, EduSgBudget *b)
 }
 
 /*
- * Zero @len bytes of the medium at @off. Memory: the whole pages in the
- * range are given back (MADV_DONTNEED on the private anonymous mapping
- * reads back as zeroes), the rest is cleared. A file: a hole is punched
+ * Zero @len bytes of the medium at @off. Memory: with @dealloc the whole
+ * pages in the range are given back (MADV_DONTNEED on the private
+ * anonymous mapping reads back as zeroes), the rest, or without @dealloc
+ * all of it, is cleared in place. A file: a hole is punched
  * (@dealloc), else the range is zeroed in place (FALLOC_FL_ZERO_RANGE),
  * with zeroes written where the file system can do neither. Returns 0 or
  * -errno.
@@ -874,8 +875,8 @@ static int edu_sg_zero_range(EduSgState *s, uint64_t off, uint64_t len,
         uint64_t start = ROUND_UP(off, qemu_real_host_page_size());
         uint64_t end = QEMU_ALIGN_DOWN(off + len, qemu_real_host_page_size());
 
-        if (start < end && madvise(s->medium + start, end - start,
-                                   MADV_DONTNEED) == 0) {
+        if (dealloc && start < end &&
+            madvise(s->medium + start, end - start, MADV_DONTNEED) == 0) {
             memset(s->medium + off, 0, start - off);
             memset(s->medium + end, 0, off + len - end);
         } else {
@@ -910,20 +911,55 @@ static int edu_sg_zero_range(EduSgState *s, uint64_t off, uint64_t len,
 }
 
 /*
- * DISCARD and WRITE_ZEROES (1.2): no data and no element table; the range
- * reads back as zeroes afterwards. WRITE_ZEROES may unmap only with
- * CMD_FLAG_DEALLOC; DISCARD always may. Charged to the pass's byte budget
- * (the work is done at once).
+ * DISCARD and WRITE_ZEROES (1.2), once started: zero the rest of the
+ * command's range (from q->cur_off) within budget @b, then complete it.
+ * WRITE_ZEROES may unmap only with CMD_FLAG_DEALLOC; DISCARD always may.
+ */
+static void edu_sg_zero_run(EduSgState *s, unsigned qi, EduSgBudget *b)
+{
+    EduSgQueue *q = &s->q[qi];
+    const EduSgCmd *cmd = &q->cur;
+    uint64_t end = le64_to_cpu(cmd->sector) * EDU_SG_SECTOR +
+                   le32_to_cpu(cmd->length);
+    bool dealloc = cmd->opcode == OP_DISCARD ||
+                   (cmd->flags & CMD_FLAG_DEALLOC);
+
+    while (q->cur_off < end) {
+        uint64_t n;
+        int ret;
+
+        if (b->bytes == 0) {
+            return;             /* budget spent: continue next pass */
+        }
+        n = MIN(end - q->cur_off, b->bytes);
+        ret = edu_sg_zero_range(s, q->cur_off, n, dealloc);
+        if (ret < 0) {
+            error_report("edu-sg: zeroing %" PRIu64 " bytes at %" PRIu64
+                         " failed: %s", n, q->cur_off, strerror(-ret));
+            trace_edu_sg_medium_error(1, q->cur_off, -ret);
+            edu_sg_complete(s, qi, ST_MEDIUM_ERROR, 0);
+            return;
+        }
+        q->cur_off += n;
+        b->bytes -= n;
+    }
+    edu_sg_complete(s, qi, ST_OK, INFO_NONE);
+}
+
+/*
+ * Start DISCARD or WRITE_ZEROES (1.2): no data and no element table; the
+ * range reads back as zeroes afterwards. The zeroing is charged to the
+ * pass's byte budget like a transfer and resumes in later passes.
  */
 static void edu_sg_zero_cmd(EduSgState *s, unsigned qi, EduSgBudget *b)
 {
-    const EduSgCmd *cmd = &s->q[qi].cur;
+    EduSgQueue *q = &s->q[qi];
+    const EduSgCmd *cmd = &q->cur;
     bool discard = cmd->opcode == OP_DISCARD;
     uint64_t sector = le64_to_cpu(cmd->sector);
     uint32_t length = le32_to_cpu(cmd->length);
     uint64_t nsectors = s->medium_size / EDU_SG_SECTOR;
     uint8_t flags_ok = discard ? 0 : CMD_FLAG_DEALLOC;
-    int ret;
 
     if ((cmd->flags & ~flags_ok) || cmd->nelems || cmd->rsvd ||
         cmd->sgl_addr) {
@@ -947,24 +983,15 @@ static void edu_sg_zero_cmd(EduSgState *s, unsigned qi, EduSgBudget *b)
     }
     trace_edu_sg_zero(qi, cmd->opcode, sector, length,
                       discard || (cmd->flags & CMD_FLAG_DEALLOC));
-    ret = edu_sg_zero_range(s, sector * EDU_SG_SECTOR, length,
-                            discard || (cmd->flags & CMD_FLAG_DEALLOC));
-    b->bytes -= MIN(b->bytes, length);
-    if (ret < 0) {
-        error_report("edu-sg: zeroing %u bytes at sector %" PRIu64
-                     " failed: %s", length, sector, strerror(-ret));
-        trace_edu_sg_medium_error(1, sector * EDU_SG_SECTOR, -ret);
-        edu_sg_complete(s, qi, ST_MEDIUM_ERROR, 0);
-        return;
-    }
-    edu_sg_complete(s, qi, ST_OK, INFO_NONE);
+    q->cur_off = sector * EDU_SG_SECTOR;
+    edu_sg_zero_run(s, qi, b);
 }
 
 /*
  * Start the command just fetched into queue @qi's current slot: a failed
  * check completes it at once; a FLUSH starts its sync; a READ or WRITE
- * starts its transfer within budget @b; DISCARD and WRITE_ZEROES are done
- * at once.
+ * starts its transfer within budget @b, as do DISCARD and WRITE_ZEROES
+ * their zeroing.
  */
 static void edu_sg_start(EduSgState *s, unsigned qi, EduSgBudget *b)
 {
@@ -1215,7 +1242,12 @@ static bool edu_sg_process_queue(EduSgState *s, unsigned qi, int64_t now,
             if (q->syncing) {
                 return false;   /* edu_sg_sync_done() reschedules */
             }
-            edu_sg_rw_run(s, qi, &b);
+            if (q->cur.opcode == OP_DISCARD ||
+                q->cur.opcode == OP_WRITE_ZEROES) {
+                edu_sg_zero_run(s, qi, &b);
+            } else {
+                edu_sg_rw_run(s, qi, &b);
+            }
         } else {
             if (q->sq_head == q->sq_tail || q->pend_count >= q->size) {
                 return false;

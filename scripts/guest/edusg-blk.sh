@@ -245,16 +245,19 @@ discard_checks() {
 	cp /tmp/dpat /tmp/dwant
 	check "$m: 1 MiB written" \
 		dd if=/tmp/dpat of=$EDUBLK_DEV bs=64k seek=64 oflag=direct
-	# 64 KiB units from the start of that MiB (4 MiB into the disk).
-	check "$m: blkdiscard of 128 KiB" \
-		hostrun /usr/sbin/blkdiscard -o $((4194304 + 65536)) -l 131072 $EDUBLK_DEV
-	dd if=/dev/zero of=/tmp/dwant bs=64k seek=1 count=2 conv=notrunc 2>/dev/null
+	# Offsets from the start of that MiB (4 MiB into the disk), in 512-byte
+	# sectors; the discard and the punched hole begin and end inside pages.
+	check "$m: blkdiscard of 254 sectors from sector 129" \
+		hostrun /usr/sbin/blkdiscard -o $((4194304 + 129 * 512)) \
+		-l $((254 * 512)) $EDUBLK_DEV
+	dd if=/dev/zero of=/tmp/dwant bs=512 seek=129 count=254 conv=notrunc 2>/dev/null
 	check "$m: blkdiscard -z of 64 KiB" \
 		hostrun /usr/sbin/blkdiscard -z -o $((4194304 + 262144)) -l 65536 $EDUBLK_DEV
 	dd if=/dev/zero of=/tmp/dwant bs=64k seek=4 count=1 conv=notrunc 2>/dev/null
-	check "$m: fallocate -p of 64 KiB" \
-		hostrun /usr/bin/fallocate -p -o $((4194304 + 524288)) -l 65536 $EDUBLK_DEV
-	dd if=/dev/zero of=/tmp/dwant bs=64k seek=8 count=1 conv=notrunc 2>/dev/null
+	check "$m: fallocate -p of 120 sectors from sector 1027" \
+		hostrun /usr/bin/fallocate -p -o $((4194304 + 1027 * 512)) \
+		-l $((120 * 512)) $EDUBLK_DEV
+	dd if=/dev/zero of=/tmp/dwant bs=512 seek=1027 count=120 conv=notrunc 2>/dev/null
 	check "$m: read back" \
 		dd if=$EDUBLK_DEV of=/tmp/dgot bs=64k skip=64 count=16 iflag=direct
 	check "$m: exactly those ranges read zeroes" cmp /tmp/dwant /tmp/dgot
@@ -263,6 +266,16 @@ discard_checks() {
 	expect_eq "$m: two WRITE_ZEROES counted" \
 		$(($(edublk_stat write_zeroes) - z0)) 2
 	rm -f /tmp/dpat /tmp/dwant /tmp/dgot
+}
+
+# kmsg_mark NAME: a line in the kernel log to read from (kmsg_since NAME),
+# unlike a line count, right however much the log ring has wrapped.
+kmsg_mark() {
+	echo "edublk-test: mark $1" > /dev/kmsg
+}
+
+kmsg_since() {
+	dmesg | sed -n "/edublk-test: mark $1\$/,\$p"
 }
 
 # partition_checks MODE: with an MBR of one partition from LBA 2048 to
@@ -962,13 +975,14 @@ back_after_vanish() {
 # in flight (not queue by queue); later I/O fails at once; removal then
 # does not wait.
 surprise_removal() {
-	local bdf t0 t n0
-	load_edublk || { not_ok "surprise: insmod edublk"; return; }
+	local bdf t0 t
+	# A 30 s timeout: a remove() that waited for one would take 30 s.
+	load_edublk io_timeout=30 || { not_ok "surprise: insmod edublk"; return; }
 	bdf=$(stat_of $EDUBLK_DBG/stats pci)
 	host_root && hostrun true || { not_ok "surprise: hostrun"; return; }
 	fio_reads_bg sr 32 60
 	busy "surprise: removed"
-	n0=$(dmesg | wc -l)
+	kmsg_mark surprise-removed
 	check "surprise: removed: the device vanishes" \
 		eval "echo 9000 > $EDUBLK_DBG/dev_vanish_ms"
 	t0=$(date +%s)
@@ -976,7 +990,7 @@ surprise_removal() {
 	t=$(($(date +%s) - t0))
 	# The kernel log since the vanish says why: remove() found the device
 	# gone, and no command waited for its timeout (a 5 s wait each).
-	dmesg | tail -n +$((n0 + 1)) > /tmp/sr.log
+	kmsg_since surprise-removed > /tmp/sr.log
 	check "surprise: removed: remove() found the device gone" \
 		grep -q 'device gone (its config space reads all ones)' /tmp/sr.log
 	check "surprise: removed: no command waited for its timeout" \
@@ -997,6 +1011,7 @@ surprise_left() {
 	bdf=$(stat_of $EDUBLK_DBG/stats pci)
 	fio_reads_bg sl 32 60
 	busy "surprise: left"
+	kmsg_mark surprise-left
 	# Long enough that the first timeout (5 s) surely finds it gone.
 	check "surprise: left: the device vanishes" \
 		eval "echo 20000 > $EDUBLK_DBG/dev_vanish_ms"
@@ -1005,7 +1020,7 @@ surprise_left() {
 	expect_eq "surprise: left: the driver gave the device up" \
 		"$(edublk_stat dead)" 1
 	check "surprise: left: the driver said it is gone" \
-		eval "dmesg | grep -q 'device gone (its config space reads all ones)'"
+		eval "kmsg_since surprise-left | grep -q 'device gone (its config space reads all ones)'"
 	expect_eq "surprise: left: no timeout counted (gone, not slow)" \
 		"$(sgq_sum timeouts)" 0
 	expect_eq "surprise: left: no restart of a gone device" "$(sgq_sum restarts)" 0

@@ -31,11 +31,29 @@
 #define EDUBLK_TRACE_READ	0
 #define EDUBLK_TRACE_WRITE	1
 #define EDUBLK_TRACE_FLUSH	2
+#define EDUBLK_TRACE_DISCARD	3
+#define EDUBLK_TRACE_ZEROES	4
+
+#ifndef EDUBLK_TRACE_OP_DEFINED		/* once, though read many times */
+#define EDUBLK_TRACE_OP_DEFINED
+static inline u8 edublk_trace_op(const struct edublk_cmd *cmd)
+{
+	if (cmd->flush)
+		return EDUBLK_TRACE_FLUSH;
+	if (cmd->zero_op == EDUBLK_ZERO_DISCARD)
+		return EDUBLK_TRACE_DISCARD;
+	if (cmd->zero_op)
+		return EDUBLK_TRACE_ZEROES;
+	return cmd->write ? EDUBLK_TRACE_WRITE : EDUBLK_TRACE_READ;
+}
+#endif
 
 #define edublk_show_op(op)						\
 	__print_symbolic(op, { EDUBLK_TRACE_READ, "read" },		\
 			 { EDUBLK_TRACE_WRITE, "write" },		\
-			 { EDUBLK_TRACE_FLUSH, "flush" })
+			 { EDUBLK_TRACE_FLUSH, "flush" },		\
+			 { EDUBLK_TRACE_DISCARD, "discard" },		\
+			 { EDUBLK_TRACE_ZEROES, "write-zeroes" })
 
 TRACE_EVENT(edublk_cmd_post,
 	    TP_PROTO(struct edublk_cmd *cmd),
@@ -58,9 +76,7 @@ TRACE_EVENT(edublk_cmd_post,
 			   blk_rq_pos(edublk_rq(cmd));
 			   __entry->bytes = blk_rq_bytes(edublk_rq(cmd));
 			   __entry->nelems = cmd->nelems;
-			   __entry->op = cmd->flush ? EDUBLK_TRACE_FLUSH :
-					 cmd->write ? EDUBLK_TRACE_WRITE :
-					 EDUBLK_TRACE_READ;
+			   __entry->op = edublk_trace_op(cmd);
 			   __entry->fua = cmd->fua;
 			   __entry->repost = cmd->sg_state == EDUBLK_SG_ON_DEVICE;),
 	    TP_printk("edublk%d q%u tag=%d dev_tag=%#x %s%s sector=%llu bytes=%u elements=%u%s",
@@ -110,9 +126,7 @@ TRACE_EVENT(edublk_cmd_timeout,
 			   __entry->tag = edublk_rq(cmd)->tag;
 			   __entry->dev_tag = cmd->dev_tag;
 			   __entry->bytes = blk_rq_bytes(edublk_rq(cmd));
-			   __entry->op = cmd->flush ? EDUBLK_TRACE_FLUSH :
-					 cmd->write ? EDUBLK_TRACE_WRITE :
-					 EDUBLK_TRACE_READ;
+			   __entry->op = edublk_trace_op(cmd);
 			   __entry->waited = cmd->sg_state == EDUBLK_SG_IDLE;
 			   __entry->in_a_row = in_a_row;
 			   __entry->msecs = jiffies_to_msecs(jiffies - cmd->started);),

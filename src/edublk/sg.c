@@ -1230,10 +1230,12 @@ static bool edublk_sg_present(struct edublk_dev *edu, u32 val)
  * so every command in flight ends at once with BLK_STS_IOERR, without a
  * word to the device and without waiting for a timeout; queue_rq fails
  * new requests (edu->dead), and a list wdmdma maps later fails at
- * submission (every queue dead). Said once. Called with no lock held;
- * does not sleep.
+ * submission (every queue dead). Said once. Not during a function reset
+ * (a function being reset may read all ones for a while):
+ * edublk_sg_reset_done() checks the device is there. Called with no lock
+ * held; does not sleep. Returns false if it did nothing for that reason.
  */
-static void edublk_sg_gone(struct edublk_dev *edu)
+static bool edublk_sg_gone(struct edublk_dev *edu)
 {
 	struct edublk_sg *sg = edu->sg;
 	unsigned int i, failed = 0;
@@ -1241,9 +1243,9 @@ static void edublk_sg_gone(struct edublk_dev *edu)
 	LIST_HEAD(done);
 
 	flags = edublk_sg_lock_all(sg);
-	if (sg->gone) {
+	if (sg->gone || sg->resetting) {
 		edublk_sg_unlock_all(sg, flags);
-		return;
+		return sg->gone;
 	}
 	sg->gone = true;
 	WRITE_ONCE(edu->dead, true);
@@ -1265,6 +1267,7 @@ static void edublk_sg_gone(struct edublk_dev *edu)
 		"device gone (its config space reads all ones): %u commands in flight failed, all later I/O fails\n",
 		failed);
 	edublk_sg_end(edu, &done);
+	return true;
 }
 
 /*
@@ -1378,11 +1381,13 @@ static enum blk_eh_timer_return edublk_sg_timeout(struct request *rq)
 	/* A function reset posts it again: its config space may read ~0. */
 	if (READ_ONCE(edu->sg->resetting))
 		return BLK_EH_RESET_TIMER;
-	/* Surprise removal: fail everything now, not timeout by timeout. */
-	if (!edublk_sg_present(edu, es_rd(edu, ES_ID))) {
-		edublk_sg_gone(edu);
-		return BLK_EH_DONE;
-	}
+	/*
+	 * Surprise removal: fail everything now, not timeout by timeout. A
+	 * function reset that began meanwhile may read all ones too: then
+	 * edublk_sg_gone() does nothing and the request gets more time.
+	 */
+	if (!edublk_sg_present(edu, es_rd(edu, ES_ID)))
+		return edublk_sg_gone(edu) ? BLK_EH_DONE : BLK_EH_RESET_TIMER;
 	spin_lock_irqsave(&q->lock, flags);
 	if (edu->sg->resetting ||
 	    (cmd->sg_state == EDUBLK_SG_ON_DEVICE &&
@@ -1953,19 +1958,22 @@ void edublk_sg_reset_prepare(struct edublk_dev *edu)
  * The PCI core calls this once the function is reset and its
  * configuration (BARs, bus mastering, MSI/MSI-X) restored. Every queue is
  * set up afresh and its commands in flight posted again; a queue that
- * will not enable fails its commands. Then the disk runs again. Process
- * context.
+ * will not enable fails its commands. A device that did not come back is
+ * gone (edublk_sg_gone()); one given up before stays so, bus mastering
+ * off. Then the disk runs again. Process context.
  */
 void edublk_sg_reset_done(struct edublk_dev *edu)
 {
 	struct device *dev = &edu->pdev->dev;
 	struct edublk_sg *sg = edu->sg;
 	unsigned int i, reposted = 0, dead_queues = 0;
+	bool present = pci_device_is_present(edu->pdev), dead;
 	unsigned long flags;
 	LIST_HEAD(done);
 
 	flags = edublk_sg_lock_all(sg);
-	if (!sg->gone && !READ_ONCE(edu->dead)) {
+	dead = sg->gone || READ_ONCE(edu->dead);
+	if (!dead && present) {
 		sg->function_resets++;
 		for (i = 0; i < sg->nq; i++) {
 			struct edublk_sgq *q = &sg->q[i];
@@ -1987,12 +1995,32 @@ void edublk_sg_reset_done(struct edublk_dev *edu)
 	}
 	sg->resetting = false;
 	edublk_sg_unlock_all(sg, flags);
-	if (dead_queues)
-		dev_err(dev, "%u queues would not enable after the function reset: failing their I/O\n",
-			dead_queues);
-	else
-		dev_info(dev, "function reset: %u commands in flight posted again\n",
-			 reposted);
+	if (dead) {
+		/* Given up or gone before: the restored state had it on. */
+		pci_clear_master(edu->pdev);
+	} else if (!present) {
+		edublk_sg_gone(edu);
+	} else {
+		if (dead_queues)
+			dev_err(dev, "%u queues would not enable after the function reset: failing their I/O\n",
+				dead_queues);
+		else
+			dev_info(dev, "function reset: %u commands in flight posted again\n",
+				 reposted);
+		/*
+		 * A reposted command may have completed before resetting
+		 * was cleared, its MSI or INTx dropped by the shared handler:
+		 * ack and look at every queue once.
+		 */
+		if (!sg->msix) {
+			u32 st = es_rd(edu, ES_INT_STATUS);
+
+			if (st && st != U32_MAX)
+				es_wr(edu, ES_INT_ACK, st);
+		}
+		for (i = 0; i < sg->nq; i++)
+			edublk_sg_service(&sg->q[i]);
+	}
 	edublk_sg_end(edu, &done);
 	blk_mq_unquiesce_queue(edu->disk->queue);
 }
@@ -2003,19 +2031,34 @@ void edublk_sg_reset_done(struct edublk_dev *edu)
  *
  * Power-off, reboot or kexec: the device is reset, so it does no more DMA
  * into memory the next kernel may own, and bus mastering is turned off.
- * Requests in flight are not ended: nothing waits for them any more.
+ * The commands in flight fail with BLK_STS_IOERR, as does every later
+ * request (the device is given up): nothing may wait on it any more.
  */
 void edublk_sg_shutdown(struct edublk_dev *edu)
 {
 	struct edublk_sg *sg = edu->sg;
+	unsigned int i, failed = 0;
 	unsigned long flags;
+	LIST_HEAD(done);
 
 	flags = edublk_sg_lock_all(sg);
 	sg->resetting = true;
+	WRITE_ONCE(edu->dead, true);
 	if (!sg->gone)
 		edublk_sg_reset_device(edu);
+	for (i = 0; i < sg->nq; i++) {
+		struct edublk_sgq *q = &sg->q[i];
+
+		q->dead = true;
+		failed += q->nr_inflight;
+		edublk_sg_requeue(q, NULL, BLK_STS_IOERR, &done);
+	}
 	edublk_sg_unlock_all(sg, flags);
 	pci_clear_master(edu->pdev);
+	if (failed)
+		dev_warn(&edu->pdev->dev, "shutdown: %u commands in flight failed\n",
+			 failed);
+	edublk_sg_end(edu, &done);
 }
 
 /*

@@ -914,7 +914,7 @@ fail:
 		ret = -EINVAL;
 	} else if (ret == -EEXIST) {
 		wdmdma_verifier_report(adapter,
-				       "build into buffer %p, whose list is outstanding (not put yet)\n",
+				       "build into buffer %p, still in use (its list not put yet, or its Build waiting)\n",
 				       buf);
 		ret = -EINVAL;
 	}
@@ -1009,7 +1009,7 @@ EXPORT_SYMBOL_WDMDMA(wdmdma_get_sg_list);
  * Context: any; does not sleep.
  * Return: as wdmdma_get_sg_list(), plus -ENOBUFS if @buf_len is too small
  * (nothing mapped; @fn never runs). Never -ENOMEM. With the verifier on,
- * -EINVAL (reported) if @buf holds a list not put yet.
+ * -EINVAL (reported) if @buf holds a list not put yet or a Build waiting.
  */
 int wdmdma_build_sg_list(struct wdmdma_adapter *adapter,
 			 struct wdmdma_mdl *mdl, const void *current_va,

@@ -67,14 +67,24 @@ bool wdmdma_verify_put(struct wdmdma_adapter *adapter, struct wdmdma_xfer *xfer)
 
 /*
  * With the verifier on: is @buf, a caller's Build buffer, free to be
- * built into? Not if it holds a list handed out and not yet put: a Build
- * into it would relink that list's node and corrupt the adapter's list of
- * outstanding lists. With the verifier off, not checked.
+ * built into? Not if it holds a list handed out and not yet put, nor a
+ * Build still waiting (its request lives in @buf): a Build into it would
+ * relink that node and corrupt the adapter's lists. With the verifier
+ * off, not checked.
  */
 bool wdmdma_verify_build_buf(struct wdmdma_adapter *adapter, void *buf)
 {
+	struct wdmdma_req *req;
+
 	lockdep_assert_held(&adapter->lock);
-	return !wdmdma_verifier || !wdmdma_verify_put(adapter, buf);
+	if (!wdmdma_verifier)
+		return true;
+	if (wdmdma_verify_put(adapter, buf))
+		return false;
+	list_for_each_entry(req, &adapter->queue, node)
+		if (req->xfer == buf)
+			return false;
+	return true;
 }
 
 /**
