@@ -1126,7 +1126,8 @@ scenario_removal() {
 	# off; whether a command meets an off window depends on timing, so
 	# this part asserts only that fio ends. Then off for good: no SQ
 	# fetch, no completion, no interrupt: a read fails (not hangs) and the
-	# driver counts it, whether a halt or a timeout ended it first. rmmod
+	# driver counts it, as an error or a timeout: a halt, a timeout, or
+	# the device given up if its timeouts already ran in a row. rmmod
 	# does not wait, and a new probe (which resets the device and turns
 	# bus mastering on) gets a clean verify.
 	load_edublk || { not_ok "removal: bus master: insmod edublk"; return; }
