@@ -91,7 +91,7 @@ build_modules() {
 	rm -rf "$out"
 	mkdir -p "$out"
 	(cd "$WDMDMA_TOP" && tar cf - Kbuild src include kunit samples) | tar -C "$out" -xf -
-	make -C "$kdir" M="$out" W=1 "$@" modules 2>&1
+	make -C "$kdir" M="$out" -j"$(nproc)" W=1 "$@" modules 2>&1
 }
 
 # no_warnings LOG: fail on any warning or error in a build log, and on a
@@ -172,10 +172,12 @@ done
 # the Windows-named interface must use Windows names and typedefs, the
 # samples (ported Windows code) call and name Windows routines, and the
 # compat header is where LINUX_VERSION_CODE belongs.
+# One checkpatch per CPU at a time; the reports in file order.
 run_checkpatch() {
-	local cp=$1 f ignore out bad=0
+	local cp=$1 f ignore tmp i=0 bad=0
 	shift
 	cd "$WDMDMA_TOP" || return 1
+	tmp=$(mktemp -d) || return 1
 	for f in "$@"; do
 		ignore=FILE_PATH_CHANGES
 		case "$f" in
@@ -186,13 +188,18 @@ run_checkpatch() {
 		src/compat.h)
 			ignore+=,LINUX_VERSION_CODE,CONSTANT_COMPARISON ;;
 		esac
-		out=$(perl "$cp" --strict --no-tree --terse --show-types \
-		      --ignore "$ignore" -f "$f" 2>&1 | grep -E '(ERROR|WARNING|CHECK):')
-		if [ -n "$out" ]; then
-			echo "$out"
-			bad=1
-		fi
+		perl "$cp" --strict --no-tree --terse --show-types \
+			--ignore "$ignore" -f "$f" > "$tmp/$(printf %04d $i)" 2>&1 &
+		i=$((i + 1))
+		while [ "$(jobs -rp | wc -l)" -ge "$(nproc)" ]; do
+			wait -n
+		done
 	done
+	wait
+	if cat "$tmp"/* | grep -E '(ERROR|WARNING|CHECK):'; then
+		bad=1
+	fi
+	rm -rf "$tmp"
 	return $bad
 }
 # Each series' checkpatch: newer ones know more (7.3 asks for

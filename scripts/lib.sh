@@ -238,7 +238,7 @@ build_modules_incremental() {
 	mkdir -p "$out"
 	(cd "$WDMDMA_TOP" && tar cf - Kbuild src include kunit samples) | tar -C "$out" -xf -
 	log "modules (W=1, incremental) in $out"
-	if ! make -C "$kdir" M="$out" W=1 modules > "$out/build.log" 2>&1; then
+	if ! make -C "$kdir" M="$out" -j"$(nproc)" W=1 modules > "$out/build.log" 2>&1; then
 		tail -n 30 "$out/build.log" >&2
 		die "module build failed (log: $out/build.log)"
 	fi
