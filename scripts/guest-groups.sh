@@ -59,7 +59,7 @@ if [ -n "${qemu_sg:-}" ]; then
 	# x-fault-regs: its removal checks make the device vanish and add bad
 	# completions.
 	sg="--qemu $qemu_sg --no-edu --smp 2"
-	guest_group "$series" edusg-blk "$sg --device edu-sg,queues=2,x-fault-regs=on --mem 512M --host-root --timeout 900" \
+	guest_group "$series" edusg-blk "$sg --device edu-sg,queues=2,x-fault-regs=on --mem 512M --host-root --timeout 1500" \
 		"edusg-blk.sh verify" ""
 	# Faults, one boot: a plain device (made to fail commands, drop
 	# completions, halt a queue, stop completing), 4 KiB elements, a 6 s
@@ -67,12 +67,12 @@ if [ -n "${qemu_sg:-}" ]; then
 	# latency is set back to 0). x-fault-regs: the guest may write the
 	# device's fault registers.
 	guest_group "$series" edusg-faults \
-		"$sg --device edu-sg,x-fault-regs=on --device edu-sg,max_elem_len=4096 --device edu-sg,latency_ns=6000000000,max_elem_len=524288,x-fault-regs=on --mem 512M --host-root --timeout 900" \
+		"$sg --device edu-sg,x-fault-regs=on --device edu-sg,max_elem_len=4096 --device edu-sg,latency_ns=6000000000,max_elem_len=524288,x-fault-regs=on --mem 512M --host-root --timeout 1500" \
 		"edusg-blk.sh faults" ""
 	# A 6 GiB guest (about 3 min on 6.1): the newest series only; on
 	# every series the KUnit suites bounce pages above a 28-bit reach.
 	if [ "$series" = "$WDMDMA_NEWEST_SERIES" ]; then
-		guest_group "$series" edusg-bounce "$sg --device edu-sg,dma_bits=32 --mem 6G --host-root --timeout 900" \
+		guest_group "$series" edusg-bounce "$sg --device edu-sg,dma_bits=32 --mem 6G --host-root --timeout 1500" \
 			"edusg-blk.sh bounce" ""
 	fi
 else

@@ -155,6 +155,8 @@ def judge(lines, expect):
 
 
 def main():
+    # Whole lines: make check runs two guest streams into one stdout.
+    sys.stdout.reconfigure(line_buffering=True)
     ap = argparse.ArgumentParser()
     ap.add_argument('--expect', action='append', default=[])
     ap.add_argument('--results')

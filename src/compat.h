@@ -211,6 +211,35 @@ wdmdma_hrtimer_setup(struct hrtimer *timer,
 #endif
 
 /*
+ * 6.13 (and 6.12.2, and some older stable series, but not 6.1.y): blk-mq
+ * no longer strands a request submitted as the queue is unquiesced
+ * ("block: fix missing dispatching request when queue is started or
+ * unquiesced"; read 2026-12-03 in Debian's 6.1.192 source, which has the
+ * old code, and 6.12.117, which has the fix). Before, a submitter that
+ * found the queue quiesced inserted its request without running the
+ * queue, and blk_mq_unquiesce_queue() may have run the queue between the
+ * two: the request then sat in blk-mq until something else ran that
+ * hardware queue, forever if nothing did. Such a submitter is inside
+ * blk-mq's RCU (or SRCU) read-side section from the check to the insert,
+ * so once a grace period has passed after the unquiesce its request is
+ * in place, and running the queues again dispatches it. Which 6.12.y
+ * and older stable releases have the fix is not tested here, so every
+ * kernel before 6.13 takes the grace period (one per function reset).
+ * (6.2 moved the SRCU of blk_mq_wait_quiesce_done() to the tag set.)
+ */
+static inline void wdmdma_blk_mq_unquiesce_queue(struct request_queue *q)
+{
+	blk_mq_unquiesce_queue(q);
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 2, 0)
+	blk_mq_wait_quiesce_done(q);
+	blk_mq_run_hw_queues(q, true);
+#elif LINUX_VERSION_CODE < KERNEL_VERSION(6, 13, 0)
+	blk_mq_wait_quiesce_done(q->tag_set);
+	blk_mq_run_hw_queues(q, true);
+#endif
+}
+
+/*
  * 6.15: blk_rq_map_sg() lost its request_queue argument (the request
  * knows its queue).
  */

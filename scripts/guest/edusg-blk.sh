@@ -44,9 +44,11 @@
 #                     data reads back as written; the edublk tracepoints
 #                     count the posts, completions, timeouts, restarts and
 #                     resets the debugfs counters do;
-#   removal - the removal part of verify alone; reset - three function
-#             resets (sysfs "reset") while fio writes and verifies (not in
-#             make check: see scenario_removal);
+#   removal - the removal part of verify alone, with the function
+#             resets: three (sysfs "reset") while fio writes and verifies,
+#             then 20 more while a job per vCPU writes at queue depth 1
+#             (each queue must go on after each reset); reset - those
+#             function resets alone;
 #   discard - discard and write zeroes alone.
 #   bounce  - a 32-bit device in a guest with RAM above 4 GiB: fio verify
 #             while wdmdma bounces the pages the device cannot reach; then
@@ -674,13 +676,17 @@ scenario_drops() {
 	b=$(drops_snap)
 	check "drops: tracepoints on" trace_start edublk
 	check "drops: the device drops every 7th completion" knob dev_drop_every 7
-	check "drops: ... and takes 20 ms per command" knob dev_latency_ns 20000000
+	check "drops: ... and takes 200 ms per command" knob dev_latency_ns 200000000
 	dd if=/dev/urandom of=/tmp/pat bs=$BLK count=$n 2>/dev/null
 	wf=$(copy_blocks write $n)
 	check "drops: every block written (retrying)" [ $? -eq 0 ]
 	# Four readers for 15 s: while one waits 5 s for its dropped
 	# completion to time out, the others keep commands in flight (each
 	# takes latency_ns), so the queue restart has commands to post again.
+	# 200 ms, so a reader's command is in flight most of the time even on
+	# a slow TCG host where its dd, cmp and date take tens of ms each (at
+	# 20 ms no command was in flight at any restart once, on a loaded
+	# 2-core host).
 	end=$(($(date +%s) + 15))
 	for p in 1 5 9 13; do
 		reader $p $end &
@@ -1150,11 +1156,35 @@ scenario_removal() {
 	load_edublk || { not_ok "removal: bus master: insmod again"; return; }
 	after_removal "removal: bus master"
 	check "removal: bus master: rmmod at the end" rmmod edublk
-	# function_reset is not run here: once in about eight runs (6.1) two
-	# writes never reached queue_rq after the third reset, with every
-	# driver and wdmdma queue empty; until that is understood it runs
-	# only as the "reset" scenario, by hand.
+	function_reset
 	surprise_left
+}
+
+# writers_bg NAME [FIO-ARGS...] < GLOBAL: fio in the background (FIO_PID)
+# with the [global] section GLOBAL: 4 KiB random writes over 8 MiB from
+# each vCPU (one job pinned to each, so on both hardware queues).
+writers_bg() {
+	local name=$1
+	shift
+	{
+		cat
+		cat <<JOB
+rw=randwrite
+bs=4k
+size=8m
+
+[cpu0]
+cpus_allowed=0
+offset=0
+
+[cpu1]
+cpus_allowed=1
+offset=8m
+JOB
+	} > /host/tmp/$name.fio
+	hostrun fio --output=/tmp/$name.out --eta=never "$@" \
+		--filename=$EDUBLK_DEV /tmp/$name.fio > /dev/null 2>&1 &
+	FIO_PID=$!
 }
 
 # function_reset: sysfs "reset" (pci_reset_function(): edu-sg's Function
@@ -1174,25 +1204,11 @@ function_reset() {
 	host_root && hostrun true || { not_ok "reset: hostrun"; return; }
 	check "reset: the device offers a function reset" \
 		[ -e /sys/bus/pci/devices/$bdf/reset ]
-	cat > /host/tmp/fr.fio <<JOB
-$FIO_VERIFY_GLOBAL
-size=8m
-rw=randwrite
-bs=4k
-
-[cpu0]
-cpus_allowed=0
-offset=0
-
-[cpu1]
-cpus_allowed=1
-offset=8m
-JOB
 	check "reset: a 50 ms latency" knob dev_latency_ns 50000000
 	r0=$(sgq_sum reposted)
-	hostrun fio --output=/tmp/fr.out --eta=never --verify_state_save=0 \
-		--filename=$EDUBLK_DEV /tmp/fr.fio > /dev/null 2>&1 &
-	FIO_PID=$!
+	writers_bg fr --verify_state_save=0 <<JOB
+$FIO_VERIFY_GLOBAL
+JOB
 	busy "reset"
 	for i in 1 2 3; do
 		check "reset: $i: a 1 s latency" knob dev_latency_ns 1000000000
@@ -1210,10 +1226,64 @@ JOB
 		$(($(sgq_sum reposted) - r0)) 0
 	expect_eq "reset: the driver counted 3 function resets" \
 		"$(edublk_stat function_resets)" 3
+	reset_storm $bdf
 	common_checks reset
 	expect_eq "reset: no queue restart" "$(sgq_sum restarts)" 0
 	dump_stats
 	check "reset: rmmod" rmmod edublk
+}
+
+# moves_on Q N: hardware queue Q has completed at least two commands more
+# than N, within 30 s (a TCG vCPU may go unscheduled for seconds).
+moves_on() {
+	local n=0
+	while [ "$(sgq_stat $1 completed)" -le $(($2 + 1)) ]; do
+		[ $n -ge 300 ] && return 1
+		sleep 0.1
+		n=$((n + 1))
+	done
+}
+
+# reset_storm BDF: RESET_STORM more function resets while one fio job per
+# vCPU writes at queue depth 1, so a request that blk-mq strands stops its
+# job for good (a 4 KiB libaio write at depth 1 is issued directly, and
+# nothing else runs that hardware queue). Each job's command is held by
+# the device (1 s) when the reset comes; reset_done posts it again, the
+# device (its latency back to 0) completes it while the driver ends the
+# reset, and the job submits its next write just as the disk is
+# unquiesced: the race that strands a request before 6.13 (compat.h,
+# wdmdma_blk_mq_unquiesce_queue()). The reset is written from each vCPU
+# in turn, so each job races the unquiesce from the other vCPU. After
+# each reset both queues complete new commands, and fio stops when told.
+RESET_STORM=20
+reset_storm() {
+	local i c0 c1 n
+	writers_bg storm <<JOB
+[global]
+ioengine=libaio
+direct=1
+iodepth=1
+time_based=1
+runtime=600
+disk_util=0
+JOB
+	busy "reset: storm"
+	for i in $(seq $RESET_STORM); do
+		knob dev_latency_ns 1000000000 || not_ok "reset: storm $i: 1 s latency"
+		sleep 0.3
+		n=$(sgq_sum inflight)
+		taskset -c $((i % 2)) sh -c "echo 1 > /sys/bus/pci/devices/$1/reset" ||
+			not_ok "reset: storm $i: function reset from CPU $((i % 2))"
+		c0=$(sgq_stat 0 completed)
+		c1=$(sgq_stat 1 completed)
+		expect_gt "reset: storm $i: commands in flight at the reset" "$n" 0
+		check "reset: storm $i: queue 0 moves on" moves_on 0 $c0
+		check "reset: storm $i: queue 1 moves on" moves_on 1 $c1
+	done
+	kill $FIO_PID 2>/dev/null
+	check "reset: storm: fio stopped within 30 s" ended_within $FIO_PID 30
+	expect_eq "reset: storm: the driver counted every function reset" \
+		"$(edublk_stat function_resets)" $((3 + RESET_STORM))
 }
 
 # msi=0: one legacy INTx line for both queues, INT_STATUS names them.

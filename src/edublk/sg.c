@@ -2022,7 +2022,7 @@ void edublk_sg_reset_done(struct edublk_dev *edu)
 			edublk_sg_service(&sg->q[i]);
 	}
 	edublk_sg_end(edu, &done);
-	blk_mq_unquiesce_queue(edu->disk->queue);
+	wdmdma_blk_mq_unquiesce_queue(edu->disk->queue);
 }
 
 /**
