@@ -91,7 +91,9 @@ build_modules() {
 	rm -rf "$out"
 	mkdir -p "$out"
 	(cd "$WDMDMA_TOP" && tar cf - Kbuild src include kunit samples) | tar -C "$out" -xf -
-	make -C "$kdir" M="$out" -j"$(nproc)" W=1 "$@" modules 2>&1
+	# shellcheck disable=SC2046
+	make -C "$kdir" M="$out" -j"$(nproc)" W=1 $(kbuild_pahole "$kdir") "$@" \
+		modules 2>&1
 }
 
 # no_warnings LOG: fail on any warning or error in a build log, and on a
