@@ -728,11 +728,13 @@ static void fast_test_destroy_race_locked(struct kunit *test)
 /* --- The fast path beside map-register waiters ----------------------------- */
 
 #define FAST_BOUNCE_N	6	/* bounced requests, 2 fit the registers */
+#define FAST_STREAM_MIN	16	/* fast-path maps made while others wait */
 
 struct fast_streamer {
 	struct fast_fixture *fx;
 	struct wdmdma_adapter *a;
 	struct completion done;
+	struct completion going;
 	atomic_t *stop;
 	unsigned int maps;
 	unsigned int bad;
@@ -770,8 +772,11 @@ static int fast_stream_fn(void *data)
 			s->bad++;
 			break;
 		}
+		if (s->maps == FAST_STREAM_MIN)
+			complete(&s->going);
 		cond_resched();
 	}
+	complete(&s->going);
 	complete(&s->done);
 	fast_park();
 	return 0;
@@ -823,6 +828,7 @@ static void fast_test_beside_waiters(struct kunit *test)
 	s->a = a;
 	s->stop = &stop;
 	init_completion(&s->done);
+	init_completion(&s->going);
 	task = kthread_run(fast_stream_fn, s, "wdmdma-fast/s");
 	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
 	get_task_struct(task);
@@ -831,6 +837,15 @@ static void fast_test_beside_waiters(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, wdmdma_get_sg_list(a, vmdl, vb.va, len,
 							 wdmdma_test_rec_cb,
 							 &rec[i], true), 0);
+	st = wdmdma_test_stats(a);
+	KUNIT_EXPECT_EQ(test, st.queue_depth, FAST_BOUNCE_N - 2);
+	/*
+	 * The streamer maps beside the waiters before any register frees:
+	 * wait for its progress rather than hope the scheduler ran it.
+	 */
+	KUNIT_EXPECT_TRUE(test, wait_for_completion_timeout(&s->going,
+							    FAST_WAIT));
+	KUNIT_EXPECT_GE(test, READ_ONCE(s->maps), FAST_STREAM_MIN);
 	st = wdmdma_test_stats(a);
 	KUNIT_EXPECT_EQ(test, st.queue_depth, FAST_BOUNCE_N - 2);
 	for (i = 0; i < FAST_BOUNCE_N; i++) {
