@@ -26,13 +26,8 @@ if [ -x "$dir/sparse" ] && [ -f "$dir/.wdmdma-built" ]; then
 fi
 
 log "building sparse $ver from $SUITE's source package in $dir"
-rm -rf "$dir" "$dir.tmp"
-mkdir -p "$dir.tmp"
-(cd "$dir.tmp" && apt_suite_src "$SUITE" source --download-only -qq "sparse=$ver" >&2) ||
-	die "downloading sparse $ver from $SUITE failed"
-# apt checked the files against the signed index it fetched.
-dpkg-source --no-check -x "$dir.tmp"/sparse_*.dsc "$dir.tmp/src" >&2 ||
-	die "unpacking sparse $ver failed"
+rm -rf "$dir"
+suite_source_unpack "$SUITE" sparse "$ver" "$dir.tmp"
 # CC=gcc: Debian's packaging asks for the gcc it builds with there.
 make -C "$dir.tmp/src" -j"$(nproc)" CC=gcc sparse > "$dir.tmp/build.log" 2>&1 ||
 	{ tail -n 20 "$dir.tmp/build.log" >&2; die "building sparse $ver failed"; }

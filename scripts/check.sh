@@ -78,6 +78,19 @@ for qv in $WDMDMA_QEMU_VERSIONS; do
 	echo "edu-sg qtest on QEMU $qv: $counts"
 done
 
+# --- A static fio for the guests --------------------------------------------
+# Debian's fio takes about 8 s to start in a guest (its 64 shared libraries);
+# the guests run this one instead (qemu/guest/hostrun), or Debian's if it
+# did not build.
+guest_fio=$("$WDMDMA_TOP/scripts/build-fio.sh" 2> "$run_dir/build-fio.log")
+if [ -n "$guest_fio" ] && [ -x "$guest_fio" ]; then
+	pass "static fio for the guests builds"
+else
+	guest_fio=
+	fail "static fio for the guests builds (log: $run_dir/build-fio.log)"
+	tail -n 20 "$run_dir/build-fio.log" | sed 's/^/    /'
+fi
+
 # --- Static checks ----------------------------------------------------------
 # Kernel code only: qemu/ holds QEMU code, in QEMU's style.
 mapfile -t sources < <(cd "$WDMDMA_TOP" &&
@@ -261,6 +274,7 @@ guest_group() {
 		[ -f "$m" ] && args+=(--module "$m")
 	done
 	for f in "$WDMDMA_TOP"/scripts/guest/*; do args+=(--file "$f"); done
+	[ -n "$guest_fio" ] && args+=(--file "$guest_fio")
 	t0=$(date +%s)
 	# shellcheck disable=SC2086
 	"$WDMDMA_TOP/scripts/run-guest.sh" --kernel "$kdir/arch/x86/boot/bzImage" \

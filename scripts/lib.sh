@@ -124,6 +124,19 @@ apt_suite_type() {
 	"$tool" "${opts[@]}" "$@"
 }
 
+# suite_source_unpack SUITE PKG VER DIR: download the source package PKG
+# at version VER from SUITE and unpack it in DIR/src (DIR is made afresh).
+suite_source_unpack() {
+	local suite=$1 pkg=$2 ver=$3 dir=$4
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	(cd "$dir" && apt_suite_src "$suite" source --download-only -qq "$pkg=$ver" >&2) ||
+		die "downloading $pkg $ver from $suite failed"
+	# apt checked the files against the signed index it fetched.
+	dpkg-source --no-check -x "$dir/${pkg}_"*.dsc "$dir/src" >&2 ||
+		die "unpacking $pkg $ver failed"
+}
+
 # suite_version SUITE PKG: the version of PKG that SUITE offers.
 suite_version() {
 	apt_suite "$1" cache policy "$2" | sed -n 's/^  Candidate: //p' | grep -v '(none)'
