@@ -54,7 +54,7 @@
 #define LC_BUF_LEN	(4 * PAGE_SIZE)	/* the small contiguous buffer */
 #define LC_OFF		100
 #define LC_XFER		(2 * PAGE_SIZE)
-#define LC_PROBE_MS	2000		/* longest a probe waits for destroy */
+#define LC_PROBE_MS	10000		/* longest a probe waits for destroy */
 #define LC_WAIT		msecs_to_jiffies(WDMDMA_TEST_WAIT_MS)
 
 #define LC_NTH_MAX	64		/* fail_nth: give up after this many */
@@ -220,9 +220,11 @@ static bool lc_worker_go(struct lc_worker *w)
 	return wait_for_completion_timeout(&w->started, LC_WAIT);
 }
 
+/* Wait for the round to end; a round may probe for LC_PROBE_MS. */
 static bool lc_worker_wait(struct lc_worker *w)
 {
-	return wait_for_completion_timeout(&w->done, LC_WAIT);
+	return wait_for_completion_timeout(&w->done, LC_WAIT +
+					   msecs_to_jiffies(LC_PROBE_MS));
 }
 
 /* Only after every round started has ended (else this waits for it). */
@@ -252,6 +254,8 @@ struct lc_probe {
  * probe is a synchronous _ex Build of one page: while the adapter lives it
  * maps (the list is Put at once) or fails with -ENOMEM when it would have
  * to wait. The caller must hold another list of @a (keeping it alive).
+ * Where it may sleep, it yields between probes: on a kernel without
+ * preemption the destroying thread may be waiting for this CPU.
  * Context: any; may spin with bottom halves disabled.
  * Return: true once -ENODEV was seen.
  */
@@ -274,7 +278,10 @@ static bool lc_probe_dead(struct wdmdma_adapter *a, struct lc_probe *p)
 			wdmdma_put_sg_list(a, sgl, true);
 		else if (ret != -ENOMEM)
 			return false;
-		cpu_relax();
+		if (preemptible())
+			cond_resched();
+		else
+			cpu_relax();
 	} while (time_before(jiffies, end));
 	return false;
 }
@@ -1032,7 +1039,7 @@ static void lc_expect_masks(struct kunit *test, struct device *dev, u64 mask,
 
 /*
  * A 28-bit and a 64-bit scatter/gather adapter on one device. A buffer
- * above 2^28 (most of the 1 GiB guest) is mapped by both, before and
+ * above 2^28 (half of a 512 MiB guest) is mapped by both, before and
  * after the other exists: the narrow one always bounces it below 2^28,
  * the wide one maps it where it is. The coherent mask never changes; the
  * streaming mask is the widest live adapter's, and the driver's own
