@@ -478,7 +478,7 @@ static void *iommu_map_pages(struct kunit *test, struct page **pages,
 	*high = iommu_high_block(ilog2(roundup_pow_of_two(nr - nr_low)),
 				 order);
 	KUNIT_ASSERT_NOT_NULL_MSG(test, *high,
-				  "no memory above 256 MiB (the guest needs 1 GiB)");
+				  "no memory above 256 MiB (the guest needs 512 MiB)");
 	for (i = 0; i < nr_low; i++) {
 		pages[i] = alloc_page(GFP_KERNEL | GFP_DMA);
 		if (!pages[i])

@@ -1438,7 +1438,7 @@ static void prog_chained(struct kunit *test, bool sg)
 	KUNIT_ASSERT_NOT_NULL(test, seen);
 	block = prog_high_block(DMA_BIT_MASK(PROG_BUS_BITS) + 1);
 	KUNIT_ASSERT_NOT_NULL_MSG(test, block,
-				  "no memory above 256 MiB (guest below 1 GiB?)");
+				  "no memory above 256 MiB (guest below 512 MiB?)");
 	for (i = 0; i < 3; i++) {
 		pages[i] = block + nth[i];
 		mdl[i] = kunit_kzalloc(test, wdmdma_mdl_size(1), GFP_KERNEL);
