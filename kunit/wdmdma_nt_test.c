@@ -609,6 +609,11 @@ static void nt_versions(struct kunit *test)
 		KUNIT_EXPECT_NOT_NULL(test, ops->PutDmaAdapter);
 		KUNIT_EXPECT_NOT_NULL(test, ops->AllocateCommonBuffer);
 		KUNIT_EXPECT_NOT_NULL(test, ops->FreeCommonBuffer);
+		KUNIT_EXPECT_NOT_NULL(test, ops->AllocateAdapterChannel);
+		KUNIT_EXPECT_NOT_NULL(test, ops->FlushAdapterBuffers);
+		KUNIT_EXPECT_NOT_NULL(test, ops->FreeAdapterChannel);
+		KUNIT_EXPECT_NOT_NULL(test, ops->FreeMapRegisters);
+		KUNIT_EXPECT_NOT_NULL(test, ops->MapTransfer);
 		KUNIT_EXPECT_NOT_NULL(test, ops->GetDmaAlignment);
 		KUNIT_EXPECT_NOT_NULL(test, ops->GetScatterGatherList);
 		KUNIT_EXPECT_NOT_NULL(test, ops->PutScatterGatherList);
@@ -621,6 +626,7 @@ static void nt_versions(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, !!ops->GetDmaTransferInfo, v3);
 		KUNIT_EXPECT_EQ(test, !!ops->InitializeDmaTransferContext, v3);
 		KUNIT_EXPECT_EQ(test, !!ops->AllocateCommonBufferEx, v3);
+		KUNIT_EXPECT_EQ(test, !!ops->AllocateAdapterChannelEx, v3);
 		KUNIT_EXPECT_EQ(test, !!ops->CancelAdapterChannel, v3);
 		KUNIT_EXPECT_EQ(test, !!ops->GetScatterGatherListEx, v3);
 		KUNIT_EXPECT_EQ(test, !!ops->BuildScatterGatherListEx, v3);

@@ -196,7 +196,8 @@ run_checkpatch() {
 	for f in "$@"; do
 		ignore=FILE_PATH_CHANGES
 		case "$f" in
-		include/wdmdma/ntdma.h|src/wdmdma/nt.c|kunit/wdmdma_nt_test.c|kunit/wdmdma_nt_ex_test.c)
+		include/wdmdma/ntdma.h|src/wdmdma/nt.c|kunit/wdmdma_nt_test.c|kunit/wdmdma_nt_ex_test.c|\
+		kunit/wdmdma_packet_test.c)
 			ignore+=,CAMELCASE,NEW_TYPEDEFS ;;
 		samples/*)
 			ignore+=,CAMELCASE ;;

@@ -9,7 +9,8 @@
 # the stock edu device); "edu" is the edu device's own suite.
 wdmdma_suites="wdmdma_calc wdmdma_build wdmdma_get wdmdma_bounce wdmdma_ex
 	wdmdma_destroy wdmdma_stress wdmdma_lifecycle wdmdma_progress wdmdma_nt
-	wdmdma_nt_ex wdmdma_iommu wdmdma_fast wdmdma_common wdmdma_info"
+	wdmdma_nt_ex wdmdma_iommu wdmdma_fast wdmdma_common wdmdma_info
+	wdmdma_packet"
 
 # The samples' suites (samples/*.c, modules *_test.ko like the KUnit ones):
 # Windows DMA patterns on a platform test device, run with the rest.

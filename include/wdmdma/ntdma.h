@@ -25,6 +25,11 @@
  *   PutScatterGatherList           wdmdma_put_sg_list()
  *   InitializeDmaTransferContext   wdmdma_init_xfer_ctx()
  *   CancelAdapterChannel           wdmdma_cancel()
+ *   AllocateAdapterChannel(Ex)     wdmdma_allocate_channel(_ex)()
+ *   MapTransfer                    wdmdma_map_transfer()
+ *   FlushAdapterBuffers            wdmdma_flush_adapter_buffers()
+ *   FreeMapRegisters               wdmdma_free_map_registers()
+ *   FreeAdapterChannel             wdmdma_free_channel()
  *   AllocateCommonBuffer(Ex), AllocateCommonBufferWithBounds
  *                                  wdmdma_alloc_common_buffer(_bounds)()
  *   FreeCommonBuffer               wdmdma_free_common_buffer()
@@ -162,6 +167,21 @@ typedef void (*PDRIVER_LIST_CONTROL)(PDEVICE_OBJECT DeviceObject, PIRP Irp,
 				     PVOID Context);
 
 typedef struct _DMA_ADAPTER DMA_ADAPTER, *PDMA_ADAPTER;
+
+/* Packet-based DMA: what an adapter-control routine keeps. */
+typedef enum _IO_ALLOCATION_ACTION {
+	KeepObject = WDMDMA_KEEP_OBJECT,
+	DeallocateObject = WDMDMA_DEALLOCATE_OBJECT,
+	DeallocateObjectKeepRegisters = WDMDMA_DEALLOCATE_OBJECT_KEEP_REGISTERS,
+} IO_ALLOCATION_ACTION, *PIO_ALLOCATION_ACTION;
+
+typedef IO_ALLOCATION_ACTION DRIVER_CONTROL(PDEVICE_OBJECT DeviceObject,
+					    PIRP Irp, PVOID MapRegisterBase,
+					    PVOID Context);
+typedef enum _IO_ALLOCATION_ACTION (*PDRIVER_CONTROL)(PDEVICE_OBJECT DeviceObject,
+						      PIRP Irp,
+						      PVOID MapRegisterBase,
+						      PVOID Context);
 typedef struct wdmdma_xfer_ctx DMA_TRANSFER_CONTEXT_STORAGE;
 
 #define DMA_TRANSFER_CONTEXT_VERSION1	1
@@ -251,6 +271,29 @@ typedef PVOID ALLOCATE_COMMON_BUFFER_WITH_BOUNDS(PDMA_ADAPTER DmaAdapter,
 						 PMEMORY_CACHING_TYPE CacheType,
 						 NODE_REQUIREMENT PreferredNode,
 						 PPHYSICAL_ADDRESS LogicalAddress);
+typedef NTSTATUS ALLOCATE_ADAPTER_CHANNEL(PDMA_ADAPTER DmaAdapter,
+					  PDEVICE_OBJECT DeviceObject,
+					  ULONG NumberOfMapRegisters,
+					  PDRIVER_CONTROL ExecutionRoutine,
+					  PVOID Context);
+typedef BOOLEAN FLUSH_ADAPTER_BUFFERS(PDMA_ADAPTER DmaAdapter, PMDL Mdl,
+				      PVOID MapRegisterBase, PVOID CurrentVa,
+				      ULONG Length, BOOLEAN WriteToDevice);
+typedef VOID FREE_ADAPTER_CHANNEL(PDMA_ADAPTER DmaAdapter);
+typedef VOID FREE_MAP_REGISTERS(PDMA_ADAPTER DmaAdapter,
+				PVOID MapRegisterBase,
+				ULONG NumberOfMapRegisters);
+typedef PHYSICAL_ADDRESS MAP_TRANSFER(PDMA_ADAPTER DmaAdapter, PMDL Mdl,
+				      PVOID MapRegisterBase, PVOID CurrentVa,
+				      PULONG Length, BOOLEAN WriteToDevice);
+typedef NTSTATUS ALLOCATE_ADAPTER_CHANNEL_EX(PDMA_ADAPTER DmaAdapter,
+					     PDEVICE_OBJECT DeviceObject,
+					     PVOID DmaTransferContext,
+					     ULONG NumberOfMapRegisters,
+					     ULONG Flags,
+					     PDRIVER_CONTROL ExecutionRoutine,
+					     PVOID ExecutionContext,
+					     PVOID *MapRegisterBase);
 typedef ULONG GET_DMA_ALIGNMENT(PDMA_ADAPTER DmaAdapter);
 typedef NTSTATUS BUILD_MDL_FROM_SCATTER_GATHER_LIST(PDMA_ADAPTER DmaAdapter,
 						    PSCATTER_GATHER_LIST ScatterGather,
@@ -326,6 +369,11 @@ typedef struct _DMA_OPERATIONS {
 	PUT_DMA_ADAPTER *PutDmaAdapter;
 	ALLOCATE_COMMON_BUFFER *AllocateCommonBuffer;
 	FREE_COMMON_BUFFER *FreeCommonBuffer;
+	ALLOCATE_ADAPTER_CHANNEL *AllocateAdapterChannel;
+	FLUSH_ADAPTER_BUFFERS *FlushAdapterBuffers;
+	FREE_ADAPTER_CHANNEL *FreeAdapterChannel;
+	FREE_MAP_REGISTERS *FreeMapRegisters;
+	MAP_TRANSFER *MapTransfer;
 	GET_DMA_ALIGNMENT *GetDmaAlignment;
 	GET_SCATTER_GATHER_LIST *GetScatterGatherList;
 	PUT_SCATTER_GATHER_LIST *PutScatterGatherList;
@@ -336,6 +384,7 @@ typedef struct _DMA_OPERATIONS {
 	GET_DMA_TRANSFER_INFO *GetDmaTransferInfo;
 	INITIALIZE_DMA_TRANSFER_CONTEXT *InitializeDmaTransferContext;
 	ALLOCATE_COMMON_BUFFER_EX *AllocateCommonBufferEx;
+	ALLOCATE_ADAPTER_CHANNEL_EX *AllocateAdapterChannelEx;
 	CANCEL_ADAPTER_CHANNEL *CancelAdapterChannel;
 	GET_SCATTER_GATHER_LIST_EX *GetScatterGatherListEx;
 	BUILD_SCATTER_GATHER_LIST_EX *BuildScatterGatherListEx;

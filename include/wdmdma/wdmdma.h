@@ -43,7 +43,11 @@
  * -------------
  *  - wdmdma_calculate_sg_list(), wdmdma_get_sg_list(), wdmdma_build_sg_list(),
  *    their _ex variants, wdmdma_cancel() and wdmdma_put_sg_list() never
- *    sleep. They may be called from process, softirq and hardirq context,
+ *    sleep; nor do the packet-based calls (wdmdma_allocate_channel(_ex)(),
+ *    wdmdma_map_transfer(), wdmdma_flush_adapter_buffers(),
+ *    wdmdma_free_map_registers(), wdmdma_free_channel()), whose
+ *    adapter-control routine runs in the contexts a list-control callback
+ *    runs in. They may be called from process, softirq and hardirq context,
  *    with or without the caller's own spinlocks held (as long as the
  *    callback does not take those locks: see the next point).
  *  - When resources are available at once, the callback runs in the
@@ -361,6 +365,71 @@ int wdmdma_build_sg_list_ex(struct wdmdma_adapter *adapter,
 			    size_t buf_len, struct wdmdma_sg_list **sglp);
 bool wdmdma_cancel(struct wdmdma_adapter *adapter,
 		   struct wdmdma_xfer_ctx *ctx);
+
+/*
+ * Packet-based DMA (packet.c): one transfer at a time per adapter. A driver
+ * asks for the adapter channel and some map registers; when both are free
+ * its adapter-control routine runs with an opaque map register base, maps
+ * the transfer piece by piece with wdmdma_map_transfer() and ends it with
+ * wdmdma_flush_adapter_buffers().
+ */
+
+/* A map register base (Windows MapRegisterBase): opaque. */
+struct wdmdma_map_regs;
+
+/**
+ * enum wdmdma_alloc_action - what an adapter-control routine keeps
+ *	(Windows IO_ALLOCATION_ACTION)
+ * @WDMDMA_KEEP_OBJECT: keep the channel and the map registers; free them
+ *	later with wdmdma_free_map_registers() and wdmdma_free_channel()
+ * @WDMDMA_DEALLOCATE_OBJECT: release both when the routine returns
+ * @WDMDMA_DEALLOCATE_OBJECT_KEEP_REGISTERS: release the channel, keep the
+ *	map registers (free them later with wdmdma_free_map_registers())
+ */
+enum wdmdma_alloc_action {
+	WDMDMA_KEEP_OBJECT = 1,
+	WDMDMA_DEALLOCATE_OBJECT = 2,
+	WDMDMA_DEALLOCATE_OBJECT_KEEP_REGISTERS = 3,
+};
+
+/**
+ * typedef wdmdma_adapter_control_t - a driver's adapter-control routine
+ * @dev: the device passed to wdmdma_allocate_channel(), or the adapter's
+ * @irp: always NULL
+ * @regs: the map register base for wdmdma_map_transfer()
+ * @context: the driver's context pointer
+ *
+ * Runs once for every wdmdma_allocate_channel(_ex)() that returned 0,
+ * unless the request was cancelled; must not sleep (see "Context rules").
+ *
+ * Return: what to keep (enum wdmdma_alloc_action).
+ */
+typedef enum wdmdma_alloc_action (*wdmdma_adapter_control_t)(struct device *dev,
+							      void *irp,
+							      struct wdmdma_map_regs *regs,
+							      void *context);
+
+int wdmdma_allocate_channel(struct wdmdma_adapter *adapter,
+			    struct device *dev, unsigned int nr_map_registers,
+			    wdmdma_adapter_control_t fn, void *context);
+int wdmdma_allocate_channel_ex(struct wdmdma_adapter *adapter,
+			       struct device *dev, struct wdmdma_xfer_ctx *ctx,
+			       unsigned int nr_map_registers,
+			       unsigned int flags, wdmdma_adapter_control_t fn,
+			       void *context, struct wdmdma_map_regs **regsp);
+int wdmdma_map_transfer(struct wdmdma_adapter *adapter,
+			struct wdmdma_mdl *mdl, struct wdmdma_map_regs *regs,
+			const void *current_va, u32 *length,
+			bool write_to_device, dma_addr_t *addr);
+int wdmdma_flush_adapter_buffers(struct wdmdma_adapter *adapter,
+				 struct wdmdma_mdl *mdl,
+				 struct wdmdma_map_regs *regs,
+				 const void *current_va, u32 length,
+				 bool write_to_device);
+void wdmdma_free_map_registers(struct wdmdma_adapter *adapter,
+			       struct wdmdma_map_regs *regs,
+			       unsigned int nr_map_registers);
+void wdmdma_free_channel(struct wdmdma_adapter *adapter);
 
 /**
  * struct wdmdma_stats - an adapter's counters (also in debugfs)

@@ -408,8 +408,11 @@ void wdmdma_destroy_adapter(struct wdmdma_adapter *adapter)
 	trace_wdmdma_adapter_destroy(adapter, outstanding);
 	if (outstanding)
 		dev_WARN(adapter->dev,
-			 "adapter destroyed with %llu lists outstanding\n",
+			 "adapter destroyed with %llu lists or map register bases outstanding\n",
 			 outstanding);
+	if (READ_ONCE(adapter->chan_busy))
+		dev_warn(adapter->dev,
+			 "adapter destroyed with its channel allocated (no FreeAdapterChannel)\n");
 	/* The creator's reference; the last Put frees it if lists are out. */
 	kref_put(&adapter->ref, wdmdma_adapter_release_now);
 }

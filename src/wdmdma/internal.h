@@ -8,6 +8,7 @@
  *  map.c       sizing, planning a request, mapping it, the MDL walk
  *  regs.c      reachability, map registers and bounce copies
  *  verifier.c  caller checks, fault injection
+ *  packet.c    packet-based DMA: the adapter channel, MapTransfer, flush
  *  mdl.c       MDLs
  *  nt.c        the Windows names
  *  debugfs.c   statistics and the fault-injection knobs
@@ -80,6 +81,7 @@ enum wdmdma_wait {
 	WDMDMA_WAIT_MAP,	/* mapping space: retried after a back-off */
 	WDMDMA_WAIT_MEM,	/* list memory */
 	WDMDMA_WAIT_REGS,	/* map registers */
+	WDMDMA_WAIT_CHAN,	/* the adapter channel (packet.c) */
 	WDMDMA_WAIT_NONE,	/* has all it needs: runs at the next kick */
 	WDMDMA_NR_WAIT,
 };
@@ -90,8 +92,24 @@ enum wdmdma_wait {
 #define WDMDMA_REQ_CTX		0x08	/* lives in a wdmdma_xfer_ctx */
 #define WDMDMA_REQ_NT		0x10	/* callback has the Windows signature */
 #define WDMDMA_REQ_MAP_WAIT	0x20	/* its last mapping failed for space */
+#define WDMDMA_REQ_CHANNEL	0x40	/* asks for the adapter channel (packet.c) */
 
 struct wdmdma_xfer;
+
+/*
+ * What a map register base (a struct wdmdma_xfer of packet.c) has mapped
+ * since its last flush. Its records of mapped pieces follow its elements
+ * (where a list's scatterlist entries go); list.nr_elements is 1 once its
+ * map registers are mapped for the device, at list.elements[0].addr.
+ */
+struct wdmdma_pkt {
+	const struct wdmdma_mdl *mdl;	/* one-element copy: its MDL */
+	u32 offset;			/* and where in it the copy starts */
+	u32 cursor;			/* bytes of map registers copied to */
+	u16 used;			/* map registers MapTransfer used */
+	u16 nr_recs;			/* records of mapped pieces */
+	bool write;			/* direction of the transfer */
+};
 
 /*
  * A request for a list: everything Get/Build were given. While it waits it
@@ -112,6 +130,8 @@ struct wdmdma_req {
 	union {
 		wdmdma_list_control_t fn;
 		PDRIVER_LIST_CONTROL nt_fn;
+		wdmdma_adapter_control_t ctl_fn;	/* WDMDMA_REQ_CHANNEL */
+		PDRIVER_CONTROL nt_ctl_fn;		/* and WDMDMA_REQ_NT */
 	};
 	void *context;
 	struct device *dev;		/* for the callback */
@@ -138,8 +158,13 @@ struct wdmdma_xfer {
 	bool iova;		/* linked into one IOVA range (wdmdma_iova) */
 	unsigned int nr_runs;	/* runs mapped, while direct */
 	bool tracked;		/* on adapter->outstanding (locked path) */
-	struct sg_table sgt;
-	struct scatterlist *sg;
+	union {
+		struct {
+			struct sg_table sgt;
+			struct scatterlist *sg;
+		};
+		struct wdmdma_pkt pkt;	/* a map register base (packet.c) */
+	};
 	struct wdmdma_sg_list list;	/* must be last: elements[] follow */
 };
 
@@ -223,6 +248,7 @@ struct wdmdma_adapter {
 	unsigned long *reg_map;
 
 	struct work_struct work;	/* runs deferred callbacks */
+	bool chan_busy;			/* the adapter channel is held (packet.c) */
 	struct delayed_work retry;	/* after a mapping failed for space */
 	unsigned long retry_delay;	/* jiffies, doubles up to 100 ms */
 	struct work_struct free_work;	/* final free from atomic context */
@@ -259,6 +285,27 @@ void wdmdma_wait_mappings(struct wdmdma_adapter *adapter);
 void wdmdma_xfer_release(struct wdmdma_adapter *adapter,
 			 struct wdmdma_xfer *xfer);
 void *wdmdma_reserve_elem_alloc(gfp_t gfp, void *data);
+struct wdmdma_xfer *wdmdma_xfer_alloc(struct wdmdma_adapter *adapter,
+				      unsigned int span);
+struct wdmdma_xfer *wdmdma_xfer_reserve(struct wdmdma_adapter *adapter);
+void wdmdma_queue_add(struct wdmdma_adapter *adapter, struct wdmdma_req *req,
+		      bool head);
+bool wdmdma_behind(struct wdmdma_adapter *adapter, unsigned long need);
+struct wdmdma_xfer *wdmdma_claim(struct wdmdma_adapter *adapter,
+				 struct wdmdma_req *req, unsigned int reg_base);
+void wdmdma_mapping_done(struct wdmdma_adapter *adapter);
+
+/* packet.c */
+#define WDMDMA_REGS_MAGIC	0x57524547	/* "WREG": a map register base */
+
+int wdmdma_channel_submit(struct wdmdma_adapter *adapter,
+			  struct wdmdma_req *tmpl, unsigned int nr,
+			  struct wdmdma_xfer_ctx *ctx, unsigned int flags,
+			  struct wdmdma_map_regs **regsp);
+void wdmdma_channel_claimed(struct wdmdma_adapter *adapter,
+			    struct wdmdma_xfer *xfer);
+void wdmdma_channel_run(struct wdmdma_adapter *adapter,
+			struct wdmdma_xfer *xfer);
 void wdmdma_reserve_elem_free(void *elem, void *data);
 
 /* map.c */

@@ -194,6 +194,102 @@ static NTSTATUS nt_build_sg_list_ex(PDMA_ADAPTER DmaAdapter,
 }
 
 /*
+ * Packet-based DMA. The adapter-control routine gets the DeviceObject
+ * passed and a NULL Irp; MapRegisterBase is wdmdma's opaque base.
+ */
+static NTSTATUS nt_channel(PDMA_ADAPTER DmaAdapter, PDEVICE_OBJECT DeviceObject,
+			   PVOID ctx, ULONG NumberOfMapRegisters, ULONG Flags,
+			   PDRIVER_CONTROL ExecutionRoutine, PVOID Context,
+			   PVOID *MapRegisterBase)
+{
+	struct wdmdma_req req = {
+		.flags = WDMDMA_REQ_NT,
+		.nt_ctl_fn = ExecutionRoutine,
+		.context = Context,
+		.dev = DeviceObject,
+	};
+
+	return to_ntstatus(wdmdma_channel_submit(wdmdma_from_nt(DmaAdapter),
+						 &req, NumberOfMapRegisters,
+						 ctx, Flags,
+						 (struct wdmdma_map_regs **)MapRegisterBase));
+}
+
+static NTSTATUS nt_allocate_adapter_channel(PDMA_ADAPTER DmaAdapter,
+					    PDEVICE_OBJECT DeviceObject,
+					    ULONG NumberOfMapRegisters,
+					    PDRIVER_CONTROL ExecutionRoutine,
+					    PVOID Context)
+{
+	if (!ExecutionRoutine)
+		return STATUS_INVALID_PARAMETER;
+	return nt_channel(DmaAdapter, DeviceObject, NULL, NumberOfMapRegisters,
+			  0, ExecutionRoutine, Context, NULL);
+}
+
+static NTSTATUS nt_allocate_adapter_channel_ex(PDMA_ADAPTER DmaAdapter,
+					       PDEVICE_OBJECT DeviceObject,
+					       PVOID DmaTransferContext,
+					       ULONG NumberOfMapRegisters,
+					       ULONG Flags,
+					       PDRIVER_CONTROL ExecutionRoutine,
+					       PVOID ExecutionContext,
+					       PVOID *MapRegisterBase)
+{
+	if (!DmaTransferContext)
+		return STATUS_INVALID_PARAMETER;
+	return nt_channel(DmaAdapter, DeviceObject, DmaTransferContext,
+			  NumberOfMapRegisters, Flags, ExecutionRoutine,
+			  ExecutionContext, MapRegisterBase);
+}
+
+/* On failure: a zero address and *Length 0 (MapTransfer has no status). */
+static PHYSICAL_ADDRESS nt_map_transfer(PDMA_ADAPTER DmaAdapter, PMDL Mdl,
+					PVOID MapRegisterBase, PVOID CurrentVa,
+					PULONG Length, BOOLEAN WriteToDevice)
+{
+	PHYSICAL_ADDRESS pa = { .QuadPart = 0 };
+	dma_addr_t addr;
+	u32 len;
+
+	if (!Length) {
+		pr_err("MapTransfer: NULL Length\n");
+		return pa;
+	}
+	len = *Length;
+	if (wdmdma_map_transfer(wdmdma_from_nt(DmaAdapter), Mdl,
+				MapRegisterBase, CurrentVa, &len,
+				WriteToDevice, &addr))
+		len = 0;
+	else
+		pa.QuadPart = addr;
+	*Length = len;
+	return pa;
+}
+
+static BOOLEAN nt_flush_adapter_buffers(PDMA_ADAPTER DmaAdapter, PMDL Mdl,
+					PVOID MapRegisterBase, PVOID CurrentVa,
+					ULONG Length, BOOLEAN WriteToDevice)
+{
+	return !wdmdma_flush_adapter_buffers(wdmdma_from_nt(DmaAdapter), Mdl,
+					     MapRegisterBase, CurrentVa,
+					     Length, WriteToDevice);
+}
+
+static VOID nt_free_map_registers(PDMA_ADAPTER DmaAdapter,
+				  PVOID MapRegisterBase,
+				  ULONG NumberOfMapRegisters)
+{
+	wdmdma_free_map_registers(wdmdma_from_nt(DmaAdapter), MapRegisterBase,
+				  NumberOfMapRegisters);
+}
+
+static VOID nt_free_adapter_channel(PDMA_ADAPTER DmaAdapter)
+{
+	wdmdma_free_channel(wdmdma_from_nt(DmaAdapter));
+}
+
+/*
  * Common buffers. CacheEnabled and CacheType are honoured as far as Linux
  * can (see src/wdmdma/common.c): the memory is coherent whatever they
  * say; PreferredNode is left to the DMA layer (the device's node).
@@ -336,7 +432,8 @@ static NTSTATUS nt_build_mdl_from_sg_list(PDMA_ADAPTER DmaAdapter,
 
 /*
  * DMA_OPERATIONS comes in the versions DEVICE_DESCRIPTION.Version asks for:
- * version 1 (asked with 0 or 1) ends at PutScatterGatherList, version 2
+ * version 1 (asked with 0 or 1) ends at PutScatterGatherList (with the
+ * packet-based routines before it), version 2
  * adds CalculateScatterGatherList, BuildScatterGatherList and
  * BuildMdlFromScatterGatherList, version 3 the rest. A table's Size ends
  * at its version's last member (as a driver's RTL_SIZEOF_THROUGH_FIELD
@@ -346,6 +443,11 @@ static NTSTATUS nt_build_mdl_from_sg_list(PDMA_ADAPTER DmaAdapter,
 	.PutDmaAdapter = nt_put_dma_adapter,				\
 	.AllocateCommonBuffer = nt_allocate_common_buffer,		\
 	.FreeCommonBuffer = nt_free_common_buffer,			\
+	.AllocateAdapterChannel = nt_allocate_adapter_channel,		\
+	.FlushAdapterBuffers = nt_flush_adapter_buffers,		\
+	.FreeAdapterChannel = nt_free_adapter_channel,			\
+	.FreeMapRegisters = nt_free_map_registers,			\
+	.MapTransfer = nt_map_transfer,					\
 	.GetDmaAlignment = nt_get_dma_alignment,			\
 	.GetScatterGatherList = nt_get_sg_list,				\
 	.PutScatterGatherList = nt_put_sg_list
@@ -370,6 +472,7 @@ static const DMA_OPERATIONS wdmdma_nt_operations[] = {
 		.GetDmaTransferInfo = nt_get_dma_transfer_info,
 		.InitializeDmaTransferContext = nt_init_transfer_context,
 		.AllocateCommonBufferEx = nt_allocate_common_buffer_ex,
+		.AllocateAdapterChannelEx = nt_allocate_adapter_channel_ex,
 		.CancelAdapterChannel = nt_cancel_adapter_channel,
 		.GetScatterGatherListEx = nt_get_sg_list_ex,
 		.BuildScatterGatherListEx = nt_build_sg_list_ex,

@@ -47,8 +47,8 @@
  * reserve backs it, so it does not dig into atomic reserves, and with
  * interrupts off it makes no allocation above a page.
  */
-static struct wdmdma_xfer *wdmdma_xfer_alloc(struct wdmdma_adapter *adapter,
-					     unsigned int span)
+struct wdmdma_xfer *wdmdma_xfer_alloc(struct wdmdma_adapter *adapter,
+				      unsigned int span)
 {
 	unsigned int ents = wdmdma_xfer_ents(adapter, span);
 	size_t size = wdmdma_xfer_size(ents);
@@ -67,7 +67,7 @@ static struct wdmdma_xfer *wdmdma_xfer_alloc(struct wdmdma_adapter *adapter,
 }
 
 /* A reserve element, or NULL if all are in use. Never allocates. */
-static struct wdmdma_xfer *wdmdma_xfer_reserve(struct wdmdma_adapter *adapter)
+struct wdmdma_xfer *wdmdma_xfer_reserve(struct wdmdma_adapter *adapter)
 {
 	struct wdmdma_xfer *xfer = mempool_alloc(adapter->reserve, GFP_NOWAIT);
 
@@ -117,6 +117,8 @@ static enum wdmdma_wait wdmdma_req_wait(const struct wdmdma_req *req)
 {
 	if (req->flags & WDMDMA_REQ_MAP_WAIT)
 		return WDMDMA_WAIT_MAP;
+	if (req->flags & WDMDMA_REQ_CHANNEL)
+		return WDMDMA_WAIT_CHAN;
 	if (!req->xfer)
 		return WDMDMA_WAIT_MEM;
 	if (req->nr_regs)
@@ -124,8 +126,8 @@ static enum wdmdma_wait wdmdma_req_wait(const struct wdmdma_req *req)
 	return WDMDMA_WAIT_NONE;
 }
 
-static void wdmdma_queue_add(struct wdmdma_adapter *adapter,
-			     struct wdmdma_req *req, bool head)
+void wdmdma_queue_add(struct wdmdma_adapter *adapter, struct wdmdma_req *req,
+		      bool head)
 {
 	lockdep_assert_held(&adapter->lock);
 	req->state = WDMDMA_REQ_QUEUED;
@@ -197,9 +199,8 @@ void wdmdma_retry_work(struct work_struct *work)
  * @req has list memory and map registers: make them the list's, count it,
  * and take a reference on the adapter for it. Returns the list to map.
  */
-static struct wdmdma_xfer *wdmdma_claim(struct wdmdma_adapter *adapter,
-					struct wdmdma_req *req,
-					unsigned int reg_base)
+struct wdmdma_xfer *wdmdma_claim(struct wdmdma_adapter *adapter,
+				 struct wdmdma_req *req, unsigned int reg_base)
 {
 	struct wdmdma_xfer *xfer = req->xfer;
 	u8 source = xfer->source;
@@ -287,7 +288,7 @@ static void wdmdma_unclaim(struct wdmdma_adapter *adapter,
  * A claimed list's mapping is over (it succeeded, or the failure has been
  * dealt with): wdmdma_destroy_adapter() waits for all of them.
  */
-static void wdmdma_mapping_done(struct wdmdma_adapter *adapter)
+void wdmdma_mapping_done(struct wdmdma_adapter *adapter)
 {
 	if (atomic_dec_and_test(&adapter->mapping) && READ_ONCE(adapter->dead))
 		wake_up_var(&adapter->mapping);
@@ -444,6 +445,13 @@ static struct wdmdma_req *wdmdma_next_ready(struct wdmdma_adapter *adapter,
 		} else if (*short_mask & BIT(WDMDMA_WAIT_MAP)) {
 			continue;	/* all mappings need space */
 		}
+		/* A channel request waits for the channel first (packet.c). */
+		if (req->flags & WDMDMA_REQ_CHANNEL &&
+		    (adapter->chan_busy ||
+		     (*short_mask & BIT(WDMDMA_WAIT_CHAN)))) {
+			*short_mask |= BIT(WDMDMA_WAIT_CHAN);
+			continue;
+		}
 		if (!req->xfer) {
 			if (*short_mask & BIT(WDMDMA_WAIT_MEM))
 				continue;
@@ -519,6 +527,18 @@ void wdmdma_run_queue(struct work_struct *work)
 			break;
 		wdmdma_queue_del(adapter, req);
 		xfer = wdmdma_claim(adapter, req, base);
+		if (xfer->req.flags & WDMDMA_REQ_CHANNEL) {
+			/* The channel and its registers: no mapping yet. */
+			wdmdma_channel_claimed(adapter, xfer);
+			spin_unlock_irqrestore(&adapter->lock, flags);
+			local_bh_disable();
+			wdmdma_channel_run(adapter, xfer);
+			local_bh_enable();
+			wdmdma_mapping_done(adapter);
+			cond_resched();
+			spin_lock_irqsave(&adapter->lock, flags);
+			continue;
+		}
 		spin_unlock_irqrestore(&adapter->lock, flags);
 
 		ret = wdmdma_xfer_map(xfer);
@@ -595,14 +615,14 @@ void wdmdma_wait_mappings(struct wdmdma_adapter *adapter)
  * Would a new request with @need (bits of enum wdmdma_wait) have to wait
  * behind one already waiting for the same thing?
  */
-static bool wdmdma_behind(struct wdmdma_adapter *adapter, unsigned long need)
+bool wdmdma_behind(struct wdmdma_adapter *adapter, unsigned long need)
 {
 	unsigned int w;
 
 	lockdep_assert_held(&adapter->lock);
 	if (adapter->nr_waiting[WDMDMA_WAIT_MAP])
 		return true;
-	for (w = WDMDMA_WAIT_MEM; w <= WDMDMA_WAIT_REGS; w++)
+	for (w = WDMDMA_WAIT_MEM; w <= WDMDMA_WAIT_CHAN; w++)
 		if ((need & BIT(w)) && adapter->nr_waiting[w])
 			return true;
 	return false;

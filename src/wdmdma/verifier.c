@@ -59,9 +59,10 @@ bool wdmdma_verify_put(struct wdmdma_adapter *adapter, struct wdmdma_xfer *xfer)
 	lockdep_assert_held(&adapter->lock);
 	if (!wdmdma_verifier)
 		return xfer->magic == WDMDMA_XFER_MAGIC && xfer->adapter == adapter;
+	/* A map register base is outstanding too, but is not a list. */
 	list_for_each_entry(x, &adapter->outstanding, node)
 		if (x == xfer)
-			return true;
+			return x->magic == WDMDMA_XFER_MAGIC;
 	return false;
 }
 

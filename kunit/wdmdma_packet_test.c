@@ -1,0 +1,1042 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit suite "wdmdma_packet": packet-based DMA, through the Linux API and
+ * the Windows way through Adapter->DmaOperations.
+ *
+ *  - The adapter-control routine runs at once when the channel and the map
+ *    registers are free, in the caller's task; otherwise later, from the
+ *    work item, in FIFO order: one channel per adapter.
+ *  - What the routine returns is done: KeepObject keeps both,
+ *    DeallocateObject frees both, DeallocateObjectKeepRegisters frees the
+ *    channel only.
+ *  - MapTransfer on a scatter/gather adapter maps one physically contiguous
+ *    run in place (the test device has no IOMMU: bus address = physical
+ *    address); a page the device cannot reach is copied to a map register.
+ *    On a one-element adapter the transfer is copied to contiguous map
+ *    registers; FlushAdapterBuffers copies a read back.
+ *  - Limits and misuse: map registers past the grant, zero, a bad base,
+ *    double free, freeing a channel not held (verifier counts).
+ *  - The Ex form: synchronous or fail, Cancel of a waiting request,
+ *    context reuse; destroy ends waiting channel requests.
+ *
+ * Copyright (C) 2026 The wdmdma authors.
+ */
+
+#include <kunit/test.h>
+#include <linux/bvec.h>
+#include <linux/completion.h>
+#include <linux/delay.h>
+#include <linux/dma-mapping.h>
+#include <linux/gfp.h>
+#include <linux/list.h>
+#include <linux/module.h>
+#include <linux/platform_device.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+
+#include <wdmdma/ntdma.h>
+
+#include "wdmdma_test_util.h"
+
+#define PKT_PAGES	4
+#define PKT_LEN		(PKT_PAGES * PAGE_SIZE)
+#define PKT_OFF		100
+#define PKT_XFER	(PKT_LEN - 2 * PKT_OFF)	/* 4 map registers */
+#define PKT_REGS	5	/* granted for PKT_LEN */
+#define PKT_HIGH	BIT_ULL(28)
+#define PKT_NAME	"wdmdma-test-packet"
+
+static struct platform_device *pkt_pdev;
+
+/* What one adapter-control routine saw, and what it returns. */
+struct pkt_rec {
+	atomic_t calls;
+	struct completion done;
+	struct device *dev;
+	void *irp;
+	struct wdmdma_map_regs *regs;
+	struct task_struct *task;
+	enum wdmdma_alloc_action action;
+	atomic_t *seq;
+	int order;
+};
+
+static void pkt_rec_init(struct pkt_rec *rec, enum wdmdma_alloc_action action,
+			 atomic_t *seq)
+{
+	memset(rec, 0, sizeof(*rec));
+	atomic_set(&rec->calls, 0);
+	init_completion(&rec->done);
+	rec->action = action;
+	rec->seq = seq;
+	rec->order = -1;
+}
+
+static enum wdmdma_alloc_action pkt_control(struct device *dev, void *irp,
+					    struct wdmdma_map_regs *regs,
+					    void *context)
+{
+	struct pkt_rec *rec = context;
+
+	rec->dev = dev;
+	rec->irp = irp;
+	rec->regs = regs;
+	rec->task = current;
+	if (rec->seq)
+		rec->order = atomic_inc_return(rec->seq) - 1;
+	atomic_inc(&rec->calls);
+	complete(&rec->done);
+	return rec->action;
+}
+
+static int pkt_calls(struct pkt_rec *rec)
+{
+	return atomic_read(&rec->calls);
+}
+
+static bool pkt_wait(struct pkt_rec *rec)
+{
+	return wait_for_completion_timeout(&rec->done,
+				msecs_to_jiffies(WDMDMA_TEST_WAIT_MS)) != 0;
+}
+
+static struct device *pkt_dev(struct kunit *test)
+{
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pkt_pdev);
+	return &pkt_pdev->dev;
+}
+
+static struct wdmdma_adapter *pkt_adapter(struct kunit *test, bool sg,
+					  unsigned int width)
+{
+	return wdmdma_test_adapter(test, pkt_dev(test), sg, width, PKT_LEN, 0,
+				   0);
+}
+
+/* The bus (= physical) address of a byte of a vmalloc or linear buffer. */
+static u64 pkt_phys(const void *p)
+{
+	if (is_vmalloc_addr(p))
+		return page_to_phys(vmalloc_to_page(p)) + offset_in_page(p);
+	return virt_to_phys((void *)p);
+}
+
+/* A buffer of four discontiguous pages and its MDL, freed with the test. */
+struct pkt_buf {
+	struct wdmdma_test_vbuf vb;
+	u8 *va;
+	struct wdmdma_mdl *mdl;
+};
+
+/* A test's buffer (test->priv) is freed when the test ends (pkt_exit()). */
+static void pkt_exit(struct kunit *test)
+{
+	struct pkt_buf *b = test->priv;
+
+	if (!b)
+		return;
+	wdmdma_mdl_free(b->mdl);
+	wdmdma_test_vbuf_free(&b->vb);
+	test->priv = NULL;
+}
+
+static struct pkt_buf *pkt_buf(struct kunit *test, u8 seed)
+{
+	struct pkt_buf *b = kunit_kzalloc(test, sizeof(*b), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	KUNIT_ASSERT_NULL(test, test->priv);
+	b->va = wdmdma_test_vbuf_alloc(&b->vb, PKT_PAGES);
+	KUNIT_ASSERT_NOT_NULL(test, b->va);
+	test->priv = b;
+	b->mdl = wdmdma_mdl_alloc(b->va, PKT_LEN, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, b->mdl);
+	KUNIT_ASSERT_EQ(test, wdmdma_mdl_build_for_kernel_buffer(b->mdl), 0);
+	wdmdma_test_fill(b->va, PKT_LEN, seed);
+	return b;
+}
+
+/*
+ * Scatter/gather adapter, nothing to bounce: the routine runs at once in
+ * this task with the adapter's device and a NULL irp; MapTransfer gives
+ * one piece per discontiguous page, each the buffer's own bytes; a read
+ * lands in the buffer. Nothing counts as a verifier error.
+ */
+static void pkt_sg_map_in_place(struct kunit *test)
+{
+	struct wdmdma_adapter *a = pkt_adapter(test, true, 64);
+	struct pkt_buf *b = pkt_buf(test, 0x21);
+	struct wdmdma_stats before = wdmdma_test_stats(a), after;
+	u32 off = PKT_OFF, left = PKT_XFER, len;
+	unsigned int pieces = 0;
+	struct pkt_rec rec;
+	dma_addr_t addr;
+	u8 *pattern;
+	int ret;
+
+	pattern = kunit_kmalloc(test, 1000, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pattern);
+	pkt_rec_init(&rec, WDMDMA_KEEP_OBJECT, NULL);
+	ret = wdmdma_allocate_channel(a, NULL, 4, pkt_control, &rec);
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	KUNIT_ASSERT_EQ(test, pkt_calls(&rec), 1);
+	KUNIT_EXPECT_PTR_EQ(test, rec.task, current);
+	KUNIT_EXPECT_PTR_EQ(test, rec.dev, pkt_dev(test));
+	KUNIT_EXPECT_NULL(test, rec.irp);
+	KUNIT_ASSERT_NOT_NULL(test, rec.regs);
+
+	while (left) {
+		len = left;
+		ret = wdmdma_map_transfer(a, b->mdl, rec.regs, b->va + off,
+					  &len, true, &addr);
+		KUNIT_ASSERT_EQ_MSG(test, ret, 0, "piece %u", pieces);
+		KUNIT_ASSERT_GT(test, len, 0U);
+		KUNIT_EXPECT_EQ_MSG(test, len,
+				    min_t(u32, left,
+					  PAGE_SIZE - offset_in_page(off)),
+				    "piece %u: not one page's run", pieces);
+		KUNIT_EXPECT_EQ_MSG(test, (u64)addr, pkt_phys(b->va + off),
+				    "piece %u not mapped in place", pieces);
+		KUNIT_EXPECT_EQ(test, memcmp(phys_to_virt(addr), b->va + off,
+					     len), 0);
+		off += len;
+		left -= len;
+		pieces++;
+	}
+	KUNIT_EXPECT_EQ(test, pieces, 4U);
+	KUNIT_EXPECT_EQ(test, wdmdma_flush_adapter_buffers(a, b->mdl, rec.regs,
+							   b->va + PKT_OFF,
+							   PKT_XFER, true), 0);
+
+	/* A read: the device writes the piece, the buffer has it. */
+	len = 1000;
+	ret = wdmdma_map_transfer(a, b->mdl, rec.regs, b->va + PAGE_SIZE + 8,
+				  &len, false, &addr);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	KUNIT_EXPECT_EQ(test, len, 1000U);
+	wdmdma_test_fill(pattern, 1000, 0x5c);
+	memcpy(phys_to_virt(addr), pattern, 1000);
+	KUNIT_EXPECT_EQ(test, wdmdma_flush_adapter_buffers(a, b->mdl, rec.regs,
+							   b->va + PAGE_SIZE + 8,
+							   1000, false), 0);
+	KUNIT_EXPECT_EQ(test, memcmp(b->va + PAGE_SIZE + 8, pattern, 1000), 0);
+
+	after = wdmdma_test_stats(a);
+	KUNIT_EXPECT_EQ(test, after.outstanding, 1ULL);
+	wdmdma_free_map_registers(a, rec.regs, 4);
+	wdmdma_free_channel(a);
+	after = wdmdma_test_stats(a);
+	KUNIT_EXPECT_EQ(test, after.outstanding, 0ULL);
+	KUNIT_EXPECT_EQ(test, after.verifier_errors, before.verifier_errors);
+	wdmdma_destroy_adapter(a);
+}
+
+/*
+ * One-element adapter: a write is copied to the map registers and is one
+ * contiguous range, however many pieces map it; a read reaches the buffer
+ * only at FlushAdapterBuffers. A piece that does not continue the last is
+ * refused.
+ */
+static void pkt_one_element_copy(struct kunit *test)
+{
+	struct wdmdma_adapter *a = pkt_adapter(test, false, 64);
+	struct pkt_buf *b = pkt_buf(test, 0x37);
+	struct wdmdma_stats before = wdmdma_test_stats(a), after;
+	dma_addr_t addr, addr2;
+	struct pkt_rec rec;
+	u8 *pattern;
+	u32 len;
+	int ret;
+
+	pattern = kunit_kmalloc(test, PKT_XFER, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pattern);
+	pkt_rec_init(&rec, WDMDMA_DEALLOCATE_OBJECT_KEEP_REGISTERS, NULL);
+	ret = wdmdma_allocate_channel(a, NULL, 4, pkt_control, &rec);
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	KUNIT_ASSERT_EQ(test, pkt_calls(&rec), 1);
+	KUNIT_ASSERT_NOT_NULL(test, rec.regs);
+
+	/* A write in one piece: the whole transfer, copied. */
+	len = PKT_XFER;
+	ret = wdmdma_map_transfer(a, b->mdl, rec.regs, b->va + PKT_OFF, &len,
+				  true, &addr);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	KUNIT_EXPECT_EQ(test, len, (u32)PKT_XFER);
+	KUNIT_EXPECT_NE(test, (u64)addr, pkt_phys(b->va + PKT_OFF));
+	KUNIT_EXPECT_EQ(test, memcmp(phys_to_virt(addr), b->va + PKT_OFF,
+				     PKT_XFER), 0);
+	KUNIT_EXPECT_TRUE(test, !wdmdma_flush_adapter_buffers(a, b->mdl,
+							      rec.regs,
+							      b->va + PKT_OFF,
+							      PKT_XFER, true));
+
+	/* In two pieces: the second follows the first in the registers. */
+	len = 1000;
+	ret = wdmdma_map_transfer(a, b->mdl, rec.regs, b->va + PKT_OFF, &len,
+				  true, &addr);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	KUNIT_EXPECT_EQ(test, len, 1000U);
+	len = PKT_XFER - 1000;
+	ret = wdmdma_map_transfer(a, b->mdl, rec.regs, b->va + PKT_OFF + 1000,
+				  &len, true, &addr2);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	KUNIT_EXPECT_EQ(test, len, (u32)(PKT_XFER - 1000));
+	KUNIT_EXPECT_EQ(test, (u64)addr2, (u64)addr + 1000);
+	KUNIT_EXPECT_EQ(test, memcmp(phys_to_virt(addr), b->va + PKT_OFF,
+				     PKT_XFER), 0);
+	wdmdma_flush_adapter_buffers(a, b->mdl, rec.regs, b->va + PKT_OFF,
+				     PKT_XFER, true);
+	after = wdmdma_test_stats(a);
+	KUNIT_EXPECT_EQ(test, after.verifier_errors, before.verifier_errors);
+
+	/* A read: in the buffer only after the flush. */
+	len = PKT_XFER;
+	ret = wdmdma_map_transfer(a, b->mdl, rec.regs, b->va + PKT_OFF, &len,
+				  false, &addr);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	KUNIT_EXPECT_EQ(test, len, (u32)PKT_XFER);
+	wdmdma_test_fill(pattern, PKT_XFER, 0xa4);
+	memcpy(phys_to_virt(addr), pattern, PKT_XFER);
+	KUNIT_EXPECT_NE(test, memcmp(b->va + PKT_OFF, pattern, PKT_XFER), 0);
+	wdmdma_flush_adapter_buffers(a, b->mdl, rec.regs, b->va + PKT_OFF,
+				     PKT_XFER, false);
+	KUNIT_EXPECT_EQ(test, memcmp(b->va + PKT_OFF, pattern, PKT_XFER), 0);
+
+	/* A piece that skips bytes is refused, and counted. */
+	len = 1000;
+	ret = wdmdma_map_transfer(a, b->mdl, rec.regs, b->va, &len, true,
+				  &addr);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	len = 1000;
+	ret = wdmdma_map_transfer(a, b->mdl, rec.regs, b->va + 2000, &len,
+				  true, &addr);
+	KUNIT_EXPECT_EQ(test, ret, -EINVAL);
+	KUNIT_EXPECT_EQ(test, len, 0U);
+	after = wdmdma_test_stats(a);
+	KUNIT_EXPECT_EQ(test, after.verifier_errors,
+			before.verifier_errors + 1);
+	wdmdma_flush_adapter_buffers(a, b->mdl, rec.regs, b->va, 1000, true);
+
+	/* The routine kept the registers only: the channel is free. */
+	KUNIT_EXPECT_EQ(test, after.outstanding, 1ULL);
+	KUNIT_EXPECT_EQ(test, after.map_regs_in_use, 4ULL);
+	wdmdma_free_map_registers(a, rec.regs, 4);
+	after = wdmdma_test_stats(a);
+	KUNIT_EXPECT_EQ(test, after.outstanding, 0ULL);
+	KUNIT_EXPECT_EQ(test, after.map_regs_in_use, 0ULL);
+	KUNIT_EXPECT_EQ(test, after.verifier_errors,
+			before.verifier_errors + 1);
+	wdmdma_destroy_adapter(a);
+}
+
+/*
+ * Pages at or above @limit: a block of 2^*order pages. The allocator hands
+ * out low memory first: whole 2 MiB blocks are tried, then single pages.
+ */
+static struct page *pkt_high_block(u64 limit, unsigned int *order)
+{
+	static const unsigned int orders[] = { 9, 0 };
+	struct page *page, *found = NULL, *tmp;
+	unsigned int o, i;
+	LIST_HEAD(tried);
+
+	for (o = 0; o < ARRAY_SIZE(orders) && !found; o++) {
+		for (i = 0; i < 512 && !found; i++) {
+			page = alloc_pages(GFP_KERNEL | __GFP_NOWARN |
+					   __GFP_NORETRY, orders[o]);
+			if (!page)
+				break;
+			if (page_to_phys(page) >= limit) {
+				found = page;
+				*order = orders[o];
+			} else {
+				page->private = orders[o];
+				list_add(&page->lru, &tried);
+			}
+		}
+	}
+	list_for_each_entry_safe(page, tmp, &tried, lru) {
+		list_del(&page->lru);
+		o = page->private;
+		page->private = 0;
+		__free_pages(page, o);
+	}
+	return found;
+}
+
+/*
+ * Scatter/gather adapter with a 28-bit width, an MDL of a low page and a
+ * high one: the low page is mapped in place, the high one copied to a map
+ * register below 2^28 (a write at MapTransfer, a read back at the flush).
+ */
+static void pkt_sg_bounce(struct kunit *test)
+{
+	struct wdmdma_adapter *a;
+	struct page *low, *high;
+	struct wdmdma_mdl *mdl;
+	struct bio_vec bv[2];
+	unsigned int order;
+	struct pkt_rec rec;
+	dma_addr_t addr[2];
+	u32 len[2];
+	u8 *pattern;
+	int ret;
+
+	pattern = kunit_kmalloc(test, PAGE_SIZE, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pattern);
+	a = wdmdma_test_adapter(test, pkt_dev(test), true, 28, PKT_LEN, 0, 0);
+	high = pkt_high_block(PKT_HIGH, &order);
+	if (!high) {
+		wdmdma_destroy_adapter(a);
+		kunit_skip(test, "no memory above 256 MiB (guest too small?)");
+	}
+	low = alloc_page(GFP_KERNEL | GFP_DMA);
+	if (!low) {
+		__free_pages(high, order);
+		wdmdma_destroy_adapter(a);
+		KUNIT_FAIL(test, "no GFP_DMA page");
+		return;
+	}
+	bvec_set_page(&bv[0], low, PAGE_SIZE, 0);
+	bvec_set_page(&bv[1], high, PAGE_SIZE, 0);
+	mdl = wdmdma_mdl_from_bvecs(bv, 2, GFP_KERNEL);
+	if (!mdl) {
+		KUNIT_FAIL(test, "no memory for the MDL");
+		goto out;
+	}
+	wdmdma_test_fill(page_address(low), PAGE_SIZE, 1);
+	wdmdma_test_fill(page_address(high), PAGE_SIZE, 2);
+
+	pkt_rec_init(&rec, WDMDMA_KEEP_OBJECT, NULL);
+	ret = wdmdma_allocate_channel(a, NULL, 2, pkt_control, &rec);
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	if (pkt_calls(&rec) != 1 || !rec.regs) {
+		KUNIT_FAIL(test, "the routine did not run at once");
+		goto out;
+	}
+	len[0] = 2 * PAGE_SIZE;
+	ret = wdmdma_map_transfer(a, mdl, rec.regs, wdmdma_mdl_va(mdl),
+				  &len[0], true, &addr[0]);
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	KUNIT_EXPECT_EQ(test, len[0], (u32)PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, (u64)addr[0], (u64)page_to_phys(low));
+	len[1] = PAGE_SIZE;
+	ret = wdmdma_map_transfer(a, mdl, rec.regs,
+				  (u8 *)wdmdma_mdl_va(mdl) + PAGE_SIZE,
+				  &len[1], true, &addr[1]);
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	KUNIT_EXPECT_EQ(test, len[1], (u32)PAGE_SIZE);
+	KUNIT_EXPECT_LE(test, (u64)addr[1] + PAGE_SIZE - 1,
+			(u64)DMA_BIT_MASK(28));
+	if (!ret)
+		KUNIT_EXPECT_EQ(test, memcmp(phys_to_virt(addr[1]),
+					     page_address(high), PAGE_SIZE), 0);
+	wdmdma_flush_adapter_buffers(a, mdl, rec.regs, wdmdma_mdl_va(mdl),
+				     2 * PAGE_SIZE, true);
+
+	/* A read of the high page: back in it after the flush. */
+	len[1] = PAGE_SIZE;
+	ret = wdmdma_map_transfer(a, mdl, rec.regs,
+				  (u8 *)wdmdma_mdl_va(mdl) + PAGE_SIZE,
+				  &len[1], false, &addr[1]);
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	if (!ret) {
+		KUNIT_EXPECT_LE(test, (u64)addr[1] + PAGE_SIZE - 1,
+				(u64)DMA_BIT_MASK(28));
+		wdmdma_test_fill(pattern, PAGE_SIZE, 3);
+		memcpy(phys_to_virt(addr[1]), pattern, PAGE_SIZE);
+		wdmdma_flush_adapter_buffers(a, mdl, rec.regs,
+					     (u8 *)wdmdma_mdl_va(mdl) + PAGE_SIZE,
+					     PAGE_SIZE, false);
+		KUNIT_EXPECT_EQ(test, memcmp(page_address(high), pattern,
+					     PAGE_SIZE), 0);
+	}
+	wdmdma_free_map_registers(a, rec.regs, 2);
+	wdmdma_free_channel(a);
+	KUNIT_EXPECT_EQ(test, wdmdma_test_stats(a).map_regs_in_use, 0ULL);
+out:
+	wdmdma_destroy_adapter(a);
+	wdmdma_mdl_free(mdl);
+	__free_page(low);
+	__free_pages(high, order);
+}
+
+/*
+ * One channel: requests made while it is held wait, and run in order
+ * from the work item when it is freed; DeallocateObject frees both,
+ * DeallocateObjectKeepRegisters the channel only.
+ */
+static void pkt_one_channel_fifo(struct kunit *test)
+{
+	struct wdmdma_adapter *a = pkt_adapter(test, true, 64);
+	struct pkt_rec *rec;
+	struct wdmdma_stats st;
+	atomic_t seq;
+	int ret;
+
+	atomic_set(&seq, 0);
+	rec = kunit_kcalloc(test, 4, sizeof(*rec), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, rec);
+	pkt_rec_init(&rec[0], WDMDMA_KEEP_OBJECT, &seq);
+	pkt_rec_init(&rec[1], WDMDMA_DEALLOCATE_OBJECT, &seq);
+	pkt_rec_init(&rec[2], WDMDMA_DEALLOCATE_OBJECT_KEEP_REGISTERS, &seq);
+	pkt_rec_init(&rec[3], WDMDMA_DEALLOCATE_OBJECT, &seq);
+
+	KUNIT_EXPECT_EQ(test, wdmdma_allocate_channel(a, NULL, 1, pkt_control,
+						      &rec[0]), 0);
+	KUNIT_ASSERT_EQ(test, pkt_calls(&rec[0]), 1);
+	KUNIT_EXPECT_EQ(test, wdmdma_allocate_channel(a, NULL, 2, pkt_control,
+						      &rec[1]), 0);
+	KUNIT_EXPECT_EQ(test, wdmdma_allocate_channel(a, NULL, 3, pkt_control,
+						      &rec[2]), 0);
+	KUNIT_EXPECT_EQ(test, pkt_calls(&rec[1]), 0);
+	KUNIT_EXPECT_EQ(test, pkt_calls(&rec[2]), 0);
+	KUNIT_EXPECT_EQ(test, wdmdma_test_stats(a).queue_depth, 2ULL);
+
+	/* Its registers back, the channel still held: nothing runs. */
+	wdmdma_free_map_registers(a, rec[0].regs, 1);
+	wdmdma_flush_adapter(a);
+	KUNIT_EXPECT_EQ(test, pkt_calls(&rec[1]), 0);
+
+	wdmdma_free_channel(a);
+	KUNIT_EXPECT_TRUE(test, pkt_wait(&rec[1]));
+	KUNIT_EXPECT_TRUE(test, pkt_wait(&rec[2]));
+	wdmdma_flush_adapter(a);
+	KUNIT_EXPECT_EQ(test, pkt_calls(&rec[1]), 1);
+	KUNIT_EXPECT_EQ(test, pkt_calls(&rec[2]), 1);
+	KUNIT_EXPECT_EQ(test, rec[1].order, 1);
+	KUNIT_EXPECT_EQ(test, rec[2].order, 2);
+	KUNIT_EXPECT_PTR_NE(test, rec[1].task, current);
+
+	/* rec[1] freed both; rec[2] kept its registers, not the channel. */
+	st = wdmdma_test_stats(a);
+	KUNIT_EXPECT_EQ(test, st.outstanding, 1ULL);
+	KUNIT_EXPECT_EQ(test, st.queue_depth, 0ULL);
+	ret = wdmdma_allocate_channel(a, NULL, 1, pkt_control, &rec[3]);
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	KUNIT_EXPECT_EQ_MSG(test, pkt_calls(&rec[3]), 1,
+			    "the channel was not free");
+	if (rec[2].regs)
+		wdmdma_free_map_registers(a, rec[2].regs, 3);
+	st = wdmdma_test_stats(a);
+	KUNIT_EXPECT_EQ(test, st.outstanding, 0ULL);
+	wdmdma_destroy_adapter(a);
+}
+
+/*
+ * A one-element adapter's map registers: a channel request waits for them
+ * while a base that was kept holds them all, and runs when it is freed.
+ */
+static void pkt_registers_wait(struct kunit *test)
+{
+	struct wdmdma_adapter *a = pkt_adapter(test, false, 64);
+	struct pkt_rec rec[2];
+
+	pkt_rec_init(&rec[0], WDMDMA_DEALLOCATE_OBJECT_KEEP_REGISTERS, NULL);
+	pkt_rec_init(&rec[1], WDMDMA_DEALLOCATE_OBJECT, NULL);
+	KUNIT_EXPECT_EQ(test, wdmdma_allocate_channel(a, NULL, 4, pkt_control,
+						      &rec[0]), 0);
+	KUNIT_ASSERT_EQ(test, pkt_calls(&rec[0]), 1);
+	KUNIT_EXPECT_EQ(test, wdmdma_test_stats(a).map_regs_in_use, 4ULL);
+	KUNIT_EXPECT_EQ(test, wdmdma_allocate_channel(a, NULL, 1, pkt_control,
+						      &rec[1]), 0);
+	wdmdma_flush_adapter(a);
+	KUNIT_EXPECT_EQ(test, pkt_calls(&rec[1]), 0);
+	wdmdma_free_map_registers(a, rec[0].regs, 4);
+	KUNIT_EXPECT_TRUE(test, pkt_wait(&rec[1]));
+	wdmdma_flush_adapter(a);
+	KUNIT_EXPECT_EQ(test, wdmdma_test_stats(a).map_regs_in_use, 0ULL);
+	KUNIT_EXPECT_EQ(test, wdmdma_test_stats(a).outstanding, 0ULL);
+	wdmdma_destroy_adapter(a);
+}
+
+/*
+ * Limits and misuse: bad counts and arguments are refused (no routine);
+ * MapTransfer stops at the map registers granted; a bad base, zero
+ * length, a change of direction, a wrong count, a double free and freeing
+ * a channel not held are refused or reported.
+ */
+static void pkt_limits_and_misuse(struct kunit *test)
+{
+	struct wdmdma_adapter *a = pkt_adapter(test, true, 64);
+	struct wdmdma_stats before = wdmdma_test_stats(a), after;
+	struct wdmdma_mdl *mdl;
+	struct pkt_rec rec;
+	dma_addr_t addr;
+	void *bogus;
+	bool old;
+	u8 *buf;
+	u32 len;
+	int ret;
+
+	buf = kunit_kmalloc(test, PKT_LEN, GFP_KERNEL);	/* contiguous */
+	bogus = kunit_kzalloc(test, 256, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	KUNIT_ASSERT_NOT_NULL(test, bogus);
+	mdl = wdmdma_mdl_alloc(buf, PKT_LEN, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, mdl);
+	KUNIT_EXPECT_EQ(test, wdmdma_mdl_build_for_kernel_buffer(mdl), 0);
+	pkt_rec_init(&rec, WDMDMA_KEEP_OBJECT, NULL);
+
+	KUNIT_EXPECT_EQ(test, wdmdma_allocate_channel(a, NULL, 0, pkt_control,
+						      &rec), -EINVAL);
+	KUNIT_EXPECT_EQ(test, wdmdma_allocate_channel(a, NULL, PKT_REGS + 1,
+						      pkt_control, &rec),
+			-ENOSPC);
+	KUNIT_EXPECT_EQ(test, wdmdma_allocate_channel(a, NULL, 1, NULL, &rec),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, wdmdma_allocate_channel(NULL, NULL, 1,
+						      pkt_control, &rec),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, pkt_calls(&rec), 0);
+	after = wdmdma_test_stats(a);
+	KUNIT_EXPECT_EQ(test, after.verifier_errors,
+			before.verifier_errors + 1);
+
+	/* One map register: a physically contiguous run stops at a page. */
+	KUNIT_EXPECT_EQ(test, wdmdma_allocate_channel(a, NULL, 1, pkt_control,
+						      &rec), 0);
+	KUNIT_ASSERT_EQ(test, pkt_calls(&rec), 1);
+	len = 3 * PAGE_SIZE;
+	ret = wdmdma_map_transfer(a, mdl, rec.regs, buf + PKT_OFF, &len, true,
+				  &addr);
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	KUNIT_EXPECT_EQ(test, len,
+			(u32)(PAGE_SIZE - offset_in_page(buf + PKT_OFF)));
+	KUNIT_EXPECT_EQ(test, (u64)addr, (u64)virt_to_phys(buf + PKT_OFF));
+	len = PAGE_SIZE;
+	ret = wdmdma_map_transfer(a, mdl, rec.regs, buf + 2 * PAGE_SIZE, &len,
+				  true, &addr);
+	KUNIT_EXPECT_EQ(test, ret, -ENOSPC);
+	KUNIT_EXPECT_EQ(test, len, 0U);
+	after = wdmdma_test_stats(a);
+	KUNIT_EXPECT_EQ(test, after.verifier_errors,
+			before.verifier_errors + 2);
+	wdmdma_flush_adapter_buffers(a, mdl, rec.regs, buf + PKT_OFF,
+				     PAGE_SIZE - offset_in_page(buf + PKT_OFF),
+				     true);
+
+	/* Refused: a base that is none, zero length, a change of direction. */
+	len = 100;
+	KUNIT_EXPECT_EQ(test, wdmdma_map_transfer(a, mdl, bogus, buf, &len,
+						  true, &addr), -EINVAL);
+	len = 0;
+	KUNIT_EXPECT_EQ(test, wdmdma_map_transfer(a, mdl, rec.regs, buf, &len,
+						  true, &addr), -EINVAL);
+	len = 100;
+	KUNIT_EXPECT_EQ(test, wdmdma_map_transfer(a, mdl, rec.regs, buf, &len,
+						  true, &addr), 0);
+	len = 100;
+	KUNIT_EXPECT_EQ(test, wdmdma_map_transfer(a, mdl, rec.regs, buf + 100,
+						  &len, false, &addr),
+			-EINVAL);
+	wdmdma_flush_adapter_buffers(a, mdl, rec.regs, buf, 100, true);
+	after = wdmdma_test_stats(a);
+	KUNIT_EXPECT_EQ(test, after.verifier_errors,
+			before.verifier_errors + 5);
+
+	/* A wrong count still frees; a second free is refused. */
+	wdmdma_free_map_registers(a, rec.regs, 3);
+	after = wdmdma_test_stats(a);
+	KUNIT_EXPECT_EQ(test, after.verifier_errors,
+			before.verifier_errors + 6);
+	KUNIT_EXPECT_EQ(test, after.outstanding, 0ULL);
+	/* Only the verifier's lookup tells a freed base (its memory is gone). */
+	old = wdmdma_set_verifier(true);
+	wdmdma_free_map_registers(a, rec.regs, 1);
+	wdmdma_set_verifier(old);
+	wdmdma_free_channel(a);
+	wdmdma_free_channel(a);
+	after = wdmdma_test_stats(a);
+	KUNIT_EXPECT_EQ(test, after.verifier_errors,
+			before.verifier_errors + 8);
+	KUNIT_EXPECT_EQ(test, after.outstanding, 0ULL);
+	wdmdma_destroy_adapter(a);
+	wdmdma_mdl_free(mdl);
+}
+
+/*
+ * The Ex form: synchronous with no routine returns the base; synchronous
+ * while the channel is held fails at once; a waiting request is cancelled
+ * through its context (once), and a context still waiting is not reused.
+ */
+static void pkt_ex_sync_and_cancel(struct kunit *test)
+{
+	struct wdmdma_adapter *a = pkt_adapter(test, true, 64);
+	struct wdmdma_stats before = wdmdma_test_stats(a);
+	struct wdmdma_map_regs *regs = NULL;
+	struct wdmdma_xfer_ctx *ctx;
+	struct pkt_rec rec[3];
+	int i;
+
+	ctx = kunit_kcalloc(test, 3, sizeof(*ctx), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, ctx);
+	for (i = 0; i < 3; i++) {
+		wdmdma_init_xfer_ctx(a, &ctx[i]);
+		pkt_rec_init(&rec[i], WDMDMA_DEALLOCATE_OBJECT, NULL);
+	}
+	KUNIT_EXPECT_EQ(test, wdmdma_allocate_channel_ex(a, NULL, NULL, 1, 0,
+							 pkt_control, &rec[0],
+							 NULL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, wdmdma_allocate_channel_ex(a, NULL, &ctx[0], 2,
+							 WDMDMA_SYNCHRONOUS,
+							 NULL, NULL, &regs), 0);
+	KUNIT_ASSERT_NOT_NULL(test, regs);
+	KUNIT_EXPECT_EQ(test, wdmdma_allocate_channel_ex(a, NULL, &ctx[0], 1,
+							 WDMDMA_SYNCHRONOUS,
+							 pkt_control, &rec[0],
+							 NULL), -ENOMEM);
+	KUNIT_EXPECT_EQ(test, pkt_calls(&rec[0]), 0);
+
+	KUNIT_EXPECT_EQ(test, wdmdma_allocate_channel_ex(a, NULL, &ctx[1], 1, 0,
+							 pkt_control, &rec[1],
+							 NULL), 0);
+	KUNIT_EXPECT_EQ(test, wdmdma_allocate_channel_ex(a, NULL, &ctx[2], 1, 0,
+							 pkt_control, &rec[2],
+							 NULL), 0);
+	KUNIT_EXPECT_EQ(test, wdmdma_allocate_channel_ex(a, NULL, &ctx[2], 1, 0,
+							 pkt_control, &rec[0],
+							 NULL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, wdmdma_test_stats(a).verifier_errors,
+			before.verifier_errors + 1);
+	KUNIT_EXPECT_TRUE(test, wdmdma_cancel(a, &ctx[1]));
+	KUNIT_EXPECT_FALSE(test, wdmdma_cancel(a, &ctx[1]));
+
+	wdmdma_free_map_registers(a, regs, 2);
+	wdmdma_free_channel(a);
+	KUNIT_EXPECT_TRUE(test, pkt_wait(&rec[2]));
+	wdmdma_flush_adapter(a);
+	KUNIT_EXPECT_EQ(test, pkt_calls(&rec[0]), 0);
+	KUNIT_EXPECT_EQ(test, pkt_calls(&rec[1]), 0);
+	KUNIT_EXPECT_EQ(test, pkt_calls(&rec[2]), 1);
+	KUNIT_EXPECT_FALSE(test, wdmdma_cancel(a, &ctx[2]));
+	KUNIT_EXPECT_EQ(test, wdmdma_test_stats(a).outstanding, 0ULL);
+	wdmdma_destroy_adapter(a);
+}
+
+/*
+ * Destroy with channel requests waiting (one in a waiter slot or its
+ * memory, one in a transfer context): they end, and their routines never
+ * run, not even later.
+ */
+static void pkt_destroy_waiting(struct kunit *test)
+{
+	struct wdmdma_adapter *a = pkt_adapter(test, true, 64);
+	struct wdmdma_xfer_ctx *ctx;
+	struct pkt_rec rec[3];
+	int i;
+
+	ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, ctx);
+	wdmdma_init_xfer_ctx(a, ctx);
+	for (i = 0; i < 3; i++)
+		pkt_rec_init(&rec[i], WDMDMA_DEALLOCATE_OBJECT, NULL);
+	rec[0].action = WDMDMA_KEEP_OBJECT;
+	KUNIT_EXPECT_EQ(test, wdmdma_allocate_channel(a, NULL, 1, pkt_control,
+						      &rec[0]), 0);
+	KUNIT_ASSERT_EQ(test, pkt_calls(&rec[0]), 1);
+	/* The channel stays held; nothing is outstanding at destroy. */
+	wdmdma_free_map_registers(a, rec[0].regs, 1);
+	KUNIT_EXPECT_EQ(test, wdmdma_allocate_channel(a, NULL, 1, pkt_control,
+						      &rec[1]), 0);
+	KUNIT_EXPECT_EQ(test, wdmdma_allocate_channel_ex(a, NULL, ctx, 1, 0,
+							 pkt_control, &rec[2],
+							 NULL), 0);
+	KUNIT_EXPECT_EQ(test, wdmdma_test_stats(a).queue_depth, 2ULL);
+	wdmdma_destroy_adapter(a);
+	msleep(50);
+	KUNIT_EXPECT_EQ(test, pkt_calls(&rec[1]), 0);
+	KUNIT_EXPECT_EQ(test, pkt_calls(&rec[2]), 0);
+}
+
+/* --- The Windows way, through DmaOperations ------------------------------- */
+
+struct pkt_nt_io {
+	atomic_t calls;
+	struct completion done;
+	PDEVICE_OBJECT device;
+	PIRP irp;
+	PVOID base;
+	IO_ALLOCATION_ACTION action;
+	/* Map a write inside the routine (at "DISPATCH_LEVEL"). */
+	PDMA_ADAPTER adapter;
+	PMDL mdl;
+	PVOID va;
+	ULONG length;
+	PHYSICAL_ADDRESS logical;
+};
+
+static IO_ALLOCATION_ACTION pkt_nt_control(PDEVICE_OBJECT DeviceObject,
+					   PIRP Irp, PVOID MapRegisterBase,
+					   PVOID Context)
+{
+	struct pkt_nt_io *io = Context;
+
+	io->device = DeviceObject;
+	io->irp = Irp;
+	io->base = MapRegisterBase;
+	if (io->mdl)
+		io->logical = io->adapter->DmaOperations->MapTransfer(io->adapter,
+								      io->mdl,
+								      MapRegisterBase,
+								      io->va,
+								      &io->length,
+								      TRUE);
+	atomic_inc(&io->calls);
+	complete(&io->done);
+	return io->action;
+}
+
+static void pkt_nt_io_init(struct pkt_nt_io *io, IO_ALLOCATION_ACTION action)
+{
+	memset(io, 0, sizeof(*io));
+	atomic_set(&io->calls, 0);
+	init_completion(&io->done);
+	io->action = action;
+}
+
+static bool pkt_nt_wait(struct pkt_nt_io *io)
+{
+	return wait_for_completion_timeout(&io->done,
+				msecs_to_jiffies(WDMDMA_TEST_WAIT_MS)) != 0;
+}
+
+static PDMA_ADAPTER pkt_nt_adapter(struct kunit *test, ULONG version,
+				   BOOLEAN sg, PULONG regs)
+{
+	DEVICE_DESCRIPTION dd = { };
+	PDMA_ADAPTER adapter;
+
+	dd.Version = version;
+	dd.Master = TRUE;
+	dd.ScatterGather = sg;
+	dd.Dma32BitAddresses = TRUE;
+	dd.Dma64BitAddresses = TRUE;
+	dd.MaximumLength = PKT_LEN;
+	adapter = IoGetDmaAdapter(pkt_dev(test), &dd, regs);
+	KUNIT_ASSERT_NOT_NULL(test, adapter);
+	return adapter;
+}
+
+/*
+ * A one-element adapter the Windows way: too many map registers is
+ * STATUS_INSUFFICIENT_RESOURCES; the routine gets the DeviceObject, a NULL
+ * Irp and a base, maps a write with MapTransfer and keeps the registers;
+ * a read comes back at FlushAdapterBuffers; the Ex form runs synchronously
+ * or fails, and a waiting Ex request is cancelled with
+ * CancelAdapterChannel.
+ */
+static void pkt_nt_one_element(struct kunit *test)
+{
+	struct pkt_buf *b = pkt_buf(test, 0x4d);
+	DMA_TRANSFER_CONTEXT_STORAGE *ctx;
+	const DMA_OPERATIONS *ops;
+	PHYSICAL_ADDRESS logical;
+	PDMA_ADAPTER adapter;
+	struct pkt_nt_io *io;
+	ULONG regs = 0, len;
+	PVOID base;
+	u8 *pattern;
+
+	io = kunit_kcalloc(test, 4, sizeof(*io), GFP_KERNEL);
+	ctx = kunit_kcalloc(test, 2, sizeof(*ctx), GFP_KERNEL);
+	pattern = kunit_kmalloc(test, PKT_XFER, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, io);
+	KUNIT_ASSERT_NOT_NULL(test, ctx);
+	KUNIT_ASSERT_NOT_NULL(test, pattern);
+	adapter = pkt_nt_adapter(test, DEVICE_DESCRIPTION_VERSION3, FALSE,
+				 &regs);
+	ops = adapter->DmaOperations;
+	KUNIT_EXPECT_EQ(test, regs, (ULONG)PKT_REGS);
+
+	pkt_nt_io_init(&io[0], KeepObject);
+	KUNIT_EXPECT_EQ(test, ops->AllocateAdapterChannel(adapter,
+							  pkt_dev(test),
+							  regs + 1,
+							  pkt_nt_control,
+							  &io[0]),
+			STATUS_INSUFFICIENT_RESOURCES);
+	KUNIT_EXPECT_EQ(test, atomic_read(&io[0].calls), 0);
+
+	pkt_nt_io_init(&io[0], DeallocateObjectKeepRegisters);
+	io[0].adapter = adapter;
+	io[0].mdl = b->mdl;
+	io[0].va = (PUCHAR)MmGetMdlVirtualAddress(b->mdl) + PKT_OFF;
+	io[0].length = PKT_XFER;
+	KUNIT_EXPECT_EQ(test, ops->AllocateAdapterChannel(adapter,
+							  pkt_dev(test), 4,
+							  pkt_nt_control,
+							  &io[0]),
+			STATUS_SUCCESS);
+	KUNIT_ASSERT_EQ(test, atomic_read(&io[0].calls), 1);
+	KUNIT_EXPECT_PTR_EQ(test, io[0].device, pkt_dev(test));
+	KUNIT_EXPECT_NULL(test, io[0].irp);
+	KUNIT_ASSERT_NOT_NULL(test, io[0].base);
+	KUNIT_EXPECT_EQ(test, io[0].length, (ULONG)PKT_XFER);
+	KUNIT_EXPECT_EQ(test, memcmp(phys_to_virt(io[0].logical.QuadPart),
+				     b->va + PKT_OFF, PKT_XFER), 0);
+	KUNIT_EXPECT_TRUE(test, ops->FlushAdapterBuffers(adapter, b->mdl,
+							 io[0].base, io[0].va,
+							 PKT_XFER, TRUE));
+
+	/* The registers were kept: a read through them, after the routine. */
+	len = PKT_XFER;
+	logical = ops->MapTransfer(adapter, b->mdl, io[0].base, io[0].va, &len,
+				   FALSE);
+	KUNIT_EXPECT_EQ(test, len, (ULONG)PKT_XFER);
+	KUNIT_ASSERT_NE(test, logical.QuadPart, 0LL);
+	wdmdma_test_fill(pattern, PKT_XFER, 0x19);
+	memcpy(phys_to_virt(logical.QuadPart), pattern, PKT_XFER);
+	KUNIT_EXPECT_TRUE(test, ops->FlushAdapterBuffers(adapter, b->mdl,
+							 io[0].base, io[0].va,
+							 PKT_XFER, FALSE));
+	KUNIT_EXPECT_EQ(test, memcmp(b->va + PKT_OFF, pattern, PKT_XFER), 0);
+	ops->FreeMapRegisters(adapter, io[0].base, 4);
+
+	/* Ex: synchronous runs now, or fails while the channel is held. */
+	ops->InitializeDmaTransferContext(adapter, &ctx[0]);
+	ops->InitializeDmaTransferContext(adapter, &ctx[1]);
+	pkt_nt_io_init(&io[1], KeepObject);
+	KUNIT_EXPECT_EQ(test, ops->AllocateAdapterChannelEx(adapter,
+							    pkt_dev(test),
+							    &ctx[0], 2,
+							    DMA_SYNCHRONOUS_CALLBACK,
+							    pkt_nt_control,
+							    &io[1], &base),
+			STATUS_SUCCESS);
+	KUNIT_ASSERT_EQ(test, atomic_read(&io[1].calls), 1);
+	pkt_nt_io_init(&io[2], DeallocateObject);
+	KUNIT_EXPECT_EQ(test, ops->AllocateAdapterChannelEx(adapter,
+							    pkt_dev(test),
+							    &ctx[1], 1,
+							    DMA_SYNCHRONOUS_CALLBACK,
+							    pkt_nt_control,
+							    &io[2], NULL),
+			STATUS_INSUFFICIENT_RESOURCES);
+	KUNIT_EXPECT_EQ(test, ops->AllocateAdapterChannelEx(adapter,
+							    pkt_dev(test),
+							    &ctx[1], 1, 0,
+							    pkt_nt_control,
+							    &io[2], NULL),
+			STATUS_SUCCESS);
+	KUNIT_EXPECT_TRUE(test, ops->CancelAdapterChannel(adapter,
+							  pkt_dev(test),
+							  &ctx[1]));
+	ops->FreeMapRegisters(adapter, io[1].base, 2);
+	ops->FreeAdapterChannel(adapter);
+	msleep(50);
+	KUNIT_EXPECT_EQ(test, atomic_read(&io[2].calls), 0);
+
+	/* The channel is free again: DeallocateObject runs at once. */
+	pkt_nt_io_init(&io[3], DeallocateObject);
+	KUNIT_EXPECT_EQ(test, ops->AllocateAdapterChannel(adapter,
+							  pkt_dev(test), 1,
+							  pkt_nt_control,
+							  &io[3]),
+			STATUS_SUCCESS);
+	KUNIT_EXPECT_EQ(test, atomic_read(&io[3].calls), 1);
+	ops->PutDmaAdapter(adapter);
+}
+
+/*
+ * A scatter/gather adapter of DMA_OPERATIONS version 1 (which has the
+ * packet-based routines): MapTransfer gives each discontiguous page in
+ * place; a second AllocateAdapterChannel waits until FreeAdapterChannel.
+ */
+static void pkt_nt_sg(struct kunit *test)
+{
+	struct pkt_buf *b = pkt_buf(test, 0x66);
+	const DMA_OPERATIONS *ops;
+	PHYSICAL_ADDRESS logical;
+	PDMA_ADAPTER adapter;
+	struct pkt_nt_io *io;
+	ULONG regs = 0, len, off = PKT_OFF, left = PKT_XFER;
+	unsigned int pieces = 0;
+
+	io = kunit_kcalloc(test, 2, sizeof(*io), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, io);
+	adapter = pkt_nt_adapter(test, DEVICE_DESCRIPTION_VERSION, TRUE,
+				 &regs);
+	ops = adapter->DmaOperations;
+	KUNIT_ASSERT_NOT_NULL(test, ops->AllocateAdapterChannel);
+	KUNIT_ASSERT_NOT_NULL(test, ops->MapTransfer);
+	pkt_nt_io_init(&io[0], KeepObject);
+	pkt_nt_io_init(&io[1], DeallocateObject);
+	KUNIT_EXPECT_EQ(test, ops->AllocateAdapterChannel(adapter, NULL, 4,
+							  pkt_nt_control,
+							  &io[0]),
+			STATUS_SUCCESS);
+	KUNIT_ASSERT_EQ(test, atomic_read(&io[0].calls), 1);
+	KUNIT_EXPECT_PTR_EQ(test, io[0].device, pkt_dev(test));
+	while (left) {
+		len = left;
+		logical = ops->MapTransfer(adapter, b->mdl, io[0].base,
+					   b->va + off, &len, TRUE);
+		KUNIT_ASSERT_GT_MSG(test, len, 0U, "piece %u", pieces);
+		KUNIT_EXPECT_EQ(test, (u64)logical.QuadPart,
+				pkt_phys(b->va + off));
+		off += len;
+		left -= len;
+		pieces++;
+	}
+	KUNIT_EXPECT_EQ(test, pieces, 4U);
+	KUNIT_EXPECT_TRUE(test, ops->FlushAdapterBuffers(adapter, b->mdl,
+							 io[0].base,
+							 b->va + PKT_OFF,
+							 PKT_XFER, TRUE));
+	KUNIT_EXPECT_EQ(test, ops->AllocateAdapterChannel(adapter, NULL, 1,
+							  pkt_nt_control,
+							  &io[1]),
+			STATUS_SUCCESS);
+	KUNIT_EXPECT_EQ(test, atomic_read(&io[1].calls), 0);
+	ops->FreeMapRegisters(adapter, io[0].base, 4);
+	ops->FreeAdapterChannel(adapter);
+	KUNIT_EXPECT_TRUE(test, pkt_nt_wait(&io[1]));
+	KUNIT_EXPECT_PTR_EQ(test, io[1].device, pkt_dev(test));
+	ops->PutDmaAdapter(adapter);
+}
+
+static int pkt_suite_init(struct kunit_suite *suite)
+{
+	pkt_pdev = wdmdma_test_pdev_create(PKT_NAME);
+	if (IS_ERR(pkt_pdev)) {
+		int ret = PTR_ERR(pkt_pdev);
+
+		pkt_pdev = NULL;
+		return ret;
+	}
+	return 0;
+}
+
+static void pkt_suite_exit(struct kunit_suite *suite)
+{
+	wdmdma_test_pdev_destroy(pkt_pdev);
+	pkt_pdev = NULL;
+}
+
+static struct kunit_case pkt_test_cases[] = {
+	KUNIT_CASE(pkt_sg_map_in_place),
+	KUNIT_CASE(pkt_one_element_copy),
+	KUNIT_CASE(pkt_sg_bounce),
+	KUNIT_CASE(pkt_one_channel_fifo),
+	KUNIT_CASE(pkt_registers_wait),
+	KUNIT_CASE(pkt_limits_and_misuse),
+	KUNIT_CASE(pkt_ex_sync_and_cancel),
+	KUNIT_CASE(pkt_destroy_waiting),
+	KUNIT_CASE(pkt_nt_one_element),
+	KUNIT_CASE(pkt_nt_sg),
+	{ }
+};
+
+static struct kunit_suite pkt_test_suite = {
+	.name = "wdmdma_packet",
+	.suite_init = pkt_suite_init,
+	.suite_exit = pkt_suite_exit,
+	.exit = pkt_exit,
+	.test_cases = pkt_test_cases,
+};
+
+kunit_test_suite(pkt_test_suite);
+
+MODULE_DESCRIPTION("KUnit tests of wdmdma's packet-based DMA: adapter channel, MapTransfer, FlushAdapterBuffers");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,974 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * wdmdma packet-based DMA: the adapter channel (AllocateAdapterChannel and
+ * its Ex form), map register bases, MapTransfer, FlushAdapterBuffers,
+ * FreeMapRegisters and FreeAdapterChannel.
+ *
+ * An adapter has one channel: it serves one packet-based transfer at a
+ * time. A channel request needs the channel, memory for its map register
+ * base and, when the adapter has map registers (a one-element device, or
+ * one that cannot reach all memory), that many of them. It waits for what
+ * it lacks in the adapter's queue like a list request (queue.c), behind
+ * earlier channel requests (WDMDMA_WAIT_CHAN) and behind requests waiting
+ * for the memory or map registers it needs too; the queue's work item runs
+ * its adapter-control routine when everything is free. Its memory comes
+ * from a non-sleeping allocation, else the emergency reserve; a request
+ * that waits lives in it, in its transfer context (Ex), or in a waiter
+ * slot.
+ *
+ * A map register base is a struct wdmdma_xfer that is not a list (magic
+ * WDMDMA_REGS_MAGIC); it sits on the adapter's outstanding list and holds
+ * an adapter reference, like a list, until wdmdma_free_map_registers().
+ * req.span is the number of map registers the driver asked for (Windows
+ * counts them: a piece uses the pages it touches), nr_regs the pages of
+ * the adapter's own map registers it holds. MapTransfer maps one piece:
+ *  - on a scatter/gather adapter, one physically contiguous run the
+ *    device reaches, mapped in place with dma_map_page(); a page the
+ *    device cannot reach is copied to a map register of its own instead;
+ *  - on a one-element adapter, the piece is copied to the map registers
+ *    after the pieces before it, so that one transfer is one contiguous
+ *    run of them.
+ * The map registers are mapped for the device once, both ways, when a
+ * piece first uses them, and synced per piece; FlushAdapterBuffers syncs
+ * them back, copies what a read brought in to the buffer, and unmaps the
+ * pieces mapped in place. Records of the pieces follow the base's
+ * elements (see struct wdmdma_pkt).
+ *
+ * Locking: adapter->lock guards adapter->chan_busy, and as for lists the
+ * queue, the map-register bitmap and the outstanding list. It is not held
+ * while an adapter-control routine runs, nor while MapTransfer and
+ * FlushAdapterBuffers map, copy or unmap: a map register base belongs to
+ * its driver, which makes one call on it at a time.
+ *
+ * Copyright (C) 2026 The wdmdma authors.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/export.h>
+#include <linux/highmem.h>
+
+#include "internal.h"
+
+/* One piece MapTransfer mapped since the last flush. */
+struct wdmdma_pkt_rec {
+	dma_addr_t addr;	/* what the device was given */
+	struct page *page;	/* copied to a map register: the buffer page */
+	u32 len;
+	u32 off;		/* offset of the piece in @page */
+};
+
+static inline struct wdmdma_pkt_rec *wdmdma_pkt_recs(struct wdmdma_xfer *xfer)
+{
+	BUILD_BUG_ON(sizeof(struct wdmdma_pkt_rec) > sizeof(struct scatterlist));
+	return (void *)ALIGN((unsigned long)&xfer->list.elements[xfer->max_ents],
+			     __alignof__(struct scatterlist));
+}
+
+static inline struct wdmdma_map_regs *wdmdma_to_regs(struct wdmdma_xfer *xfer)
+{
+	return (struct wdmdma_map_regs *)xfer;
+}
+
+/* The adapter's own map registers (pages) a channel of @nr holds. */
+static unsigned int wdmdma_channel_regs(const struct wdmdma_adapter *adapter,
+					unsigned int nr)
+{
+	if (!adapter->nr_chunks)
+		return 0;
+	return min(nr, adapter->chunk_pages);
+}
+
+/*
+ * Is @xfer a map register base @adapter handed out and has not had back?
+ * With the verifier on, look it up; else trust its magic and owner.
+ */
+static bool wdmdma_regs_outstanding(struct wdmdma_adapter *adapter,
+				    struct wdmdma_xfer *xfer)
+{
+	struct wdmdma_xfer *x;
+
+	lockdep_assert_held(&adapter->lock);
+	if (!wdmdma_verifier)
+		return xfer->magic == WDMDMA_REGS_MAGIC &&
+		       xfer->adapter == adapter;
+	list_for_each_entry(x, &adapter->outstanding, node)
+		if (x == xfer)
+			return x->magic == WDMDMA_REGS_MAGIC;
+	return false;
+}
+
+/* The map register base @regs of @adapter, or NULL (reported). */
+static struct wdmdma_xfer *wdmdma_regs_get(struct wdmdma_adapter *adapter,
+					   struct wdmdma_map_regs *regs,
+					   const char *what)
+{
+	struct wdmdma_xfer *xfer = (struct wdmdma_xfer *)regs;
+	unsigned long flags;
+	bool ok;
+
+	if (!adapter) {
+		pr_err("%s: NULL adapter\n", what);
+		return NULL;
+	}
+	if (!regs) {
+		wdmdma_verifier_report(adapter, "%s: NULL map register base\n",
+				       what);
+		return NULL;
+	}
+	spin_lock_irqsave(&adapter->lock, flags);
+	ok = wdmdma_regs_outstanding(adapter, xfer);
+	spin_unlock_irqrestore(&adapter->lock, flags);
+	if (!ok) {
+		wdmdma_verifier_report(adapter,
+				       "%s: %p is not a map register base held on this adapter (freed already, or another adapter's)\n",
+				       what, regs);
+		return NULL;
+	}
+	return xfer;
+}
+
+/* --- The channel ------------------------------------------------------------ */
+
+/*
+ * A channel request was claimed (wdmdma_claim()): it holds the channel now,
+ * and its list memory becomes a map register base with nothing mapped.
+ */
+void wdmdma_channel_claimed(struct wdmdma_adapter *adapter,
+			    struct wdmdma_xfer *xfer)
+{
+	lockdep_assert_held(&adapter->lock);
+	adapter->chan_busy = true;
+	xfer->magic = WDMDMA_REGS_MAGIC;
+	memset(&xfer->pkt, 0, sizeof(xfer->pkt));
+	xfer->list.nr_elements = 0;
+	xfer->list.reserved = (unsigned long)xfer;
+	xfer->direct = false;
+	xfer->iova = false;
+	xfer->nr_runs = 0;
+}
+
+/*
+ * Run a claimed channel request's adapter-control routine and do what it
+ * returns. The caller then calls wdmdma_mapping_done(); it holds an
+ * adapter reference across (the routine may free the map registers and
+ * with them theirs).
+ */
+void wdmdma_channel_run(struct wdmdma_adapter *adapter,
+			struct wdmdma_xfer *xfer)
+{
+	struct wdmdma_req *req = &xfer->req;
+	struct device *dev = req->dev ? req->dev : adapter->dev;
+	wdmdma_adapter_control_t fn = req->ctl_fn;
+	unsigned int nr = req->span;
+	int action;
+
+	if (req->ctx)
+		WRITE_ONCE(req->ctx->state, WDMDMA_REQ_RUNNING);
+	if (!fn)	/* synchronous Ex call returning the base: kept */
+		return;
+	/* @req lives in @xfer: not read after the routine. */
+	if (req->flags & WDMDMA_REQ_NT)
+		action = req->nt_ctl_fn(dev, NULL, xfer, req->context);
+	else
+		action = fn(dev, NULL, wdmdma_to_regs(xfer), req->context);
+
+	switch (action) {
+	case WDMDMA_KEEP_OBJECT:
+		break;
+	case WDMDMA_DEALLOCATE_OBJECT:
+		wdmdma_free_channel(adapter);
+		wdmdma_free_map_registers(adapter, wdmdma_to_regs(xfer), nr);
+		break;
+	case WDMDMA_DEALLOCATE_OBJECT_KEEP_REGISTERS:
+		wdmdma_free_channel(adapter);
+		break;
+	default:
+		wdmdma_verifier_report(adapter,
+				       "adapter-control routine %ps returned %d, not an allocation action: the channel and map registers stay allocated\n",
+				       fn, action);
+		break;
+	}
+}
+
+/**
+ * wdmdma_channel_submit() - common body of the channel requests
+ * @adapter: the adapter
+ * @tmpl: the request (on the caller's stack): routine, context, device and
+ *	WDMDMA_REQ_NT filled in
+ * @nr: map registers asked for
+ * @ctx: transfer context of an Ex call, or NULL
+ * @flags: WDMDMA_SYNCHRONOUS
+ * @regsp: where a synchronous call returns the map register base, or NULL
+ *
+ * Return: see wdmdma_allocate_channel_ex().
+ */
+int wdmdma_channel_submit(struct wdmdma_adapter *adapter,
+			  struct wdmdma_req *tmpl, unsigned int nr,
+			  struct wdmdma_xfer_ctx *ctx, unsigned int flags,
+			  struct wdmdma_map_regs **regsp)
+{
+	struct wdmdma_req *cur = (struct wdmdma_req *)ctx, *req;
+	unsigned long irqflags, need = BIT(WDMDMA_WAIT_CHAN);
+	bool sync = flags & WDMDMA_SYNCHRONOUS;
+	struct wdmdma_xfer *xfer = NULL;
+	unsigned int base;
+	int ret;
+
+	if (!adapter) {
+		pr_err("the adapter channel was requested from a NULL adapter\n");
+		return -EINVAL;
+	}
+	if (flags & ~WDMDMA_SYNCHRONOUS) {
+		dev_err_ratelimited(adapter->dev,
+				    "adapter channel: unknown flags %#x\n",
+				    flags);
+		return -EINVAL;
+	}
+	if (!tmpl->ctl_fn && !(sync && regsp)) {
+		dev_err_ratelimited(adapter->dev,
+				    "adapter channel: no adapter-control routine (allowed only synchronous, with the base returned)\n");
+		return -EINVAL;
+	}
+	if (!nr) {
+		wdmdma_verifier_report(adapter,
+				       "adapter channel requested with no map registers\n");
+		return -EINVAL;
+	}
+	if (nr > adapter->max_regs) {
+		dev_err_ratelimited(adapter->dev,
+				    "adapter channel requested with %u map registers; the adapter grants %u\n",
+				    nr, adapter->max_regs);
+		return -ENOSPC;
+	}
+	tmpl->mdl = NULL;
+	tmpl->offset = 0;
+	tmpl->length = 0;
+	tmpl->span = nr;
+	tmpl->nr_regs = wdmdma_channel_regs(adapter, nr);
+	tmpl->bounce_all = false;
+	tmpl->flags |= WDMDMA_REQ_CHANNEL;
+	tmpl->state = WDMDMA_REQ_IDLE;
+	tmpl->xfer = NULL;
+	tmpl->ctx = NULL;
+	tmpl->buf_len = 0;
+
+	if (!READ_ONCE(adapter->nr_waiting[WDMDMA_WAIT_MEM]))
+		xfer = wdmdma_xfer_alloc(adapter, nr);
+	if (!xfer)
+		need |= BIT(WDMDMA_WAIT_MEM);
+	if (tmpl->nr_regs)
+		need |= BIT(WDMDMA_WAIT_REGS);
+
+	spin_lock_irqsave(&adapter->lock, irqflags);
+	if (adapter->dead) {
+		ret = -ENODEV;
+		goto fail;
+	}
+	if (cur && (cur->state == WDMDMA_REQ_QUEUED ||
+		    cur->state == WDMDMA_REQ_MAPPING)) {
+		ret = -EBUSY;	/* reported below, outside the lock */
+		goto fail;
+	}
+	if (adapter->chan_busy || wdmdma_behind(adapter, need))
+		goto wait;
+	if (!xfer)
+		xfer = wdmdma_xfer_reserve(adapter);
+	if (!xfer)
+		goto wait;
+	if (!wdmdma_regs_alloc(adapter, tmpl->nr_regs, &base))
+		goto wait;
+
+	tmpl->xfer = xfer;
+	tmpl->ctx = cur;
+	xfer = wdmdma_claim(adapter, tmpl, base);
+	wdmdma_channel_claimed(adapter, xfer);
+	spin_unlock_irqrestore(&adapter->lock, irqflags);
+
+	if (regsp)
+		*regsp = wdmdma_to_regs(xfer);
+	/* Destroy waits for the routine: the mapping count drops after it. */
+	kref_get(&adapter->ref);
+	wdmdma_channel_run(adapter, xfer);
+	wdmdma_mapping_done(adapter);
+	wdmdma_adapter_put(adapter);
+	return 0;
+
+wait:
+	if (sync) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	if (cur) {
+		req = cur;
+		tmpl->flags |= WDMDMA_REQ_CTX;
+	} else if (xfer) {
+		req = &xfer->req;
+	} else {
+		req = list_first_entry_or_null(&adapter->free_slots,
+					       struct wdmdma_req, node);
+		if (!req) {
+			ret = -ENOMEM;
+			dev_warn_ratelimited(adapter->dev,
+					     "adapter channel: no memory, reserve and waiter slots all in use\n");
+			goto fail;
+		}
+		list_del(&req->node);
+		tmpl->flags |= WDMDMA_REQ_SLOT;
+	}
+	*req = *tmpl;
+	req->ctx = cur ? req : NULL;
+	req->xfer = xfer;
+	wdmdma_queue_add(adapter, req, false);
+	adapter->stats.deferred++;
+	wdmdma_kick(adapter);
+	spin_unlock_irqrestore(&adapter->lock, irqflags);
+	return 0;
+
+fail:
+	if (xfer)
+		wdmdma_xfer_release(adapter, xfer);
+	spin_unlock_irqrestore(&adapter->lock, irqflags);
+	if (ret == -EBUSY) {
+		wdmdma_verifier_report(adapter,
+				       "transfer context reused while its request is pending\n");
+		ret = -EINVAL;
+	}
+	return ret;
+}
+
+/**
+ * wdmdma_allocate_channel() - ask for the adapter channel and map registers
+ *	(AllocateAdapterChannel)
+ * @adapter: the adapter
+ * @dev: the device @fn gets, or NULL for the adapter's
+ * @nr_map_registers: map registers for the transfer (1 up to what
+ *	wdmdma_create_adapter() granted): MapTransfer maps no more pages
+ *	than this until the transfer is flushed
+ * @fn: adapter-control routine
+ * @context: passed to @fn
+ *
+ * When the channel (one per adapter: one packet-based transfer at a time)
+ * and the map registers are free, and no earlier request waits for them,
+ * @fn runs before this returns; otherwise the request waits in the
+ * adapter's queue and @fn runs later, exactly once, from the adapter's
+ * work item. What @fn returns says what it keeps (enum
+ * wdmdma_alloc_action). The request cannot be cancelled (use
+ * wdmdma_allocate_channel_ex() for that); wdmdma_destroy_adapter() ends it
+ * if it still waits.
+ *
+ * Context: any; does not sleep. @fn must not sleep.
+ * Return: 0 if @fn has run or will run; -EINVAL (no @fn, no map
+ * registers), -ENOSPC (more map registers than the adapter grants),
+ * -ENOMEM (no memory, reserve empty and all waiter slots in use), -ENODEV
+ * (adapter being destroyed). On error @fn never runs.
+ */
+int wdmdma_allocate_channel(struct wdmdma_adapter *adapter,
+			    struct device *dev, unsigned int nr_map_registers,
+			    wdmdma_adapter_control_t fn, void *context)
+{
+	struct wdmdma_req req = {
+		.ctl_fn = fn,
+		.context = context,
+		.dev = dev,
+	};
+
+	if (!fn)
+		return -EINVAL;
+	return wdmdma_channel_submit(adapter, &req, nr_map_registers, NULL, 0,
+				     NULL);
+}
+EXPORT_SYMBOL_WDMDMA(wdmdma_allocate_channel);
+
+/**
+ * wdmdma_allocate_channel_ex() - wdmdma_allocate_channel() with a transfer
+ *	context and flags (AllocateAdapterChannelEx)
+ * @adapter: the adapter
+ * @dev: the device @fn gets, or NULL for the adapter's
+ * @ctx: initialised transfer context (wdmdma_init_xfer_ctx()); a waiting
+ *	request lives in it, and wdmdma_cancel() cancels it through it
+ * @nr_map_registers: as for wdmdma_allocate_channel()
+ * @flags: 0, or WDMDMA_SYNCHRONOUS: @fn runs before the call returns, or
+ *	the call fails with -ENOMEM; the request never waits
+ * @fn: adapter-control routine; may be NULL with WDMDMA_SYNCHRONOUS and
+ *	@regsp (the channel and registers are then kept, as with
+ *	WDMDMA_KEEP_OBJECT)
+ * @context: passed to @fn
+ * @regsp: with WDMDMA_SYNCHRONOUS, receives the map register base; may be
+ *	NULL
+ *
+ * Context: any; does not sleep. @fn must not sleep.
+ * Return: as wdmdma_allocate_channel(); -EINVAL (and a verifier error) if
+ * @ctx's request still waits; -ENOMEM with WDMDMA_SYNCHRONOUS when the
+ * channel or map registers are not free at once.
+ */
+int wdmdma_allocate_channel_ex(struct wdmdma_adapter *adapter,
+			       struct device *dev, struct wdmdma_xfer_ctx *ctx,
+			       unsigned int nr_map_registers,
+			       unsigned int flags, wdmdma_adapter_control_t fn,
+			       void *context, struct wdmdma_map_regs **regsp)
+{
+	struct wdmdma_req req = {
+		.ctl_fn = fn,
+		.context = context,
+		.dev = dev,
+	};
+
+	if (!ctx)
+		return -EINVAL;
+	return wdmdma_channel_submit(adapter, &req, nr_map_registers, ctx,
+				     flags, regsp);
+}
+EXPORT_SYMBOL_WDMDMA(wdmdma_allocate_channel_ex);
+
+/**
+ * wdmdma_free_channel() - release the adapter channel (FreeAdapterChannel)
+ * @adapter: the adapter
+ *
+ * For an adapter-control routine that returned WDMDMA_KEEP_OBJECT: the
+ * next waiting channel request can run (from the adapter's work item,
+ * never from here). Map registers kept are freed separately, with
+ * wdmdma_free_map_registers(). Releasing a channel that is not allocated
+ * is reported (verifier) and ignored.
+ *
+ * Context: any; does not sleep. Never runs a routine.
+ */
+void wdmdma_free_channel(struct wdmdma_adapter *adapter)
+{
+	unsigned long flags;
+	bool busy;
+
+	if (!adapter) {
+		pr_err("free_channel: NULL adapter\n");
+		return;
+	}
+	spin_lock_irqsave(&adapter->lock, flags);
+	busy = adapter->chan_busy;
+	adapter->chan_busy = false;
+	if (busy && !list_empty(&adapter->queue))
+		wdmdma_kick(adapter);
+	spin_unlock_irqrestore(&adapter->lock, flags);
+	if (!busy)
+		wdmdma_verifier_report(adapter,
+				       "free of the adapter channel, which is not allocated\n");
+}
+EXPORT_SYMBOL_WDMDMA(wdmdma_free_channel);
+
+/* --- Mapping ---------------------------------------------------------------- */
+
+/* Map the base's map registers for the device (both ways), once. */
+static int wdmdma_pkt_map_regs(struct wdmdma_xfer *xfer, dma_addr_t *base)
+{
+	struct wdmdma_adapter *adapter = xfer->adapter;
+	size_t size = (size_t)xfer->nr_regs * PAGE_SIZE;
+	dma_addr_t addr;
+
+	if (xfer->list.nr_elements) {
+		*base = xfer->list.elements[0].addr;
+		return 0;
+	}
+	if (!xfer->nr_regs) {
+		dev_err_ratelimited(adapter->dev,
+				    "map transfer: a piece needs a map register and the base holds none\n");
+		return -EIO;
+	}
+	addr = dma_map_single(adapter->dev,
+			      wdmdma_reg_addr(adapter, xfer->reg_base), size,
+			      DMA_BIDIRECTIONAL);
+	if (dma_mapping_error(adapter->dev, addr)) {
+		dev_err_ratelimited(adapter->dev,
+				    "map transfer: mapping %zu bytes of map registers failed\n",
+				    size);
+		return -ENOMEM;
+	}
+	if (addr + size - 1 > adapter->limit || addr + size - 1 < addr) {
+		dev_err_ratelimited(adapter->dev,
+				    "map transfer: map registers at bus address %pad+%zu are beyond the device's %u-bit reach\n",
+				    &addr, size, adapter->desc.dma_width);
+		dma_unmap_single(adapter->dev, addr, size, DMA_BIDIRECTIONAL);
+		return -EIO;
+	}
+	xfer->list.elements[0].addr = addr;
+	xfer->list.elements[0].len = size;
+	xfer->list.nr_elements = 1;
+	*base = addr;
+	return 0;
+}
+
+static void wdmdma_pkt_unmap_regs(struct wdmdma_xfer *xfer)
+{
+	if (!xfer->list.nr_elements)
+		return;
+	dma_unmap_single(xfer->adapter->dev, xfer->list.elements[0].addr,
+			 (size_t)xfer->nr_regs * PAGE_SIZE, DMA_BIDIRECTIONAL);
+	xfer->list.nr_elements = 0;
+}
+
+static inline enum dma_data_direction wdmdma_pkt_dir(bool write)
+{
+	return write ? DMA_TO_DEVICE : DMA_FROM_DEVICE;
+}
+
+/* Copy @len bytes at @offset of @mdl to (@to_regs) or from @regs. */
+static void wdmdma_pkt_copy(const struct wdmdma_mdl *mdl, u64 offset,
+			    u32 len, void *regs, bool to_regs)
+{
+	unsigned int off, n;
+	struct wdmdma_iter it;
+	struct page *page;
+	void *buf;
+
+	if (wdmdma_iter_init(&it, mdl, offset, len))
+		return;
+	while (wdmdma_iter_next(&it, &page, &off, &n)) {
+		buf = kmap_local_page(page);
+		if (to_regs)
+			memcpy(regs, buf + off, n);
+		else
+			memcpy(buf + off, regs, n);
+		kunmap_local(buf);
+		regs += n;
+	}
+}
+
+/*
+ * One-element adapter: copy the piece after what the registers hold, so
+ * that the transfer stays one contiguous run of them.
+ */
+static int wdmdma_pkt_map_copy(struct wdmdma_xfer *xfer,
+			       struct wdmdma_mdl *mdl, u64 offset,
+			       unsigned int first_off, u32 *length,
+			       bool write, dma_addr_t *addr)
+{
+	struct wdmdma_adapter *adapter = xfer->adapter;
+	struct wdmdma_pkt *pkt = &xfer->pkt;
+	u32 room = xfer->nr_regs * PAGE_SIZE - pkt->cursor;
+	u32 len = *length, by_regs = 0;
+	unsigned int shared, avail;
+	dma_addr_t base;
+	int ret;
+
+	if (pkt->used && (mdl != pkt->mdl ||
+			  offset != (u64)pkt->offset + pkt->cursor)) {
+		wdmdma_verifier_report(adapter,
+				       "map transfer: a one-element transfer continues where the last piece ended (offset %llu), not at %llu; flush first\n",
+				       (u64)pkt->offset + pkt->cursor, offset);
+		return -EINVAL;
+	}
+	if (!pkt->used && offset > U32_MAX) {
+		wdmdma_verifier_report(adapter,
+				       "map transfer: offset %llu is past 4 GiB\n",
+				       offset);
+		return -EINVAL;
+	}
+	/* A piece that starts mid-page continues the last piece's page. */
+	shared = pkt->used && first_off ? 1 : 0;
+	avail = xfer->req.span - pkt->used + shared;
+	if (pkt->used <= xfer->req.span && avail)
+		by_regs = avail * PAGE_SIZE - first_off;
+	len = min3(len, room, by_regs);
+	if (!len) {
+		wdmdma_verifier_report(adapter,
+				       "map transfer: all %u map registers are used; flush first\n",
+				       xfer->req.span);
+		return -ENOSPC;
+	}
+	ret = wdmdma_pkt_map_regs(xfer, &base);
+	if (ret)
+		return ret;
+	if (write)
+		wdmdma_pkt_copy(mdl, offset, len,
+				wdmdma_reg_addr(adapter, xfer->reg_base) +
+				pkt->cursor, true);
+	dma_sync_single_range_for_device(adapter->dev, base, pkt->cursor, len,
+					 wdmdma_pkt_dir(write));
+	if (!pkt->used) {
+		pkt->mdl = mdl;
+		pkt->offset = offset;
+	}
+	*addr = base + pkt->cursor;
+	pkt->cursor += len;
+	pkt->used += wdmdma_span_pages(first_off, len) - shared;
+	*length = len;
+	return 0;
+}
+
+/*
+ * Scatter/gather adapter: one physically contiguous run the device
+ * reaches, mapped in place; or a page piece it cannot reach, copied to a
+ * map register of its own (the register of the page it uses).
+ */
+static int wdmdma_pkt_map_piece(struct wdmdma_xfer *xfer,
+				struct wdmdma_iter *it, struct page *page,
+				unsigned int off, unsigned int n, u32 *length,
+				bool write, dma_addr_t *addr)
+{
+	struct wdmdma_adapter *adapter = xfer->adapter;
+	struct wdmdma_pkt_rec *rec = &wdmdma_pkt_recs(xfer)[xfer->pkt.nr_recs];
+	struct wdmdma_pkt *pkt = &xfer->pkt;
+	u64 reach = wdmdma_reach(adapter), start, end;
+	unsigned int left = xfer->req.span - pkt->used;
+	enum dma_data_direction dir = wdmdma_pkt_dir(write);
+	struct page *first = page;
+	unsigned int first_off = off;
+	dma_addr_t a;
+	u32 len = n;
+	int ret;
+
+	if (pkt->used >= xfer->req.span) {
+		wdmdma_verifier_report(adapter,
+				       "map transfer: all %u map registers are used; flush first\n",
+				       xfer->req.span);
+		return -ENOSPC;
+	}
+	if (WARN_ON_ONCE(pkt->nr_recs >= xfer->max_ents))
+		return -EIO;
+	if (!wdmdma_reachable(adapter, reach, page, off, n)) {
+		size_t pos = (size_t)pkt->used * PAGE_SIZE + off;
+		dma_addr_t base;
+		void *buf;
+
+		ret = wdmdma_pkt_map_regs(xfer, &base);
+		if (ret)
+			return ret;
+		if (write) {
+			buf = kmap_local_page(page);
+			memcpy(wdmdma_reg_addr(adapter, xfer->reg_base) + pos,
+			       buf + off, n);
+			kunmap_local(buf);
+		}
+		dma_sync_single_range_for_device(adapter->dev, base, pos, n,
+						 dir);
+		rec->addr = base + pos;
+		rec->page = page;
+		rec->off = off;
+		rec->len = n;
+		pkt->used++;
+		goto done;
+	}
+
+	start = page_to_phys(page) + off;
+	end = start + n;
+	while (wdmdma_iter_next(it, &page, &off, &n)) {
+		u64 phys = page_to_phys(page) + off;
+
+		if (phys != end || len + n > adapter->max_run ||
+		    wdmdma_crosses(adapter, start, phys + n - 1) ||
+		    wdmdma_span_pages(first_off, len + n) > left ||
+		    !wdmdma_reachable(adapter, reach, page, off, n))
+			break;
+		len += n;
+		end += n;
+	}
+	ret = wdmdma_map_injected_error(adapter);
+	if (ret)
+		return ret == -ENOMEM ? -ENOMEM : -EIO;
+	a = dma_map_page_attrs(adapter->dev, first, first_off, len, dir, 0);
+	if (dma_mapping_error(adapter->dev, a)) {
+		dev_err_ratelimited(adapter->dev,
+				    "map transfer: mapping %u bytes failed\n",
+				    len);
+		return -ENOMEM;
+	}
+	if (a + len - 1 > adapter->limit || a + len - 1 < a) {
+		dev_err_ratelimited(adapter->dev,
+				    "map transfer: bus address %pad+%u is beyond the device's %u-bit reach\n",
+				    &a, len, adapter->desc.dma_width);
+		dma_unmap_page_attrs(adapter->dev, a, len, dir,
+				     DMA_ATTR_SKIP_CPU_SYNC);
+		return -EIO;
+	}
+	rec->addr = a;
+	rec->page = NULL;
+	rec->off = first_off;
+	rec->len = len;
+	pkt->used += wdmdma_span_pages(first_off, len);
+done:
+	pkt->nr_recs++;
+	*addr = rec->addr;
+	*length = rec->len;
+	return 0;
+}
+
+/**
+ * wdmdma_map_transfer() - map the next piece of a packet-based transfer
+ *	(MapTransfer)
+ * @adapter: the adapter
+ * @mdl: the MDL of the buffer (a chain is followed)
+ * @regs: the map register base given to the adapter-control routine
+ * @current_va: wdmdma_mdl_va(@mdl) + byte offset of the piece
+ * @length: in: bytes left to transfer from @current_va; out: bytes mapped
+ *	(0 on error)
+ * @write_to_device: true for memory to device, false for device to memory;
+ *	the same for every piece until the flush
+ * @addr: receives the bus address of the piece
+ *
+ * Maps the largest piece from @current_va that is one contiguous range for
+ * the device, and that fits the map registers still unused since the last
+ * flush (a piece uses one for each page it touches). On a scatter/gather
+ * adapter that is one physically contiguous run, mapped in place, or, for
+ * a page the device cannot reach, that page's part copied to a map
+ * register. On a one-element adapter the piece is copied to the map
+ * registers after the previous pieces (a write's data is copied now; a
+ * read's when wdmdma_flush_adapter_buffers() runs), so a transfer is one
+ * contiguous range there, and each piece must start where the last one
+ * ended. Call it again with @current_va advanced by @length for the rest.
+ *
+ * Context: any; does not sleep. One call at a time per map register base.
+ * Return: 0; -EINVAL (bad arguments, a range past the MDL, a direction
+ * that differs from the transfer's, a one-element piece that does not
+ * continue the last; reported to the verifier), -ENOSPC (all map registers
+ * used: flush first), -ENOMEM (the DMA layer is out of mapping space: try
+ * again later), -EIO (the mapping failed and will not succeed).
+ */
+int wdmdma_map_transfer(struct wdmdma_adapter *adapter,
+			struct wdmdma_mdl *mdl, struct wdmdma_map_regs *regs,
+			const void *current_va, u32 *length,
+			bool write_to_device, dma_addr_t *addr)
+{
+	struct wdmdma_xfer *xfer;
+	struct wdmdma_pkt *pkt;
+	unsigned int off, n;
+	struct wdmdma_iter it;
+	struct page *page;
+	u64 offset;
+	u32 len;
+	int ret;
+
+	if (!length || !addr) {
+		pr_err("map_transfer: NULL %s\n", length ? "address" : "length");
+		return -EINVAL;
+	}
+	len = *length;
+	*length = 0;
+	xfer = wdmdma_regs_get(adapter, regs, "map transfer");
+	if (!xfer)
+		return -EINVAL;
+	pkt = &xfer->pkt;
+	if (wdmdma_offset_of(mdl, current_va, &offset)) {
+		wdmdma_verifier_report(adapter,
+				       "map transfer: %s\n", mdl ?
+				       "CurrentVa is before the MDL's virtual address" :
+				       "NULL MDL");
+		return -EINVAL;
+	}
+	if (!len) {
+		wdmdma_verifier_report(adapter, "map transfer: zero length\n");
+		return -EINVAL;
+	}
+	if (pkt->used && pkt->write != write_to_device) {
+		wdmdma_verifier_report(adapter,
+				       "map transfer: write_to_device=%d, the transfer's pieces so far have %d; flush first\n",
+				       write_to_device, pkt->write);
+		return -EINVAL;
+	}
+	ret = wdmdma_iter_init(&it, mdl, offset, len);
+	if (ret || !wdmdma_iter_next(&it, &page, &off, &n)) {
+		wdmdma_verifier_report(adapter,
+				       "map transfer: range %llu+%u runs past the MDL chain, or the MDL is malformed\n",
+				       offset, len);
+		return -EINVAL;
+	}
+	pkt->write = write_to_device;
+	if (!adapter->desc.scatter_gather) {
+		*length = len;
+		ret = wdmdma_pkt_map_copy(xfer, mdl, offset, off, length,
+					  write_to_device, addr);
+	} else {
+		ret = wdmdma_pkt_map_piece(xfer, &it, page, off, n, length,
+					   write_to_device, addr);
+	}
+	if (ret)
+		*length = 0;
+	return ret;
+}
+EXPORT_SYMBOL_WDMDMA(wdmdma_map_transfer);
+
+/*
+ * End what the base has mapped: sync the map registers for the CPU and,
+ * for a read (@copy_back), copy what the device wrote to them to the
+ * buffer; unmap the pieces mapped in place.
+ */
+static void wdmdma_pkt_unmap(struct wdmdma_xfer *xfer, bool copy_back)
+{
+	struct wdmdma_adapter *adapter = xfer->adapter;
+	struct wdmdma_pkt_rec *recs = wdmdma_pkt_recs(xfer);
+	struct wdmdma_pkt *pkt = &xfer->pkt;
+	enum dma_data_direction dir = wdmdma_pkt_dir(pkt->write);
+	dma_addr_t base = xfer->list.elements[0].addr;
+	void *regs = NULL;
+	unsigned int i;
+
+	if (xfer->nr_regs)
+		regs = wdmdma_reg_addr(adapter, xfer->reg_base);
+	if (!adapter->desc.scatter_gather) {
+		if (pkt->cursor && xfer->list.nr_elements) {
+			dma_sync_single_range_for_cpu(adapter->dev, base, 0,
+						      pkt->cursor, dir);
+			if (copy_back && !pkt->write)
+				wdmdma_pkt_copy(pkt->mdl, pkt->offset,
+						pkt->cursor, regs, false);
+		}
+	} else {
+		for (i = 0; i < pkt->nr_recs; i++) {
+			struct wdmdma_pkt_rec *rec = &recs[i];
+			void *buf;
+
+			if (!rec->page) {
+				dma_unmap_page_attrs(adapter->dev, rec->addr,
+						     rec->len, dir,
+						     copy_back ? 0 :
+						     DMA_ATTR_SKIP_CPU_SYNC);
+				continue;
+			}
+			dma_sync_single_range_for_cpu(adapter->dev, base,
+						      rec->addr - base,
+						      rec->len, dir);
+			if (!copy_back || pkt->write)
+				continue;
+			buf = kmap_local_page(rec->page);
+			memcpy(buf + rec->off, regs + (rec->addr - base),
+			       rec->len);
+			kunmap_local(buf);
+		}
+	}
+	pkt->mdl = NULL;
+	pkt->offset = 0;
+	pkt->cursor = 0;
+	pkt->used = 0;
+	pkt->nr_recs = 0;
+}
+
+/* Sum of what the base has mapped since its last flush. */
+static u64 wdmdma_pkt_bytes(struct wdmdma_xfer *xfer)
+{
+	struct wdmdma_pkt_rec *recs = wdmdma_pkt_recs(xfer);
+	unsigned int i;
+	u64 bytes = 0;
+
+	if (!xfer->adapter->desc.scatter_gather)
+		return xfer->pkt.cursor;
+	for (i = 0; i < xfer->pkt.nr_recs; i++)
+		bytes += recs[i].len;
+	return bytes;
+}
+
+/**
+ * wdmdma_flush_adapter_buffers() - end a packet-based transfer
+ *	(FlushAdapterBuffers)
+ * @adapter: the adapter
+ * @mdl: the MDL given to wdmdma_map_transfer()
+ * @regs: the map register base
+ * @current_va: where the transfer started (the first piece's current_va)
+ * @length: bytes of the whole transfer (the sum of the pieces mapped)
+ * @write_to_device: the direction given to wdmdma_map_transfer()
+ *
+ * Syncs what the device wrote for the CPU, copies read data that went
+ * through map registers to the buffer, and unmaps the pieces. The map
+ * registers are then free for the next transfer on @regs. The driver must
+ * call it before it reads data the device wrote. What it ends is what was
+ * mapped since the last flush; arguments that do not describe that (or a
+ * flush with nothing mapped) are reported to the verifier.
+ *
+ * Context: any; does not sleep. One call at a time per map register base.
+ * Return: 0; -EINVAL if @regs is not a map register base of @adapter.
+ */
+int wdmdma_flush_adapter_buffers(struct wdmdma_adapter *adapter,
+				 struct wdmdma_mdl *mdl,
+				 struct wdmdma_map_regs *regs,
+				 const void *current_va, u32 length,
+				 bool write_to_device)
+{
+	struct wdmdma_xfer *xfer;
+	struct wdmdma_pkt *pkt;
+	u64 offset = 0;
+
+	xfer = wdmdma_regs_get(adapter, regs, "flush adapter buffers");
+	if (!xfer)
+		return -EINVAL;
+	pkt = &xfer->pkt;
+	if (!pkt->used) {
+		wdmdma_verifier_report(adapter,
+				       "flush adapter buffers: nothing mapped since the last flush\n");
+		return 0;
+	}
+	if (pkt->write != write_to_device)
+		wdmdma_verifier_report(adapter,
+				       "flush adapter buffers: write_to_device=%d, mapped with %d\n",
+				       write_to_device, pkt->write);
+	if (wdmdma_offset_of(mdl, current_va, &offset) ||
+	    length != wdmdma_pkt_bytes(xfer) ||
+	    (!adapter->desc.scatter_gather &&
+	     (mdl != pkt->mdl || offset != pkt->offset)))
+		wdmdma_verifier_report(adapter,
+				       "flush adapter buffers: range %llu+%u is not the %llu bytes mapped since the last flush\n",
+				       offset, length, wdmdma_pkt_bytes(xfer));
+	wdmdma_pkt_unmap(xfer, true);
+	return 0;
+}
+EXPORT_SYMBOL_WDMDMA(wdmdma_flush_adapter_buffers);
+
+/**
+ * wdmdma_free_map_registers() - give map registers back (FreeMapRegisters)
+ * @adapter: the adapter
+ * @regs: the map register base
+ * @nr_map_registers: the number the channel was asked for
+ *
+ * For an adapter-control routine that returned WDMDMA_KEEP_OBJECT or
+ * WDMDMA_DEALLOCATE_OBJECT_KEEP_REGISTERS, after the last transfer on
+ * @regs was flushed. Waiting requests that need the registers can run
+ * (from the adapter's work item, never from here). Reported to the
+ * verifier: a base that is not outstanding (double free; ignored), a
+ * count that differs from the channel's, pieces still mapped (unmapped
+ * without copying back).
+ *
+ * Context: any; does not sleep. Never runs a routine.
+ */
+void wdmdma_free_map_registers(struct wdmdma_adapter *adapter,
+			       struct wdmdma_map_regs *regs,
+			       unsigned int nr_map_registers)
+{
+	struct wdmdma_xfer *xfer = (struct wdmdma_xfer *)regs;
+	unsigned long flags;
+
+	if (!adapter || !regs) {
+		pr_err("free_map_registers: NULL %s\n",
+		       adapter ? "map register base" : "adapter");
+		return;
+	}
+	spin_lock_irqsave(&adapter->lock, flags);
+	if (!wdmdma_regs_outstanding(adapter, xfer)) {
+		spin_unlock_irqrestore(&adapter->lock, flags);
+		wdmdma_verifier_report(adapter,
+				       "free of map register base %p that is not held on this adapter (double free, or another adapter's)\n",
+				       regs);
+		return;
+	}
+	xfer->magic = WDMDMA_XFER_PUT;	/* a racing second free is refused */
+	list_del(&xfer->node);
+	adapter->stats.outstanding--;
+	spin_unlock_irqrestore(&adapter->lock, flags);
+
+	if (nr_map_registers != xfer->req.span)
+		wdmdma_verifier_report(adapter,
+				       "free of %u map registers; the channel was allocated with %u\n",
+				       nr_map_registers, xfer->req.span);
+	if (xfer->pkt.used) {
+		wdmdma_verifier_report(adapter,
+				       "free of map registers still mapped (%llu bytes, no flush)\n",
+				       wdmdma_pkt_bytes(xfer));
+		wdmdma_pkt_unmap(xfer, false);
+	}
+	wdmdma_pkt_unmap_regs(xfer);
+
+	spin_lock_irqsave(&adapter->lock, flags);
+	wdmdma_regs_free(adapter, xfer->reg_base, xfer->nr_regs);
+	wdmdma_xfer_release(adapter, xfer);
+	if (!list_empty(&adapter->queue))
+		wdmdma_kick(adapter);
+	spin_unlock_irqrestore(&adapter->lock, flags);
+
+	/* The base's reference: the last one frees a destroyed adapter. */
+	wdmdma_adapter_put(adapter);
+}
+EXPORT_SYMBOL_WDMDMA(wdmdma_free_map_registers);
