@@ -1151,7 +1151,8 @@ EXPORT_SYMBOL_WDMDMA(wdmdma_build_sg_list_ex);
 /**
  * wdmdma_cancel() - cancel a waiting _ex request (CancelAdapterChannel)
  * @adapter: the adapter
- * @ctx: the request's transfer context
+ * @ctx: the request's transfer context: of a Get, Build or adapter channel
+ *	request (wdmdma_allocate_channel_ex(), whose routine then never runs)
  *
  * Context: any; does not sleep.
  * Return: true if the request was waiting: this call removed it, and its
