@@ -627,6 +627,8 @@ static void nt_versions(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, !!ops->InitializeDmaTransferContext, v3);
 		KUNIT_EXPECT_EQ(test, !!ops->AllocateCommonBufferEx, v3);
 		KUNIT_EXPECT_EQ(test, !!ops->AllocateAdapterChannelEx, v3);
+		KUNIT_EXPECT_EQ(test, !!ops->MapTransferEx, v3);
+		KUNIT_EXPECT_EQ(test, !!ops->FlushAdapterBuffersEx, v3);
 		KUNIT_EXPECT_EQ(test, !!ops->CancelAdapterChannel, v3);
 		KUNIT_EXPECT_EQ(test, !!ops->GetScatterGatherListEx, v3);
 		KUNIT_EXPECT_EQ(test, !!ops->BuildScatterGatherListEx, v3);

@@ -16,8 +16,9 @@
  *    registers; FlushAdapterBuffers copies a read back.
  *  - Limits and misuse: map registers past the grant, zero, a bad base,
  *    double free, freeing a channel not held (verifier counts).
- *  - The Ex form: synchronous or fail, Cancel of a waiting request,
- *    context reuse; destroy ends waiting channel requests.
+ *  - The Ex forms: synchronous or fail, Cancel of a waiting request,
+ *    context reuse; destroy ends waiting channel requests; MapTransferEx
+ *    fills a list, FlushAdapterBuffersEx ends it.
  *
  * Copyright (C) 2026 The wdmdma authors.
  */
@@ -749,6 +750,68 @@ static void pkt_destroy_waiting(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, pkt_calls(&rec[2]), 0);
 }
 
+/*
+ * wdmdma_map_transfer_ex() on a one-element adapter: one element, the
+ * whole transfer copied; a read comes back at
+ * wdmdma_flush_adapter_buffers_ex(); a list with no room is -ENOBUFS.
+ */
+static void pkt_transfer_ex_one_element(struct kunit *test)
+{
+	struct wdmdma_adapter *a = pkt_adapter(test, false, 64);
+	struct pkt_buf *b = pkt_buf(test, 0x52);
+	size_t size = sizeof(struct wdmdma_sg_list) +
+		      2 * sizeof(struct wdmdma_sg_element);
+	struct wdmdma_sg_list *sgl;
+	struct pkt_rec rec;
+	u8 *pattern;
+	u32 len;
+	int ret;
+
+	sgl = kunit_kzalloc(test, size, GFP_KERNEL);
+	pattern = kunit_kmalloc(test, PKT_XFER, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, sgl);
+	KUNIT_ASSERT_NOT_NULL(test, pattern);
+	pkt_rec_init(&rec, WDMDMA_KEEP_OBJECT, NULL);
+	KUNIT_EXPECT_EQ(test, wdmdma_allocate_channel(a, NULL, 4, pkt_control,
+						      &rec), 0);
+	KUNIT_ASSERT_EQ(test, pkt_calls(&rec), 1);
+
+	len = PKT_XFER;
+	KUNIT_EXPECT_EQ(test, wdmdma_map_transfer_ex(a, b->mdl, rec.regs,
+						     PKT_OFF, &len, true, sgl,
+						     sizeof(*sgl)), -ENOBUFS);
+	KUNIT_EXPECT_EQ(test, len, 0U);
+	len = PKT_XFER;
+	ret = wdmdma_map_transfer_ex(a, b->mdl, rec.regs, PKT_OFF, &len, true,
+				     sgl, size);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	KUNIT_EXPECT_EQ(test, len, (u32)PKT_XFER);
+	KUNIT_ASSERT_EQ(test, sgl->nr_elements, 1U);
+	KUNIT_EXPECT_EQ(test, sgl->elements[0].len, (u32)PKT_XFER);
+	KUNIT_EXPECT_EQ(test, memcmp(phys_to_virt(sgl->elements[0].addr),
+				     b->va + PKT_OFF, PKT_XFER), 0);
+	KUNIT_EXPECT_EQ(test, wdmdma_flush_adapter_buffers_ex(a, b->mdl,
+							      rec.regs,
+							      PKT_OFF,
+							      PKT_XFER, true),
+			0);
+
+	len = PKT_XFER;
+	ret = wdmdma_map_transfer_ex(a, b->mdl, rec.regs, PKT_OFF, &len, false,
+				     sgl, size);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	KUNIT_ASSERT_EQ(test, sgl->nr_elements, 1U);
+	wdmdma_test_fill(pattern, PKT_XFER, 0x3e);
+	memcpy(phys_to_virt(sgl->elements[0].addr), pattern, PKT_XFER);
+	wdmdma_flush_adapter_buffers_ex(a, b->mdl, rec.regs, PKT_OFF, PKT_XFER,
+					false);
+	KUNIT_EXPECT_EQ(test, memcmp(b->va + PKT_OFF, pattern, PKT_XFER), 0);
+	wdmdma_free_map_registers(a, rec.regs, 4);
+	wdmdma_free_channel(a);
+	KUNIT_EXPECT_EQ(test, wdmdma_test_stats(a).outstanding, 0ULL);
+	wdmdma_destroy_adapter(a);
+}
+
 /* --- The Windows way, through DmaOperations ------------------------------- */
 
 struct pkt_nt_io {
@@ -996,6 +1059,95 @@ static void pkt_nt_sg(struct kunit *test)
 	ops->PutDmaAdapter(adapter);
 }
 
+/*
+ * MapTransferEx on a scatter/gather adapter: one element per discontiguous
+ * page, each in place; a list of two elements maps two pieces; a list with
+ * no element is STATUS_BUFFER_TOO_SMALL, a completion routine
+ * STATUS_NOT_SUPPORTED; FlushAdapterBuffersEx ends each.
+ */
+static void pkt_nt_transfer_ex(struct kunit *test)
+{
+	struct pkt_buf *b = pkt_buf(test, 0x71);
+	ULONG size = sizeof(SCATTER_GATHER_LIST) +
+		     8 * sizeof(SCATTER_GATHER_ELEMENT);
+	DMA_TRANSFER_CONTEXT_STORAGE *ctx;
+	const DMA_OPERATIONS *ops;
+	PSCATTER_GATHER_LIST sgl;
+	PDMA_ADAPTER adapter;
+	struct pkt_nt_io *io;
+	ULONG regs = 0, len, i;
+	u64 at = PKT_OFF;
+	PVOID base = NULL;
+
+	io = kunit_kzalloc(test, sizeof(*io), GFP_KERNEL);
+	ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
+	sgl = kunit_kzalloc(test, size, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, io);
+	KUNIT_ASSERT_NOT_NULL(test, ctx);
+	KUNIT_ASSERT_NOT_NULL(test, sgl);
+	adapter = pkt_nt_adapter(test, DEVICE_DESCRIPTION_VERSION3, TRUE,
+				 &regs);
+	ops = adapter->DmaOperations;
+	KUNIT_ASSERT_NOT_NULL(test, ops->MapTransferEx);
+	KUNIT_ASSERT_NOT_NULL(test, ops->FlushAdapterBuffersEx);
+	ops->InitializeDmaTransferContext(adapter, ctx);
+	pkt_nt_io_init(io, KeepObject);
+	KUNIT_EXPECT_EQ(test, ops->AllocateAdapterChannelEx(adapter, NULL, ctx,
+							    4,
+							    DMA_SYNCHRONOUS_CALLBACK,
+							    pkt_nt_control, io,
+							    &base),
+			STATUS_SUCCESS);
+	KUNIT_ASSERT_EQ(test, atomic_read(&io->calls), 1);
+	KUNIT_EXPECT_PTR_EQ(test, base, io->base);
+
+	len = PKT_XFER;
+	KUNIT_EXPECT_EQ(test, ops->MapTransferEx(adapter, b->mdl, io->base,
+						 PKT_OFF, 0, &len, TRUE, sgl,
+						 sizeof(*sgl), NULL, NULL),
+			STATUS_BUFFER_TOO_SMALL);
+	KUNIT_EXPECT_EQ(test, ops->MapTransferEx(adapter, b->mdl, io->base,
+						 PKT_OFF, 0, &len, TRUE, sgl,
+						 size, (PVOID)pkt_nt_control,
+						 NULL),
+			STATUS_NOT_SUPPORTED);
+	len = PKT_XFER;
+	KUNIT_EXPECT_EQ(test, ops->MapTransferEx(adapter, b->mdl, io->base,
+						 PKT_OFF, 0, &len, TRUE, sgl,
+						 size, NULL, NULL),
+			STATUS_SUCCESS);
+	KUNIT_EXPECT_EQ(test, len, (ULONG)PKT_XFER);
+	KUNIT_ASSERT_EQ(test, sgl->NumberOfElements, 4U);
+	for (i = 0; i < sgl->NumberOfElements; i++) {
+		KUNIT_EXPECT_EQ_MSG(test, (u64)sgl->Elements[i].Address.QuadPart,
+				    pkt_phys(b->va + at), "element %u", i);
+		at += sgl->Elements[i].Length;
+	}
+	KUNIT_EXPECT_EQ(test, at, (u64)PKT_OFF + PKT_XFER);
+	KUNIT_EXPECT_EQ(test, ops->FlushAdapterBuffersEx(adapter, b->mdl,
+							 io->base, PKT_OFF,
+							 PKT_XFER, TRUE),
+			STATUS_SUCCESS);
+
+	/* Two elements of room: two pieces, the rest for another call. */
+	len = PKT_XFER;
+	KUNIT_EXPECT_EQ(test, ops->MapTransferEx(adapter, b->mdl, io->base,
+						 PKT_OFF, 0, &len, FALSE, sgl,
+						 sizeof(SCATTER_GATHER_LIST) +
+						 2 * sizeof(SCATTER_GATHER_ELEMENT),
+						 NULL, NULL),
+			STATUS_SUCCESS);
+	KUNIT_EXPECT_EQ(test, sgl->NumberOfElements, 2U);
+	KUNIT_EXPECT_EQ(test, len, (ULONG)(2 * PAGE_SIZE - PKT_OFF));
+	KUNIT_EXPECT_EQ(test, ops->FlushAdapterBuffersEx(adapter, b->mdl,
+							 io->base, PKT_OFF,
+							 len, FALSE),
+			STATUS_SUCCESS);
+	ops->FreeMapRegisters(adapter, io->base, 4);
+	ops->FreeAdapterChannel(adapter);
+	ops->PutDmaAdapter(adapter);
+}
+
 static int pkt_suite_init(struct kunit_suite *suite)
 {
 	pkt_pdev = wdmdma_test_pdev_create(PKT_NAME);
@@ -1023,8 +1175,10 @@ static struct kunit_case pkt_test_cases[] = {
 	KUNIT_CASE(pkt_limits_and_misuse),
 	KUNIT_CASE(pkt_ex_sync_and_cancel),
 	KUNIT_CASE(pkt_destroy_waiting),
+	KUNIT_CASE(pkt_transfer_ex_one_element),
 	KUNIT_CASE(pkt_nt_one_element),
 	KUNIT_CASE(pkt_nt_sg),
+	KUNIT_CASE(pkt_nt_transfer_ex),
 	{ }
 };
 

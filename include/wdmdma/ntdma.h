@@ -26,8 +26,8 @@
  *   InitializeDmaTransferContext   wdmdma_init_xfer_ctx()
  *   CancelAdapterChannel           wdmdma_cancel()
  *   AllocateAdapterChannel(Ex)     wdmdma_allocate_channel(_ex)()
- *   MapTransfer                    wdmdma_map_transfer()
- *   FlushAdapterBuffers            wdmdma_flush_adapter_buffers()
+ *   MapTransfer(Ex)                wdmdma_map_transfer(_ex)()
+ *   FlushAdapterBuffers(Ex)        wdmdma_flush_adapter_buffers(_ex)()
  *   FreeMapRegisters               wdmdma_free_map_registers()
  *   FreeAdapterChannel             wdmdma_free_channel()
  *   AllocateCommonBuffer(Ex), AllocateCommonBufferWithBounds
@@ -294,6 +294,18 @@ typedef NTSTATUS ALLOCATE_ADAPTER_CHANNEL_EX(PDMA_ADAPTER DmaAdapter,
 					     PDRIVER_CONTROL ExecutionRoutine,
 					     PVOID ExecutionContext,
 					     PVOID *MapRegisterBase);
+typedef NTSTATUS MAP_TRANSFER_EX(PDMA_ADAPTER DmaAdapter, PMDL Mdl,
+				 PVOID MapRegisterBase, ULONGLONG Offset,
+				 ULONG DeviceOffset, PULONG Length,
+				 BOOLEAN WriteToDevice,
+				 struct _SCATTER_GATHER_LIST *ScatterGatherBuffer,
+				 ULONG ScatterGatherBufferLength,
+				 PVOID DmaCompletionRoutine,
+				 PVOID CompletionContext);
+typedef NTSTATUS FLUSH_ADAPTER_BUFFERS_EX(PDMA_ADAPTER DmaAdapter, PMDL Mdl,
+					  PVOID MapRegisterBase,
+					  ULONGLONG Offset, ULONG Length,
+					  BOOLEAN WriteToDevice);
 typedef ULONG GET_DMA_ALIGNMENT(PDMA_ADAPTER DmaAdapter);
 typedef NTSTATUS BUILD_MDL_FROM_SCATTER_GATHER_LIST(PDMA_ADAPTER DmaAdapter,
 						    PSCATTER_GATHER_LIST ScatterGather,
@@ -386,8 +398,10 @@ typedef struct _DMA_OPERATIONS {
 	ALLOCATE_COMMON_BUFFER_EX *AllocateCommonBufferEx;
 	ALLOCATE_ADAPTER_CHANNEL_EX *AllocateAdapterChannelEx;
 	CANCEL_ADAPTER_CHANNEL *CancelAdapterChannel;
+	MAP_TRANSFER_EX *MapTransferEx;
 	GET_SCATTER_GATHER_LIST_EX *GetScatterGatherListEx;
 	BUILD_SCATTER_GATHER_LIST_EX *BuildScatterGatherListEx;
+	FLUSH_ADAPTER_BUFFERS_EX *FlushAdapterBuffersEx;
 	ALLOCATE_COMMON_BUFFER_WITH_BOUNDS *AllocateCommonBufferWithBounds;
 } DMA_OPERATIONS, *PDMA_OPERATIONS;
 

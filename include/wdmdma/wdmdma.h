@@ -44,7 +44,7 @@
  *  - wdmdma_calculate_sg_list(), wdmdma_get_sg_list(), wdmdma_build_sg_list(),
  *    their _ex variants, wdmdma_cancel() and wdmdma_put_sg_list() never
  *    sleep; nor do the packet-based calls (wdmdma_allocate_channel(_ex)(),
- *    wdmdma_map_transfer(), wdmdma_flush_adapter_buffers(),
+ *    wdmdma_map_transfer(_ex)(), wdmdma_flush_adapter_buffers(_ex)(),
  *    wdmdma_free_map_registers(), wdmdma_free_channel()), whose
  *    adapter-control routine runs in the contexts a list-control callback
  *    runs in. They may be called from process, softirq and hardirq context,
@@ -426,6 +426,15 @@ int wdmdma_flush_adapter_buffers(struct wdmdma_adapter *adapter,
 				 struct wdmdma_map_regs *regs,
 				 const void *current_va, u32 length,
 				 bool write_to_device);
+int wdmdma_map_transfer_ex(struct wdmdma_adapter *adapter,
+			   struct wdmdma_mdl *mdl,
+			   struct wdmdma_map_regs *regs, u64 offset,
+			   u32 *length, bool write_to_device,
+			   struct wdmdma_sg_list *sgl, size_t sgl_len);
+int wdmdma_flush_adapter_buffers_ex(struct wdmdma_adapter *adapter,
+				    struct wdmdma_mdl *mdl,
+				    struct wdmdma_map_regs *regs, u64 offset,
+				    u32 length, bool write_to_device);
 void wdmdma_free_map_registers(struct wdmdma_adapter *adapter,
 			       struct wdmdma_map_regs *regs,
 			       unsigned int nr_map_registers);

@@ -276,6 +276,42 @@ static BOOLEAN nt_flush_adapter_buffers(PDMA_ADAPTER DmaAdapter, PMDL Mdl,
 					     Length, WriteToDevice);
 }
 
+/*
+ * DeviceOffset and the completion routine are for system DMA: the offset
+ * is ignored for a bus master (as Windows does), a completion routine is
+ * STATUS_NOT_SUPPORTED.
+ */
+static NTSTATUS nt_map_transfer_ex(PDMA_ADAPTER DmaAdapter, PMDL Mdl,
+				   PVOID MapRegisterBase, ULONGLONG Offset,
+				   ULONG DeviceOffset, PULONG Length,
+				   BOOLEAN WriteToDevice,
+				   PSCATTER_GATHER_LIST ScatterGatherBuffer,
+				   ULONG ScatterGatherBufferLength,
+				   PVOID DmaCompletionRoutine,
+				   PVOID CompletionContext)
+{
+	if (DmaCompletionRoutine)
+		return STATUS_NOT_SUPPORTED;
+	if (!Length || !ScatterGatherBuffer)
+		return STATUS_INVALID_PARAMETER;
+	return to_ntstatus(wdmdma_map_transfer_ex(wdmdma_from_nt(DmaAdapter),
+						  Mdl, MapRegisterBase, Offset,
+						  Length, WriteToDevice,
+						  (struct wdmdma_sg_list *)ScatterGatherBuffer,
+						  ScatterGatherBufferLength));
+}
+
+static NTSTATUS nt_flush_adapter_buffers_ex(PDMA_ADAPTER DmaAdapter, PMDL Mdl,
+					    PVOID MapRegisterBase,
+					    ULONGLONG Offset, ULONG Length,
+					    BOOLEAN WriteToDevice)
+{
+	return to_ntstatus(wdmdma_flush_adapter_buffers_ex(wdmdma_from_nt(DmaAdapter),
+							   Mdl, MapRegisterBase,
+							   Offset, Length,
+							   WriteToDevice));
+}
+
 static VOID nt_free_map_registers(PDMA_ADAPTER DmaAdapter,
 				  PVOID MapRegisterBase,
 				  ULONG NumberOfMapRegisters)
@@ -474,8 +510,10 @@ static const DMA_OPERATIONS wdmdma_nt_operations[] = {
 		.AllocateCommonBufferEx = nt_allocate_common_buffer_ex,
 		.AllocateAdapterChannelEx = nt_allocate_adapter_channel_ex,
 		.CancelAdapterChannel = nt_cancel_adapter_channel,
+		.MapTransferEx = nt_map_transfer_ex,
 		.GetScatterGatherListEx = nt_get_sg_list_ex,
 		.BuildScatterGatherListEx = nt_build_sg_list_ex,
+		.FlushAdapterBuffersEx = nt_flush_adapter_buffers_ex,
 		.AllocateCommonBufferWithBounds =
 			nt_allocate_common_buffer_with_bounds,
 	},

@@ -690,6 +690,54 @@ done:
 	return 0;
 }
 
+/*
+ * Map the next piece at @offset of @mdl through @xfer: the checks and the
+ * choice between a copy (one-element) and a piece in place (S/G).
+ */
+static int wdmdma_pkt_map(struct wdmdma_adapter *adapter,
+			  struct wdmdma_xfer *xfer, struct wdmdma_mdl *mdl,
+			  u64 offset, u32 *length, bool write_to_device,
+			  dma_addr_t *addr)
+{
+	struct wdmdma_pkt *pkt = &xfer->pkt;
+	u32 len = *length;
+	unsigned int off, n;
+	struct wdmdma_iter it;
+	struct page *page;
+	int ret;
+
+	*length = 0;
+	if (!len) {
+		wdmdma_verifier_report(adapter, "map transfer: zero length\n");
+		return -EINVAL;
+	}
+	if (pkt->used && pkt->write != write_to_device) {
+		wdmdma_verifier_report(adapter,
+				       "map transfer: write_to_device=%d, the transfer's pieces so far have %d; flush first\n",
+				       write_to_device, pkt->write);
+		return -EINVAL;
+	}
+	ret = mdl ? wdmdma_iter_init(&it, mdl, offset, len) : -EINVAL;
+	if (ret || !wdmdma_iter_next(&it, &page, &off, &n)) {
+		wdmdma_verifier_report(adapter,
+				       "map transfer: range %llu+%u runs past the MDL chain, or the MDL is malformed\n",
+				       offset, len);
+		return -EINVAL;
+	}
+	pkt->write = write_to_device;
+	if (!adapter->desc.scatter_gather) {
+		*length = len;
+		ret = wdmdma_pkt_map_copy(xfer, mdl, offset, off, length,
+					  write_to_device, addr);
+	} else {
+		ret = wdmdma_pkt_map_piece(xfer, &it, page, off, n, length,
+					   write_to_device, addr);
+	}
+	if (ret)
+		*length = 0;
+	return ret;
+}
+
 /**
  * wdmdma_map_transfer() - map the next piece of a packet-based transfer
  *	(MapTransfer)
@@ -727,62 +775,101 @@ int wdmdma_map_transfer(struct wdmdma_adapter *adapter,
 			bool write_to_device, dma_addr_t *addr)
 {
 	struct wdmdma_xfer *xfer;
-	struct wdmdma_pkt *pkt;
-	unsigned int off, n;
-	struct wdmdma_iter it;
-	struct page *page;
 	u64 offset;
-	u32 len;
-	int ret;
 
 	if (!length || !addr) {
 		pr_err("map_transfer: NULL %s\n", length ? "address" : "length");
 		return -EINVAL;
 	}
-	len = *length;
-	*length = 0;
 	xfer = wdmdma_regs_get(adapter, regs, "map transfer");
-	if (!xfer)
+	if (!xfer) {
+		*length = 0;
 		return -EINVAL;
-	pkt = &xfer->pkt;
+	}
 	if (wdmdma_offset_of(mdl, current_va, &offset)) {
 		wdmdma_verifier_report(adapter,
 				       "map transfer: %s\n", mdl ?
 				       "CurrentVa is before the MDL's virtual address" :
 				       "NULL MDL");
-		return -EINVAL;
-	}
-	if (!len) {
-		wdmdma_verifier_report(adapter, "map transfer: zero length\n");
-		return -EINVAL;
-	}
-	if (pkt->used && pkt->write != write_to_device) {
-		wdmdma_verifier_report(adapter,
-				       "map transfer: write_to_device=%d, the transfer's pieces so far have %d; flush first\n",
-				       write_to_device, pkt->write);
-		return -EINVAL;
-	}
-	ret = wdmdma_iter_init(&it, mdl, offset, len);
-	if (ret || !wdmdma_iter_next(&it, &page, &off, &n)) {
-		wdmdma_verifier_report(adapter,
-				       "map transfer: range %llu+%u runs past the MDL chain, or the MDL is malformed\n",
-				       offset, len);
-		return -EINVAL;
-	}
-	pkt->write = write_to_device;
-	if (!adapter->desc.scatter_gather) {
-		*length = len;
-		ret = wdmdma_pkt_map_copy(xfer, mdl, offset, off, length,
-					  write_to_device, addr);
-	} else {
-		ret = wdmdma_pkt_map_piece(xfer, &it, page, off, n, length,
-					   write_to_device, addr);
-	}
-	if (ret)
 		*length = 0;
-	return ret;
+		return -EINVAL;
+	}
+	return wdmdma_pkt_map(adapter, xfer, mdl, offset, length,
+			      write_to_device, addr);
 }
 EXPORT_SYMBOL_WDMDMA(wdmdma_map_transfer);
+
+/**
+ * wdmdma_map_transfer_ex() - map a packet-based transfer into a list
+ *	(MapTransferEx)
+ * @adapter: the adapter
+ * @mdl: the MDL chain of the buffer
+ * @regs: the map register base
+ * @offset: byte offset of the transfer into the MDL chain
+ * @length: in: bytes to map; out: bytes mapped (0 on error)
+ * @write_to_device: the transfer's direction
+ * @sgl: receives one element per piece mapped
+ * @sgl_len: size of @sgl in bytes
+ *
+ * Maps pieces from @offset on as wdmdma_map_transfer() does, one after
+ * another, until @length bytes are mapped, @sgl is full or the map
+ * registers not used since the last flush are; on a one-element adapter
+ * that is one piece (one element). End the transfer with
+ * wdmdma_flush_adapter_buffers_ex() (or wdmdma_flush_adapter_buffers()).
+ *
+ * Context: any; does not sleep. One call at a time per map register base.
+ * Return: 0 (at least one piece mapped); -EINVAL (bad arguments: as
+ * wdmdma_map_transfer()), -ENOBUFS (@sgl_len holds no element), or the
+ * error of the first piece.
+ */
+int wdmdma_map_transfer_ex(struct wdmdma_adapter *adapter,
+			   struct wdmdma_mdl *mdl,
+			   struct wdmdma_map_regs *regs, u64 offset,
+			   u32 *length, bool write_to_device,
+			   struct wdmdma_sg_list *sgl, size_t sgl_len)
+{
+	size_t head = offsetof(struct wdmdma_sg_list, elements);
+	unsigned int n = 0, max;
+	struct wdmdma_xfer *xfer;
+	u32 want, done = 0, len;
+	dma_addr_t addr;
+	int ret;
+
+	if (!length || !sgl) {
+		pr_err("map_transfer_ex: NULL %s\n", length ? "list" : "length");
+		return -EINVAL;
+	}
+	want = *length;
+	*length = 0;
+	xfer = wdmdma_regs_get(adapter, regs, "map transfer");
+	if (!xfer)
+		return -EINVAL;
+	if (sgl_len < head + sizeof(struct wdmdma_sg_element))
+		return -ENOBUFS;
+	max = (sgl_len - head) / sizeof(struct wdmdma_sg_element);
+	sgl->nr_elements = 0;
+	sgl->reserved = 0;
+	do {
+		len = want - done;
+		ret = wdmdma_pkt_map(adapter, xfer, mdl, offset + done, &len,
+				     write_to_device, &addr);
+		if (ret) {
+			if (!n)
+				return ret;
+			break;
+		}
+		sgl->elements[n].addr = addr;
+		sgl->elements[n].len = len;
+		sgl->elements[n].reserved = 0;
+		n++;
+		done += len;
+	} while (done < want && n < max && adapter->desc.scatter_gather &&
+		 xfer->pkt.used < xfer->req.span);
+	sgl->nr_elements = n;
+	*length = done;
+	return 0;
+}
+EXPORT_SYMBOL_WDMDMA(wdmdma_map_transfer_ex);
 
 /*
  * End what the base has mapped: sync the map registers for the CPU and,
@@ -853,6 +940,32 @@ static u64 wdmdma_pkt_bytes(struct wdmdma_xfer *xfer)
 	return bytes;
 }
 
+/* End what @xfer mapped; @offset is -1 when the caller's is bad. */
+static void wdmdma_pkt_flush(struct wdmdma_adapter *adapter,
+			     struct wdmdma_xfer *xfer,
+			     const struct wdmdma_mdl *mdl, u64 offset,
+			     u32 length, bool write_to_device)
+{
+	struct wdmdma_pkt *pkt = &xfer->pkt;
+
+	if (!pkt->used) {
+		wdmdma_verifier_report(adapter,
+				       "flush adapter buffers: nothing mapped since the last flush\n");
+		return;
+	}
+	if (pkt->write != write_to_device)
+		wdmdma_verifier_report(adapter,
+				       "flush adapter buffers: write_to_device=%d, mapped with %d\n",
+				       write_to_device, pkt->write);
+	if (offset == U64_MAX || length != wdmdma_pkt_bytes(xfer) ||
+	    (!adapter->desc.scatter_gather &&
+	     (mdl != pkt->mdl || offset != pkt->offset)))
+		wdmdma_verifier_report(adapter,
+				       "flush adapter buffers: range %llu+%u is not the %llu bytes mapped since the last flush\n",
+				       offset, length, wdmdma_pkt_bytes(xfer));
+	wdmdma_pkt_unmap(xfer, true);
+}
+
 /**
  * wdmdma_flush_adapter_buffers() - end a packet-based transfer
  *	(FlushAdapterBuffers)
@@ -880,33 +993,47 @@ int wdmdma_flush_adapter_buffers(struct wdmdma_adapter *adapter,
 				 bool write_to_device)
 {
 	struct wdmdma_xfer *xfer;
-	struct wdmdma_pkt *pkt;
-	u64 offset = 0;
+	u64 offset;
 
 	xfer = wdmdma_regs_get(adapter, regs, "flush adapter buffers");
 	if (!xfer)
 		return -EINVAL;
-	pkt = &xfer->pkt;
-	if (!pkt->used) {
-		wdmdma_verifier_report(adapter,
-				       "flush adapter buffers: nothing mapped since the last flush\n");
-		return 0;
-	}
-	if (pkt->write != write_to_device)
-		wdmdma_verifier_report(adapter,
-				       "flush adapter buffers: write_to_device=%d, mapped with %d\n",
-				       write_to_device, pkt->write);
-	if (wdmdma_offset_of(mdl, current_va, &offset) ||
-	    length != wdmdma_pkt_bytes(xfer) ||
-	    (!adapter->desc.scatter_gather &&
-	     (mdl != pkt->mdl || offset != pkt->offset)))
-		wdmdma_verifier_report(adapter,
-				       "flush adapter buffers: range %llu+%u is not the %llu bytes mapped since the last flush\n",
-				       offset, length, wdmdma_pkt_bytes(xfer));
-	wdmdma_pkt_unmap(xfer, true);
+	if (wdmdma_offset_of(mdl, current_va, &offset))
+		offset = U64_MAX;
+	wdmdma_pkt_flush(adapter, xfer, mdl, offset, length, write_to_device);
 	return 0;
 }
 EXPORT_SYMBOL_WDMDMA(wdmdma_flush_adapter_buffers);
+
+/**
+ * wdmdma_flush_adapter_buffers_ex() - end a packet-based transfer
+ *	(FlushAdapterBuffersEx)
+ * @adapter: the adapter
+ * @mdl: the MDL chain given to wdmdma_map_transfer_ex()
+ * @regs: the map register base
+ * @offset: byte offset of the transfer into the MDL chain
+ * @length: bytes of the whole transfer
+ * @write_to_device: the transfer's direction
+ *
+ * wdmdma_flush_adapter_buffers() with an offset in place of CurrentVa.
+ *
+ * Context: any; does not sleep. One call at a time per map register base.
+ * Return: 0; -EINVAL if @regs is not a map register base of @adapter.
+ */
+int wdmdma_flush_adapter_buffers_ex(struct wdmdma_adapter *adapter,
+				    struct wdmdma_mdl *mdl,
+				    struct wdmdma_map_regs *regs, u64 offset,
+				    u32 length, bool write_to_device)
+{
+	struct wdmdma_xfer *xfer;
+
+	xfer = wdmdma_regs_get(adapter, regs, "flush adapter buffers");
+	if (!xfer)
+		return -EINVAL;
+	wdmdma_pkt_flush(adapter, xfer, mdl, offset, length, write_to_device);
+	return 0;
+}
+EXPORT_SYMBOL_WDMDMA(wdmdma_flush_adapter_buffers_ex);
 
 /**
  * wdmdma_free_map_registers() - give map registers back (FreeMapRegisters)
