@@ -448,7 +448,9 @@ void wdmdma_free_channel(struct wdmdma_adapter *adapter);
  * @deferred: requests that had to wait (including any later cancelled)
  * @cancelled: waiting requests cancelled (by wdmdma_cancel() or at destroy)
  * @queue_depth: requests waiting now
- * @outstanding: lists handed out and not yet put
+ * @outstanding: lists handed out and not yet put, and map register bases
+ *	of packet-based DMA not yet freed (their memory is counted in
+ *	@allocated or @reserve, their waits in @deferred)
  * @bounced: lists that used map registers
  * @map_regs_in_use: map registers (pages) in use now
  * @map_regs_high: most map registers ever in use at once
