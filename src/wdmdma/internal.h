@@ -247,8 +247,8 @@ struct wdmdma_adapter {
 	void **chunk;
 	unsigned long *reg_map;
 
-	struct work_struct work;	/* runs deferred callbacks */
 	bool chan_busy;			/* the adapter channel is held (packet.c) */
+	struct work_struct work;	/* runs deferred callbacks */
 	struct delayed_work retry;	/* after a mapping failed for space */
 	unsigned long retry_delay;	/* jiffies, doubles up to 100 ms */
 	struct work_struct free_work;	/* final free from atomic context */
@@ -285,6 +285,7 @@ void wdmdma_wait_mappings(struct wdmdma_adapter *adapter);
 void wdmdma_xfer_release(struct wdmdma_adapter *adapter,
 			 struct wdmdma_xfer *xfer);
 void *wdmdma_reserve_elem_alloc(gfp_t gfp, void *data);
+void wdmdma_reserve_elem_free(void *elem, void *data);
 struct wdmdma_xfer *wdmdma_xfer_alloc(struct wdmdma_adapter *adapter,
 				      unsigned int span);
 struct wdmdma_xfer *wdmdma_xfer_reserve(struct wdmdma_adapter *adapter);
@@ -306,7 +307,6 @@ void wdmdma_channel_claimed(struct wdmdma_adapter *adapter,
 			    struct wdmdma_xfer *xfer);
 void wdmdma_channel_run(struct wdmdma_adapter *adapter,
 			struct wdmdma_xfer *xfer);
-void wdmdma_reserve_elem_free(void *elem, void *data);
 
 /* map.c */
 /* Yields the pieces of a byte range, none crossing a page boundary. */
