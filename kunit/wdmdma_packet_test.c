@@ -130,6 +130,12 @@ struct pkt_buf {
 };
 
 /* A test's buffer (test->priv) is freed when the test ends (pkt_exit()). */
+static int pkt_init(struct kunit *test)
+{
+	test->priv = NULL;
+	return 0;
+}
+
 static void pkt_exit(struct kunit *test)
 {
 	struct pkt_buf *b = test->priv;
@@ -1186,6 +1192,7 @@ static struct kunit_suite pkt_test_suite = {
 	.name = "wdmdma_packet",
 	.suite_init = pkt_suite_init,
 	.suite_exit = pkt_suite_exit,
+	.init = pkt_init,
 	.exit = pkt_exit,
 	.test_cases = pkt_test_cases,
 };
