@@ -558,6 +558,138 @@ static void pkt_registers_wait(struct kunit *test)
 }
 
 /*
+ * KeepObject, then FreeAdapterChannel only (no FreeMapRegisters): the
+ * channel and the map registers go back together, so a second request
+ * for all of them runs at once; the same for the base a synchronous Ex
+ * call returns with no routine. Nothing is outstanding at destroy.
+ */
+static void pkt_keep_free_channel(struct kunit *test)
+{
+	struct wdmdma_adapter *a = pkt_adapter(test, false, 64);
+	struct wdmdma_stats before = wdmdma_test_stats(a), st;
+	struct wdmdma_map_regs *regs = NULL;
+	struct wdmdma_xfer_ctx *ctx;
+	struct pkt_rec rec[2];
+
+	ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, ctx);
+	wdmdma_init_xfer_ctx(a, ctx);
+	pkt_rec_init(&rec[0], WDMDMA_KEEP_OBJECT, NULL);
+	pkt_rec_init(&rec[1], WDMDMA_KEEP_OBJECT, NULL);
+
+	KUNIT_EXPECT_EQ(test, wdmdma_allocate_channel(a, NULL, PKT_REGS,
+						      pkt_control, &rec[0]), 0);
+	KUNIT_ASSERT_EQ(test, pkt_calls(&rec[0]), 1);
+	st = wdmdma_test_stats(a);
+	KUNIT_EXPECT_GT(test, st.map_regs_in_use, 0ULL);
+	KUNIT_EXPECT_EQ(test, st.outstanding, 1ULL);
+	wdmdma_free_channel(a);
+	st = wdmdma_test_stats(a);
+	KUNIT_EXPECT_EQ(test, st.map_regs_in_use, 0ULL);
+	KUNIT_EXPECT_EQ(test, st.outstanding, 0ULL);
+
+	/* All the map registers again: free, so it runs at once. */
+	KUNIT_EXPECT_EQ(test, wdmdma_allocate_channel(a, NULL, PKT_REGS,
+						      pkt_control, &rec[1]), 0);
+	KUNIT_EXPECT_EQ_MSG(test, pkt_calls(&rec[1]), 1,
+			    "FreeAdapterChannel left the channel or its map registers held");
+	wdmdma_free_channel(a);
+
+	/* Synchronous, no routine: kept as with KeepObject. */
+	KUNIT_EXPECT_EQ(test, wdmdma_allocate_channel_ex(a, NULL, ctx, PKT_REGS,
+							 WDMDMA_SYNCHRONOUS,
+							 NULL, NULL, &regs), 0);
+	KUNIT_EXPECT_NOT_NULL(test, regs);
+	KUNIT_EXPECT_GT(test, wdmdma_test_stats(a).map_regs_in_use, 0ULL);
+	wdmdma_free_channel(a);
+
+	st = wdmdma_test_stats(a);
+	KUNIT_EXPECT_EQ(test, st.map_regs_in_use, 0ULL);
+	KUNIT_EXPECT_EQ(test, st.outstanding, 0ULL);
+	KUNIT_EXPECT_EQ(test, st.verifier_errors, before.verifier_errors);
+	wdmdma_destroy_adapter(a);
+}
+
+/* A routine that releases the channel itself, then misbehaves. */
+struct pkt_stray {
+	struct wdmdma_adapter *a;
+	struct wdmdma_xfer_ctx ctx;
+	struct pkt_rec other;
+	int ret;
+};
+
+static enum wdmdma_alloc_action pkt_stray_control(struct device *dev,
+						  void *irp,
+						  struct wdmdma_map_regs *regs,
+						  void *context)
+{
+	struct pkt_stray *s = context;
+
+	/* Its own channel, released: another request gets it at once... */
+	wdmdma_free_channel(s->a);
+	s->ret = wdmdma_allocate_channel_ex(s->a, NULL, &s->ctx, 1,
+					    WDMDMA_SYNCHRONOUS, pkt_control,
+					    &s->other, NULL);
+	/* ... which a second release and DeallocateObject must not free. */
+	wdmdma_free_channel(s->a);
+	return WDMDMA_DEALLOCATE_OBJECT;
+}
+
+/*
+ * The channel has an owner: a routine that released its channel, saw it
+ * granted to another request, released it again and returned
+ * DeallocateObject, releases only its own channel and map registers; the
+ * other request keeps the channel until its holder frees it.
+ */
+static void pkt_channel_owner(struct kunit *test)
+{
+	struct wdmdma_adapter *a = pkt_adapter(test, true, 64);
+	struct wdmdma_stats before = wdmdma_test_stats(a), st;
+	struct wdmdma_map_regs *regs = NULL;
+	struct wdmdma_xfer_ctx *ctx;
+	struct pkt_stray *s;
+
+	s = kunit_kzalloc(test, sizeof(*s), GFP_KERNEL);
+	ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	KUNIT_ASSERT_NOT_NULL(test, ctx);
+	s->a = a;
+	wdmdma_init_xfer_ctx(a, &s->ctx);
+	wdmdma_init_xfer_ctx(a, ctx);
+	pkt_rec_init(&s->other, WDMDMA_KEEP_OBJECT, NULL);
+
+	KUNIT_EXPECT_EQ(test, wdmdma_allocate_channel(a, NULL, 1,
+						      pkt_stray_control, s), 0);
+	KUNIT_EXPECT_EQ(test, s->ret, 0);
+	KUNIT_ASSERT_EQ(test, pkt_calls(&s->other), 1);
+	st = wdmdma_test_stats(a);
+	KUNIT_EXPECT_EQ(test, st.verifier_errors, before.verifier_errors + 1);
+	KUNIT_EXPECT_EQ(test, st.outstanding, 1ULL);
+
+	/* The other request still holds the channel. */
+	KUNIT_EXPECT_EQ(test, wdmdma_allocate_channel_ex(a, NULL, ctx, 1,
+							 WDMDMA_SYNCHRONOUS,
+							 NULL, NULL, &regs),
+			-ENOMEM);
+	KUNIT_EXPECT_NULL(test, regs);
+
+	/* Its holder frees it, and its map registers with it. */
+	wdmdma_free_channel(a);
+	KUNIT_EXPECT_EQ(test, wdmdma_test_stats(a).outstanding, 0ULL);
+	KUNIT_EXPECT_EQ(test, wdmdma_allocate_channel_ex(a, NULL, ctx, 1,
+							 WDMDMA_SYNCHRONOUS,
+							 NULL, NULL, &regs), 0);
+	KUNIT_EXPECT_NOT_NULL(test, regs);
+	wdmdma_free_channel(a);
+	/* Nothing held: reported and ignored. */
+	wdmdma_free_channel(a);
+	st = wdmdma_test_stats(a);
+	KUNIT_EXPECT_EQ(test, st.verifier_errors, before.verifier_errors + 2);
+	KUNIT_EXPECT_EQ(test, st.outstanding, 0ULL);
+	wdmdma_destroy_adapter(a);
+}
+
+/*
  * Limits and misuse: bad counts and arguments are refused (no routine);
  * MapTransfer stops at the map registers granted; a bad base, zero
  * length, a change of direction, a wrong count, a double free and freeing
@@ -1178,6 +1310,8 @@ static struct kunit_case pkt_test_cases[] = {
 	KUNIT_CASE(pkt_sg_bounce),
 	KUNIT_CASE(pkt_one_channel_fifo),
 	KUNIT_CASE(pkt_registers_wait),
+	KUNIT_CASE(pkt_keep_free_channel),
+	KUNIT_CASE(pkt_channel_owner),
 	KUNIT_CASE(pkt_limits_and_misuse),
 	KUNIT_CASE(pkt_ex_sync_and_cancel),
 	KUNIT_CASE(pkt_destroy_waiting),

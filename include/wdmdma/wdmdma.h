@@ -380,8 +380,9 @@ struct wdmdma_map_regs;
 /**
  * enum wdmdma_alloc_action - what an adapter-control routine keeps
  *	(Windows IO_ALLOCATION_ACTION)
- * @WDMDMA_KEEP_OBJECT: keep the channel and the map registers; free them
- *	later with wdmdma_free_map_registers() and wdmdma_free_channel()
+ * @WDMDMA_KEEP_OBJECT: keep the channel and the map registers; free both
+ *	later with wdmdma_free_channel() (which frees the map registers too,
+ *	unless wdmdma_free_map_registers() freed them first)
  * @WDMDMA_DEALLOCATE_OBJECT: release both when the routine returns
  * @WDMDMA_DEALLOCATE_OBJECT_KEEP_REGISTERS: release the channel, keep the
  *	map registers (free them later with wdmdma_free_map_registers())

@@ -370,6 +370,7 @@ void wdmdma_destroy_adapter(struct wdmdma_adapter *adapter)
 	struct wdmdma_stats st;
 	unsigned long flags;
 	u64 outstanding, mask;
+	bool chan_held;
 
 	if (!adapter)
 		return;
@@ -410,7 +411,10 @@ void wdmdma_destroy_adapter(struct wdmdma_adapter *adapter)
 		dev_WARN(adapter->dev,
 			 "adapter destroyed with %llu lists or map register bases outstanding\n",
 			 outstanding);
-	if (READ_ONCE(adapter->chan_busy))
+	spin_lock_irqsave(&adapter->lock, flags);
+	chan_held = adapter->chan_owner;
+	spin_unlock_irqrestore(&adapter->lock, flags);
+	if (chan_held)
 		dev_warn(adapter->dev,
 			 "adapter destroyed with its channel allocated (no FreeAdapterChannel)\n");
 	/* The creator's reference; the last Put frees it if lists are out. */

@@ -247,7 +247,13 @@ struct wdmdma_adapter {
 	void **chunk;
 	unsigned long *reg_map;
 
-	bool chan_busy;			/* the adapter channel is held (packet.c) */
+	/* The adapter channel (packet.c). */
+	struct wdmdma_xfer *chan_owner;	/* the base holding it, or NULL */
+	struct task_struct *chan_task;	/* runs the owner's routine */
+	bool chan_kept;			/* its routine returned KeepObject */
+	struct wdmdma_xfer *chan_base;	/* registers FreeAdapterChannel frees */
+	struct wdmdma_xfer *chan_caller; /* base whose routine runs ... */
+	struct task_struct *chan_caller_task;	/* ... in this task */
 	struct work_struct work;	/* runs deferred callbacks */
 	struct delayed_work retry;	/* after a mapping failed for space */
 	unsigned long retry_delay;	/* jiffies, doubles up to 100 ms */

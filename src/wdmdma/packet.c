@@ -34,8 +34,21 @@
  * pieces mapped in place. Records of the pieces follow the base's
  * elements (see struct wdmdma_pkt).
  *
- * Locking: adapter->lock guards adapter->chan_busy, and as for lists the
- * queue, the map-register bitmap and the outstanding list. It is not held
+ * The channel has an owner, the base of the request it was granted to
+ * (adapter->chan_owner). Only the owner releases it: its routine's return
+ * value, a wdmdma_free_channel() from inside its routine, or, once the
+ * routine returned WDMDMA_KEEP_OBJECT, a wdmdma_free_channel() from the
+ * driver, which then frees the base's map registers too (adapter->chan_base,
+ * unless wdmdma_free_map_registers() freed them first). A
+ * wdmdma_free_channel() from the routine of another request, from outside
+ * while the owner's routine still runs, or with no channel held, is
+ * reported and ignored. adapter->chan_caller is the base whose routine
+ * runs in chan_caller_task (the innermost, when a routine's own request
+ * runs another routine in its task), to tell who calls.
+ *
+ * Locking: adapter->lock guards the adapter->chan_* fields, and as for
+ * lists the queue, the map-register bitmap and the outstanding list. It is
+ * not held
  * while an adapter-control routine runs, nor while MapTransfer and
  * FlushAdapterBuffers map, copy or unmap: a map register base belongs to
  * its driver, which makes one call on it at a time.
@@ -133,12 +146,16 @@ static struct wdmdma_xfer *wdmdma_regs_get(struct wdmdma_adapter *adapter,
 /*
  * A channel request was claimed (wdmdma_claim()): it holds the channel now,
  * and its list memory becomes a map register base with nothing mapped.
+ * Its routine runs in this task (the one that claimed it).
  */
 void wdmdma_channel_claimed(struct wdmdma_adapter *adapter,
 			    struct wdmdma_xfer *xfer)
 {
 	lockdep_assert_held(&adapter->lock);
-	adapter->chan_busy = true;
+	adapter->chan_owner = xfer;
+	adapter->chan_task = current;
+	adapter->chan_kept = false;
+	adapter->chan_base = xfer;	/* kept if the routine keeps it */
 	xfer->magic = WDMDMA_REGS_MAGIC;
 	memset(&xfer->pkt, 0, sizeof(xfer->pkt));
 	xfer->list.nr_elements = 0;
@@ -148,11 +165,48 @@ void wdmdma_channel_claimed(struct wdmdma_adapter *adapter,
 	xfer->nr_runs = 0;
 }
 
+/* Release the channel; the caller has checked that it may. */
+static void wdmdma_channel_release(struct wdmdma_adapter *adapter)
+{
+	lockdep_assert_held(&adapter->lock);
+	adapter->chan_owner = NULL;
+	adapter->chan_task = NULL;
+	adapter->chan_kept = false;
+	adapter->chan_base = NULL;
+	if (!list_empty(&adapter->queue))
+		wdmdma_kick(adapter);
+}
+
+/*
+ * Take map register base @xfer off the outstanding list, to be freed with
+ * wdmdma_regs_finish(): false (nothing done) if it is not outstanding.
+ */
+static bool wdmdma_regs_take(struct wdmdma_adapter *adapter,
+			     struct wdmdma_xfer *xfer)
+{
+	lockdep_assert_held(&adapter->lock);
+	if (!wdmdma_regs_outstanding(adapter, xfer))
+		return false;
+	xfer->magic = WDMDMA_XFER_PUT;	/* a racing second free is refused */
+	list_del(&xfer->node);
+	adapter->stats.outstanding--;
+	if (adapter->chan_base == xfer)
+		adapter->chan_base = NULL;	/* FreeAdapterChannel: not again */
+	return true;
+}
+
+static void wdmdma_regs_finish(struct wdmdma_adapter *adapter,
+			       struct wdmdma_xfer *xfer,
+			       unsigned int nr_map_registers);
+
 /*
  * Run a claimed channel request's adapter-control routine and do what it
- * returns. The caller then calls wdmdma_mapping_done(); it holds an
- * adapter reference across (the routine may free the map registers and
- * with them theirs).
+ * returns. The caller then calls wdmdma_mapping_done(). The base's adapter
+ * reference may go with the base during the routine; the adapter still
+ * outlives this call, as wdmdma_destroy_adapter() waits for the mapping
+ * count (taken in wdmdma_claim(), dropped after this) and for the work
+ * item, and the submit path holds a reference of its own across the call
+ * (its last put frees a destroyed adapter).
  */
 void wdmdma_channel_run(struct wdmdma_adapter *adapter,
 			struct wdmdma_xfer *xfer)
@@ -160,35 +214,70 @@ void wdmdma_channel_run(struct wdmdma_adapter *adapter,
 	struct wdmdma_req *req = &xfer->req;
 	struct device *dev = req->dev ? req->dev : adapter->dev;
 	wdmdma_adapter_control_t fn = req->ctl_fn;
+	struct task_struct *prev_task;
+	struct wdmdma_xfer *prev;
 	unsigned int nr = req->span;
+	unsigned long flags;
+	bool owner, free_regs = false;
 	int action;
 
 	if (req->ctx)
 		WRITE_ONCE(req->ctx->state, WDMDMA_REQ_RUNNING);
-	if (!fn)	/* synchronous Ex call returning the base: kept */
+	spin_lock_irqsave(&adapter->lock, flags);
+	if (!fn) {	/* synchronous Ex call returning the base: kept */
+		if (adapter->chan_owner == xfer)
+			adapter->chan_kept = true;
+		spin_unlock_irqrestore(&adapter->lock, flags);
 		return;
+	}
+	/* Nested in a routine of this task: restored after. */
+	prev = adapter->chan_caller_task == current ? adapter->chan_caller :
+						       NULL;
+	prev_task = adapter->chan_caller_task;
+	adapter->chan_caller = xfer;
+	adapter->chan_caller_task = current;
+	spin_unlock_irqrestore(&adapter->lock, flags);
+
 	/* @req lives in @xfer: not read after the routine. */
 	if (req->flags & WDMDMA_REQ_NT)
 		action = req->nt_ctl_fn(dev, NULL, xfer, req->context);
 	else
 		action = fn(dev, NULL, wdmdma_to_regs(xfer), req->context);
 
+	spin_lock_irqsave(&adapter->lock, flags);
+	if (adapter->chan_caller == xfer) {
+		adapter->chan_caller = prev;
+		adapter->chan_caller_task = prev ? prev_task : NULL;
+	}
+	/* The routine may have released the channel itself. */
+	owner = adapter->chan_owner == xfer;
 	switch (action) {
-	case WDMDMA_KEEP_OBJECT:
-		break;
 	case WDMDMA_DEALLOCATE_OBJECT:
-		wdmdma_free_channel(adapter);
-		wdmdma_free_map_registers(adapter, wdmdma_to_regs(xfer), nr);
-		break;
+		free_regs = wdmdma_regs_take(adapter, xfer);
+		fallthrough;
 	case WDMDMA_DEALLOCATE_OBJECT_KEEP_REGISTERS:
-		wdmdma_free_channel(adapter);
+		if (owner)
+			wdmdma_channel_release(adapter);
 		break;
-	default:
+	case WDMDMA_KEEP_OBJECT:
+	default:	/* reported below: both stay allocated */
+		if (owner)
+			adapter->chan_kept = true;
+		break;
+	}
+	spin_unlock_irqrestore(&adapter->lock, flags);
+
+	if (free_regs)
+		wdmdma_regs_finish(adapter, xfer, nr);
+	else if (action == WDMDMA_DEALLOCATE_OBJECT)
+		wdmdma_verifier_report(adapter,
+				       "adapter-control routine %ps returned DeallocateObject for map registers it had freed already\n",
+				       fn);
+	if (action < WDMDMA_KEEP_OBJECT ||
+	    action > WDMDMA_DEALLOCATE_OBJECT_KEEP_REGISTERS)
 		wdmdma_verifier_report(adapter,
 				       "adapter-control routine %ps returned %d, not an allocation action: the channel and map registers stay allocated\n",
 				       fn, action);
-		break;
-	}
 }
 
 /**
@@ -270,7 +359,7 @@ int wdmdma_channel_submit(struct wdmdma_adapter *adapter,
 		ret = -EBUSY;	/* reported below, outside the lock */
 		goto fail;
 	}
-	if (adapter->chan_busy || wdmdma_behind(adapter, need))
+	if (adapter->chan_owner || wdmdma_behind(adapter, need))
 		goto wait;
 	if (!xfer)
 		xfer = wdmdma_xfer_reserve(adapter);
@@ -425,32 +514,58 @@ EXPORT_SYMBOL_WDMDMA(wdmdma_allocate_channel_ex);
  * wdmdma_free_channel() - release the adapter channel (FreeAdapterChannel)
  * @adapter: the adapter
  *
- * For an adapter-control routine that returned WDMDMA_KEEP_OBJECT: the
- * next waiting channel request can run (from the adapter's work item,
- * never from here). Map registers kept are freed separately, with
- * wdmdma_free_map_registers(). Releasing a channel that is not allocated
- * is reported (verifier) and ignored.
+ * After an adapter-control routine returned WDMDMA_KEEP_OBJECT (or a
+ * synchronous wdmdma_allocate_channel_ex() returned the base with no
+ * routine): releases the channel and frees the map registers allocated
+ * with it, unless wdmdma_free_map_registers() freed them already. From
+ * inside the routine of the request that holds the channel: releases the
+ * channel only (the routine's return value then decides about the map
+ * registers; the channel is not released a second time). The next
+ * waiting channel request can then run (from the adapter's work item,
+ * never from here).
+ *
+ * Only the holder releases the channel. A call with no channel held (a
+ * second release), from the routine of another request, or from another
+ * context while the holder's routine still runs, is reported (verifier)
+ * and ignored: it cannot release a channel granted to another request in
+ * the meantime.
  *
  * Context: any; does not sleep. Never runs a routine.
  */
 void wdmdma_free_channel(struct wdmdma_adapter *adapter)
 {
+	struct wdmdma_xfer *owner, *caller, *base = NULL;
+	const char *err = NULL;
 	unsigned long flags;
-	bool busy;
 
 	if (!adapter) {
-		pr_err("free_channel: NULL adapter\n");
+		pr_err_ratelimited("FreeAdapterChannel with a NULL adapter: ignored\n");
 		return;
 	}
 	spin_lock_irqsave(&adapter->lock, flags);
-	busy = adapter->chan_busy;
-	adapter->chan_busy = false;
-	if (busy && !list_empty(&adapter->queue))
-		wdmdma_kick(adapter);
+	owner = adapter->chan_owner;
+	caller = adapter->chan_caller_task == current ?
+		 adapter->chan_caller : NULL;
+	if (!owner)
+		err = "it is not held (released already?)";
+	else if (caller && caller != owner)
+		err = "called from the routine of a request not holding it";
+	else if (!caller && !adapter->chan_kept &&
+		 adapter->chan_task != current)
+		err = "its holder's routine still runs in another context";
+	if (!err) {
+		if (adapter->chan_kept && adapter->chan_base &&
+		    wdmdma_regs_take(adapter, adapter->chan_base))
+			base = owner;
+		wdmdma_channel_release(adapter);
+	}
 	spin_unlock_irqrestore(&adapter->lock, flags);
-	if (!busy)
+	if (err)
 		wdmdma_verifier_report(adapter,
-				       "free of the adapter channel, which is not allocated\n");
+				       "free of the adapter channel refused: %s\n",
+				       err);
+	if (base)
+		wdmdma_regs_finish(adapter, base, base->req.span);
 }
 EXPORT_SYMBOL_WDMDMA(wdmdma_free_channel);
 
@@ -1035,46 +1150,12 @@ int wdmdma_flush_adapter_buffers_ex(struct wdmdma_adapter *adapter,
 }
 EXPORT_SYMBOL_WDMDMA(wdmdma_flush_adapter_buffers_ex);
 
-/**
- * wdmdma_free_map_registers() - give map registers back (FreeMapRegisters)
- * @adapter: the adapter
- * @regs: the map register base
- * @nr_map_registers: the number the channel was asked for
- *
- * For an adapter-control routine that returned WDMDMA_KEEP_OBJECT or
- * WDMDMA_DEALLOCATE_OBJECT_KEEP_REGISTERS, after the last transfer on
- * @regs was flushed. Waiting requests that need the registers can run
- * (from the adapter's work item, never from here). Reported to the
- * verifier: a base that is not outstanding (double free; ignored), a
- * count that differs from the channel's, pieces still mapped (unmapped
- * without copying back).
- *
- * Context: any; does not sleep. Never runs a routine.
- */
-void wdmdma_free_map_registers(struct wdmdma_adapter *adapter,
-			       struct wdmdma_map_regs *regs,
+/* Free map register base @xfer, taken off with wdmdma_regs_take(). */
+static void wdmdma_regs_finish(struct wdmdma_adapter *adapter,
+			       struct wdmdma_xfer *xfer,
 			       unsigned int nr_map_registers)
 {
-	struct wdmdma_xfer *xfer = (struct wdmdma_xfer *)regs;
 	unsigned long flags;
-
-	if (!adapter || !regs) {
-		pr_err("free_map_registers: NULL %s\n",
-		       adapter ? "map register base" : "adapter");
-		return;
-	}
-	spin_lock_irqsave(&adapter->lock, flags);
-	if (!wdmdma_regs_outstanding(adapter, xfer)) {
-		spin_unlock_irqrestore(&adapter->lock, flags);
-		wdmdma_verifier_report(adapter,
-				       "free of map register base %p that is not held on this adapter (double free, or another adapter's)\n",
-				       regs);
-		return;
-	}
-	xfer->magic = WDMDMA_XFER_PUT;	/* a racing second free is refused */
-	list_del(&xfer->node);
-	adapter->stats.outstanding--;
-	spin_unlock_irqrestore(&adapter->lock, flags);
 
 	if (nr_map_registers != xfer->req.span)
 		wdmdma_verifier_report(adapter,
@@ -1097,5 +1178,48 @@ void wdmdma_free_map_registers(struct wdmdma_adapter *adapter,
 
 	/* The base's reference: the last one frees a destroyed adapter. */
 	wdmdma_adapter_put(adapter);
+}
+
+/**
+ * wdmdma_free_map_registers() - give map registers back (FreeMapRegisters)
+ * @adapter: the adapter
+ * @regs: the map register base
+ * @nr_map_registers: the number the channel was asked for
+ *
+ * For an adapter-control routine that returned
+ * WDMDMA_DEALLOCATE_OBJECT_KEEP_REGISTERS, after the last transfer on
+ * @regs was flushed. (After WDMDMA_KEEP_OBJECT, wdmdma_free_channel()
+ * frees them; freeing them here first is allowed, and that
+ * wdmdma_free_channel() then releases the channel only.) Waiting requests
+ * that need the registers can run (from the adapter's work item, never
+ * from here). Reported to the verifier: a base that is not outstanding
+ * (double free; ignored), a count that differs from the channel's, pieces
+ * still mapped (unmapped without copying back).
+ *
+ * Context: any; does not sleep. Never runs a routine.
+ */
+void wdmdma_free_map_registers(struct wdmdma_adapter *adapter,
+			       struct wdmdma_map_regs *regs,
+			       unsigned int nr_map_registers)
+{
+	struct wdmdma_xfer *xfer = (struct wdmdma_xfer *)regs;
+	unsigned long flags;
+	bool ok;
+
+	if (!adapter || !regs) {
+		pr_err_ratelimited("FreeMapRegisters with a NULL %s: ignored\n",
+				   adapter ? "map register base" : "adapter");
+		return;
+	}
+	spin_lock_irqsave(&adapter->lock, flags);
+	ok = wdmdma_regs_take(adapter, xfer);
+	spin_unlock_irqrestore(&adapter->lock, flags);
+	if (!ok) {
+		wdmdma_verifier_report(adapter,
+				       "free of map register base %p that is not held on this adapter (double free, or another adapter's)\n",
+				       regs);
+		return;
+	}
+	wdmdma_regs_finish(adapter, xfer, nr_map_registers);
 }
 EXPORT_SYMBOL_WDMDMA(wdmdma_free_map_registers);

@@ -447,7 +447,7 @@ static struct wdmdma_req *wdmdma_next_ready(struct wdmdma_adapter *adapter,
 		}
 		/* A channel request waits for the channel first (packet.c). */
 		if (req->flags & WDMDMA_REQ_CHANNEL &&
-		    (adapter->chan_busy ||
+		    (adapter->chan_owner ||
 		     (*short_mask & BIT(WDMDMA_WAIT_CHAN)))) {
 			*short_mask |= BIT(WDMDMA_WAIT_CHAN);
 			continue;
