@@ -439,22 +439,24 @@ static struct wdmdma_req *wdmdma_next_ready(struct wdmdma_adapter *adapter,
 	lockdep_assert_held(&adapter->lock);
 	*alloc = NULL;
 	list_for_each_entry(req, &adapter->queue, node) {
+		bool chan = req->flags & WDMDMA_REQ_CHANNEL;
+
 		if (req->wait == WDMDMA_WAIT_MAP) {
 			if (*short_mask & BIT(WDMDMA_WAIT_MAP))
 				continue;
 		} else if (*short_mask & BIT(WDMDMA_WAIT_MAP)) {
 			continue;	/* all mappings need space */
 		}
-		/* A channel request waits for the channel first (packet.c). */
-		if (req->flags & WDMDMA_REQ_CHANNEL &&
-		    (adapter->chan_owner ||
-		     (*short_mask & BIT(WDMDMA_WAIT_CHAN)))) {
-			*short_mask |= BIT(WDMDMA_WAIT_CHAN);
-			continue;
-		}
+		/*
+		 * The channel (packet.c), in FIFO order: a channel request
+		 * skipped for any reason holds back the later ones.
+		 */
+		if (chan && (adapter->chan_owner ||
+			     (*short_mask & BIT(WDMDMA_WAIT_CHAN))))
+			goto skip;
 		if (!req->xfer) {
 			if (*short_mask & BIT(WDMDMA_WAIT_MEM))
-				continue;
+				goto skip;
 			if (!*spare && !alloc_failed) {
 				*alloc = req;
 				return NULL;
@@ -468,21 +470,24 @@ static struct wdmdma_req *wdmdma_next_ready(struct wdmdma_adapter *adapter,
 			}
 			if (!req->xfer) {
 				*short_mask |= BIT(WDMDMA_WAIT_MEM);
-				continue;
+				goto skip;
 			}
 			wdmdma_queue_rewait(adapter, req);
 		}
 		if (req->nr_regs) {
 			if (*short_mask & BIT(WDMDMA_WAIT_REGS))
-				continue;
+				goto skip;
 			if (!wdmdma_regs_alloc(adapter, req->nr_regs, base)) {
 				*short_mask |= BIT(WDMDMA_WAIT_REGS);
-				continue;
+				goto skip;
 			}
 		} else {
 			*base = 0;
 		}
 		return req;
+skip:
+		if (chan)
+			*short_mask |= BIT(WDMDMA_WAIT_CHAN);
 	}
 	return NULL;
 }
