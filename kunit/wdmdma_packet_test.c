@@ -558,6 +558,50 @@ static void pkt_registers_wait(struct kunit *test)
 }
 
 /*
+ * A channel request waiting for map registers counts as waiting for them:
+ * a Get that needs map registers, made while it waits, waits behind it
+ * even though enough are free for the Get, and runs after it.
+ */
+static void pkt_channel_regs_fifo(struct kunit *test)
+{
+	struct wdmdma_test_rec *get = wdmdma_test_recs(test, 1, NULL);
+	struct wdmdma_adapter *a = pkt_adapter(test, false, 64);
+	struct pkt_buf *b = pkt_buf(test, 7);
+	struct pkt_rec rec[2];
+
+	pkt_rec_init(&rec[0], WDMDMA_DEALLOCATE_OBJECT_KEEP_REGISTERS, NULL);
+	pkt_rec_init(&rec[1], WDMDMA_DEALLOCATE_OBJECT, NULL);
+	/* One map register held; the channel is free. */
+	KUNIT_EXPECT_EQ(test, wdmdma_allocate_channel(a, NULL, 1, pkt_control,
+						      &rec[0]), 0);
+	KUNIT_ASSERT_EQ(test, pkt_calls(&rec[0]), 1);
+	/* All of them: waits for that one. */
+	KUNIT_EXPECT_EQ(test, wdmdma_allocate_channel(a, NULL, PKT_PAGES,
+						      pkt_control, &rec[1]), 0);
+	KUNIT_EXPECT_EQ(test, pkt_calls(&rec[1]), 0);
+	/* Two would fit, but they are waited for. */
+	KUNIT_EXPECT_EQ(test, wdmdma_get_sg_list(a, b->mdl, b->va,
+						 2 * PAGE_SIZE,
+						 wdmdma_test_rec_cb, get, true),
+			0);
+	wdmdma_flush_adapter(a);
+	KUNIT_EXPECT_EQ_MSG(test, wdmdma_test_rec_calls(get), 0,
+			    "a Get needing map registers overtook a channel request waiting for them");
+	KUNIT_EXPECT_EQ(test, pkt_calls(&rec[1]), 0);
+
+	wdmdma_free_map_registers(a, rec[0].regs, 1);
+	KUNIT_EXPECT_TRUE(test, pkt_wait(&rec[1]));
+	KUNIT_EXPECT_TRUE(test, wdmdma_test_rec_wait(get));
+	wdmdma_flush_adapter(a);
+	if (wdmdma_test_rec_calls(get) && get->sgl)
+		wdmdma_put_sg_list(a, get->sgl, true);
+	KUNIT_EXPECT_EQ(test, wdmdma_test_stats(a).outstanding, 0ULL);
+	KUNIT_EXPECT_EQ(test, wdmdma_test_stats(a).map_regs_in_use, 0ULL);
+	KUNIT_EXPECT_EQ(test, wdmdma_test_stats(a).queue_depth, 0ULL);
+	wdmdma_destroy_adapter(a);
+}
+
+/*
  * KeepObject, then FreeAdapterChannel only (no FreeMapRegisters): the
  * channel and the map registers go back together, so a second request
  * for all of them runs at once; the same for the base a synchronous Ex
@@ -1311,6 +1355,7 @@ static struct kunit_case pkt_test_cases[] = {
 	KUNIT_CASE(pkt_one_channel_fifo),
 	KUNIT_CASE(pkt_registers_wait),
 	KUNIT_CASE(pkt_keep_free_channel),
+	KUNIT_CASE(pkt_channel_regs_fifo),
 	KUNIT_CASE(pkt_channel_owner),
 	KUNIT_CASE(pkt_limits_and_misuse),
 	KUNIT_CASE(pkt_ex_sync_and_cancel),

@@ -127,6 +127,7 @@ struct wdmdma_req {
 	bool bounce_all;	/* one element: copy it all to registers */
 	u8 state;
 	u8 wait;		/* enum wdmdma_wait, while queued */
+	u8 also;		/* channel request: what else it is counted in */
 	union {
 		wdmdma_list_control_t fn;
 		PDRIVER_LIST_CONTROL nt_fn;

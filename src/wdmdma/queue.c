@@ -126,13 +126,52 @@ static enum wdmdma_wait wdmdma_req_wait(const struct wdmdma_req *req)
 	return WDMDMA_WAIT_NONE;
 }
 
+/*
+ * A channel request waits for the channel (its ->wait), and is counted
+ * too under the list memory and map registers it lacks, so that a new
+ * Get or Build that needs them waits behind it (wdmdma_behind(),
+ * wdmdma_fast_ok()) instead of starving it. Bits of enum wdmdma_wait.
+ */
+static u8 wdmdma_req_also(const struct wdmdma_req *req)
+{
+	u8 also = 0;
+
+	if (!(req->flags & WDMDMA_REQ_CHANNEL))
+		return 0;
+	if (!req->xfer)
+		also |= BIT(WDMDMA_WAIT_MEM);
+	if (req->nr_regs)	/* never held while queued */
+		also |= BIT(WDMDMA_WAIT_REGS);
+	return also;
+}
+
+/* Count @req in the waiting counts (@add), or take it out of them. */
+static void wdmdma_wait_count(struct wdmdma_adapter *adapter,
+			      struct wdmdma_req *req, bool add)
+{
+	unsigned long mask;
+	unsigned int w;
+
+	lockdep_assert_held(&adapter->lock);
+	if (add) {
+		req->wait = wdmdma_req_wait(req);
+		req->also = wdmdma_req_also(req);
+	}
+	mask = BIT(req->wait) | req->also;
+	for_each_set_bit(w, &mask, WDMDMA_NR_WAIT) {
+		if (add)
+			adapter->nr_waiting[w]++;
+		else
+			adapter->nr_waiting[w]--;
+	}
+}
+
 void wdmdma_queue_add(struct wdmdma_adapter *adapter, struct wdmdma_req *req,
 		      bool head)
 {
 	lockdep_assert_held(&adapter->lock);
 	req->state = WDMDMA_REQ_QUEUED;
-	req->wait = wdmdma_req_wait(req);
-	adapter->nr_waiting[req->wait]++;
+	wdmdma_wait_count(adapter, req, true);
 	adapter->stats.queue_depth++;
 	if (head)
 		list_add(&req->node, &adapter->queue);
@@ -145,7 +184,7 @@ static void wdmdma_queue_del(struct wdmdma_adapter *adapter,
 {
 	lockdep_assert_held(&adapter->lock);
 	list_del(&req->node);
-	adapter->nr_waiting[req->wait]--;
+	wdmdma_wait_count(adapter, req, false);
 	adapter->stats.queue_depth--;
 }
 
@@ -154,9 +193,8 @@ static void wdmdma_queue_rewait(struct wdmdma_adapter *adapter,
 				struct wdmdma_req *req)
 {
 	lockdep_assert_held(&adapter->lock);
-	adapter->nr_waiting[req->wait]--;
-	req->wait = wdmdma_req_wait(req);
-	adapter->nr_waiting[req->wait]++;
+	wdmdma_wait_count(adapter, req, false);
+	wdmdma_wait_count(adapter, req, true);
 }
 
 /*
@@ -347,8 +385,7 @@ static void wdmdma_queue_add_map_wait(struct wdmdma_adapter *adapter,
 		after = &pos->node;
 	}
 	req->state = WDMDMA_REQ_QUEUED;
-	req->wait = wdmdma_req_wait(req);
-	adapter->nr_waiting[req->wait]++;
+	wdmdma_wait_count(adapter, req, true);
 	adapter->stats.queue_depth++;
 	list_add(&req->node, after);
 }
@@ -441,19 +478,22 @@ static struct wdmdma_req *wdmdma_next_ready(struct wdmdma_adapter *adapter,
 	list_for_each_entry(req, &adapter->queue, node) {
 		bool chan = req->flags & WDMDMA_REQ_CHANNEL;
 
-		if (req->wait == WDMDMA_WAIT_MAP) {
+		if (chan) {
+			/*
+			 * The channel (packet.c), in FIFO order: a channel
+			 * request skipped for any reason holds back the
+			 * later ones. It maps nothing when granted, so
+			 * mapping space does not hold it back.
+			 */
+			if (adapter->chan_owner ||
+			    (*short_mask & BIT(WDMDMA_WAIT_CHAN)))
+				goto skip;
+		} else if (req->wait == WDMDMA_WAIT_MAP) {
 			if (*short_mask & BIT(WDMDMA_WAIT_MAP))
 				continue;
 		} else if (*short_mask & BIT(WDMDMA_WAIT_MAP)) {
 			continue;	/* all mappings need space */
 		}
-		/*
-		 * The channel (packet.c), in FIFO order: a channel request
-		 * skipped for any reason holds back the later ones.
-		 */
-		if (chan && (adapter->chan_owner ||
-			     (*short_mask & BIT(WDMDMA_WAIT_CHAN))))
-			goto skip;
 		if (!req->xfer) {
 			if (*short_mask & BIT(WDMDMA_WAIT_MEM))
 				goto skip;
@@ -625,7 +665,9 @@ bool wdmdma_behind(struct wdmdma_adapter *adapter, unsigned long need)
 	unsigned int w;
 
 	lockdep_assert_held(&adapter->lock);
-	if (adapter->nr_waiting[WDMDMA_WAIT_MAP])
+	/* A channel request maps nothing: mapping space is not its wait. */
+	if (adapter->nr_waiting[WDMDMA_WAIT_MAP] &&
+	    !(need & BIT(WDMDMA_WAIT_CHAN)))
 		return true;
 	for (w = WDMDMA_WAIT_MEM; w <= WDMDMA_WAIT_CHAN; w++)
 		if ((need & BIT(w)) && adapter->nr_waiting[w])
