@@ -106,9 +106,9 @@ struct wdmdma_pkt {
 	const struct wdmdma_mdl *mdl;	/* one-element copy: its MDL */
 	u32 offset;			/* and where in it the copy starts */
 	u32 cursor;			/* bytes of map registers copied to */
-	u16 used;			/* map registers MapTransfer used */
-	u16 nr_recs;			/* records of mapped pieces */
-	bool write;			/* direction of the transfer */
+	u32 used;			/* map registers MapTransfer used */
+	u32 nr_recs : 31;		/* records of mapped pieces */
+	u32 write : 1;			/* direction of the transfer */
 };
 
 /*
