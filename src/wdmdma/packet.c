@@ -374,7 +374,7 @@ int wdmdma_channel_submit(struct wdmdma_adapter *adapter,
 	wdmdma_channel_claimed(adapter, xfer);
 	spin_unlock_irqrestore(&adapter->lock, irqflags);
 
-	if (regsp)
+	if (sync && regsp)
 		*regsp = wdmdma_to_regs(xfer);
 	/* Destroy waits for the routine: the mapping count drops after it. */
 	kref_get(&adapter->ref);
