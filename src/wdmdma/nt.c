@@ -253,7 +253,7 @@ static PHYSICAL_ADDRESS nt_map_transfer(PDMA_ADAPTER DmaAdapter, PMDL Mdl,
 	u32 len;
 
 	if (!Length) {
-		pr_err("MapTransfer: NULL Length\n");
+		pr_err_ratelimited("MapTransfer: NULL Length: refused\n");
 		return pa;
 	}
 	len = *Length;

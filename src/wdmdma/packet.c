@@ -121,7 +121,7 @@ static struct wdmdma_xfer *wdmdma_regs_get(struct wdmdma_adapter *adapter,
 	bool ok;
 
 	if (!adapter) {
-		pr_err("%s: NULL adapter\n", what);
+		pr_err_ratelimited("%s: NULL adapter: refused\n", what);
 		return NULL;
 	}
 	if (!regs) {
@@ -305,7 +305,7 @@ int wdmdma_channel_submit(struct wdmdma_adapter *adapter,
 	int ret;
 
 	if (!adapter) {
-		pr_err("the adapter channel was requested from a NULL adapter\n");
+		pr_err_ratelimited("the adapter channel was requested from a NULL adapter: refused\n");
 		return -EINVAL;
 	}
 	if (flags & ~WDMDMA_SYNCHRONOUS) {
@@ -893,7 +893,8 @@ int wdmdma_map_transfer(struct wdmdma_adapter *adapter,
 	u64 offset;
 
 	if (!length || !addr) {
-		pr_err("map_transfer: NULL %s\n", length ? "address" : "length");
+		pr_err_ratelimited("map transfer: NULL %s: refused\n",
+				   length ? "address" : "length");
 		return -EINVAL;
 	}
 	xfer = wdmdma_regs_get(adapter, regs, "map transfer");
@@ -951,7 +952,8 @@ int wdmdma_map_transfer_ex(struct wdmdma_adapter *adapter,
 	int ret;
 
 	if (!length || !sgl) {
-		pr_err("map_transfer_ex: NULL %s\n", length ? "list" : "length");
+		pr_err_ratelimited("map transfer ex: NULL %s: refused\n",
+				   length ? "list" : "length");
 		return -EINVAL;
 	}
 	want = *length;
