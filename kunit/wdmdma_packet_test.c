@@ -167,7 +167,7 @@ static struct pkt_buf *pkt_buf(struct kunit *test, u8 seed)
  * Scatter/gather adapter, nothing to bounce: the routine runs at once in
  * this task with the adapter's device and a NULL irp; MapTransfer gives
  * one piece per discontiguous page, each the buffer's own bytes; a read
- * lands in the buffer. Nothing counts as a verifier error.
+ * is mapped in place too. Nothing counts as a verifier error.
  */
 static void pkt_sg_map_in_place(struct kunit *test)
 {
@@ -178,11 +178,8 @@ static void pkt_sg_map_in_place(struct kunit *test)
 	unsigned int pieces = 0;
 	struct pkt_rec rec;
 	dma_addr_t addr;
-	u8 *pattern;
 	int ret;
 
-	pattern = kunit_kmalloc(test, 1000, GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, pattern);
 	pkt_rec_init(&rec, WDMDMA_KEEP_OBJECT, NULL);
 	ret = wdmdma_allocate_channel(a, NULL, 4, pkt_control, &rec);
 	KUNIT_EXPECT_EQ(test, ret, 0);
@@ -215,18 +212,20 @@ static void pkt_sg_map_in_place(struct kunit *test)
 							   b->va + PKT_OFF,
 							   PKT_XFER, true), 0);
 
-	/* A read: the device writes the piece, the buffer has it. */
+	/*
+	 * A read is mapped in place too (the device writes the buffer
+	 * itself: what lands there says nothing of the flush), and the
+	 * flush takes it in the read direction without a report.
+	 */
 	len = 1000;
 	ret = wdmdma_map_transfer(a, b->mdl, rec.regs, b->va + PAGE_SIZE + 8,
 				  &len, false, &addr);
 	KUNIT_ASSERT_EQ(test, ret, 0);
 	KUNIT_EXPECT_EQ(test, len, 1000U);
-	wdmdma_test_fill(pattern, 1000, 0x5c);
-	memcpy(phys_to_virt(addr), pattern, 1000);
+	KUNIT_EXPECT_EQ(test, (u64)addr, pkt_phys(b->va + PAGE_SIZE + 8));
 	KUNIT_EXPECT_EQ(test, wdmdma_flush_adapter_buffers(a, b->mdl, rec.regs,
 							   b->va + PAGE_SIZE + 8,
 							   1000, false), 0);
-	KUNIT_EXPECT_EQ(test, memcmp(b->va + PAGE_SIZE + 8, pattern, 1000), 0);
 
 	after = wdmdma_test_stats(a);
 	KUNIT_EXPECT_EQ(test, after.outstanding, 1ULL);
