@@ -335,18 +335,26 @@ static void pkt_one_element_copy(struct kunit *test)
 }
 
 /*
- * Pages at or above @limit: a block of 2^*order pages. The allocator hands
- * out low memory first: whole 2 MiB blocks are tried, then single pages.
+ * Pages at or above @limit: a block of 2^*order pages, or NULL. The
+ * allocator may hand out low memory first: whole 2 MiB blocks are tried,
+ * then single pages, holding the low ones meanwhile, but never more than
+ * a quarter of RAM (nor more than @limit, all there is below it). NULL at
+ * once when RAM is no larger than @limit: then nothing is above it (but
+ * for holes, which small guests do not have).
  */
 static struct page *pkt_high_block(u64 limit, unsigned int *order)
 {
 	static const unsigned int orders[] = { 9, 0 };
+	u64 ram = (u64)totalram_pages() << PAGE_SHIFT;
+	u64 cap = min(limit, ram / 4), held = 0;
 	struct page *page, *found = NULL, *tmp;
-	unsigned int o, i;
+	unsigned int o;
 	LIST_HEAD(tried);
 
+	if (ram <= limit)
+		return NULL;
 	for (o = 0; o < ARRAY_SIZE(orders) && !found; o++) {
-		for (i = 0; i < 512 && !found; i++) {
+		while (!found && held < cap) {
 			page = alloc_pages(GFP_KERNEL | __GFP_NOWARN |
 					   __GFP_NORETRY, orders[o]);
 			if (!page)
@@ -357,6 +365,7 @@ static struct page *pkt_high_block(u64 limit, unsigned int *order)
 			} else {
 				page->private = orders[o];
 				list_add(&page->lru, &tried);
+				held += PAGE_SIZE << orders[o];
 			}
 		}
 	}
@@ -387,13 +396,15 @@ static void pkt_sg_bounce(struct kunit *test)
 	u8 *pattern;
 	int ret;
 
+	if ((u64)totalram_pages() << PAGE_SHIFT <= PKT_HIGH)
+		kunit_skip(test, "no memory above 256 MiB (guest too small?)");
 	pattern = kunit_kmalloc(test, PAGE_SIZE, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, pattern);
 	a = wdmdma_test_adapter(test, pkt_dev(test), true, 28, PKT_LEN, 0, 0);
 	high = pkt_high_block(PKT_HIGH, &order);
 	if (!high) {
 		wdmdma_destroy_adapter(a);
-		kunit_skip(test, "no memory above 256 MiB (guest too small?)");
+		kunit_skip(test, "no page above 256 MiB found within the memory the test may hold");
 	}
 	low = alloc_page(GFP_KERNEL | GFP_DMA);
 	if (!low) {
