@@ -106,11 +106,91 @@ static struct device *pkt_dev(struct kunit *test)
 	return &pkt_pdev->dev;
 }
 
+/*
+ * Cleanups that run when the test ends, after a failed assertion too:
+ * KUnit resources (kunit_add_action() is not in every kernel wdmdma
+ * builds for). pkt_release() runs one at once, and only once.
+ */
+struct pkt_cleanup {
+	void (*fn)(void *data);
+	void *data;
+};
+
+static int pkt_cleanup_init(struct kunit_resource *res, void *context)
+{
+	res->data = context;
+	return 0;
+}
+
+static void pkt_cleanup_free(struct kunit_resource *res)
+{
+	struct pkt_cleanup *c = res->data;
+
+	c->fn(c->data);
+	kfree(c);
+}
+
+/* Run @fn(@data) when the test ends; now, and fail, if that cannot be. */
+static void pkt_defer(struct kunit *test, void (*fn)(void *data), void *data)
+{
+	struct pkt_cleanup *c = kmalloc(sizeof(*c), GFP_KERNEL);
+
+	if (c) {
+		c->fn = fn;
+		c->data = data;
+		if (kunit_alloc_resource(test, pkt_cleanup_init,
+					 pkt_cleanup_free, GFP_KERNEL, c))
+			return;
+		kfree(c);
+	}
+	fn(data);
+	KUNIT_ASSERT_TRUE_MSG(test, false, "no memory to register a cleanup");
+}
+
+static bool pkt_cleanup_match(struct kunit *test, struct kunit_resource *res,
+			      void *match_data)
+{
+	return res->free == pkt_cleanup_free &&
+	       ((struct pkt_cleanup *)res->data)->data == match_data;
+}
+
+/* Run the cleanup registered for @data now. */
+static void pkt_release(struct kunit *test, void *data)
+{
+	KUNIT_EXPECT_EQ(test, kunit_destroy_resource(test, pkt_cleanup_match,
+						     data), 0);
+}
+
+static void pkt_destroy_adapter(void *data)
+{
+	wdmdma_destroy_adapter(data);
+}
+
+static void pkt_free_mdl(void *data)
+{
+	wdmdma_mdl_free(data);
+}
+
+static void pkt_put_nt_adapter(void *data)
+{
+	PDMA_ADAPTER adapter = data;
+
+	adapter->DmaOperations->PutDmaAdapter(adapter);
+}
+
+/* A test adapter destroyed when the test ends (or by pkt_release()). */
+static struct wdmdma_adapter *pkt_managed(struct kunit *test,
+					  struct wdmdma_adapter *a)
+{
+	pkt_defer(test, pkt_destroy_adapter, a);
+	return a;
+}
+
 static struct wdmdma_adapter *pkt_adapter(struct kunit *test, bool sg,
 					  unsigned int width)
 {
-	return wdmdma_test_adapter(test, pkt_dev(test), sg, width, PKT_LEN, 0,
-				   0);
+	return pkt_managed(test, wdmdma_test_adapter(test, pkt_dev(test), sg,
+						     width, PKT_LEN, 0, 0));
 }
 
 /* The bus (= physical) address of a byte of a vmalloc or linear buffer. */
@@ -233,7 +313,7 @@ static void pkt_sg_map_in_place(struct kunit *test)
 	after = wdmdma_test_stats(a);
 	KUNIT_EXPECT_EQ(test, after.outstanding, 0ULL);
 	KUNIT_EXPECT_EQ(test, after.verifier_errors, before.verifier_errors);
-	wdmdma_destroy_adapter(a);
+	pkt_release(test, a);
 }
 
 /*
@@ -331,7 +411,7 @@ static void pkt_one_element_copy(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, after.map_regs_in_use, 0ULL);
 	KUNIT_EXPECT_EQ(test, after.verifier_errors,
 			before.verifier_errors + 1);
-	wdmdma_destroy_adapter(a);
+	pkt_release(test, a);
 }
 
 /*
@@ -400,16 +480,14 @@ static void pkt_sg_bounce(struct kunit *test)
 		kunit_skip(test, "no memory above 256 MiB (guest too small?)");
 	pattern = kunit_kmalloc(test, PAGE_SIZE, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, pattern);
-	a = wdmdma_test_adapter(test, pkt_dev(test), true, 28, PKT_LEN, 0, 0);
+	a = pkt_managed(test, wdmdma_test_adapter(test, pkt_dev(test), true,
+						  28, PKT_LEN, 0, 0));
 	high = pkt_high_block(PKT_HIGH, &order);
-	if (!high) {
-		wdmdma_destroy_adapter(a);
+	if (!high)
 		kunit_skip(test, "no page above 256 MiB found within the memory the test may hold");
-	}
 	low = alloc_page(GFP_KERNEL | GFP_DMA);
 	if (!low) {
 		__free_pages(high, order);
-		wdmdma_destroy_adapter(a);
 		KUNIT_FAIL(test, "no GFP_DMA page");
 		return;
 	}
@@ -471,7 +549,7 @@ static void pkt_sg_bounce(struct kunit *test)
 	wdmdma_free_channel(a);
 	KUNIT_EXPECT_EQ(test, wdmdma_test_stats(a).map_regs_in_use, 0ULL);
 out:
-	wdmdma_destroy_adapter(a);
+	pkt_release(test, a);
 	wdmdma_mdl_free(mdl);
 	__free_page(low);
 	__free_pages(high, order);
@@ -536,7 +614,7 @@ static void pkt_one_channel_fifo(struct kunit *test)
 		wdmdma_free_map_registers(a, rec[2].regs, 3);
 	st = wdmdma_test_stats(a);
 	KUNIT_EXPECT_EQ(test, st.outstanding, 0ULL);
-	wdmdma_destroy_adapter(a);
+	pkt_release(test, a);
 }
 
 /*
@@ -563,7 +641,7 @@ static void pkt_registers_wait(struct kunit *test)
 	wdmdma_flush_adapter(a);
 	KUNIT_EXPECT_EQ(test, wdmdma_test_stats(a).map_regs_in_use, 0ULL);
 	KUNIT_EXPECT_EQ(test, wdmdma_test_stats(a).outstanding, 0ULL);
-	wdmdma_destroy_adapter(a);
+	pkt_release(test, a);
 }
 
 /*
@@ -607,7 +685,7 @@ static void pkt_channel_regs_fifo(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, wdmdma_test_stats(a).outstanding, 0ULL);
 	KUNIT_EXPECT_EQ(test, wdmdma_test_stats(a).map_regs_in_use, 0ULL);
 	KUNIT_EXPECT_EQ(test, wdmdma_test_stats(a).queue_depth, 0ULL);
-	wdmdma_destroy_adapter(a);
+	pkt_release(test, a);
 }
 
 /*
@@ -660,7 +738,7 @@ static void pkt_keep_free_channel(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, st.map_regs_in_use, 0ULL);
 	KUNIT_EXPECT_EQ(test, st.outstanding, 0ULL);
 	KUNIT_EXPECT_EQ(test, st.verifier_errors, before.verifier_errors);
-	wdmdma_destroy_adapter(a);
+	pkt_release(test, a);
 }
 
 /* A routine that releases the channel itself, then misbehaves. */
@@ -739,7 +817,7 @@ static void pkt_channel_owner(struct kunit *test)
 	st = wdmdma_test_stats(a);
 	KUNIT_EXPECT_EQ(test, st.verifier_errors, before.verifier_errors + 2);
 	KUNIT_EXPECT_EQ(test, st.outstanding, 0ULL);
-	wdmdma_destroy_adapter(a);
+	pkt_release(test, a);
 }
 
 /*
@@ -767,6 +845,7 @@ static void pkt_limits_and_misuse(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, bogus);
 	mdl = wdmdma_mdl_alloc(buf, PKT_LEN, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, mdl);
+	pkt_defer(test, pkt_free_mdl, mdl);
 	KUNIT_EXPECT_EQ(test, wdmdma_mdl_build_for_kernel_buffer(mdl), 0);
 	pkt_rec_init(&rec, WDMDMA_KEEP_OBJECT, NULL);
 
@@ -843,8 +922,8 @@ static void pkt_limits_and_misuse(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, after.verifier_errors,
 			before.verifier_errors + 8);
 	KUNIT_EXPECT_EQ(test, after.outstanding, 0ULL);
-	wdmdma_destroy_adapter(a);
-	wdmdma_mdl_free(mdl);
+	pkt_release(test, a);
+	pkt_release(test, mdl);
 }
 
 /*
@@ -903,7 +982,7 @@ static void pkt_ex_sync_and_cancel(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, pkt_calls(&rec[2]), 1);
 	KUNIT_EXPECT_FALSE(test, wdmdma_cancel(a, &ctx[2]));
 	KUNIT_EXPECT_EQ(test, wdmdma_test_stats(a).outstanding, 0ULL);
-	wdmdma_destroy_adapter(a);
+	pkt_release(test, a);
 }
 
 /*
@@ -936,7 +1015,7 @@ static void pkt_destroy_waiting(struct kunit *test)
 							 NULL), 0);
 	KUNIT_EXPECT_EQ(test, wdmdma_test_stats(a).queue_depth, 2ULL);
 	/* Destroy cancelled them and waited out the work item: final. */
-	wdmdma_destroy_adapter(a);
+	pkt_release(test, a);
 	KUNIT_EXPECT_EQ(test, pkt_calls(&rec[1]), 0);
 	KUNIT_EXPECT_EQ(test, pkt_calls(&rec[2]), 0);
 }
@@ -1000,7 +1079,7 @@ static void pkt_transfer_ex_one_element(struct kunit *test)
 	wdmdma_free_map_registers(a, rec.regs, 4);
 	wdmdma_free_channel(a);
 	KUNIT_EXPECT_EQ(test, wdmdma_test_stats(a).outstanding, 0ULL);
-	wdmdma_destroy_adapter(a);
+	pkt_release(test, a);
 }
 
 /* --- The Windows way, through DmaOperations ------------------------------- */
@@ -1069,6 +1148,7 @@ static PDMA_ADAPTER pkt_nt_adapter(struct kunit *test, ULONG version,
 	dd.MaximumLength = PKT_LEN;
 	adapter = IoGetDmaAdapter(pkt_dev(test), &dd, regs);
 	KUNIT_ASSERT_NOT_NULL(test, adapter);
+	pkt_defer(test, pkt_put_nt_adapter, adapter);
 	return adapter;
 }
 
@@ -1189,7 +1269,7 @@ static void pkt_nt_one_element(struct kunit *test)
 							  &io[3]),
 			STATUS_SUCCESS);
 	KUNIT_EXPECT_EQ(test, atomic_read(&io[3].calls), 1);
-	ops->PutDmaAdapter(adapter);
+	pkt_release(test, adapter);
 }
 
 /*
@@ -1247,7 +1327,7 @@ static void pkt_nt_sg(struct kunit *test)
 	ops->FreeAdapterChannel(adapter);
 	KUNIT_EXPECT_TRUE(test, pkt_nt_wait(&io[1]));
 	KUNIT_EXPECT_PTR_EQ(test, io[1].device, pkt_dev(test));
-	ops->PutDmaAdapter(adapter);
+	pkt_release(test, adapter);
 }
 
 /*
@@ -1336,7 +1416,7 @@ static void pkt_nt_transfer_ex(struct kunit *test)
 			STATUS_SUCCESS);
 	ops->FreeMapRegisters(adapter, io->base, 4);
 	ops->FreeAdapterChannel(adapter);
-	ops->PutDmaAdapter(adapter);
+	pkt_release(test, adapter);
 }
 
 static int pkt_suite_init(struct kunit_suite *suite)
