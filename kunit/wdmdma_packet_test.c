@@ -8,7 +8,11 @@
  *    work item, in FIFO order: one channel per adapter.
  *  - What the routine returns is done: KeepObject keeps both,
  *    DeallocateObject frees both, DeallocateObjectKeepRegisters frees the
- *    channel only.
+ *    channel only. After KeepObject, FreeAdapterChannel frees both.
+ *  - The channel has an owner: a stray or second FreeAdapterChannel, or a
+ *    routine's return after it released the channel itself, never frees
+ *    a channel granted to another request. A channel request waiting for
+ *    map registers holds back a Get that needs them.
  *  - MapTransfer on a scatter/gather adapter maps one physically contiguous
  *    run in place (the test device has no IOMMU: bus address = physical
  *    address); a page the device cannot reach is copied to a map register.
