@@ -295,13 +295,21 @@ void *wdmdma_reserve_elem_alloc(gfp_t gfp, void *data);
 void wdmdma_reserve_elem_free(void *elem, void *data);
 struct wdmdma_xfer *wdmdma_xfer_alloc(struct wdmdma_adapter *adapter,
 				      unsigned int span);
-struct wdmdma_xfer *wdmdma_xfer_reserve(struct wdmdma_adapter *adapter);
-void wdmdma_queue_add(struct wdmdma_adapter *adapter, struct wdmdma_req *req,
-		      bool head);
+struct wdmdma_req *wdmdma_queue_wait(struct wdmdma_adapter *adapter,
+				     struct wdmdma_req *tmpl,
+				     struct wdmdma_req *cur,
+				     struct wdmdma_xfer *xfer);
+int wdmdma_submit_allowed(struct wdmdma_adapter *adapter,
+			  const struct wdmdma_req *cur);
+int wdmdma_submit_error(struct wdmdma_adapter *adapter, int ret);
 bool wdmdma_behind(struct wdmdma_adapter *adapter, unsigned long need);
-struct wdmdma_xfer *wdmdma_claim(struct wdmdma_adapter *adapter,
-				 struct wdmdma_req *req, unsigned int reg_base);
+struct wdmdma_xfer *wdmdma_claim_now(struct wdmdma_adapter *adapter,
+				     struct wdmdma_req *tmpl,
+				     struct wdmdma_req *cur,
+				     struct wdmdma_xfer **xfer);
 void wdmdma_mapping_done(struct wdmdma_adapter *adapter);
+void wdmdma_xfer_retire(struct wdmdma_adapter *adapter,
+			struct wdmdma_xfer *xfer);
 
 /* packet.c */
 #define WDMDMA_REGS_MAGIC	0x57524547	/* "WREG": a map register base */

@@ -297,11 +297,10 @@ int wdmdma_channel_submit(struct wdmdma_adapter *adapter,
 			  struct wdmdma_xfer_ctx *ctx, unsigned int flags,
 			  struct wdmdma_map_regs **regsp)
 {
-	struct wdmdma_req *cur = (struct wdmdma_req *)ctx, *req;
+	struct wdmdma_req *cur = (struct wdmdma_req *)ctx;
 	unsigned long irqflags, need = BIT(WDMDMA_WAIT_CHAN);
 	bool sync = flags & WDMDMA_SYNCHRONOUS;
-	struct wdmdma_xfer *xfer = NULL;
-	unsigned int base;
+	struct wdmdma_xfer *xfer = NULL, *claimed;
 	int ret;
 
 	if (!adapter) {
@@ -350,27 +349,15 @@ int wdmdma_channel_submit(struct wdmdma_adapter *adapter,
 		need |= BIT(WDMDMA_WAIT_REGS);
 
 	spin_lock_irqsave(&adapter->lock, irqflags);
-	if (adapter->dead) {
-		ret = -ENODEV;
-		goto fail;
-	}
-	if (cur && (cur->state == WDMDMA_REQ_QUEUED ||
-		    cur->state == WDMDMA_REQ_MAPPING)) {
-		ret = -EBUSY;	/* reported below, outside the lock */
-		goto fail;
-	}
+	ret = wdmdma_submit_allowed(adapter, cur);
+	if (ret)
+		goto fail;	/* -EBUSY is reported below, outside the lock */
 	if (adapter->chan_owner || wdmdma_behind(adapter, need))
 		goto wait;
-	if (!xfer)
-		xfer = wdmdma_xfer_reserve(adapter);
-	if (!xfer)
+	claimed = wdmdma_claim_now(adapter, tmpl, cur, &xfer);
+	if (!claimed)
 		goto wait;
-	if (!wdmdma_regs_alloc(adapter, tmpl->nr_regs, &base))
-		goto wait;
-
-	tmpl->xfer = xfer;
-	tmpl->ctx = cur;
-	xfer = wdmdma_claim(adapter, tmpl, base);
+	xfer = claimed;
 	wdmdma_channel_claimed(adapter, xfer);
 	spin_unlock_irqrestore(&adapter->lock, irqflags);
 
@@ -388,28 +375,12 @@ wait:
 		ret = -ENOMEM;
 		goto fail;
 	}
-	if (cur) {
-		req = cur;
-		tmpl->flags |= WDMDMA_REQ_CTX;
-	} else if (xfer) {
-		req = &xfer->req;
-	} else {
-		req = list_first_entry_or_null(&adapter->free_slots,
-					       struct wdmdma_req, node);
-		if (!req) {
-			ret = -ENOMEM;
-			dev_warn_ratelimited(adapter->dev,
-					     "adapter channel: no memory, reserve and waiter slots all in use\n");
-			goto fail;
-		}
-		list_del(&req->node);
-		tmpl->flags |= WDMDMA_REQ_SLOT;
+	if (!wdmdma_queue_wait(adapter, tmpl, cur, xfer)) {
+		ret = -ENOMEM;
+		dev_warn_ratelimited(adapter->dev,
+				     "adapter channel: no memory, reserve and waiter slots all in use\n");
+		goto fail;
 	}
-	*req = *tmpl;
-	req->ctx = cur ? req : NULL;
-	req->xfer = xfer;
-	wdmdma_queue_add(adapter, req, false);
-	adapter->stats.deferred++;
 	wdmdma_kick(adapter);
 	spin_unlock_irqrestore(&adapter->lock, irqflags);
 	return 0;
@@ -418,12 +389,7 @@ fail:
 	if (xfer)
 		wdmdma_xfer_release(adapter, xfer);
 	spin_unlock_irqrestore(&adapter->lock, irqflags);
-	if (ret == -EBUSY) {
-		wdmdma_verifier_report(adapter,
-				       "transfer context reused while its request is pending\n");
-		ret = -EINVAL;
-	}
-	return ret;
+	return wdmdma_submit_error(adapter, ret);
 }
 
 /**
@@ -1157,8 +1123,6 @@ static void wdmdma_regs_finish(struct wdmdma_adapter *adapter,
 			       struct wdmdma_xfer *xfer,
 			       unsigned int nr_map_registers)
 {
-	unsigned long flags;
-
 	if (nr_map_registers != xfer->req.span)
 		wdmdma_verifier_report(adapter,
 				       "free of %u map registers; the channel was allocated with %u\n",
@@ -1170,16 +1134,7 @@ static void wdmdma_regs_finish(struct wdmdma_adapter *adapter,
 		wdmdma_pkt_unmap(xfer, false);
 	}
 	wdmdma_pkt_unmap_regs(xfer);
-
-	spin_lock_irqsave(&adapter->lock, flags);
-	wdmdma_regs_free(adapter, xfer->reg_base, xfer->nr_regs);
-	wdmdma_xfer_release(adapter, xfer);
-	if (!list_empty(&adapter->queue))
-		wdmdma_kick(adapter);
-	spin_unlock_irqrestore(&adapter->lock, flags);
-
-	/* The base's reference: the last one frees a destroyed adapter. */
-	wdmdma_adapter_put(adapter);
+	wdmdma_xfer_retire(adapter, xfer);
 }
 
 /**

@@ -67,7 +67,7 @@ struct wdmdma_xfer *wdmdma_xfer_alloc(struct wdmdma_adapter *adapter,
 }
 
 /* A reserve element, or NULL if all are in use. Never allocates. */
-struct wdmdma_xfer *wdmdma_xfer_reserve(struct wdmdma_adapter *adapter)
+static struct wdmdma_xfer *wdmdma_xfer_reserve(struct wdmdma_adapter *adapter)
 {
 	struct wdmdma_xfer *xfer = mempool_alloc(adapter->reserve, GFP_NOWAIT);
 
@@ -166,8 +166,8 @@ static void wdmdma_wait_count(struct wdmdma_adapter *adapter,
 	}
 }
 
-void wdmdma_queue_add(struct wdmdma_adapter *adapter, struct wdmdma_req *req,
-		      bool head)
+static void wdmdma_queue_add(struct wdmdma_adapter *adapter,
+			     struct wdmdma_req *req, bool head)
 {
 	lockdep_assert_held(&adapter->lock);
 	req->state = WDMDMA_REQ_QUEUED;
@@ -177,6 +177,41 @@ void wdmdma_queue_add(struct wdmdma_adapter *adapter, struct wdmdma_req *req,
 		list_add(&req->node, &adapter->queue);
 	else
 		list_add_tail(&req->node, &adapter->queue);
+}
+
+/*
+ * Queue @tmpl, a new request that has to wait: it lives in @cur (the
+ * transfer context of an _ex call), else in @xfer (its list memory), else
+ * in a free waiter slot. Returns the request queued, or NULL (nothing
+ * queued) when it needs a slot and none is free.
+ */
+struct wdmdma_req *wdmdma_queue_wait(struct wdmdma_adapter *adapter,
+				     struct wdmdma_req *tmpl,
+				     struct wdmdma_req *cur,
+				     struct wdmdma_xfer *xfer)
+{
+	struct wdmdma_req *req;
+
+	lockdep_assert_held(&adapter->lock);
+	if (cur) {
+		req = cur;
+		tmpl->flags |= WDMDMA_REQ_CTX;
+	} else if (xfer) {
+		req = &xfer->req;
+	} else {
+		req = list_first_entry_or_null(&adapter->free_slots,
+					       struct wdmdma_req, node);
+		if (!req)
+			return NULL;
+		list_del(&req->node);
+		tmpl->flags |= WDMDMA_REQ_SLOT;
+	}
+	*req = *tmpl;
+	req->ctx = cur ? req : NULL;
+	req->xfer = xfer;
+	wdmdma_queue_add(adapter, req, false);
+	adapter->stats.deferred++;
+	return req;
 }
 
 static void wdmdma_queue_del(struct wdmdma_adapter *adapter,
@@ -237,8 +272,9 @@ void wdmdma_retry_work(struct work_struct *work)
  * @req has list memory and map registers: make them the list's, count it,
  * and take a reference on the adapter for it. Returns the list to map.
  */
-struct wdmdma_xfer *wdmdma_claim(struct wdmdma_adapter *adapter,
-				 struct wdmdma_req *req, unsigned int reg_base)
+static struct wdmdma_xfer *wdmdma_claim(struct wdmdma_adapter *adapter,
+					struct wdmdma_req *req,
+					unsigned int reg_base)
 {
 	struct wdmdma_xfer *xfer = req->xfer;
 	u8 source = xfer->source;
@@ -283,6 +319,32 @@ struct wdmdma_xfer *wdmdma_claim(struct wdmdma_adapter *adapter,
 }
 
 /*
+ * Claim new request @tmpl (of transfer context @cur, or NULL) at once, if
+ * what it needs is free: the list memory in *@xfer (allocated for it),
+ * else a reserve element, and its map registers. Returns the list
+ * (wdmdma_claim()), or NULL: then @tmpl has to wait, with the memory it
+ * got in *@xfer.
+ */
+struct wdmdma_xfer *wdmdma_claim_now(struct wdmdma_adapter *adapter,
+				     struct wdmdma_req *tmpl,
+				     struct wdmdma_req *cur,
+				     struct wdmdma_xfer **xfer)
+{
+	unsigned int base;
+
+	lockdep_assert_held(&adapter->lock);
+	if (!*xfer)
+		*xfer = wdmdma_xfer_reserve(adapter);
+	if (!*xfer)
+		return NULL;
+	if (!wdmdma_regs_alloc(adapter, tmpl->nr_regs, &base))
+		return NULL;
+	tmpl->xfer = *xfer;
+	tmpl->ctx = cur;
+	return wdmdma_claim(adapter, tmpl, base);
+}
+
+/*
  * Undo wdmdma_claim() after a failed mapping; the list memory stays with
  * the request. The caller drops the adapter reference the list held, with
  * wdmdma_adapter_put(), after dropping the lock.
@@ -320,6 +382,26 @@ static void wdmdma_unclaim(struct wdmdma_adapter *adapter,
 	wdmdma_regs_free(adapter, xfer->reg_base, xfer->nr_regs);
 	xfer->nr_regs = 0;
 	xfer->magic = WDMDMA_XFER_PUT;
+}
+
+/*
+ * Give back the memory and map registers of @xfer, a list (or map register
+ * base) taken off the outstanding list and unmapped, let waiting requests
+ * have them, and drop its adapter reference: the last one frees a
+ * destroyed adapter.
+ */
+void wdmdma_xfer_retire(struct wdmdma_adapter *adapter,
+			struct wdmdma_xfer *xfer)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&adapter->lock, flags);
+	wdmdma_regs_free(adapter, xfer->reg_base, xfer->nr_regs);
+	wdmdma_xfer_release(adapter, xfer);
+	if (!list_empty(&adapter->queue))
+		wdmdma_kick(adapter);
+	spin_unlock_irqrestore(&adapter->lock, flags);
+	wdmdma_adapter_put(adapter);
 }
 
 /*
@@ -657,6 +739,34 @@ void wdmdma_wait_mappings(struct wdmdma_adapter *adapter)
 }
 
 /*
+ * May a new request of transfer context @cur (NULL if none) be taken?
+ * 0; -ENODEV, the adapter is being destroyed; -EBUSY, @cur's request
+ * still waits or is being mapped (wdmdma_submit_error() reports it, once
+ * adapter->lock is dropped).
+ */
+int wdmdma_submit_allowed(struct wdmdma_adapter *adapter,
+			  const struct wdmdma_req *cur)
+{
+	lockdep_assert_held(&adapter->lock);
+	if (adapter->dead)
+		return -ENODEV;
+	if (cur && (cur->state == WDMDMA_REQ_QUEUED ||
+		    cur->state == WDMDMA_REQ_MAPPING))
+		return -EBUSY;
+	return 0;
+}
+
+/* What a refused request returns: -EBUSY is reported, as -EINVAL. */
+int wdmdma_submit_error(struct wdmdma_adapter *adapter, int ret)
+{
+	if (ret != -EBUSY)
+		return ret;
+	wdmdma_verifier_report(adapter,
+			       "transfer context reused while its request is pending\n");
+	return -EINVAL;
+}
+
+/*
  * Would a new request with @need (bits of enum wdmdma_wait) have to wait
  * behind one already waiting for the same thing?
  */
@@ -834,9 +944,8 @@ int wdmdma_submit(struct wdmdma_adapter *adapter, struct wdmdma_req *tmpl,
 {
 	struct wdmdma_req *cur = (struct wdmdma_req *)ctx, *req;
 	bool sync = flags & WDMDMA_SYNCHRONOUS;
-	struct wdmdma_xfer *xfer = NULL;
+	struct wdmdma_xfer *xfer = NULL, *claimed;
 	unsigned long irqflags, need = 0;
-	unsigned int base;
 	int ret;
 
 	if (!adapter) {
@@ -877,15 +986,9 @@ int wdmdma_submit(struct wdmdma_adapter *adapter, struct wdmdma_req *tmpl,
 						WDMDMA_SRC_ALLOC, sync, sglp);
 
 	spin_lock_irqsave(&adapter->lock, irqflags);
-	if (adapter->dead) {
-		ret = -ENODEV;
-		goto fail;
-	}
-	if (cur && (cur->state == WDMDMA_REQ_QUEUED ||
-		    cur->state == WDMDMA_REQ_MAPPING)) {
-		ret = -EBUSY;	/* reported below, outside the lock */
-		goto fail;
-	}
+	ret = wdmdma_submit_allowed(adapter, cur);
+	if (ret)
+		goto fail;	/* -EBUSY is reported below, outside the lock */
 	if (buf && !wdmdma_verify_build_buf(adapter, buf)) {
 		ret = -EEXIST;	/* reported below, outside the lock */
 		goto fail;
@@ -898,16 +1001,10 @@ int wdmdma_submit(struct wdmdma_adapter *adapter, struct wdmdma_req *tmpl,
 	}
 	if (wdmdma_behind(adapter, need))
 		goto wait;
-	if (!xfer)
-		xfer = wdmdma_xfer_reserve(adapter);
-	if (!xfer)
+	claimed = wdmdma_claim_now(adapter, tmpl, cur, &xfer);
+	if (!claimed)
 		goto wait;
-	if (!wdmdma_regs_alloc(adapter, tmpl->nr_regs, &base))
-		goto wait;
-
-	tmpl->xfer = xfer;
-	tmpl->ctx = cur;
-	xfer = wdmdma_claim(adapter, tmpl, base);
+	xfer = claimed;
 	spin_unlock_irqrestore(&adapter->lock, irqflags);
 
 	ret = wdmdma_xfer_map(xfer);
@@ -942,28 +1039,13 @@ wait:
 		ret = -ENOMEM;
 		goto fail;
 	}
-	if (cur) {
-		req = cur;
-		tmpl->flags |= WDMDMA_REQ_CTX;
-	} else if (xfer) {
-		req = &xfer->req;
-	} else {
-		req = list_first_entry_or_null(&adapter->free_slots,
-					       struct wdmdma_req, node);
-		if (!req) {
-			ret = -ENOMEM;
-			dev_warn_ratelimited(adapter->dev,
-					     "no memory, reserve and waiter slots all in use\n");
-			goto fail;
-		}
-		list_del(&req->node);
-		tmpl->flags |= WDMDMA_REQ_SLOT;
+	req = wdmdma_queue_wait(adapter, tmpl, cur, xfer);
+	if (!req) {
+		ret = -ENOMEM;
+		dev_warn_ratelimited(adapter->dev,
+				     "no memory, reserve and waiter slots all in use\n");
+		goto fail;
 	}
-	*req = *tmpl;
-	req->ctx = cur ? req : NULL;
-	req->xfer = xfer;
-	wdmdma_queue_add(adapter, req, false);
-	adapter->stats.deferred++;
 	trace_wdmdma_list_defer(adapter, req, 0);
 	/* It may wait only behind others: have the queue looked at. */
 	wdmdma_kick(adapter);
@@ -975,17 +1057,13 @@ fail:
 	if (xfer && xfer != buf)
 		wdmdma_xfer_release(adapter, xfer);
 	spin_unlock_irqrestore(&adapter->lock, irqflags);
-	if (ret == -EBUSY) {
-		wdmdma_verifier_report(adapter,
-				       "transfer context reused while its request is pending\n");
-		ret = -EINVAL;
-	} else if (ret == -EEXIST) {
+	if (ret == -EEXIST) {
 		wdmdma_verifier_report(adapter,
 				       "build into buffer %p, still in use (its list not put yet, or its Build waiting)\n",
 				       buf);
 		ret = -EINVAL;
 	}
-	return ret;
+	return wdmdma_submit_error(adapter, ret);
 }
 
 /* --- The list routines ------------------------------------------------------ */
@@ -1334,16 +1412,7 @@ void wdmdma_put_sg_list(struct wdmdma_adapter *adapter,
 
 	wdmdma_check_put_dir(adapter, xfer, write_to_device);
 	wdmdma_xfer_unmap(xfer);
-
-	spin_lock_irqsave(&adapter->lock, flags);
-	wdmdma_regs_free(adapter, xfer->reg_base, xfer->nr_regs);
-	wdmdma_xfer_release(adapter, xfer);
-	if (!list_empty(&adapter->queue))
-		wdmdma_kick(adapter);
-	spin_unlock_irqrestore(&adapter->lock, flags);
-
-	/* The list's reference: the last one frees a destroyed adapter. */
-	wdmdma_adapter_put(adapter);
+	wdmdma_xfer_retire(adapter, xfer);
 }
 EXPORT_SYMBOL_WDMDMA(wdmdma_put_sg_list);
 
