@@ -183,32 +183,9 @@ static void bounce_test_nonsg_kmalloc(struct kunit *test)
 static struct page *bounce_high_block(u64 limit, unsigned int *order)
 {
 	static const unsigned int orders[] = { BOUNCE_BLOCK_ORDER, 0 };
-	struct page *page, *found = NULL, *tmp;
-	unsigned int o, i;
-	LIST_HEAD(tried);
 
-	for (o = 0; o < ARRAY_SIZE(orders) && !found; o++) {
-		for (i = 0; i < BOUNCE_TRIES && !found; i++) {
-			page = alloc_pages(GFP_KERNEL | __GFP_NOWARN |
-					   __GFP_NORETRY, orders[o]);
-			if (!page)
-				break;
-			if (page_to_phys(page) >= limit) {
-				found = page;
-				*order = orders[o];
-			} else {
-				page->private = orders[o];
-				list_add(&page->lru, &tried);
-			}
-		}
-	}
-	list_for_each_entry_safe(page, tmp, &tried, lru) {
-		list_del(&page->lru);
-		o = page->private;
-		page->private = 0;
-		__free_pages(page, o);
-	}
-	return found;
+	return wdmdma_test_high_block(limit, orders, ARRAY_SIZE(orders),
+				      BOUNCE_TRIES, U64_MAX, order);
 }
 
 /*

@@ -373,32 +373,9 @@ static struct page *iommu_high_block(unsigned int min_order,
 				     unsigned int *order)
 {
 	const unsigned int orders[] = { IOMMU_BLOCK_ORDER, min_order };
-	struct page *page, *found = NULL, *tmp;
-	unsigned int o, i;
-	LIST_HEAD(tried);
 
-	for (o = 0; o < ARRAY_SIZE(orders) && !found; o++) {
-		for (i = 0; i < IOMMU_TRIES && !found; i++) {
-			page = alloc_pages(GFP_KERNEL | __GFP_NOWARN |
-					   __GFP_NORETRY, orders[o]);
-			if (!page)
-				break;
-			if (page_to_phys(page) >= IOMMU_HIGH) {
-				found = page;
-				*order = orders[o];
-			} else {
-				page->private = orders[o];
-				list_add(&page->lru, &tried);
-			}
-		}
-	}
-	list_for_each_entry_safe(page, tmp, &tried, lru) {
-		list_del(&page->lru);
-		o = page->private;
-		page->private = 0;
-		__free_pages(page, o);
-	}
-	return found;
+	return wdmdma_test_high_block(IOMMU_HIGH, orders, ARRAY_SIZE(orders),
+				      IOMMU_TRIES, U64_MAX, order);
 }
 
 /*

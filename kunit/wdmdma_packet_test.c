@@ -430,36 +430,11 @@ static struct page *pkt_high_block(u64 limit, unsigned int *order)
 {
 	static const unsigned int orders[] = { 9, 0 };
 	u64 ram = (u64)totalram_pages() << PAGE_SHIFT;
-	u64 cap = min(limit, ram / 4), held = 0;
-	struct page *page, *found = NULL, *tmp;
-	unsigned int o;
-	LIST_HEAD(tried);
 
 	if (ram <= limit)
 		return NULL;
-	for (o = 0; o < ARRAY_SIZE(orders) && !found; o++) {
-		while (!found && held < cap) {
-			page = alloc_pages(GFP_KERNEL | __GFP_NOWARN |
-					   __GFP_NORETRY, orders[o]);
-			if (!page)
-				break;
-			if (page_to_phys(page) >= limit) {
-				found = page;
-				*order = orders[o];
-			} else {
-				page->private = orders[o];
-				list_add(&page->lru, &tried);
-				held += PAGE_SIZE << orders[o];
-			}
-		}
-	}
-	list_for_each_entry_safe(page, tmp, &tried, lru) {
-		list_del(&page->lru);
-		o = page->private;
-		page->private = 0;
-		__free_pages(page, o);
-	}
-	return found;
+	return wdmdma_test_high_block(limit, orders, ARRAY_SIZE(orders),
+				      UINT_MAX, min(limit, ram / 4), order);
 }
 
 /*

@@ -1385,25 +1385,11 @@ static void progress_test_nested_deferred(struct kunit *test)
  */
 static struct page *prog_high_block(u64 limit)
 {
-	struct page *page, *found = NULL, *tmp;
-	unsigned int i;
-	LIST_HEAD(low);
+	static const unsigned int orders[] = { PROG_HIGH_ORDER };
+	unsigned int order;
 
-	for (i = 0; i < PROG_HIGH_TRIES && !found; i++) {
-		page = alloc_pages(GFP_KERNEL | __GFP_NOWARN | __GFP_NORETRY,
-				   PROG_HIGH_ORDER);
-		if (!page)
-			break;
-		if (page_to_phys(page) >= limit)
-			found = page;
-		else
-			list_add(&page->lru, &low);
-	}
-	list_for_each_entry_safe(page, tmp, &low, lru) {
-		list_del(&page->lru);
-		__free_pages(page, PROG_HIGH_ORDER);
-	}
-	return found;
+	return wdmdma_test_high_block(limit, orders, ARRAY_SIZE(orders),
+				      PROG_HIGH_TRIES, U64_MAX, &order);
 }
 
 /*

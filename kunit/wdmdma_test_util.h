@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Helpers shared by the wdmdma KUnit suites (kunit/wdmdma_*_test.c): a
- * platform test device with a real DMA mask, a callback recorder, and a
+ * platform test device with a real DMA mask, a callback recorder, a
  * "device view" of a list that reads and writes the bytes at its bus
- * addresses.
+ * addresses, and a search for pages above a physical address.
  *
  * The test device is a platform device without an IOMMU, so it uses
  * dma-direct on x86 and a bus address is a physical address: the suites
@@ -91,6 +91,8 @@ static inline void wdmdma_test_pdev_destroy(struct platform_device *pdev)
  * @max_transfer: maximum transfer
  * @nr_reserve: reserve lists (0: 1)
  * @max_waiters: waiter slots (0: 64)
+ *
+ * Return: the adapter (the test ends, failed, if it could not be created).
  */
 static inline struct wdmdma_adapter *
 wdmdma_test_adapter(struct kunit *test, struct device *dev, bool sg,
@@ -363,6 +365,58 @@ static inline void wdmdma_test_fill(void *buf, size_t len, u8 seed)
 
 	for (i = 0; i < len; i++)
 		p[i] = (u8)(seed + i * 7 + (i >> 8));
+}
+
+/**
+ * wdmdma_test_high_block() - a block of pages at or above a physical address
+ * @limit: the lowest physical address the block may have
+ * @orders: block orders to try, in turn (largest first: whole 2 MiB
+ *	blocks get past low memory quickly)
+ * @nr_orders: entries of @orders
+ * @tries: blocks of each order tried at the most
+ * @cap: bytes of blocks below @limit held at the most
+ * @order: receives the order of the block found
+ *
+ * The allocator tends to hand out low memory first: blocks below @limit
+ * are held while the search goes on (so that they are not handed out
+ * again), and freed before it returns.
+ *
+ * Return: the block, or NULL if none turned up.
+ */
+static inline struct page *wdmdma_test_high_block(u64 limit,
+						  const unsigned int *orders,
+						  unsigned int nr_orders,
+						  unsigned int tries, u64 cap,
+						  unsigned int *order)
+{
+	struct page *page, *found = NULL, *tmp;
+	unsigned int o, i;
+	LIST_HEAD(tried);
+	u64 held = 0;
+
+	for (o = 0; o < nr_orders && !found; o++) {
+		for (i = 0; i < tries && held < cap && !found; i++) {
+			page = alloc_pages(GFP_KERNEL | __GFP_NOWARN |
+					   __GFP_NORETRY, orders[o]);
+			if (!page)
+				break;
+			if (page_to_phys(page) >= limit) {
+				found = page;
+				*order = orders[o];
+			} else {
+				page->private = orders[o];
+				list_add(&page->lru, &tried);
+				held += PAGE_SIZE << orders[o];
+			}
+		}
+	}
+	list_for_each_entry_safe(page, tmp, &tried, lru) {
+		list_del(&page->lru);
+		o = page->private;
+		page->private = 0;
+		__free_pages(page, o);
+	}
+	return found;
 }
 
 #endif /* WDMDMA_TEST_UTIL_H */
