@@ -546,6 +546,8 @@ void *wdmdma_reg_addr(struct wdmdma_adapter *adapter, unsigned int reg);
 size_t wdmdma_reg_place(const struct wdmdma_adapter *adapter,
 			const struct wdmdma_req *req, size_t pos,
 			unsigned int len);
+void wdmdma_copy_piece(struct page *page, unsigned int off, void *regs,
+		       unsigned int len, bool to_regs);
 void wdmdma_bounce_copy(struct wdmdma_xfer *xfer, bool to_regs);
 
 /* verifier.c */

@@ -59,7 +59,6 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/export.h>
-#include <linux/highmem.h>
 
 #include "internal.h"
 
@@ -597,17 +596,11 @@ static void wdmdma_pkt_copy(const struct wdmdma_mdl *mdl, u64 offset,
 	unsigned int off, n;
 	struct wdmdma_iter it;
 	struct page *page;
-	void *buf;
 
 	if (wdmdma_iter_init(&it, mdl, offset, len))
 		return;
 	while (wdmdma_iter_next(&it, &page, &off, &n)) {
-		buf = kmap_local_page(page);
-		if (to_regs)
-			memcpy(regs, buf + off, n);
-		else
-			memcpy(buf + off, regs, n);
-		kunmap_local(buf);
+		wdmdma_copy_piece(page, off, regs, n, to_regs);
 		regs += n;
 	}
 }
@@ -707,17 +700,15 @@ static int wdmdma_pkt_map_piece(struct wdmdma_xfer *xfer,
 	if (!wdmdma_reachable(adapter, reach, page, off, n)) {
 		size_t pos = (size_t)pkt->used * PAGE_SIZE + off;
 		dma_addr_t base;
-		void *buf;
 
 		ret = wdmdma_pkt_map_regs(xfer, &base);
 		if (ret)
 			return ret;
-		if (write) {
-			buf = kmap_local_page(page);
-			memcpy(wdmdma_reg_addr(adapter, xfer->reg_base) + pos,
-			       buf + off, n);
-			kunmap_local(buf);
-		}
+		if (write)
+			wdmdma_copy_piece(page, off,
+					  wdmdma_reg_addr(adapter,
+							  xfer->reg_base) + pos,
+					  n, true);
 		dma_sync_single_range_for_device(adapter->dev, base, pos, n,
 						 dir);
 		rec->addr = base + pos;
@@ -982,7 +973,6 @@ static void wdmdma_pkt_unmap(struct wdmdma_xfer *xfer, bool copy_back)
 	} else {
 		for (i = 0; i < pkt->nr_recs; i++) {
 			struct wdmdma_pkt_rec *rec = &recs[i];
-			void *buf;
 
 			if (!rec->page) {
 				dma_unmap_page_attrs(adapter->dev, rec->addr,
@@ -996,10 +986,9 @@ static void wdmdma_pkt_unmap(struct wdmdma_xfer *xfer, bool copy_back)
 						      rec->len, dir);
 			if (!copy_back || pkt->write)
 				continue;
-			buf = kmap_local_page(rec->page);
-			memcpy(buf + rec->off, regs + (rec->addr - base),
-			       rec->len);
-			kunmap_local(buf);
+			wdmdma_copy_piece(rec->page, rec->off,
+					  regs + (rec->addr - base), rec->len,
+					  false);
 		}
 	}
 	pkt->mdl = NULL;

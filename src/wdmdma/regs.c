@@ -280,6 +280,22 @@ void *wdmdma_reg_addr(struct wdmdma_adapter *adapter, unsigned int reg)
 	       (size_t)(reg % adapter->chunk_pages) * PAGE_SIZE;
 }
 
+/*
+ * Copy @len bytes between the buffer at @off in @page and map registers
+ * at @regs: to the registers if @to_regs, else from them.
+ */
+void wdmdma_copy_piece(struct page *page, unsigned int off, void *regs,
+		       unsigned int len, bool to_regs)
+{
+	void *buf = kmap_local_page(page);
+
+	if (to_regs)
+		memcpy(regs, buf + off, len);
+	else
+		memcpy(buf + off, regs, len);
+	kunmap_local(buf);
+}
+
 /* Copy between the MDL range and the list's map registers, in order. */
 void wdmdma_bounce_copy(struct wdmdma_xfer *xfer, bool to_regs)
 {
@@ -294,19 +310,14 @@ void wdmdma_bounce_copy(struct wdmdma_xfer *xfer, bool to_regs)
 	if (wdmdma_iter_init(&it, req->mdl, req->offset, req->length))
 		return;
 	while (wdmdma_iter_next(&it, &page, &off, &len)) {
-		void *regs, *buf;
+		void *regs;
 
 		if (!req->bounce_all &&
 		    wdmdma_reachable(adapter, reach, page, off, len))
 			continue;
 		pos = wdmdma_reg_place(adapter, req, pos, len);
 		regs = wdmdma_reg_addr(adapter, xfer->reg_base) + pos;
-		buf = kmap_local_page(page);
-		if (to_regs)
-			memcpy(regs, buf + off, len);
-		else
-			memcpy(buf + off, regs, len);
-		kunmap_local(buf);
+		wdmdma_copy_piece(page, off, regs, len, to_regs);
 		pos += len;
 	}
 }
