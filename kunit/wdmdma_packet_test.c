@@ -9,10 +9,17 @@
  *  - What the routine returns is done: KeepObject keeps both,
  *    DeallocateObject frees both, DeallocateObjectKeepRegisters frees the
  *    channel only. After KeepObject, FreeAdapterChannel frees both.
- *  - The channel has an owner: a stray or second FreeAdapterChannel, or a
- *    routine's return after it released the channel itself, never frees
- *    a channel granted to another request. A channel request waiting for
- *    map registers holds back a Get that needs them.
+ *  - The channel has an owner: a FreeAdapterChannel from another
+ *    routine, from a hard interrupt on the routine's CPU, with no channel
+ *    held, or a routine's return after it released the channel itself,
+ *    never frees a channel granted to another request. Not detected: a
+ *    stray second FreeAdapterChannel after the new holder's routine
+ *    returned KeepObject, unless (verifier on) that holder has pieces
+ *    mapped. FreeMapRegisters of its own base inside a routine takes
+ *    effect at the routine's return.
+ *  - A channel request waiting for map registers holds back a Get that
+ *    needs them; one waiting only for the channel holds back nothing but
+ *    channel requests.
  *  - MapTransfer on a scatter/gather adapter maps one physically contiguous
  *    run in place (the test device has no IOMMU: bus address = physical
  *    address); a page the device cannot reach is copied to a map register.
@@ -32,6 +39,7 @@
 #include <linux/completion.h>
 #include <linux/dma-mapping.h>
 #include <linux/gfp.h>
+#include <linux/irq_work.h>
 #include <linux/list.h>
 #include <linux/module.h>
 #include <linux/platform_device.h>
@@ -180,6 +188,26 @@ static void pkt_put_nt_adapter(void *data)
 	PDMA_ADAPTER adapter = data;
 
 	adapter->DmaOperations->PutDmaAdapter(adapter);
+}
+
+static void pkt_restore_verifier(void *data)
+{
+	wdmdma_set_verifier(*(bool *)data);
+}
+
+/*
+ * Set the verifier (it is global) for this test: the old setting comes
+ * back when the test ends, after a failed assertion too, or at
+ * pkt_release() of the returned key.
+ */
+static bool *pkt_set_verifier(struct kunit *test, bool on)
+{
+	bool *old = kunit_kmalloc(test, sizeof(*old), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, old);
+	*old = wdmdma_set_verifier(on);
+	pkt_defer(test, pkt_restore_verifier, old);
+	return old;
 }
 
 /* A test adapter destroyed when the test ends (or by pkt_release()). */
@@ -720,11 +748,20 @@ static void pkt_keep_free_channel(struct kunit *test)
 	pkt_release(test, a);
 }
 
-/* A routine that releases the channel itself, then misbehaves. */
+/*
+ * A routine that misbehaves: it frees its own map registers (@free_regs
+ * of them, unless 0), releases its channel and has it granted to another
+ * request at once (@again), releases it a second time (@twice), and
+ * returns @action.
+ */
 struct pkt_stray {
 	struct wdmdma_adapter *a;
 	struct wdmdma_xfer_ctx ctx;
 	struct pkt_rec other;
+	unsigned int free_regs;
+	bool again;
+	bool twice;
+	enum wdmdma_alloc_action action;
 	int ret;
 };
 
@@ -735,14 +772,20 @@ static enum wdmdma_alloc_action pkt_stray_control(struct device *dev,
 {
 	struct pkt_stray *s = context;
 
-	/* Its own channel, released: another request gets it at once... */
-	wdmdma_free_channel(s->a);
-	s->ret = wdmdma_allocate_channel_ex(s->a, NULL, &s->ctx, 1,
-					    WDMDMA_SYNCHRONOUS, pkt_control,
-					    &s->other, NULL);
-	/* ... which a second release and DeallocateObject must not free. */
-	wdmdma_free_channel(s->a);
-	return WDMDMA_DEALLOCATE_OBJECT;
+	if (s->free_regs)
+		wdmdma_free_map_registers(s->a, regs, s->free_regs);
+	if (s->again) {
+		/* Its own channel, released: another request gets it. */
+		wdmdma_free_channel(s->a);
+		s->ret = wdmdma_allocate_channel_ex(s->a, NULL, &s->ctx, 1,
+						    WDMDMA_SYNCHRONOUS,
+						    pkt_control, &s->other,
+						    NULL);
+	}
+	/* Neither a second release nor the return frees the other's. */
+	if (s->twice)
+		wdmdma_free_channel(s->a);
+	return s->action;
 }
 
 /*
@@ -764,6 +807,9 @@ static void pkt_channel_owner(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, s);
 	KUNIT_ASSERT_NOT_NULL(test, ctx);
 	s->a = a;
+	s->again = true;
+	s->twice = true;
+	s->action = WDMDMA_DEALLOCATE_OBJECT;
 	wdmdma_init_xfer_ctx(a, &s->ctx);
 	wdmdma_init_xfer_ctx(a, ctx);
 	pkt_rec_init(&s->other, WDMDMA_KEEP_OBJECT, NULL);
@@ -813,7 +859,7 @@ static void pkt_limits_and_misuse(struct kunit *test)
 	struct pkt_rec rec;
 	dma_addr_t addr;
 	void *bogus;
-	bool old;
+	bool *verifier;
 	u8 *buf;
 	u32 len;
 	int ret;
@@ -892,9 +938,9 @@ static void pkt_limits_and_misuse(struct kunit *test)
 			before.verifier_errors + 6);
 	KUNIT_EXPECT_EQ(test, after.outstanding, 0ULL);
 	/* Only the verifier's lookup tells a freed base (its memory is gone). */
-	old = wdmdma_set_verifier(true);
+	verifier = pkt_set_verifier(test, true);
 	wdmdma_free_map_registers(a, rec.regs, 1);
-	wdmdma_set_verifier(old);
+	pkt_release(test, verifier);
 	wdmdma_free_channel(a);
 	wdmdma_free_channel(a);
 	after = wdmdma_test_stats(a);
@@ -1349,7 +1395,9 @@ static void pkt_nt_transfer_ex(struct kunit *test)
 							    &base),
 			STATUS_SUCCESS);
 	KUNIT_ASSERT_EQ(test, atomic_read(&io->calls), 1);
-	KUNIT_EXPECT_PTR_EQ(test, base, io->base);
+	/* The routine got the base; MapRegisterBase is for no routine. */
+	KUNIT_EXPECT_NULL(test, base);
+	KUNIT_ASSERT_NOT_NULL(test, io->base);
 
 	len = PKT_XFER;
 	KUNIT_EXPECT_EQ(test, ops->MapTransferEx(adapter, b->mdl, io->base,
@@ -1398,6 +1446,313 @@ static void pkt_nt_transfer_ex(struct kunit *test)
 	pkt_release(test, adapter);
 }
 
+/*
+ * A channel request that waits only for the channel (held: another
+ * request's routine returned KeepObject) does not count as waiting for
+ * map registers or list memory: a Get that needs map registers (one-element
+ * adapter), or list memory (the waiting request has none), runs at once,
+ * its callback before the call returns, and a synchronous Ex call
+ * succeeds. The channel request runs when the channel is freed.
+ */
+static void pkt_channel_wait_only(struct kunit *test)
+{
+	struct wdmdma_test_rec *get = wdmdma_test_recs(test, 2, NULL);
+	struct wdmdma_adapter *one = pkt_adapter(test, false, 64);
+	struct wdmdma_adapter *sg = pkt_adapter(test, true, 64);
+	struct pkt_buf *b = pkt_buf(test, 0x61);
+	struct wdmdma_adapter *ad[2] = { one, sg };
+	struct wdmdma_sg_list *sgl;
+	struct wdmdma_xfer_ctx *ctx;
+	struct pkt_rec rec[4];
+	bool late;
+	int i, ret;
+
+	ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, ctx);
+	for (i = 0; i < 2; i++) {
+		struct wdmdma_adapter *a = ad[i];
+
+		pkt_rec_init(&rec[2 * i], WDMDMA_KEEP_OBJECT, NULL);
+		pkt_rec_init(&rec[2 * i + 1], WDMDMA_DEALLOCATE_OBJECT, NULL);
+		KUNIT_EXPECT_EQ(test, wdmdma_allocate_channel(a, NULL, 1,
+							      pkt_control,
+							      &rec[2 * i]), 0);
+		KUNIT_ASSERT_EQ(test, pkt_calls(&rec[2 * i]), 1);
+		/* On the S/G adapter it waits with no list memory. */
+		if (a == sg)
+			wdmdma_set_fail_alloc(a, 100);
+		KUNIT_EXPECT_EQ(test, wdmdma_allocate_channel(a, NULL, 1,
+							      pkt_control,
+							      &rec[2 * i + 1]),
+				0);
+		wdmdma_set_fail_alloc(a, 0);
+		KUNIT_EXPECT_EQ(test, pkt_calls(&rec[2 * i + 1]), 0);
+		KUNIT_EXPECT_EQ(test, wdmdma_test_stats(a).queue_depth, 1ULL);
+
+		/* Two discontiguous pages: bounced on the one-element one. */
+		ret = wdmdma_get_sg_list(a, b->mdl, b->va + PKT_OFF, PAGE_SIZE,
+					 wdmdma_test_rec_cb, &get[i], true);
+		KUNIT_EXPECT_EQ(test, ret, 0);
+		KUNIT_EXPECT_EQ_MSG(test, wdmdma_test_rec_calls(&get[i]), 1,
+				    "adapter %d: a Get waited behind a channel request waiting only for the channel",
+				    i);
+		late = !wdmdma_test_rec_calls(&get[i]);
+		if (!late && get[i].sgl)
+			wdmdma_put_sg_list(a, get[i].sgl, true);
+		wdmdma_init_xfer_ctx(a, ctx);
+		sgl = NULL;
+		ret = wdmdma_get_sg_list_ex(a, ctx, b->mdl, PKT_OFF, PAGE_SIZE,
+					    WDMDMA_SYNCHRONOUS, NULL, NULL,
+					    true, &sgl);
+		KUNIT_EXPECT_EQ_MSG(test, ret, 0,
+				    "adapter %d: synchronous Get refused while a channel request waits only for the channel",
+				    i);
+		if (!ret && sgl)
+			wdmdma_put_sg_list(a, sgl, true);
+
+		/* The channel freed: the waiting request runs. */
+		wdmdma_free_channel(a);
+		KUNIT_EXPECT_TRUE(test, pkt_wait(&rec[2 * i + 1]));
+		/* A Get that waited (it should not have) runs after it. */
+		if (late && wdmdma_test_rec_wait(&get[i]) && get[i].sgl)
+			wdmdma_put_sg_list(a, get[i].sgl, true);
+		wdmdma_flush_adapter(a);
+		KUNIT_EXPECT_EQ(test, wdmdma_test_stats(a).outstanding, 0ULL);
+		KUNIT_EXPECT_EQ(test, wdmdma_test_stats(a).queue_depth, 0ULL);
+		KUNIT_EXPECT_EQ(test, wdmdma_test_stats(a).map_regs_in_use,
+				0ULL);
+	}
+	pkt_release(test, sg);
+	pkt_release(test, one);
+}
+
+/*
+ * FreeMapRegisters on its own base from inside the adapter-control
+ * routine takes effect when the routine returns: a DeallocateObject after
+ * it is reported (freed already) and frees nothing more, even when the
+ * routine released the channel and had it granted again to another base
+ * meanwhile; after KeepObject, FreeAdapterChannel releases the channel
+ * only. The verifier is off, so nothing is looked up: KASAN sees any read
+ * of a freed base.
+ */
+static void pkt_free_own_registers(struct kunit *test)
+{
+	struct wdmdma_adapter *a;
+	struct wdmdma_stats before, st;
+	struct pkt_stray *s;
+
+	pkt_set_verifier(test, false);
+	a = pkt_adapter(test, false, 64);
+	before = wdmdma_test_stats(a);
+	s = kunit_kzalloc(test, sizeof(*s), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	s->a = a;
+	s->free_regs = 2;
+	wdmdma_init_xfer_ctx(a, &s->ctx);
+	pkt_rec_init(&s->other, WDMDMA_KEEP_OBJECT, NULL);
+
+	/* Freed, released, granted again; then DeallocateObject. */
+	s->action = WDMDMA_DEALLOCATE_OBJECT;
+	s->again = true;
+	KUNIT_EXPECT_EQ(test, wdmdma_allocate_channel(a, NULL, 2,
+						      pkt_stray_control,
+						      s), 0);
+	KUNIT_EXPECT_EQ(test, s->ret, 0);
+	KUNIT_ASSERT_EQ(test, pkt_calls(&s->other), 1);
+	st = wdmdma_test_stats(a);
+	KUNIT_EXPECT_EQ(test, st.verifier_errors, before.verifier_errors + 1);
+	KUNIT_EXPECT_EQ(test, st.outstanding, 1ULL);
+	KUNIT_EXPECT_EQ(test, st.map_regs_in_use, 1ULL);
+	/* The other base keeps the channel: its holder frees both. */
+	wdmdma_free_channel(a);
+	st = wdmdma_test_stats(a);
+	KUNIT_EXPECT_EQ(test, st.verifier_errors, before.verifier_errors + 1);
+	KUNIT_EXPECT_EQ(test, st.outstanding, 0ULL);
+	KUNIT_EXPECT_EQ(test, st.map_regs_in_use, 0ULL);
+
+	/* Freed, then KeepObject: FreeAdapterChannel releases the channel. */
+	s->action = WDMDMA_KEEP_OBJECT;
+	s->again = false;
+	KUNIT_EXPECT_EQ(test, wdmdma_allocate_channel(a, NULL, 2,
+						      pkt_stray_control,
+						      s), 0);
+	st = wdmdma_test_stats(a);
+	KUNIT_EXPECT_EQ(test, st.outstanding, 0ULL);
+	KUNIT_EXPECT_EQ(test, st.map_regs_in_use, 0ULL);
+	wdmdma_free_channel(a);
+	st = wdmdma_test_stats(a);
+	KUNIT_EXPECT_EQ(test, st.verifier_errors, before.verifier_errors + 1);
+	pkt_rec_init(&s->other, WDMDMA_DEALLOCATE_OBJECT, NULL);
+	KUNIT_EXPECT_EQ(test, wdmdma_allocate_channel(a, NULL, 2, pkt_control,
+						      &s->other), 0);
+	KUNIT_EXPECT_EQ_MSG(test, pkt_calls(&s->other), 1,
+			    "the channel was not released");
+	pkt_release(test, a);
+}
+
+/*
+ * A stray second FreeAdapterChannel after the channel was granted to
+ * another request: with the verifier on, refused (reported) while the new
+ * holder's base has pieces mapped; the holder keeps both and ends its
+ * transfer.
+ */
+static void pkt_stray_free_channel(struct kunit *test)
+{
+	struct wdmdma_adapter *a;
+	struct wdmdma_stats before, st;
+	struct wdmdma_map_regs *regs = NULL;
+	struct wdmdma_xfer_ctx *ctx;
+	struct pkt_rec rec[2];
+	struct pkt_buf *b;
+	dma_addr_t addr;
+	u32 len = 100;
+
+	pkt_set_verifier(test, true);
+	a = pkt_adapter(test, true, 64);
+	b = pkt_buf(test, 0x73);
+	before = wdmdma_test_stats(a);
+	ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, ctx);
+	wdmdma_init_xfer_ctx(a, ctx);
+	pkt_rec_init(&rec[0], WDMDMA_KEEP_OBJECT, NULL);
+	pkt_rec_init(&rec[1], WDMDMA_KEEP_OBJECT, NULL);
+
+	KUNIT_EXPECT_EQ(test, wdmdma_allocate_channel(a, NULL, 1, pkt_control,
+						      &rec[0]), 0);
+	wdmdma_free_channel(a);
+	KUNIT_EXPECT_EQ(test, wdmdma_allocate_channel(a, NULL, 1, pkt_control,
+						      &rec[1]), 0);
+	KUNIT_ASSERT_EQ(test, pkt_calls(&rec[1]), 1);
+	KUNIT_ASSERT_EQ(test, wdmdma_map_transfer(a, b->mdl, rec[1].regs,
+						  b->va, &len, true, &addr),
+			0);
+	/* A's stray second release. */
+	wdmdma_free_channel(a);
+	st = wdmdma_test_stats(a);
+	KUNIT_EXPECT_EQ(test, st.verifier_errors, before.verifier_errors + 1);
+	KUNIT_EXPECT_EQ_MSG(test, st.outstanding, 1ULL,
+			    "a stray FreeAdapterChannel freed the holder's mapped map registers");
+	/* The holder keeps the channel, ends its transfer and frees both. */
+	if (st.outstanding) {
+		KUNIT_EXPECT_EQ(test,
+				wdmdma_allocate_channel_ex(a, NULL, ctx, 1,
+							   WDMDMA_SYNCHRONOUS,
+							   NULL, NULL, &regs),
+				-ENOMEM);
+		KUNIT_EXPECT_EQ(test,
+				wdmdma_flush_adapter_buffers(a, b->mdl,
+							     rec[1].regs, b->va,
+							     100, true), 0);
+		wdmdma_free_channel(a);
+	}
+	st = wdmdma_test_stats(a);
+	KUNIT_EXPECT_EQ(test, st.outstanding, 0ULL);
+	KUNIT_EXPECT_EQ(test, st.verifier_errors, before.verifier_errors + 1);
+	pkt_release(test, a);
+}
+
+/* A hard interrupt on the CPU of a routine, calling FreeAdapterChannel. */
+struct pkt_irq {
+	struct wdmdma_adapter *a;
+	struct irq_work work;
+	struct pkt_rec rec;
+	atomic_t ran;
+	bool hardirq;
+};
+
+static void pkt_irq_free_channel(struct irq_work *work)
+{
+	struct pkt_irq *p = container_of(work, struct pkt_irq, work);
+
+	p->hardirq = in_hardirq();
+	wdmdma_free_channel(p->a);
+	atomic_set(&p->ran, 1);
+}
+
+static enum wdmdma_alloc_action pkt_irq_control(struct device *dev,
+						void *irp,
+						struct wdmdma_map_regs *regs,
+						void *context)
+{
+	struct pkt_irq *p = context;
+	unsigned long end = jiffies + msecs_to_jiffies(WDMDMA_TEST_WAIT_MS);
+
+	/* Interrupts on: the work's interrupt comes in on this CPU. */
+	preempt_disable();
+	irq_work_queue(&p->work);
+	while (!atomic_read(&p->ran) && time_before(jiffies, end))
+		cpu_relax();
+	preempt_enable();
+	return pkt_control(dev, irp, regs, &p->rec);
+}
+
+/*
+ * A hard interrupt that comes in while a routine runs, in the routine's
+ * task, is not the routine: its FreeAdapterChannel is reported and
+ * ignored, and the routine's KeepObject keeps the channel.
+ */
+static void pkt_irq_not_routine(struct kunit *test)
+{
+	struct wdmdma_adapter *a = pkt_adapter(test, true, 64);
+	struct wdmdma_stats before = wdmdma_test_stats(a), st;
+	struct pkt_irq *p;
+
+	p = kunit_kzalloc(test, sizeof(*p), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	p->a = a;
+	init_irq_work(&p->work, pkt_irq_free_channel);
+	atomic_set(&p->ran, 0);
+	pkt_rec_init(&p->rec, WDMDMA_KEEP_OBJECT, NULL);
+
+	KUNIT_EXPECT_EQ(test, wdmdma_allocate_channel(a, NULL, 1,
+						      pkt_irq_control, p), 0);
+	irq_work_sync(&p->work);
+	KUNIT_ASSERT_EQ(test, pkt_calls(&p->rec), 1);
+	KUNIT_ASSERT_EQ(test, atomic_read(&p->ran), 1);
+	if (!p->hardirq) {
+		wdmdma_free_channel(a);
+		kunit_skip(test, "the irq_work did not run in hard interrupt context");
+	}
+	st = wdmdma_test_stats(a);
+	KUNIT_EXPECT_EQ_MSG(test, st.verifier_errors,
+			    before.verifier_errors + 1,
+			    "FreeAdapterChannel from a hard interrupt passed as the routine's");
+	KUNIT_EXPECT_EQ(test, st.outstanding, 1ULL);
+	wdmdma_free_channel(a);
+	st = wdmdma_test_stats(a);
+	if (st.outstanding)	/* the channel was released: a base is left */
+		wdmdma_free_map_registers(a, p->rec.regs, 1);
+	KUNIT_EXPECT_EQ(test, wdmdma_test_stats(a).outstanding, 0ULL);
+	pkt_release(test, a);
+}
+
+/*
+ * A synchronous Ex call with a routine: the routine gets the base, and
+ * @regsp is left alone (the base may be gone when the call returns).
+ */
+static void pkt_ex_sync_routine(struct kunit *test)
+{
+	struct wdmdma_adapter *a = pkt_adapter(test, true, 64);
+	struct wdmdma_map_regs *regs = NULL;
+	struct wdmdma_xfer_ctx *ctx;
+	struct pkt_rec rec;
+
+	ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, ctx);
+	wdmdma_init_xfer_ctx(a, ctx);
+	pkt_rec_init(&rec, WDMDMA_DEALLOCATE_OBJECT, NULL);
+	KUNIT_EXPECT_EQ(test, wdmdma_allocate_channel_ex(a, NULL, ctx, 1,
+							 WDMDMA_SYNCHRONOUS,
+							 pkt_control, &rec,
+							 &regs), 0);
+	KUNIT_EXPECT_EQ(test, pkt_calls(&rec), 1);
+	KUNIT_EXPECT_NOT_NULL(test, rec.regs);
+	KUNIT_EXPECT_NULL_MSG(test, regs,
+			      "regsp written though a routine was given");
+	KUNIT_EXPECT_EQ(test, wdmdma_test_stats(a).outstanding, 0ULL);
+	pkt_release(test, a);
+}
+
 static int pkt_suite_init(struct kunit_suite *suite)
 {
 	pkt_pdev = wdmdma_test_pdev_create(PKT_NAME);
@@ -1432,6 +1787,11 @@ static struct kunit_case pkt_test_cases[] = {
 	KUNIT_CASE(pkt_nt_one_element),
 	KUNIT_CASE(pkt_nt_sg),
 	KUNIT_CASE(pkt_nt_transfer_ex),
+	KUNIT_CASE(pkt_channel_wait_only),
+	KUNIT_CASE(pkt_free_own_registers),
+	KUNIT_CASE(pkt_stray_free_channel),
+	KUNIT_CASE(pkt_irq_not_routine),
+	KUNIT_CASE(pkt_ex_sync_routine),
 	{ }
 };
 

@@ -149,6 +149,8 @@ struct wdmdma_req {
 struct wdmdma_xfer {
 	u32 magic;
 	u8 source;		/* enum wdmdma_source */
+	bool in_routine;	/* map register base: its routine runs */
+	bool free_at_return;	/* and it was freed meanwhile (packet.c) */
 	struct wdmdma_adapter *adapter;
 	struct list_head node;	/* adapter->outstanding */
 	struct wdmdma_req req;	/* the request, once dispatched */
@@ -251,10 +253,12 @@ struct wdmdma_adapter {
 	/* The adapter channel (packet.c). */
 	struct wdmdma_xfer *chan_owner;	/* the base holding it, or NULL */
 	struct task_struct *chan_task;	/* runs the owner's routine */
+	unsigned int chan_ctx;		/* in this context (irq bits) */
 	bool chan_kept;			/* its routine returned KeepObject */
 	struct wdmdma_xfer *chan_base;	/* registers FreeAdapterChannel frees */
 	struct wdmdma_xfer *chan_caller; /* base whose routine runs ... */
 	struct task_struct *chan_caller_task;	/* ... in this task */
+	unsigned int chan_caller_ctx;	/* ... and context */
 	struct work_struct work;	/* runs deferred callbacks */
 	struct delayed_work retry;	/* after a mapping failed for space */
 	unsigned long retry_delay;	/* jiffies, doubles up to 100 ms */

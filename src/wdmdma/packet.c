@@ -41,10 +41,28 @@
  * driver, which then frees the base's map registers too (adapter->chan_base,
  * unless wdmdma_free_map_registers() freed them first). A
  * wdmdma_free_channel() from the routine of another request, from outside
- * while the owner's routine still runs, or with no channel held, is
- * reported and ignored. adapter->chan_caller is the base whose routine
- * runs in chan_caller_task (the innermost, when a routine's own request
- * runs another routine in its task), to tell who calls.
+ * while the owner's routine still runs (another task, or an interrupt on
+ * the routine's CPU), or with no channel held, is reported and ignored.
+ * adapter->chan_caller is the base whose routine runs in chan_caller_task
+ * and chan_caller_ctx (the innermost, when a routine's own request runs
+ * another routine in its task), to tell who calls.
+ *
+ * What is not told apart: once the holder's routine has returned
+ * WDMDMA_KEEP_OBJECT, FreeAdapterChannel takes no argument that says who
+ * calls, so a stray second release by a former holder, after the channel
+ * was granted again and kept, looks like the new holder's own and frees
+ * its channel and map registers. With the verifier on, such a release is
+ * reported and ignored while the holder's base has pieces mapped (no
+ * flush yet), when it would pull mappings from under the device; a base
+ * with nothing mapped is released.
+ *
+ * A map register base stays allocated while its routine runs: a
+ * wdmdma_free_map_registers() of it meanwhile (from the routine itself or
+ * from elsewhere) takes it off at once, so that nothing else can use or
+ * free it, and completes when the routine returns (base->free_at_return).
+ * The routine's return value then finds it freed already: DeallocateObject
+ * is reported and frees nothing more; a channel request made by the
+ * routine never gets the memory of its base.
  *
  * Locking: adapter->lock guards the adapter->chan_* fields, and as for
  * lists the queue, the map-register bitmap and the outstanding list. It is
@@ -143,6 +161,16 @@ static struct wdmdma_xfer *wdmdma_regs_get(struct wdmdma_adapter *adapter,
 /* --- The channel ------------------------------------------------------------ */
 
 /*
+ * The context the caller runs in besides its task: NMI, hard interrupt,
+ * or serving a softirq. An interrupt that comes in on the CPU of a routine
+ * has the routine's task as current, but it is not the routine.
+ */
+static unsigned int wdmdma_chan_ctx(void)
+{
+	return preempt_count() & (NMI_MASK | HARDIRQ_MASK | SOFTIRQ_OFFSET);
+}
+
+/*
  * A channel request was claimed (wdmdma_claim()): it holds the channel now,
  * and its list memory becomes a map register base with nothing mapped.
  * Its routine runs in this task (the one that claimed it).
@@ -153,9 +181,12 @@ void wdmdma_channel_claimed(struct wdmdma_adapter *adapter,
 	lockdep_assert_held(&adapter->lock);
 	adapter->chan_owner = xfer;
 	adapter->chan_task = current;
+	adapter->chan_ctx = wdmdma_chan_ctx();
 	adapter->chan_kept = false;
 	adapter->chan_base = xfer;	/* kept if the routine keeps it */
 	xfer->magic = WDMDMA_REGS_MAGIC;
+	xfer->in_routine = false;
+	xfer->free_at_return = false;
 	memset(&xfer->pkt, 0, sizeof(xfer->pkt));
 	xfer->list.nr_elements = 0;
 	xfer->list.reserved = (unsigned long)xfer;
@@ -170,6 +201,7 @@ static void wdmdma_channel_release(struct wdmdma_adapter *adapter)
 	lockdep_assert_held(&adapter->lock);
 	adapter->chan_owner = NULL;
 	adapter->chan_task = NULL;
+	adapter->chan_ctx = 0;
 	adapter->chan_kept = false;
 	adapter->chan_base = NULL;
 	if (!list_empty(&adapter->queue))
@@ -195,13 +227,13 @@ static bool wdmdma_regs_take(struct wdmdma_adapter *adapter,
 }
 
 static void wdmdma_regs_finish(struct wdmdma_adapter *adapter,
-			       struct wdmdma_xfer *xfer,
-			       unsigned int nr_map_registers);
+			       struct wdmdma_xfer *xfer);
 
 /*
  * Run a claimed channel request's adapter-control routine and do what it
- * returns. The caller then calls wdmdma_mapping_done(). The base's adapter
- * reference may go with the base during the routine; the adapter still
+ * returns. The caller then calls wdmdma_mapping_done(). The base stays
+ * allocated until the routine returns (a free meanwhile completes here),
+ * so it is read after the routine. The adapter still
  * outlives this call, as wdmdma_destroy_adapter() waits for the mapping
  * count (taken in wdmdma_claim(), dropped after this) and for the work
  * item, and the submit path holds a reference of its own across the call
@@ -214,10 +246,10 @@ void wdmdma_channel_run(struct wdmdma_adapter *adapter,
 	struct device *dev = req->dev ? req->dev : adapter->dev;
 	wdmdma_adapter_control_t fn = req->ctl_fn;
 	struct task_struct *prev_task;
+	unsigned int prev_ctx;
 	struct wdmdma_xfer *prev;
-	unsigned int nr = req->span;
 	unsigned long flags;
-	bool owner, free_regs = false;
+	bool owner, freed, free_regs = false;
 	int action;
 
 	if (req->ctx)
@@ -229,15 +261,20 @@ void wdmdma_channel_run(struct wdmdma_adapter *adapter,
 		spin_unlock_irqrestore(&adapter->lock, flags);
 		return;
 	}
-	/* Nested in a routine of this task: restored after. */
+	/*
+	 * Nested in a routine of this task (its own request, or an
+	 * interrupt on its CPU): restored after.
+	 */
 	prev = adapter->chan_caller_task == current ? adapter->chan_caller :
 						       NULL;
 	prev_task = adapter->chan_caller_task;
+	prev_ctx = adapter->chan_caller_ctx;
 	adapter->chan_caller = xfer;
 	adapter->chan_caller_task = current;
+	adapter->chan_caller_ctx = wdmdma_chan_ctx();
+	xfer->in_routine = true;
 	spin_unlock_irqrestore(&adapter->lock, flags);
 
-	/* @req lives in @xfer: not read after the routine. */
 	if (req->flags & WDMDMA_REQ_NT)
 		action = req->nt_ctl_fn(dev, NULL, xfer, req->context);
 	else
@@ -247,7 +284,11 @@ void wdmdma_channel_run(struct wdmdma_adapter *adapter,
 	if (adapter->chan_caller == xfer) {
 		adapter->chan_caller = prev;
 		adapter->chan_caller_task = prev ? prev_task : NULL;
+		adapter->chan_caller_ctx = prev ? prev_ctx : 0;
 	}
+	/* Freed during the routine: it is ours to finish now. */
+	xfer->in_routine = false;
+	freed = xfer->free_at_return;
 	/* The routine may have released the channel itself. */
 	owner = adapter->chan_owner == xfer;
 	switch (action) {
@@ -266,9 +307,9 @@ void wdmdma_channel_run(struct wdmdma_adapter *adapter,
 	}
 	spin_unlock_irqrestore(&adapter->lock, flags);
 
-	if (free_regs)
-		wdmdma_regs_finish(adapter, xfer, nr);
-	else if (action == WDMDMA_DEALLOCATE_OBJECT)
+	if (free_regs || freed)
+		wdmdma_regs_finish(adapter, xfer);	/* @xfer is gone */
+	if (!free_regs && action == WDMDMA_DEALLOCATE_OBJECT)
 		wdmdma_verifier_report(adapter,
 				       "adapter-control routine %ps returned DeallocateObject for map registers it had freed already\n",
 				       fn);
@@ -360,7 +401,8 @@ int wdmdma_channel_submit(struct wdmdma_adapter *adapter,
 	wdmdma_channel_claimed(adapter, xfer);
 	spin_unlock_irqrestore(&adapter->lock, irqflags);
 
-	if (sync && regsp)
+	/* With a routine, the base may be gone when it returns. */
+	if (!tmpl->ctl_fn)
 		*regsp = wdmdma_to_regs(xfer);
 	/* Destroy waits for the routine: the mapping count drops after it. */
 	kref_get(&adapter->ref);
@@ -448,8 +490,9 @@ EXPORT_SYMBOL_WDMDMA(wdmdma_allocate_channel);
  *	@regsp (the channel and registers are then kept, as with
  *	WDMDMA_KEEP_OBJECT)
  * @context: passed to @fn
- * @regsp: with WDMDMA_SYNCHRONOUS, receives the map register base; may be
- *	NULL
+ * @regsp: with WDMDMA_SYNCHRONOUS and no @fn, receives the map register
+ *	base; left alone when @fn is given (@fn gets the base, and it may
+ *	be freed when the call returns); may then be NULL
  *
  * Context: any; does not sleep. @fn must not sleep.
  * Return: as wdmdma_allocate_channel(); -EINVAL (and a verifier error) if
@@ -491,15 +534,21 @@ EXPORT_SYMBOL_WDMDMA(wdmdma_allocate_channel_ex);
  *
  * Only the holder releases the channel. A call with no channel held (a
  * second release), from the routine of another request, or from another
- * context while the holder's routine still runs, is reported (verifier)
- * and ignored: it cannot release a channel granted to another request in
- * the meantime.
+ * task or an interrupt while the holder's routine still runs, is reported
+ * (verifier) and ignored: it cannot release a channel granted to another
+ * request in the meantime. Not detected: once the holder's routine has
+ * returned WDMDMA_KEEP_OBJECT, a call cannot be told from the holder's, so
+ * a stray second release by a former holder releases the new holder's
+ * channel and frees its map registers; with the verifier on, it is
+ * reported and ignored instead while the holder's base has pieces mapped
+ * (a release before the flush).
  *
  * Context: any; does not sleep. Never runs a routine.
  */
 void wdmdma_free_channel(struct wdmdma_adapter *adapter)
 {
 	struct wdmdma_xfer *owner, *caller, *base = NULL;
+	unsigned int ctx = wdmdma_chan_ctx();
 	const char *err = NULL;
 	unsigned long flags;
 
@@ -509,15 +558,18 @@ void wdmdma_free_channel(struct wdmdma_adapter *adapter)
 	}
 	spin_lock_irqsave(&adapter->lock, flags);
 	owner = adapter->chan_owner;
-	caller = adapter->chan_caller_task == current ?
-		 adapter->chan_caller : NULL;
+	caller = adapter->chan_caller_task == current &&
+		 adapter->chan_caller_ctx == ctx ? adapter->chan_caller : NULL;
 	if (!owner)
 		err = "it is not held (released already?)";
 	else if (caller && caller != owner)
 		err = "called from the routine of a request not holding it";
 	else if (!caller && !adapter->chan_kept &&
-		 adapter->chan_task != current)
+		 (adapter->chan_task != current || adapter->chan_ctx != ctx))
 		err = "its holder's routine still runs in another context";
+	else if (!caller && adapter->chan_kept && adapter->chan_base &&
+		 wdmdma_verifier && READ_ONCE(adapter->chan_base->pkt.used))
+		err = "its map registers still have pieces mapped (a stray release?)";
 	if (!err) {
 		if (adapter->chan_kept && adapter->chan_base &&
 		    wdmdma_regs_take(adapter, adapter->chan_base))
@@ -530,7 +582,7 @@ void wdmdma_free_channel(struct wdmdma_adapter *adapter)
 				       "free of the adapter channel refused: %s\n",
 				       err);
 	if (base)
-		wdmdma_regs_finish(adapter, base, base->req.span);
+		wdmdma_regs_finish(adapter, base);
 }
 EXPORT_SYMBOL_WDMDMA(wdmdma_free_channel);
 
@@ -1109,13 +1161,8 @@ EXPORT_SYMBOL_WDMDMA(wdmdma_flush_adapter_buffers_ex);
 
 /* Free map register base @xfer, taken off with wdmdma_regs_take(). */
 static void wdmdma_regs_finish(struct wdmdma_adapter *adapter,
-			       struct wdmdma_xfer *xfer,
-			       unsigned int nr_map_registers)
+			       struct wdmdma_xfer *xfer)
 {
-	if (nr_map_registers != xfer->req.span)
-		wdmdma_verifier_report(adapter,
-				       "free of %u map registers; the channel was allocated with %u\n",
-				       nr_map_registers, xfer->req.span);
 	if (xfer->pkt.used) {
 		wdmdma_verifier_report(adapter,
 				       "free of map registers still mapped (%llu bytes, no flush)\n",
@@ -1138,9 +1185,13 @@ static void wdmdma_regs_finish(struct wdmdma_adapter *adapter,
  * frees them; freeing them here first is allowed, and that
  * wdmdma_free_channel() then releases the channel only.) Waiting requests
  * that need the registers can run (from the adapter's work item, never
- * from here). Reported to the verifier: a base that is not outstanding
- * (double free; ignored), a count that differs from the channel's, pieces
- * still mapped (unmapped without copying back).
+ * from here). While the base's adapter-control routine runs (a call from
+ * the routine itself, say), the base is taken at once (no further use or
+ * free of it is accepted) but freed when the routine returns; a
+ * DeallocateObject it returns is then reported, and frees nothing more.
+ * Reported to the verifier: a base that is not outstanding (double free;
+ * ignored), a count that differs from the channel's, pieces still mapped
+ * (unmapped without copying back).
  *
  * Context: any; does not sleep. Never runs a routine.
  */
@@ -1149,8 +1200,9 @@ void wdmdma_free_map_registers(struct wdmdma_adapter *adapter,
 			       unsigned int nr_map_registers)
 {
 	struct wdmdma_xfer *xfer = (struct wdmdma_xfer *)regs;
+	unsigned int span = 0;
+	bool ok, later = false;
 	unsigned long flags;
-	bool ok;
 
 	if (!adapter || !regs) {
 		pr_err_ratelimited("FreeMapRegisters with a NULL %s: ignored\n",
@@ -1159,6 +1211,12 @@ void wdmdma_free_map_registers(struct wdmdma_adapter *adapter,
 	}
 	spin_lock_irqsave(&adapter->lock, flags);
 	ok = wdmdma_regs_take(adapter, xfer);
+	if (ok) {
+		span = xfer->req.span;
+		/* Its routine runs: wdmdma_channel_run() frees it. */
+		later = xfer->in_routine;
+		xfer->free_at_return = later;
+	}
 	spin_unlock_irqrestore(&adapter->lock, flags);
 	if (!ok) {
 		wdmdma_verifier_report(adapter,
@@ -1166,6 +1224,11 @@ void wdmdma_free_map_registers(struct wdmdma_adapter *adapter,
 				       regs);
 		return;
 	}
-	wdmdma_regs_finish(adapter, xfer, nr_map_registers);
+	if (nr_map_registers != span)
+		wdmdma_verifier_report(adapter,
+				       "free of %u map registers; the channel was allocated with %u\n",
+				       nr_map_registers, span);
+	if (!later)
+		wdmdma_regs_finish(adapter, xfer);
 }
 EXPORT_SYMBOL_WDMDMA(wdmdma_free_map_registers);

@@ -127,22 +127,38 @@ static enum wdmdma_wait wdmdma_req_wait(const struct wdmdma_req *req)
 }
 
 /*
- * A channel request waits for the channel (its ->wait), and is counted
- * too under the list memory and map registers it lacks, so that a new
- * Get or Build that needs them waits behind it (wdmdma_behind(),
- * wdmdma_fast_ok()) instead of starving it. Bits of enum wdmdma_wait.
+ * What a channel request lacks besides the channel: list memory, else
+ * map registers (as wdmdma_req_wait() for a list request). Bits of enum
+ * wdmdma_wait.
  */
-static u8 wdmdma_req_also(const struct wdmdma_req *req)
+static u8 wdmdma_chan_lacks(const struct wdmdma_req *req)
 {
-	u8 also = 0;
-
-	if (!(req->flags & WDMDMA_REQ_CHANNEL))
-		return 0;
 	if (!req->xfer)
-		also |= BIT(WDMDMA_WAIT_MEM);
+		return BIT(WDMDMA_WAIT_MEM);
 	if (req->nr_regs)	/* never held while queued */
-		also |= BIT(WDMDMA_WAIT_REGS);
-	return also;
+		return BIT(WDMDMA_WAIT_REGS);
+	return 0;
+}
+
+/*
+ * A channel request waits for the channel (its ->wait). While the channel
+ * is free and no earlier channel request waits, it is counted too under
+ * the list memory or map registers it lacks, so that a new Get or Build
+ * that needs them waits behind it (wdmdma_behind(), wdmdma_fast_ok())
+ * instead of starving it. While it waits only for the channel, it is not:
+ * it could not use them anyway, and counting it would hold back every
+ * Get and Build needing them for as long as the channel is held.
+ * wdmdma_next_ready() counts it again when it finds it short of them, and
+ * drops the counts when it skips it for the channel. Bits of enum
+ * wdmdma_wait.
+ */
+static u8 wdmdma_req_also(const struct wdmdma_adapter *adapter,
+			  const struct wdmdma_req *req)
+{
+	if (!(req->flags & WDMDMA_REQ_CHANNEL) || adapter->chan_owner ||
+	    adapter->nr_waiting[WDMDMA_WAIT_CHAN])
+		return 0;
+	return wdmdma_chan_lacks(req);
 }
 
 /* Count @req in the waiting counts (@add), or take it out of them. */
@@ -154,8 +170,9 @@ static void wdmdma_wait_count(struct wdmdma_adapter *adapter,
 
 	lockdep_assert_held(&adapter->lock);
 	if (add) {
+		/* Before @req itself counts under the channel. */
+		req->also = wdmdma_req_also(adapter, req);
 		req->wait = wdmdma_req_wait(req);
-		req->also = wdmdma_req_also(req);
 	}
 	mask = BIT(req->wait) | req->also;
 	for_each_set_bit(w, &mask, WDMDMA_NR_WAIT) {
@@ -164,6 +181,23 @@ static void wdmdma_wait_count(struct wdmdma_adapter *adapter,
 		else
 			adapter->nr_waiting[w]--;
 	}
+}
+
+/* Count queued channel request @req under @also (and the channel). */
+static void wdmdma_chan_recount(struct wdmdma_adapter *adapter,
+				struct wdmdma_req *req, u8 also)
+{
+	unsigned long mask = req->also ^ also;
+	unsigned int w;
+
+	lockdep_assert_held(&adapter->lock);
+	for_each_set_bit(w, &mask, WDMDMA_NR_WAIT) {
+		if (also & BIT(w))
+			adapter->nr_waiting[w]++;
+		else
+			adapter->nr_waiting[w]--;
+	}
+	req->also = also;
 }
 
 static void wdmdma_queue_add(struct wdmdma_adapter *adapter,
@@ -565,11 +599,14 @@ static struct wdmdma_req *wdmdma_next_ready(struct wdmdma_adapter *adapter,
 			 * The channel (packet.c), in FIFO order: a channel
 			 * request skipped for any reason holds back the
 			 * later ones. It maps nothing when granted, so
-			 * mapping space does not hold it back.
+			 * mapping space does not hold it back. Skipped for
+			 * the channel, it waits for nothing else.
 			 */
 			if (adapter->chan_owner ||
-			    (*short_mask & BIT(WDMDMA_WAIT_CHAN)))
+			    (*short_mask & BIT(WDMDMA_WAIT_CHAN))) {
+				wdmdma_chan_recount(adapter, req, 0);
 				goto skip;
+			}
 		} else if (req->wait == WDMDMA_WAIT_MAP) {
 			if (*short_mask & BIT(WDMDMA_WAIT_MAP))
 				continue;
@@ -578,7 +615,7 @@ static struct wdmdma_req *wdmdma_next_ready(struct wdmdma_adapter *adapter,
 		}
 		if (!req->xfer) {
 			if (*short_mask & BIT(WDMDMA_WAIT_MEM))
-				goto skip;
+				goto lacks;
 			if (!*spare && !alloc_failed) {
 				*alloc = req;
 				return NULL;
@@ -592,22 +629,41 @@ static struct wdmdma_req *wdmdma_next_ready(struct wdmdma_adapter *adapter,
 			}
 			if (!req->xfer) {
 				*short_mask |= BIT(WDMDMA_WAIT_MEM);
-				goto skip;
+				goto lacks;
 			}
-			wdmdma_queue_rewait(adapter, req);
+			/* A channel request is recounted below. */
+			if (!chan)
+				wdmdma_queue_rewait(adapter, req);
 		}
 		if (req->nr_regs) {
 			if (*short_mask & BIT(WDMDMA_WAIT_REGS))
-				goto skip;
+				goto lacks;
 			if (!wdmdma_regs_alloc(adapter, req->nr_regs, base)) {
 				*short_mask |= BIT(WDMDMA_WAIT_REGS);
-				goto skip;
+				goto lacks;
 			}
 		} else {
 			*base = 0;
 		}
 		return req;
+lacks:
+		/* The channel is free for it: it waits for what it lacks. */
+		if (chan)
+			wdmdma_chan_recount(adapter, req,
+					    wdmdma_chan_lacks(req));
 skip:
+		/*
+		 * A channel request skipped for memory or map registers
+		 * holds back the later ones as well. The race this covers:
+		 * the channel held, CPU1 submits B, reads
+		 * nr_waiting[WDMDMA_WAIT_MEM] == 0 unlocked and allocates;
+		 * CPU0 submits A, whose allocation fails, and takes the
+		 * lock first: A is queued without memory, B behind it with
+		 * memory. The channel is freed while the reserve is empty
+		 * and this run's allocation fails, so A is skipped for
+		 * memory; without this, B would be granted the channel
+		 * ahead of A.
+		 */
 		if (chan)
 			*short_mask |= BIT(WDMDMA_WAIT_CHAN);
 	}
