@@ -96,37 +96,6 @@ static int build_call(struct wdmdma_adapter *a, struct build_buf *b,
 				    list_len);
 }
 
-/*
- * Arm fault injection for this task and prove it works: a small atomic
- * kmalloc must fail. Returns false (test failed or skipped) if not armed.
- */
-static bool build_arm(struct kunit *test)
-{
-#ifdef CONFIG_FAULT_INJECTION
-	void *p;
-
-	current->make_it_fail = 1;
-	p = kmalloc(64, GFP_ATOMIC | __GFP_NOWARN);
-	if (p) {
-		current->make_it_fail = 0;
-		kfree(p);
-		KUNIT_FAIL(test, "fault injection not armed (failslab off?)");
-		return false;
-	}
-	return true;
-#else
-	kunit_skip(test, "needs CONFIG_FAULT_INJECTION (failslab)");
-	return false;
-#endif
-}
-
-static void build_disarm(void)
-{
-#ifdef CONFIG_FAULT_INJECTION
-	current->make_it_fail = 0;
-#endif
-}
-
 /* Check what the device would read through @sgl against the buffer. */
 static void build_check_data(struct kunit *test, struct build_buf *b,
 			     struct wdmdma_sg_list *sgl)
@@ -162,11 +131,11 @@ static void build_no_alloc(struct kunit *test, bool sg, bool vmalloced,
 	build_buf_init(test, a, b, vmalloced);
 	before = wdmdma_test_stats(a);
 
-	if (!build_arm(test))
+	if (!wdmdma_test_fail_arm(test))
 		goto out;
 	ret = build_call(a, b, rec, b->list_len);
 	calls = wdmdma_test_rec_calls(rec);
-	build_disarm();
+	wdmdma_test_fail_disarm();
 
 	KUNIT_EXPECT_EQ(test, ret, 0);
 	KUNIT_EXPECT_EQ(test, calls, 1);
@@ -194,9 +163,9 @@ static void build_no_alloc(struct kunit *test, bool sg, bool vmalloced,
 	else
 		KUNIT_EXPECT_EQ(test, during.map_regs_in_use, 0);
 
-	if (build_arm(test)) {
+	if (wdmdma_test_fail_arm(test)) {
 		wdmdma_put_sg_list(a, rec->sgl, true);
-		build_disarm();
+		wdmdma_test_fail_disarm();
 	} else {
 		wdmdma_put_sg_list(a, rec->sgl, true);
 	}
@@ -253,13 +222,13 @@ static void build_test_waits_without_alloc(struct kunit *test)
 	build_buf_init(test, a, &b[1], true);
 	wdmdma_test_fill(b[1].va, BUILD_LEN, 0xc3);
 
-	if (!build_arm(test))
+	if (!wdmdma_test_fail_arm(test))
 		goto out;
 	ret[0] = build_call(a, &b[0], &rec[0], b[0].list_len);
 	ret[1] = build_call(a, &b[1], &rec[1], b[1].list_len);
 	calls[0] = wdmdma_test_rec_calls(&rec[0]);
 	calls[1] = wdmdma_test_rec_calls(&rec[1]);
-	build_disarm();
+	wdmdma_test_fail_disarm();
 
 	KUNIT_EXPECT_EQ(test, ret[0], 0);
 	KUNIT_EXPECT_EQ(test, ret[1], 0);
@@ -271,9 +240,9 @@ static void build_test_waits_without_alloc(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, mid.queue_depth, ret[1] ? 0 : 1);
 	KUNIT_EXPECT_EQ(test, mid.outstanding, 1);
 
-	if (build_arm(test)) {
+	if (wdmdma_test_fail_arm(test)) {
 		wdmdma_put_sg_list(a, rec[0].sgl, true);
-		build_disarm();
+		wdmdma_test_fail_disarm();
 	} else {
 		wdmdma_put_sg_list(a, rec[0].sgl, true);
 	}

@@ -162,6 +162,64 @@ static void nt_get_put(struct kunit *test)
 	vfree(buffer);
 }
 
+/*
+ * A transfer longer than MaximumLength: Calculate says
+ * STATUS_BUFFER_TOO_SMALL, Get and Build STATUS_INSUFFICIENT_RESOURCES (it
+ * needs more map registers than the adapter has), as on Windows; the
+ * routine never runs.
+ */
+static void nt_too_long(struct kunit *test)
+{
+	struct nt_test *t = test->priv;
+	const DMA_OPERATIONS *ops = t->adapter->DmaOperations;
+	ULONG length = NT_TEST_MAX + 1, size = 0;
+	struct nt_io io;
+	PVOID buffer, sgbuf;
+	PMDL mdl;
+
+	buffer = vmalloc(NT_TEST_MAX + PAGE_SIZE);
+	KUNIT_ASSERT_NOT_NULL(test, buffer);
+	mdl = IoAllocateMdl(buffer, NT_TEST_MAX + PAGE_SIZE, FALSE, FALSE,
+			    NULL);
+	KUNIT_ASSERT_NOT_NULL(test, mdl);
+	MmBuildMdlForNonPagedPool(mdl);
+	sgbuf = kzalloc(PAGE_SIZE, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, sgbuf);
+
+	KUNIT_EXPECT_EQ(test, ops->CalculateScatterGatherList(t->adapter, mdl,
+							      buffer, length,
+							      &size, NULL),
+			STATUS_BUFFER_TOO_SMALL);
+	nt_io_init(&io);
+	KUNIT_EXPECT_EQ(test, ops->GetScatterGatherList(t->adapter,
+							&t->pdev->dev, mdl,
+							buffer, length,
+							nt_list_control, &io,
+							TRUE),
+			STATUS_INSUFFICIENT_RESOURCES);
+	KUNIT_EXPECT_EQ(test, ops->BuildScatterGatherList(t->adapter,
+							  &t->pdev->dev, mdl,
+							  buffer, length,
+							  nt_list_control, &io,
+							  TRUE, sgbuf,
+							  PAGE_SIZE),
+			STATUS_INSUFFICIENT_RESOURCES);
+	KUNIT_EXPECT_EQ(test, io.calls, 0);
+	/* One byte less fits. */
+	KUNIT_EXPECT_EQ(test, ops->GetScatterGatherList(t->adapter,
+							&t->pdev->dev, mdl,
+							buffer, length - 1,
+							nt_list_control, &io,
+							TRUE),
+			STATUS_SUCCESS);
+	KUNIT_EXPECT_EQ(test, io.calls, 1);
+	if (io.sgl)
+		ops->PutScatterGatherList(t->adapter, io.sgl, TRUE);
+	kfree(sgbuf);
+	IoFreeMdl(mdl);
+	vfree(buffer);
+}
+
 /* Calculate + Build in a caller buffer; too small a buffer is refused. */
 static void nt_calculate_build(struct kunit *test)
 {
@@ -583,6 +641,7 @@ static void nt_versions(struct kunit *test)
 	struct device *dev = &t->pdev->dev;
 	DEVICE_DESCRIPTION dd;
 	unsigned int i;
+	ULONG bad_regs;
 
 	for (i = 0; i < ARRAY_SIZE(v); i++) {
 		const DMA_OPERATIONS *ops;
@@ -649,9 +708,11 @@ static void nt_versions(struct kunit *test)
 	}
 
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		PDMA_ADAPTER adapter;
+
 		nt_desc_init(&dd, bad[i]);
-		KUNIT_EXPECT_NULL_MSG(test, IoGetDmaAdapter(dev, &dd, NULL),
-				      "version %u", bad[i]);
+		adapter = IoGetDmaAdapter(dev, &dd, &bad_regs);
+		KUNIT_EXPECT_NULL_MSG(test, adapter, "version %u", bad[i]);
 	}
 }
 
@@ -676,8 +737,9 @@ static ULONG nt_width_of(struct kunit *test, DEVICE_DESCRIPTION *dd)
 	struct nt_test *t = test->priv;
 	DMA_ADAPTER_INFO ai = { .Version = DMA_ADAPTER_INFO_VERSION1 };
 	PDMA_ADAPTER adapter;
+	ULONG regs;
 
-	adapter = IoGetDmaAdapter(&t->pdev->dev, dd, NULL);
+	adapter = IoGetDmaAdapter(&t->pdev->dev, dd, &regs);
 	KUNIT_EXPECT_NOT_NULL(test, adapter);
 	if (!adapter)
 		return 0;
@@ -695,6 +757,7 @@ static ULONG nt_width_of(struct kunit *test, DEVICE_DESCRIPTION *dd)
  */
 static void nt_refused(struct kunit *test)
 {
+	struct nt_test *t = test->priv;
 	DEVICE_DESCRIPTION dd;
 
 	nt_desc_init(&dd, DEVICE_DESCRIPTION_VERSION3);
@@ -748,6 +811,23 @@ static void nt_refused(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, nt_width_of(test, &dd), 64U);
 	dd.Dma64BitAddresses = FALSE;
 	KUNIT_EXPECT_EQ(test, nt_width_of(test, &dd), 32U);
+
+	/*
+	 * Neither flag: 24 bits, except for a scatter/gather bus master on
+	 * PCI, which Windows' HAL takes as 32-bit (the test device is a
+	 * platform device: only InterfaceType says PCI here).
+	 */
+	dd.Dma32BitAddresses = FALSE;
+	KUNIT_EXPECT_EQ(test, nt_width_of(test, &dd), 32U);
+	dd.InterfaceType = Internal;
+	KUNIT_EXPECT_EQ(test, nt_width_of(test, &dd), 24U);
+	dd.InterfaceType = PCIBus;
+	dd.ScatterGather = FALSE;
+	KUNIT_EXPECT_EQ(test, nt_width_of(test, &dd), 24U);
+
+	/* NumberOfMapRegisters is not optional on Windows either. */
+	nt_desc_init(&dd, DEVICE_DESCRIPTION_VERSION3);
+	KUNIT_EXPECT_NULL(test, IoGetDmaAdapter(&t->pdev->dev, &dd, NULL));
 
 	/*
 	 * A bus master that fills in system DMA fields too (real drivers set
@@ -834,6 +914,7 @@ static struct kunit_case nt_test_cases[] = {
 	KUNIT_CASE(nt_adapter),
 	KUNIT_CASE(nt_get_put),
 	KUNIT_CASE(nt_calculate_build),
+	KUNIT_CASE(nt_too_long),
 	KUNIT_CASE(nt_ex),
 	KUNIT_CASE(nt_common_buffer),
 	KUNIT_CASE(nt_info),

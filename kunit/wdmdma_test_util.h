@@ -419,4 +419,43 @@ static inline struct page *wdmdma_test_high_block(u64 limit,
 	return found;
 }
 
+/**
+ * wdmdma_test_fail_arm() - make every allocation of this task fail
+ * @test: the test, failed (or skipped) if that cannot be done
+ *
+ * The guest sets failslab and fail_page_alloc to fail every allocation of
+ * a task whose make_it_fail is set (scripts/guest/kunit.sh). This sets it
+ * and proves it works: a small atomic kmalloc must fail. Undo it with
+ * wdmdma_test_fail_disarm() before the test ends.
+ *
+ * Return: true if armed.
+ */
+static inline bool wdmdma_test_fail_arm(struct kunit *test)
+{
+#ifdef CONFIG_FAULT_INJECTION
+	void *p;
+
+	current->make_it_fail = 1;
+	p = kmalloc(64, GFP_ATOMIC | __GFP_NOWARN);
+	if (p) {
+		current->make_it_fail = 0;
+		kfree(p);
+		KUNIT_FAIL(test, "fault injection not armed (failslab off?)");
+		return false;
+	}
+	return true;
+#else
+	kunit_skip(test, "needs CONFIG_FAULT_INJECTION (failslab)");
+	return false;
+#endif
+}
+
+/* Let this task's allocations succeed again. */
+static inline void wdmdma_test_fail_disarm(void)
+{
+#ifdef CONFIG_FAULT_INJECTION
+	current->make_it_fail = 0;
+#endif
+}
+
 #endif /* WDMDMA_TEST_UTIL_H */

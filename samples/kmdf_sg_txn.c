@@ -490,34 +490,6 @@ static void kst_get_stages(struct kunit *test)
 	kst_write_read(test, false);
 }
 
-/* Arm fault injection for this task: every allocation fails. */
-static bool kst_arm(struct kunit *test)
-{
-#ifdef CONFIG_FAULT_INJECTION
-	void *p;
-
-	current->make_it_fail = 1;
-	p = kmalloc(64, GFP_ATOMIC | __GFP_NOWARN);
-	if (p) {
-		current->make_it_fail = 0;
-		kfree(p);
-		KUNIT_FAIL(test, "fault injection not armed (failslab off?)");
-		return false;
-	}
-	return true;
-#else
-	kunit_skip(test, "needs CONFIG_FAULT_INJECTION (failslab)");
-	return false;
-#endif
-}
-
-static void kst_disarm(void)
-{
-#ifdef CONFIG_FAULT_INJECTION
-	current->make_it_fail = 0;
-#endif
-}
-
 /*
  * No memory: with every allocation of this task failing, a transaction
  * with its buffer runs all its stages, each programmed before the call
@@ -548,7 +520,7 @@ static void kst_no_memory(struct kunit *test)
 	/* Every stage started and done with allocations failing. */
 	memset(fx->data, 0, KST_LEN);
 	stages = 0;
-	if (!kst_arm(test))
+	if (!wdmdma_test_fail_arm(test))
 		goto out;
 	status = kst_txn_execute(built, fx->mdl, KST_OFF, KST_LEN, TRUE,
 				 kst_program, &io_built);
@@ -560,7 +532,7 @@ static void kst_no_memory(struct kunit *test)
 		if (kst_txn_dma_completed(built))
 			break;
 	}
-	kst_disarm();
+	wdmdma_test_fail_disarm();
 	KUNIT_EXPECT_EQ(test, status, STATUS_SUCCESS);
 	KUNIT_EXPECT_EQ(test, stages, 3U);
 	KUNIT_EXPECT_EQ(test, built->status, STATUS_SUCCESS);
@@ -568,13 +540,13 @@ static void kst_no_memory(struct kunit *test)
 	sample_expect_bytes(test, fx->data, buf + KST_OFF, KST_LEN);
 
 	memset(fx->data, 0, KST_LEN);
-	if (!kst_arm(test))
+	if (!wdmdma_test_fail_arm(test))
 		goto out;
 	status = kst_txn_execute(first, fx->mdl, 0, PAGE_SIZE, TRUE,
 				 kst_program, &io_first);
 	status2 = kst_txn_execute(second, fx->mdl, KST_OFF, KST_MAX, TRUE,
 				  kst_program, &io_second);
-	kst_disarm();
+	wdmdma_test_fail_disarm();
 	KUNIT_EXPECT_EQ(test, status, STATUS_SUCCESS);
 	KUNIT_EXPECT_EQ(test, status2, STATUS_SUCCESS);
 	/* The first has the reserve and was programmed in this task. */

@@ -36,6 +36,7 @@
 #include <linux/module.h>
 #include <linux/overflow.h>
 #include <linux/slab.h>
+#include <linux/vmalloc.h>
 
 #include <wdmdma/ntdma.h>
 
@@ -198,12 +199,18 @@ static NTSTATUS nxr_map(struct nxr_ring *ring, struct nxr_slot *slot)
 
 	slot->sgl = NULL;
 	slot->bounced = FALSE;
+	/*
+	 * Over the largest packet: dropped before any mapping. Past the
+	 * adapter's MaximumLength, Build would say "insufficient resources",
+	 * which is "try again later" to this ring: it would never go on.
+	 */
+	if (packet->length > ring->max_packet)
+		return STATUS_BUFFER_TOO_SMALL;
 	status = nxr_build(ring, slot, packet->mdl, packet->offset,
 			   packet->length);
 	if (status != STATUS_BUFFER_TOO_SMALL)
 		return status;
-	if (packet->length > ring->max_packet ||
-	    sample_mdl_copy(packet->mdl, packet->offset, slot->bounce,
+	if (sample_mdl_copy(packet->mdl, packet->offset, slot->bounce,
 			    packet->length, TRUE) != packet->length)
 		return status;
 	slot->bounced = TRUE;
@@ -455,7 +462,8 @@ static void nxr_send(struct kunit *test)
  * STATUS_BUFFER_TOO_SMALL: a packet of four fragments on four pages needs
  * more than the slot's three-page list, so it is bounced through the copy
  * buffer and the device reads the fragments in order. A packet over the
- * largest is dropped, counted, and the ring goes on.
+ * largest (and over the adapter's MaximumLength, where Build would say
+ * STATUS_INSUFFICIENT_RESOURCES) is dropped, counted, and the ring goes on.
  */
 static void nxr_bounce(struct kunit *test)
 {
@@ -463,6 +471,7 @@ static void nxr_bounce(struct kunit *test)
 	struct nxr_packet frag = { }, big = { }, after = { };
 	struct sample_chain chain;
 	struct nxr_ring *ring;
+	void *big_va;
 	u8 *want;
 	ULONG i;
 
@@ -480,9 +489,16 @@ static void nxr_bounce(struct kunit *test)
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, ring);
 	frag.mdl = chain.mdl[0];
 	frag.length = chain.length;
-	big.mdl = fx->mdl;
+	big_va = vmalloc(NXR_ADAPTER_MAX + PAGE_SIZE);
+	KUNIT_ASSERT_NOT_NULL(test, big_va);
+	big.mdl = IoAllocateMdl(big_va, NXR_ADAPTER_MAX + PAGE_SIZE, FALSE,
+				FALSE, NULL);
+	if (!big.mdl)
+		vfree(big_va);
+	KUNIT_ASSERT_NOT_NULL(test, big.mdl);
+	MmBuildMdlForNonPagedPool(big.mdl);
 	big.offset = 10;
-	big.length = 3 * PAGE_SIZE;
+	big.length = NXR_ADAPTER_MAX + 1;
 	after.mdl = fx->mdl;
 	after.offset = 5 * PAGE_SIZE + 7;
 	after.length = 1000;
@@ -502,6 +518,8 @@ static void nxr_bounce(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, after.status, STATUS_SUCCESS);
 	KUNIT_EXPECT_EQ(test, ring->stats.completed, 2ULL);
 	nxr_destroy(ring);
+	IoFreeMdl(big.mdl);
+	vfree(big_va);
 	sample_chain_free(&chain);
 }
 

@@ -14,6 +14,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/module.h>
+#include <linux/pci.h>
 #include <linux/slab.h>
 
 #include "internal.h"
@@ -53,6 +54,7 @@ static NTSTATUS nt_submit(PDMA_ADAPTER DmaAdapter, PDEVICE_OBJECT DeviceObject,
 			  BOOLEAN WriteToDevice, PVOID buf, ULONG buf_len,
 			  PSCATTER_GATHER_LIST *ScatterGatherList)
 {
+	struct wdmdma_adapter *adapter = wdmdma_from_nt(DmaAdapter);
 	struct wdmdma_req req = {
 		.mdl = Mdl,
 		.offset = offset,
@@ -63,10 +65,29 @@ static NTSTATUS nt_submit(PDMA_ADAPTER DmaAdapter, PDEVICE_OBJECT DeviceObject,
 		.dev = DeviceObject,
 		.buf_len = buf_len,
 	};
+	int ret;
 
-	return to_ntstatus(wdmdma_submit(wdmdma_from_nt(DmaAdapter), &req, ctx,
-					 buf, Flags,
-					 (struct wdmdma_sg_list **)ScatterGatherList));
+	ret = wdmdma_submit(adapter, &req, ctx, buf, Flags,
+			    (struct wdmdma_sg_list **)ScatterGatherList);
+	if (ret != -EMSGSIZE && ret != -ENOSPC)
+		return to_ntstatus(ret);
+	/*
+	 * More map registers than the adapter grants: Windows returns
+	 * STATUS_INSUFFICIENT_RESOURCES, as for memory short now, though
+	 * this one never succeeds. Say which it is (CalculateScatterGatherList
+	 * or GetDmaTransferInfo tell it before the call).
+	 */
+	if (ret == -EMSGSIZE)
+		dev_warn_ratelimited(adapter->dev,
+				     "%s of %u bytes: longer than the adapter's largest transfer (%u bytes): STATUS_INSUFFICIENT_RESOURCES, and retrying cannot help\n",
+				     buf ? "Build" : "Get", Length,
+				     adapter->desc.max_transfer);
+	else
+		dev_warn_ratelimited(adapter->dev,
+				     "%s of %u bytes: its pages need more than the adapter's %u map registers: STATUS_INSUFFICIENT_RESOURCES, and retrying cannot help\n",
+				     buf ? "Build" : "Get", Length,
+				     adapter->max_regs);
+	return STATUS_INSUFFICIENT_RESOURCES;
 }
 
 static NTSTATUS nt_offset(PMDL Mdl, PVOID CurrentVa, u64 *offset)
@@ -545,6 +566,26 @@ void wdmdma_nt_init(struct wdmdma_adapter *adapter)
 			(PAGE_SIZE + WDMDMA_BOUNCE_ALIGN)))
 
 /*
+ * The width the address flags give. Neither flag means 24 bits, except
+ * for a scatter/gather bus master on PCI: Windows' HAL takes that one as
+ * 32-bit even when its driver forgot Dma32BitAddresses, and so does this
+ * (on the device's own bus, which PnP reports for the PDO on Windows).
+ */
+static unsigned int nt_flags_width(struct device *dev,
+				   const DEVICE_DESCRIPTION *dd)
+{
+	if (dd->Dma64BitAddresses)
+		return 64;
+	if (dd->Dma32BitAddresses)
+		return 32;
+	if (dd->ScatterGather &&
+	    (dd->InterfaceType == PCIBus || dev_is_pci(dev)))
+		return 32;
+	dev_notice(dev, "IoGetDmaAdapter: neither Dma32BitAddresses nor Dma64BitAddresses: 24-bit addresses, as on Windows; transfers above 16 MiB bounce\n");
+	return 24;
+}
+
+/*
  * The address width from DmaAddressWidth (version 3), else from the flags.
  * A width the flags contradict is refused: Dma64BitAddresses says the
  * device reaches past 4 GiB, Dma32BitAddresses alone that it does not.
@@ -558,8 +599,7 @@ static int nt_dma_width(struct device *dev, const DEVICE_DESCRIPTION *dd,
 		if (w)
 			dev_warn(dev, "IoGetDmaAdapter: DmaAddressWidth %u ignored: it needs DEVICE_DESCRIPTION_VERSION3, Version is %u\n",
 				 w, dd->Version);
-		*width = dd->Dma64BitAddresses ? 64 :
-			 dd->Dma32BitAddresses ? 32 : 24;
+		*width = nt_flags_width(dev, dd);
 		return 0;
 	}
 	if (w < 24 || w > 64) {
@@ -642,11 +682,12 @@ static void nt_grant(struct device *dev, struct wdmdma_desc *desc)
  *	DMA_OPERATIONS version (0 and 1: version 1; 2; 3); Master must be
  *	TRUE; ScatterGather, MaximumLength and the address width
  *	(DmaAddressWidth with Version 3, else Dma64BitAddresses /
- *	Dma32BitAddresses, else 24 bits) are used; the fields of system DMA
- *	are ignored, as Windows ignores them for a bus master
+ *	Dma32BitAddresses, else 32 bits for a scatter/gather device on PCI
+ *	and 24 bits for others, as on Windows) are used; the fields of
+ *	system DMA are ignored, as Windows ignores them for a bus master
  * @NumberOfMapRegisters: receives the map registers granted: the most one
  *	transfer may use. It may be fewer than MaximumLength needs (see
- *	below); a transfer that needs more fails.
+ *	below); a transfer that needs more fails. Not optional.
  *
  * Forwards to wdmdma_create_adapter() with a one-transfer reserve. Unlike
  * that function, it grants what it can: at most NT_MAX_MAP_REGISTERS (what
@@ -657,8 +698,8 @@ static void nt_grant(struct device *dev, struct wdmdma_desc *desc)
  * version 3; DmaOperations->Size tells the versions apart, and a member
  * the version has not is NULL.
  *
- * Refused, with a message naming the field: an unknown Version, Master
- * FALSE (system DMA), a MaximumLength of 0, a DmaAddressWidth outside
+ * Refused, with a message naming the field: a NULL argument, an unknown
+ * Version, Master FALSE (system DMA), a MaximumLength of 0, a DmaAddressWidth outside
  * 24..64 or one the Dma64BitAddresses/Dma32BitAddresses flags contradict.
  *
  * Context: process context; sleeps.
@@ -672,8 +713,12 @@ PDMA_ADAPTER IoGetDmaAdapter(PDEVICE_OBJECT PhysicalDeviceObject,
 	struct wdmdma_desc desc = { };
 	unsigned int regs;
 
-	if (!PhysicalDeviceObject || !DeviceDescription) {
-		pr_err("%s: NULL device or description\n", __func__);
+	if (!PhysicalDeviceObject || !DeviceDescription ||
+	    !NumberOfMapRegisters) {
+		pr_err("%s: NULL %s\n", __func__,
+		       !PhysicalDeviceObject ? "PhysicalDeviceObject" :
+		       !DeviceDescription ? "DeviceDescription" :
+		       "NumberOfMapRegisters (it is not optional)");
 		return NULL;
 	}
 	if (nt_desc(PhysicalDeviceObject, DeviceDescription, &desc))
@@ -685,8 +730,7 @@ PDMA_ADAPTER IoGetDmaAdapter(PDEVICE_OBJECT PhysicalDeviceObject,
 		return NULL;
 	wdmdma_nt_set_version(adapter,
 			      max_t(ULONG, DeviceDescription->Version, 1));
-	if (NumberOfMapRegisters)
-		*NumberOfMapRegisters = regs;
+	*NumberOfMapRegisters = regs;
 	return &adapter->nt;
 }
 EXPORT_SYMBOL_WDMDMA(IoGetDmaAdapter);
