@@ -117,8 +117,9 @@ check_params() {
 # check HDIR OUT: DKMS in throwaway trees under OUT, against the headers in
 # HDIR; asserts that dkms add, build and install succeed, the build log
 # has no warning, exactly wdmdma.ko and edublk.ko are installed, for
-# HDIR's kernel, signed when DKMS signs, edublk depends on wdmdma, and
-# every module parameter is documented (check_params).
+# HDIR's kernel, signed when DKMS signs, with dkms.conf's version as their
+# MODULE_VERSION, edublk depends on wdmdma, and every module parameter is
+# documented (check_params).
 do_check() {
 	local hdir=$1 out=$2 kver dk m ko bad=0 deps
 	kver=$(uts_release "$hdir")
@@ -168,6 +169,10 @@ do_check() {
 		if grep -q '^Signing module' "$out/build.out" &&
 		   [ -z "$(modinfo -F signer "$ko")" ]; then
 			echo "$m: DKMS signed it but modinfo shows no signer"
+			bad=1
+		fi
+		if [ "$(modinfo -F version "$ko")" != "$VERSION" ]; then
+			echo "$m: modinfo version '$(modinfo -F version "$ko")', dkms.conf says $VERSION"
 			bad=1
 		fi
 		check_params "$ko" "$m" || bad=1

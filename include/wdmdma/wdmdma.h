@@ -78,6 +78,13 @@
 #include <linux/mm.h>
 #include <linux/types.h>
 
+/*
+ * The version of this API and of the modules built from this tree (their
+ * MODULE_VERSION); dkms.conf's PACKAGE_VERSION is the same, as
+ * scripts/dkms.sh checks.
+ */
+#define WDMDMA_VERSION		"0.1.0"
+
 struct request;
 struct wdmdma_adapter;
 

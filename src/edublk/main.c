@@ -938,4 +938,5 @@ module_exit(edublk_exit);
 MODULE_DESCRIPTION("Block device on QEMU's edu and edu-sg devices, DMA lists from wdmdma");
 MODULE_AUTHOR("The wdmdma authors");
 MODULE_LICENSE("GPL");
+MODULE_VERSION(WDMDMA_VERSION);
 WDMDMA_IMPORT_NS();

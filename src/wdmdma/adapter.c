@@ -474,3 +474,4 @@ module_exit(wdmdma_exit);
 MODULE_DESCRIPTION("Windows scatter/gather DMA contract on the Linux DMA API");
 MODULE_AUTHOR("The wdmdma authors");
 MODULE_LICENSE("GPL");
+MODULE_VERSION(WDMDMA_VERSION);
