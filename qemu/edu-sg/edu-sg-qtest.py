@@ -894,6 +894,29 @@ def test_bad_cqe(qemu):
     check(qt.close() == 0, "qemu exit status")
 
 
+def test_halt_stale(qemu):
+    """HALT_AFTER counts a completion once, though STALE_PHASE writes its
+    entry twice (first with last lap's phase, then the real one)."""
+    qt, d = start(qemu, ",x-fault-regs=on")
+    d.setup_queue(0, 16)
+    qt.mwrite(TABLE, mkelems([(BUF, 512)]))
+    d.w(0x058, 3)
+    d.w(0x05c, 4 | 1 << 16)
+    d.put_cmd(0, mkcmd(1, 0x60, 0, 512, 1, TABLE))
+    d.ring(0)
+    check(d.poll_cqe(0, tries=5) is None and d.r(0x074) == 1,
+          "HALT_AFTER + STALE_PHASE: the stale entry first")
+    d.w(0x05c, 0)
+    qt.clock_step(2000000)
+    c = d.poll_cqe(0)
+    check(c is not None and c[0] == 0x60 and c[4] == 0,
+          "HALT_AFTER + STALE_PHASE: the real completion %r" % (c,))
+    d.release(0)
+    check(d.r(0x058) == 2,
+          "HALT_AFTER=3 counted one completion, not two: %d" % d.r(0x058))
+    check(qt.close() == 0, "qemu exit status")
+
+
 def test_bad_lba(qemu):
     qt, d = start(qemu)
     for off in (0x080, 0x084, 0x088, 0x08c):
@@ -1242,7 +1265,8 @@ def main():
                               check=True).stdout.strip()
     for t in (test_registers, test_io, test_dma_bits32, test_msix,
               test_msi_intx, test_faults, test_file, test_file_errors,
-              test_full_disk, test_budget, test_bad_cqe, test_bad_lba,
+              test_full_disk, test_budget, test_bad_cqe, test_halt_stale,
+              test_bad_lba,
               test_trace, test_vanish, test_flr, test_discard, test_fuzz, test_fuzz_faults,
               test_speed):
         try:

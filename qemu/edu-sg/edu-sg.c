@@ -1136,10 +1136,14 @@ static bool edu_sg_post(EduSgState *s, unsigned qi, int64_t now)
             /*
              * Injected (HALT_AFTER=N): once N - 1 completions have been
              * posted, the first CQ write that follows another in the same
-             * pass faults, so the halt comes with posted completions.
+             * pass faults, so the halt comes with posted completions.  A
+             * completion counts once: not again when it follows its own
+             * stale-phase entry (BAD_CQE).
              */
             if (s->halt_after > 1) {
-                s->halt_after--;
+                if (!p->stale_done) {
+                    s->halt_after--;
+                }
             } else if (s->halt_after && q->pass_posted) {
                 s->halt_after = 0;
                 edu_sg_queue_halt(s, qi, QERR_CQ_WRITE);
