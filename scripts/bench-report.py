@@ -20,9 +20,27 @@ RESULTS.json is the document `make bench` writes: an object with
               sg_table baseline "native": it is read as native-sgt.
 
 Writes OUTDIR/benchmarks.md and the plots OUTDIR/bench-4k-qd32.png,
-bench-seq.png, bench-pressure.png and bench-micro.png (overwriting them; a
-plot without data is removed and the markdown says it was skipped), and
-prints one headline line per performance target to stdout.
+bench-seq.png, bench-pressure.png, bench-pressure-latency.png and
+bench-micro.png (overwriting them; a plot without data is removed and the
+markdown says it was skipped), and prints one headline line per
+performance target to stdout. Every plot names what was measured, in
+which units, and carries a footer with the machine: host CPU and cores,
+guest kernel, QEMU version, date of the run and wdmdma commit.
+
+OUTDIR/fastpath-steps.json, when it exists (there is no option for it:
+`make bench` writes into docs/, where it is kept), holds the mapping
+microbenchmark of the fast path measured change by change, as medians:
+  "meta"      its own machine and method, not the run's: date, host_cpu,
+              host_cores, kernel, qemu, guest, rounds, method; optionally
+              kernel_release, wdmdma_commit, source, notes,
+  "segs"      the segment counts, e.g. [1, 4, 32, 256],
+  "steps"     one row per change, in order: {"label", optional "commit",
+              "ns_per_op": one number (or null) per entry of "segs"},
+  "baselines" the plain-Linux methods of the same boot, rows as in
+              "steps" with an optional "description" for "commit",
+and optionally "title". It adds bench-fastpath.png and a section with
+its table; without the file both are left out (and a stale plot
+removed). It is checked like RESULTS.json.
 
 --micro-text writes nothing: it prints the machine and software, the
 microbenchmark table and the microbenchmark targets as plain text (the
@@ -36,7 +54,8 @@ and bounce setting.
 
 Every number is the median over rounds, with min-max beside it. Exit status
 0 on success, 2 on unusable input (not JSON, a missing or mistyped key, no
-records at all). Needs Debian's python3-matplotlib (Agg backend, no display).
+records at all; in RESULTS.json, OLD.json or fastpath-steps.json). Needs
+Debian's python3-matplotlib (Agg backend, no display).
 """
 
 import argparse
@@ -46,13 +65,14 @@ import math
 import os
 import statistics
 import sys
+import textwrap
 from collections import namedtuple
 
 try:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import FuncFormatter
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 except ImportError:  # reported by main() once the input has been checked
     plt = None
 
@@ -87,8 +107,13 @@ PLOTS = {
     "4k": "bench-4k-qd32.png",
     "seq": "bench-seq.png",
     "pressure": "bench-pressure.png",
+    "pressure-lat": "bench-pressure-latency.png",
     "micro": "bench-micro.png",
+    "fastpath": "bench-fastpath.png",
 }
+# The fast path measured change by change: read from OUTDIR when present.
+STEPS_FILE = "fastpath-steps.json"
+STEPS_TITLE = "The mapping fast path, change by change"
 
 
 class BadInput(Exception):
@@ -194,16 +219,21 @@ def _check_records(doc, section, keys):
     return recs
 
 
-def validate(doc):
-    """Check the document's shape; raise BadInput with the first problem."""
+def _check_top(doc, keys):
+    """The document's "meta" once doc is an object with every key."""
     if not isinstance(doc, dict):
         raise BadInput("the document must be a JSON object")
-    for key in ("meta", "fio", "pressure", "micro"):
+    for key in keys:
         if key not in doc:
             raise BadInput(f"missing top-level key '{key}'")
-    meta = doc["meta"]
-    if not isinstance(meta, dict):
+    if not isinstance(doc["meta"], dict):
         raise BadInput("'meta' must be an object")
+    return doc["meta"]
+
+
+def validate(doc):
+    """Check the document's shape; raise BadInput with the first problem."""
+    meta = _check_top(doc, ("meta", "fio", "pressure", "micro"))
     _check_keys(meta, {k: t for k, _, t in META_FIELDS}, "meta")
     if meta["rounds"] < 1:
         raise BadInput("meta: 'rounds' must be at least 1")
@@ -213,6 +243,56 @@ def validate(doc):
     if n == 0:
         raise BadInput("no records: 'fio', 'pressure' and 'micro' are all "
                        "empty")
+
+
+STEPS_META_KEYS = {
+    "date": TEXT, "host_cpu": TEXT, "host_cores": INT, "kernel": TEXT,
+    "qemu": TEXT, "guest": TEXT, "rounds": INT, "method": STR,
+}
+STEPS_META_OPTIONAL = {"kernel_release": TEXT, "wdmdma_commit": TEXT,
+                       "source": TEXT, "notes": TEXT}
+STEP_OPTIONAL = {"commit": STR, "description": STR}
+
+
+def _is_pos(v):
+    return _is_num(v) and v > 0
+
+
+def validate_steps(doc):
+    """Check a fastpath-steps document; raise BadInput with the first
+    problem."""
+    meta = _check_top(doc, ("meta", "segs", "steps", "baselines"))
+    if "title" in doc and not _is_str(doc["title"]):
+        raise BadInput("'title' must be a non-empty string")
+    _check_keys(meta, STEPS_META_KEYS, "meta")
+    _check_keys(meta, {k: t for k, t in STEPS_META_OPTIONAL.items()
+                       if k in meta}, "meta")
+    segs = doc["segs"]
+    if (not isinstance(segs, list) or not segs
+            or not all(_is_int(n) and n > 0 for n in segs)
+            or len(set(segs)) != len(segs)):
+        raise BadInput("'segs' must be a non-empty list of distinct "
+                       "positive integers")
+    values = (lambda v: isinstance(v, list) and len(v) == len(segs)
+              and all(x is None or _is_pos(x) for x in v),
+              f"a list of {len(segs)} positive numbers or nulls, one per "
+              "entry of 'segs'")
+    n = 0
+    for section in ("steps", "baselines"):
+        rows = _check_records(doc, section,
+                              {"label": STR, "ns_per_op": values})
+        if section == "steps" and not rows:
+            raise BadInput("'steps' is empty")
+        for i, row in enumerate(rows):
+            _check_keys(row, {k: t for k, t in STEP_OPTIONAL.items()
+                              if k in row}, f"{section}[{i}]")
+            n += sum(v is not None for v in row["ns_per_op"])
+    labels = [r["label"] for r in doc["steps"] + doc["baselines"]]
+    dup = sorted({x for x in labels if labels.count(x) > 1})
+    if dup:
+        raise BadInput(f"label {json.dumps(dup[0])} is used twice")
+    if n == 0:
+        raise BadInput("no numbers: every 'ns_per_op' is null")
 
 
 # --------------------------------------------------------------------------
@@ -667,14 +747,12 @@ def with_range(st, fmt, rounds):
 
 def md_header(res, source):
     m = res.meta
-    emulated = not any("kvm" in s.lower() for s in (m["guest"],
-                                                     m["qemu_cmdline"]))
     out = ["# wdmdma benchmarks", "",
            f"Generated by `make bench` from `{os.path.basename(source)}` by "
            "`scripts/bench-report.py`. Do not edit by hand: rerun "
            "`make bench` to refresh it.", "",
            f"Run date: {m['date']}", ""]
-    if emulated:
+    if emulated(m):
         out += ["**This is a TCG (emulated) guest.** QEMU interprets every "
                 "guest instruction and models the edu-sg device in software, "
                 "so absolute numbers are emulator numbers and say little "
@@ -817,6 +895,9 @@ def md_pressure(res, plotted):
            "target, job and engine at alloc-fail level 0.", ""]
     out += plot_ref(plotted["pressure"], PLOTS["pressure"],
                     "IOPS vs allocation-failure level")
+    out += plot_ref(plotted["pressure-lat"], PLOTS["pressure-lat"],
+                    "p50, p99 and p99.9 completion latency per edublk mode "
+                    "under each pressure condition")
     if not res.pressure:
         return out + ["No pressure records.", ""]
     keys = {(r["target"], r["condition"], r["level"], r["job"], r["engine"])
@@ -981,6 +1062,51 @@ def md_micro_iommu(res):
     return out + [""]
 
 
+def md_fastpath(steps, plotted):
+    """The fast path change by change, from fastpath-steps.json; nothing
+    without it."""
+    if steps is None:
+        return []
+    m = steps["meta"]
+    segs = steps["segs"]
+    title = steps.get("title", STEPS_TITLE)
+    out = [f"## {title}", "",
+           f"From `{STEPS_FILE}` beside this report, not from the run "
+           f"above: {m['method']}. Each step adds one change to the code "
+           "of the row above it; the baselines are plain Linux.", ""]
+    for key, label in [("host_cpu", "Host CPU"), ("host_cores", "Host cores"),
+                       ("kernel", "Guest kernel"), ("qemu", "QEMU"),
+                       ("guest", "Guest"), ("date", "Date"),
+                       ("wdmdma_commit", "wdmdma commit"),
+                       ("source", "Source"), ("notes", "Notes")]:
+        if m.get(key, "") != "":
+            out.append(f"- {label}: {m[key]}")
+    out.append("")
+    out += plot_ref(plotted["fastpath"], PLOTS["fastpath"],
+                    "ns per map + unmap for each fast-path change and each "
+                    "native baseline, per segment count")
+    rows = []
+    for row in steps["steps"] + steps["baselines"]:
+        rows.append([row["label"],
+                     row.get("commit", row.get("description", ""))]
+                    + ["—" if v is None else f_ns(v)
+                       for v in row["ns_per_op"]])
+    # The last step against the fastest baseline of each segment count.
+    last = steps["steps"][-1]
+    ratios = []
+    for j, v in enumerate(last["ns_per_op"]):
+        base = [(b["ns_per_op"][j], b["label"]) for b in steps["baselines"]
+                if b["ns_per_op"][j] is not None]
+        r = ratio(v, min(base)[0] if base else None)
+        ratios.append("—" if r is None else f"{f_ratio(r)} ({min(base)[1]})")
+    if steps["baselines"]:
+        rows.append(["last step ÷ fastest baseline", ""] + ratios)
+    out += md_table(["Step", "Code", *(f"{seg_label(s)}, ns/op"
+                                       for s in segs)], rows,
+                    right=set(range(2, 2 + len(segs))))
+    return out + [""]
+
+
 # --------------------------------------------------------------------------
 # Plain text (--micro-text)
 # --------------------------------------------------------------------------
@@ -1045,13 +1171,64 @@ def micro_text(res, source, prev=None, prev_source=None):
 # Plots
 # --------------------------------------------------------------------------
 
+FOOTER_PT = 7.5     # the machine line's font size
+
+
+def emulated(meta):
+    """True unless meta says the guest ran under KVM."""
+    return not any("kvm" in meta.get(k, "").lower()
+                   for k in ("guest", "qemu_cmdline"))
+
+
+def machine_line(meta):
+    """Every plot's footer, as parts to join with " · ": where, on what
+    and when it was measured."""
+    def known(value, what):
+        return value if value not in (None, "") else f"({what} not recorded)"
+    qemu = meta["qemu"]
+    if qemu.startswith("QEMU emulator version "):
+        qemu = qemu[len("QEMU emulator version "):]
+    cores = meta["host_cores"]
+    return [
+        f"Host: {known(meta['host_cpu'], 'CPU')}, {cores} "
+        f"core{'s' if cores != 1 else ''}",
+        "guest kernel " + known(meta.get("kernel_release")
+                                or meta["kernel"], "version"),
+        "QEMU " + known(qemu, "version"),
+        "run " + known(meta["date"], "date"),
+        "wdmdma " + known(meta.get("wdmdma_commit"), "commit")]
+
+
+def wrap_parts(parts, width, sep=" · "):
+    """Lines of at most width characters, broken between parts where
+    possible."""
+    lines = []
+    for part in parts:
+        if lines and len(lines[-1] + sep + part) <= width:
+            lines[-1] += sep + part
+        else:
+            lines += textwrap.wrap(part, width) or [""]
+    return lines
+
+
+def subtitle(res):
+    """A plot title's second line: the statistics and the guest."""
+    return (f"(median of {res.rounds} rounds, error bars min–max; "
+            f"{'TCG' if emulated(res.meta) else 'KVM'} guest)")
+
+
 def _yerr(stats):
     """Asymmetric error bars from min and max around the median."""
     return [[s.med - s.lo for s in stats], [s.hi - s.med for s in stats]]
 
 
-def _save(fig, path):
-    fig.tight_layout()
+def _save(fig, path, meta):
+    """Add the machine line under everything, lay out and write."""
+    lines = wrap_parts(machine_line(meta), int(fig.get_figwidth() * 16))
+    fig.text(0.008, 0.008, "\n".join(lines), fontsize=FOOTER_PT,
+             color="0.3", ha="left", va="bottom")
+    footer = (len(lines) * FOOTER_PT * 1.3 + 8) / 72 / fig.get_figheight()
+    fig.tight_layout(rect=(0, footer, 1, 1))
     fig.savefig(path, dpi=100)
     plt.close(fig)
 
@@ -1060,8 +1237,28 @@ def _thousands(ax):
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
 
 
-def grouped_bars(path, title, ylabel, groups, series, get, label_bars=False):
-    """Bars per group (x) and series (colour) with min–max error bars.
+def _log_y(ax):
+    """A log y axis labelled 1, 2, 5, 10, ... in plain numbers."""
+    ax.set_yscale("log")
+    ax.yaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.10g}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+
+
+def _legend_right(ax, **kw):
+    """The legend beside the axes, where it covers no data."""
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0,
+              fontsize=9, **kw)
+
+
+def target_tick(target):
+    """'edublk-native-sgt' on two lines, so neighbouring labels fit."""
+    return target.replace("edublk-", "edublk-\n", 1)
+
+
+def grouped_bars(path, meta, title, ylabel, groups, series, get,
+                 label_bars=False, legend_title=None):
+    """Bars per target (x) and series (colour) with min–max error bars.
 
     get(group, series) returns a Stat or None. Returns False (and writes
     nothing) when there is no data at all.
@@ -1071,7 +1268,7 @@ def grouped_bars(path, title, ylabel, groups, series, get, label_bars=False):
     groups = [g for g in groups if any(data[g, s] for s in series)]
     if not series:
         return False
-    fig, ax = plt.subplots(figsize=(9, 5), dpi=100)
+    fig, ax = plt.subplots(figsize=(10, 5.5), dpi=100)
     width = 0.8 / len(series)
     for i, s in enumerate(series):
         xs, sts = [], []
@@ -1084,14 +1281,14 @@ def grouped_bars(path, title, ylabel, groups, series, get, label_bars=False):
         if label_bars:
             ax.bar_label(bars, labels=[f"{st.med:,.0f}" for st in sts],
                          fontsize=7, padding=2)
-    ax.set_xticks(range(len(groups)), groups)
+    ax.set_xticks(range(len(groups)), [target_tick(g) for g in groups])
     ax.set_title(title)
     ax.set_ylabel(ylabel)
-    ax.set_xlabel("Target")
+    ax.set_xlabel("Target (block device)")
     _thousands(ax)
     ax.grid(axis="y", alpha=0.3)
-    ax.legend()
-    _save(fig, path)
+    _legend_right(ax, title=legend_title)
+    _save(fig, path, meta)
     return True
 
 
@@ -1101,13 +1298,24 @@ def pick_engine(res, records):
     return REF_ENGINE if REF_ENGINE in engines else (engines or [None])[0]
 
 
+def pick_pair(records):
+    """The (job, engine) a pressure plot shows: the reference pair when
+    present, else the most common pair among records; None without any."""
+    pairs = [(r["job"], r["engine"]) for r in records]
+    if not pairs:
+        return None
+    return ((REF_JOB, REF_ENGINE) if (REF_JOB, REF_ENGINE) in pairs
+            else max(sorted(set(pairs)), key=pairs.count))
+
+
 def plot_4k(res, path):
     recs = select(res.fio, job=REF_JOB)
     return grouped_bars(
-        path, "4k random read, QD32: IOPS by target\n"
-        f"(median of {res.rounds} rounds, error bars min–max; TCG guest)",
-        "IOPS", res.targets(recs), res.engines(recs),
-        lambda t, e: res.fio_stat(t, REF_JOB, e, "iops"), label_bars=True)
+        path, res.meta, "fio 4k random read, queue depth 32: IOPS by target "
+        f"and I/O engine\n{subtitle(res)}",
+        "IOPS (I/O per second)", res.targets(recs), res.engines(recs),
+        lambda t, e: res.fio_stat(t, REF_JOB, e, "iops"), label_bars=True,
+        legend_title="fio engine")
 
 
 def plot_seq(res, path):
@@ -1120,24 +1328,23 @@ def plot_seq(res, path):
         st = res.fio_stat(target, job, engine, "bw_bytes")
         return st and Stat(*(v / 2**20 for v in st[:3]), st.n)
     return grouped_bars(
-        path, f"Sequential bandwidth by target ({engine})\n"
-        f"(median of {res.rounds} rounds, error bars min–max; TCG guest)",
+        path, res.meta, "fio sequential read and write (128 KiB and 1 MiB "
+        f"blocks, {engine}): bandwidth by target\n{subtitle(res)}",
         "Bandwidth (MiB/s)", res.targets(recs),
-        ordered((r["job"] for r in recs), SEQ_JOBS), get)
+        ordered((r["job"] for r in recs), SEQ_JOBS), get,
+        legend_title="fio job")
 
 
 def plot_pressure(res, path):
     recs = select(res.pressure, condition="alloc-fail")
-    # One job and engine per plot: the reference pair when present, else
-    # the most common pair among the alloc-fail records.
-    pairs = [(r["job"], r["engine"]) for r in recs]
-    if not pairs:
+    # One job and engine per plot.
+    pair = pick_pair(recs)
+    if pair is None:
         return False
-    pair = ((REF_JOB, REF_ENGINE) if (REF_JOB, REF_ENGINE) in pairs
-            else max(sorted(set(pairs)), key=pairs.count))
-    fig, ax = plt.subplots(figsize=(9, 5), dpi=100)
+    fig, ax = plt.subplots(figsize=(10, 5.5), dpi=100)
     any_line = False
     modes = [t for t in res.targets(recs) if t.startswith("edublk-")]
+    all_levels = set()
     for mode in modes:
         levels = sorted({r["level"] for r in select(recs, target=mode)})
         pts = [(lv, res.pressure_stat(mode, "alloc-fail", lv, *pair, "iops"))
@@ -1146,29 +1353,108 @@ def plot_pressure(res, path):
         if not pts:
             continue
         any_line = True
+        all_levels |= {lv for lv, _ in pts}
         ax.errorbar([lv for lv, _ in pts], [st.med for _, st in pts],
                     yerr=_yerr([st for _, st in pts]), marker="o", capsize=4,
                     label=mode)
     if not any_line:
         plt.close(fig)
         return False
-    ax.set_title(f"IOPS under injected allocation failure ({pair[0]}, "
-                 f"{pair[1]})\n(median of {res.rounds} rounds, error bars "
-                 "min–max; TCG guest)")
+    ax.set_title(f"fio {pair[0]} ({pair[1]}): IOPS under injected "
+                 f"allocation failure\n{subtitle(res)}")
     ax.set_xlabel("Allocations failed on purpose (%)")
-    ax.set_ylabel("IOPS")
+    ax.set_xticks(sorted(all_levels),
+                  [f"{lv:g}%" for lv in sorted(all_levels)])
+    ax.set_ylabel("IOPS (I/O per second)")
     ax.set_ylim(bottom=0)
     _thousands(ax)
     ax.grid(alpha=0.3)
-    ax.legend()
-    _save(fig, path)
+    _legend_right(ax, title="Target")
+    _save(fig, path, res.meta)
+    return True
+
+
+PERCENTILES = [("lat_p50_ns", "p50"), ("lat_p99_ns", "p99"),
+               ("lat_p999_ns", "p99.9")]
+PERCENTILE_COLORS = ["#9ecae1", "#4292c6", "#08306b"]
+
+
+def condition_title(condition, level):
+    if condition == "alloc-fail":
+        return (f"alloc-fail {level:g}%: "
+                + ("no failure injected" if level == 0 else
+                   f"{level:g}% of allocations fail"))
+    if condition == "map-regs":
+        return "map-regs: 32-bit device, every page bounces"
+    return f"{condition} {level:g}"
+
+
+def plot_pressure_latency(res, path):
+    """p50/p99/p99.9 per edublk mode, one panel per condition and level."""
+    pair = pick_pair(res.pressure)
+    if pair is None:
+        return False
+    recs = select(res.pressure, job=pair[0], engine=pair[1])
+    modes = [t for t in res.targets(recs) if t.startswith("edublk-")]
+    panels = [(c, lv)
+              for c in ordered((r["condition"] for r in recs),
+                               KNOWN_CONDITIONS)
+              for lv in sorted({r["level"] for r in
+                                select(recs, condition=c)})]
+    panels = [(c, lv) for c, lv in panels
+              if any(res.pressure_recs(m, c, lv, *pair) for m in modes)]
+    if not panels:
+        return False
+    ncols = 2 if len(panels) == 4 else min(len(panels), 3)
+    nrows = math.ceil(len(panels) / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(10, 1.6 + 3.4 * nrows),
+                             dpi=100, sharey=True, squeeze=False)
+    width = 0.8 / len(PERCENTILES)
+    lowest = math.inf
+    for k, ax in enumerate(axes.flat):
+        if k >= len(panels):
+            ax.set_visible(False)
+            continue
+        cond, level = panels[k]
+        for i, (field, name) in enumerate(PERCENTILES):
+            xs, sts = [], []
+            for j, mode in enumerate(modes):
+                st = res.pressure_stat(mode, cond, level, *pair, field)
+                if st:
+                    xs.append(j - 0.4 + width * (i + 0.5))
+                    sts.append(Stat(*(v / 1e6 for v in st[:3]), st.n))
+            lowest = min([lowest] + [st.lo for st in sts if st.lo > 0])
+            ax.bar(xs, [st.med for st in sts], width, yerr=_yerr(sts),
+                   capsize=2, label=name, color=PERCENTILE_COLORS[i],
+                   ecolor="0.2", error_kw={"linewidth": 0.8})
+        ax.set_title(condition_title(cond, level), fontsize=10)
+        ax.set_xticks(range(len(modes)), [short(m) for m in modes])
+        if k % ncols == 0:
+            ax.set_ylabel("Completion latency (ms, log scale)")
+        if k + ncols >= len(panels):
+            ax.set_xlabel("edublk mode")
+        ax.grid(axis="y", which="major", alpha=0.3)
+    # Shared y: bars start at the bottom of the axis, a decade below the
+    # lowest value, so even the shortest bar shows.
+    _log_y(axes.flat[0])
+    if lowest < math.inf:
+        axes.flat[0].set_ylim(bottom=10 ** math.floor(math.log10(lowest)))
+    # The legend above the top right panel's title, clear of the bars.
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    axes.flat[ncols - 1].legend(handles, labels, loc="lower right",
+                                bbox_to_anchor=(1, 1.09), ncol=len(labels),
+                                fontsize=9, borderaxespad=0,
+                                title="Percentile", title_fontsize=9)
+    fig.suptitle(f"fio {pair[0]} ({pair[1]}): completion latency "
+                 f"percentiles under pressure\n{subtitle(res)}")
+    _save(fig, path, res.meta)
     return True
 
 
 def plot_micro(res, path):
     if not res.micro:
         return False
-    fig, ax = plt.subplots(figsize=(9, 5), dpi=100)
+    fig, ax = plt.subplots(figsize=(10, 5.5), dpi=100)
     methods = ordered((r["method"] for r in res.micro), KNOWN_METHODS)
     segs_all = ordered((r["segs"] for r in res.micro), KNOWN_SEGS)
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
@@ -1187,24 +1473,74 @@ def plot_micro(res, path):
                         label=f"{method}, "
                               f"{'bounce' if bounce else 'no bounce'}")
     ax.set_xscale("log")
-    ax.set_yscale("log")
+    _log_y(ax)
     ax.set_xticks(segs_all, [str(s) for s in segs_all])
     ax.xaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
-    ax.set_title("Mapping cost per request vs list length\n"
-                 f"(median of {res.rounds} rounds, error bars min–max; "
-                 "TCG guest)")
-    ax.set_xlabel("Segments per list (log scale)")
+    ax.set_title("In-guest mapping microbenchmark (no IOMMU): cost of one "
+                 f"map + unmap vs list length\n{subtitle(res)}")
+    ax.set_xlabel("Single-page segments per list (log scale)")
     ax.set_ylabel("ns per map + unmap (median, log scale)")
     ax.grid(which="both", alpha=0.3)
-    ax.legend()
-    _save(fig, path)
+    _legend_right(ax, title="Method, bouncing")
+    _save(fig, path, res.meta)
     return True
 
 
-def make_plots(res, outdir):
+BASELINE_STYLES = [("#d62728", "//"), ("#2ca02c", "xx"), ("#9467bd", "..")]
+
+
+def plot_fastpath(steps, path):
+    """ns/op of each fast-path step and each native baseline, per segment
+    count: the steps in blues (darker is later), the baselines hatched."""
+    segs = steps["segs"]
+    rows = steps["steps"] + steps["baselines"]
+    values = [v for r in rows for v in r["ns_per_op"] if v is not None]
+    fig, ax = plt.subplots(figsize=(10, 6.2), dpi=100)
+    width = 0.84 / len(rows)
+    n_steps = len(steps["steps"])
+    for i, row in enumerate(rows):
+        pts = [(j, v) for j, v in enumerate(row["ns_per_op"])
+               if v is not None]
+        xs = [j - 0.42 + width * (i + 0.5) for j, _ in pts]
+        if i < n_steps:
+            color = plt.get_cmap("Blues")(0.25 + 0.75 * i
+                                          / max(1, n_steps - 1))
+            style = {"color": color, "edgecolor": "0.25", "linewidth": 0.5,
+                     "label": row["label"]}
+        else:
+            color, hatch = BASELINE_STYLES[(i - n_steps)
+                                           % len(BASELINE_STYLES)]
+            style = {"facecolor": "white", "edgecolor": color,
+                     "hatch": hatch, "linewidth": 1.2,
+                     "label": f"{row['label']} (plain Linux, same boot)"}
+        bars = ax.bar(xs, [v for _, v in pts], width, **style)
+        ax.bar_label(bars, labels=[f"{v:,.0f}" for _, v in pts],
+                     fontsize=7, padding=2, rotation=90)
+    _log_y(ax)
+    ax.set_ylim(min(values) / 2, max(values) * 4)   # room for the labels
+    ax.set_xticks(range(len(segs)), [seg_label(s) for s in segs])
+    m = steps["meta"]
+    title = steps.get("title", STEPS_TITLE)
+    ax.set_title(f"{title}: Calculate + Build + Put\n"
+                 + ("vs plain Linux, " if steps["baselines"] else "")
+                 + "no bouncing "
+                 f"(median of {m['rounds']} rounds, one "
+                 f"{'TCG' if emulated(m) else 'KVM'} guest boot)")
+    ax.set_xlabel("Single-page segments per transfer")
+    ax.set_ylabel("ns per map + unmap (median, log scale)")
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2,
+              fontsize=8.5, frameon=False)
+    _save(fig, path, m)
+    return True
+
+
+def make_plots(res, outdir, steps=None):
     """Write every plot; remove a stale file for a plot without data."""
     makers = {"4k": plot_4k, "seq": plot_seq, "pressure": plot_pressure,
-              "micro": plot_micro}
+              "pressure-lat": plot_pressure_latency, "micro": plot_micro,
+              "fastpath": lambda _, path: (steps is not None
+                                           and plot_fastpath(steps, path))}
     done = {}
     for key, maker in makers.items():
         path = os.path.join(outdir, PLOTS[key])
@@ -1216,14 +1552,15 @@ def make_plots(res, outdir):
 
 # --------------------------------------------------------------------------
 
-def load(path):
-    """The validated document at path; raises BadInput or OSError."""
+def load(path, check=validate):
+    """The document at path, checked by check(); raises BadInput or
+    OSError."""
     try:
         with open(path, encoding="utf-8") as f:
             doc = json.load(f)
     except ValueError as e:  # includes json.JSONDecodeError
         raise BadInput(f"not valid JSON: {e}") from e
-    validate(doc)
+    check(doc)
     return doc
 
 
@@ -1234,7 +1571,8 @@ def main():
                     "microbenchmark as text.")
     ap.add_argument("results", help="results document (JSON)")
     ap.add_argument("outdir", nargs="?",
-                    help="directory for benchmarks.md and plots")
+                    help="directory for benchmarks.md and plots (a "
+                         f"{STEPS_FILE} there adds the fast-path plot)")
     ap.add_argument("--previous", metavar="OLD.json",
                     help="an earlier results document: its microbenchmark "
                          "medians go beside the new ones")
@@ -1263,13 +1601,22 @@ def main():
               "(apt-get install python3-matplotlib)", file=sys.stderr)
         return 1
 
+    steps = None
+    steps_path = os.path.join(args.outdir, STEPS_FILE)
+    if os.path.exists(steps_path):
+        try:
+            steps = load(steps_path, validate_steps)
+        except (OSError, BadInput) as e:
+            print(f"bench-report: {steps_path}: {e}", file=sys.stderr)
+            return 2
+
     os.makedirs(args.outdir, exist_ok=True)
     targets = evaluate(res)
-    plotted = make_plots(res, args.outdir)
+    plotted = make_plots(res, args.outdir, steps)
     lines = (md_header(res, args.results) + md_targets(targets)
              + md_fio(res, plotted) + md_pressure(res, plotted)
              + md_micro(res, plotted, prev, args.previous)
-             + md_micro_iommu(res))
+             + md_micro_iommu(res) + md_fastpath(steps, plotted))
     with open(os.path.join(args.outdir, "benchmarks.md"), "w",
               encoding="utf-8") as f:
         f.write("\n".join(lines).rstrip("\n") + "\n")
