@@ -2,8 +2,8 @@
 /*
  * edublk - a block device on QEMU's stock edu device (PCI 1234:11e8) or on
  * this project's edu-sg device (PCI 1234:11e9), with its DMA lists from
- * wdmdma. Shared by main.c, dma.c (edu engine), sg.c (edu-sg engine) and
- * debugfs.c.
+ * wdmdma. Shared by main.c, edu.c (edu engine), edusg.c (edu-sg engine)
+ * and debugfs.c.
  *
  * Copyright (C) 2026 The wdmdma authors.
  */
@@ -340,7 +340,7 @@ extern int edublk_mode_param;
 extern unsigned int edublk_emergency_param;
 extern bool edublk_use_msi;
 
-/* dma.c: the edu engine, and the completion path of both */
+/* edu.c: the edu engine, and the completion path of both */
 void edublk_list_ready(struct device *dev, void *irp,
 		       struct wdmdma_sg_list *sgl, void *context);
 irqreturn_t edublk_irq(int irq, void *data);
@@ -352,7 +352,7 @@ blk_status_t edublk_map_status(struct edublk_dev *edu, int err);
 void edublk_fail_async(struct edublk_dev *edu, struct edublk_cmd *cmd,
 		       blk_status_t status);
 
-/* sg.c: the edu-sg backend */
+/* edusg.c: the edu-sg backend */
 int edublk_sg_probe(struct pci_dev *pdev);
 void edublk_sg_remove(struct pci_dev *pdev);
 void edublk_sg_reset_prepare(struct edublk_dev *edu);

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * edublk - a block device on QEMU's stock edu device (PCI 1234:11e8), and
- * on this project's edu-sg scatter/gather device (PCI 1234:11e9, sg.c).
+ * on this project's edu-sg scatter/gather device (PCI 1234:11e9, edusg.c).
  *
  * The edu has one 4 KiB buffer and one DMA engine without scatter/gather,
  * limited to 28-bit bus addresses. The disk's medium is memory this driver
  * owns and the device can reach (coherent chunks); every sector moves
  * between the request's pages and the medium through the edu's buffer by
- * real edu DMAs (see dma.c). The lists for the request side come from
+ * real edu DMAs (see edu.c). The lists for the request side come from
  * wdmdma, which bounces through its map registers what the device cannot
  * reach in one element.
  *
@@ -19,7 +19,7 @@
  *  pdu - a Build buffer preallocated in every request's PDU;
  *  get - wdmdma_get_sg_list_ex(), with the library's reserve and queue;
  *  native, native-sgt - edu-sg only: no wdmdma, the plain Linux way to
- *	map (sg.c), the benchmarks' baseline.
+ *	map (edusg.c), the benchmarks' baseline.
  * The wdmdma modes map with the _ex calls (BuildScatterGatherListEx,
  * GetScatterGatherListEx) and a transfer context in each request, so a
  * request waiting for its list can be cancelled (edublk_cancel_wait()).
