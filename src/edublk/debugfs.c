@@ -3,9 +3,9 @@
  * edublk in debugfs: /sys/kernel/debug/edublk/<disk>/
  *   stats      the driver's counters (wdmdma's own per-adapter counters
  *              are in /sys/kernel/debug/wdmdma/<device>-<id>/stats)
- *   drop_irqs  edu only: write N: ignore the next N DMA completion
- *              interrupts, as if lost, to exercise the DMA timeout (reads
- *              back what is left)
+ *   drop_irqs  edu only (edu.c): write N: ignore the next N DMA
+ *              completion interrupts, as if lost, to exercise the DMA
+ *              timeout (reads back what is left)
  *   map_errors write N: the adapter's next N mappings fail with -EIO
  *              (wdmdma_inject_map_error(); 0 stops), to exercise the
  *              end of a request wdmdma cannot map (write-only)
@@ -21,7 +21,11 @@
  *              edu-sg only: the device's own fault-injection registers
  *              (FAIL_EVERY, DROP_EVERY, HALT_AFTER, LATENCY_NS), read and
  *              written
- *              while the disk runs (edublk_sg_debugfs_add())
+ *              while the disk runs (edusg.c, edublk_sg_debugfs_add())
+ * A backend adds its files (ops->debugfs_add) after stats, and its lines
+ * to stats (ops->debugfs_show) after the core's.
+ *
+ * Locking: stats takes edu->lock for a consistent copy of the counters.
  *
  * Copyright (C) 2026 The wdmdma authors.
  */
@@ -81,36 +85,11 @@ static int stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "native_requeues %llu\n", st.native_requeues);
 	seq_printf(m, "lists %llu\n", st.lists);
 	seq_printf(m, "unmapped %llu\n", st.unmapped);
-	if (edu->sg)
-		edublk_sg_debugfs_show(m, edu);
+	if (edu->ops->debugfs_show)
+		edu->ops->debugfs_show(m, edu);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(stats);
-
-static int drop_irqs_get(void *data, u64 *val)
-{
-	struct edublk_dev *edu = data;
-	unsigned long flags;
-
-	spin_lock_irqsave(&edu->lock, flags);
-	*val = edu->drop_irqs;
-	spin_unlock_irqrestore(&edu->lock, flags);
-	return 0;
-}
-
-static int drop_irqs_set(void *data, u64 val)
-{
-	struct edublk_dev *edu = data;
-	unsigned long flags;
-
-	if (val > UINT_MAX)
-		return -EINVAL;
-	spin_lock_irqsave(&edu->lock, flags);
-	edu->drop_irqs = val;
-	spin_unlock_irqrestore(&edu->lock, flags);
-	return 0;
-}
-DEFINE_DEBUGFS_ATTRIBUTE(drop_irqs_fops, drop_irqs_get, drop_irqs_set, "%llu\n");
 
 /* Parse an integer within [min, max] written to a debugfs file. */
 static int edublk_dbg_int(const char __user *buf, size_t len, int min,
@@ -190,11 +169,8 @@ void edublk_debugfs_add(struct edublk_dev *edu)
 	edu->debugfs = debugfs_create_dir(edu->disk->disk_name,
 					  edublk_debugfs_root);
 	debugfs_create_file("stats", 0444, edu->debugfs, edu, &stats_fops);
-	if (!edu->sg)	/* edu-sg drops completions itself (drop_every) */
-		debugfs_create_file_unsafe("drop_irqs", 0600, edu->debugfs,
-					   edu, &drop_irqs_fops);
-	else
-		edublk_sg_debugfs_add(edu, edu->debugfs);
+	if (edu->ops->debugfs_add)
+		edu->ops->debugfs_add(edu, edu->debugfs);
 	debugfs_create_file("map_errors", 0200, edu->debugfs, edu,
 			    &map_errors_fops);
 	debugfs_create_file("map_enomem", 0200, edu->debugfs, edu,

@@ -2,8 +2,10 @@
 /*
  * edublk - a block device on QEMU's stock edu device (PCI 1234:11e8) or on
  * this project's edu-sg device (PCI 1234:11e9), with its DMA lists from
- * wdmdma. Shared by main.c, edu.c (edu engine), edusg.c (edu-sg engine)
- * and debugfs.c.
+ * wdmdma. The core (main.c, request.c, debugfs.c) and what a backend
+ * (edu.c for the edu, edusg.c for edu-sg) may use of it: the core's
+ * per-device and per-request structures, each with a backend's own data
+ * beside it, and the ops table through which the core calls the backend.
  *
  * Copyright (C) 2026 The wdmdma authors.
  */
@@ -13,61 +15,13 @@
 #include <linux/blk-mq.h>
 #include <linux/list.h>
 #include <linux/pci.h>
-#include <linux/scatterlist.h>
 #include <linux/seq_file.h>
-#include <linux/sizes.h>
 #include <linux/spinlock.h>
-#include <linux/timer.h>
 #include <linux/workqueue.h>
 
 #include <wdmdma/wdmdma.h>
 
 #include "../compat.h"
-
-/* edu registers (BAR0) */
-#define EDU_REG_ID		0x00
-#define EDU_REG_LIVE		0x04	/* reads back the complement */
-#define EDU_REG_IRQ_STATUS	0x24
-#define EDU_REG_IRQ_ACK		0x64
-#define EDU_REG_DMA_SRC		0x80
-#define EDU_REG_DMA_DST		0x88
-#define EDU_REG_DMA_CNT		0x90
-#define EDU_REG_DMA_CMD		0x98
-
-#define EDU_ID			0x010000ed
-#define EDU_DMA_START		BIT(0)	/* also reads 1 while the DMA runs */
-#define EDU_DMA_TO_RAM		BIT(1)	/* device buffer to RAM; 0: RAM to it */
-#define EDU_DMA_IRQ		BIT(2)	/* raise EDU_IRQ_DMA when done */
-#define EDU_IRQ_DMA		0x100
-
-/*
- * The device buffer: 4 KiB at device address 0x40000. QEMU 7.2 checks the
- * range off by one and aborts the whole VM when a transfer's end reaches
- * 0x41000 (4096 bytes at 0x40000); newer QEMU accepts that. Every edu DMA
- * here starts at 0x40000 and moves at most 4032 bytes, so it ends at or
- * below 0x40fc0 on any version. (Each DMA costs 100 ms of virtual time,
- * so a piece near the buffer's size halves the DMAs that 2048 would need.)
- */
-#define EDU_BUF_ADDR		0x40000
-#define EDU_BUF_SIZE		4096
-#define EDU_DMA_MAX		(EDU_BUF_SIZE - 64)
-
-/*
- * One edu DMA takes 100 ms of QEMU virtual time. After this long without
- * its interrupt, a finished DMA counts as a lost interrupt; one that still
- * runs gets EDUBLK_DMA_HUNG_TRIES such periods before the device is fenced
- * (a TCG guest on a busy host can fall seconds behind).
- */
-#define EDUBLK_DMA_TIMEOUT_MS	5000
-#define EDUBLK_DMA_HUNG_TRIES	6
-
-/*
- * Request size limit (wdmdma's max_transfer) and the size of one piece
- * of the medium; a transfer may cross from one piece into the next.
- */
-#define EDUBLK_MAX_TRANSFER	SZ_64K
-#define EDUBLK_CHUNK_SHIFT	16
-#define EDUBLK_CHUNK_SIZE	SZ_64K
 
 #define EDUBLK_QUEUE_DEPTH	32
 /* wdmdma reserve: lists (get mode) and map-register chunks (all modes) */
@@ -84,60 +38,14 @@ enum edublk_mode {
 	EDUBLK_MODE_NATIVE_SGT,	/* the same, always through an sg_table */
 };
 
-/* Does @mode map without wdmdma (edu-sg only)? */
+/*
+ * Does @mode map without wdmdma? The backend maps such a request itself
+ * (struct edublk_backend_ops.native_queue); edu-sg's does.
+ */
 static inline bool edublk_mode_is_native(enum edublk_mode mode)
 {
 	return mode == EDUBLK_MODE_NATIVE || mode == EDUBLK_MODE_NATIVE_SGT;
 }
-
-/*
- * Does @mode map a request of several segments through an sg_table
- * (sg_alloc_table_chained(), blk_rq_map_sg(), dma_map_sgtable())?
- * native-sgt does on every kernel; native only where the kernel lacks
- * blk_rq_dma_map_iter_start() (before 6.17), else it takes the iterator.
- */
-static inline bool edublk_mode_uses_sgt(enum edublk_mode mode)
-{
-#ifdef WDMDMA_HAVE_BLK_RQ_DMA_MAP_ITER
-	return mode == EDUBLK_MODE_NATIVE_SGT;
-#else
-	return edublk_mode_is_native(mode);
-#endif
-}
-
-/*
- * How a native request is mapped (struct edublk_cmd.native_map), so that
- * edublk_sg_native_unmap() undoes exactly that.
- */
-enum edublk_native_map {
-	EDUBLK_NATIVE_NONE,	/* nothing mapped */
-	EDUBLK_NATIVE_BVEC,	/* one segment: dma_map_bvec() */
-	EDUBLK_NATIVE_SGT,	/* cmd->sgt: dma_map_sgtable() */
-	EDUBLK_NATIVE_ITER,	/* blk_rq_dma_map_iter_start() (6.17 and later) */
-};
-
-/*
- * The sg_table modes (edublk_mode_uses_sgt()): scatterlist entries kept in
- * each PDU, as NVMe did before 6.17; a request with more segments chains a
- * table from the kernel's sg pools (a one-segment request needs none: it
- * is mapped with dma_map_bvec()).
- */
-#define EDUBLK_NATIVE_INLINE_SG	2
-
-#ifdef WDMDMA_HAVE_BLK_RQ_DMA_MAP_ITER
-/*
- * mode=native on kernels with blk_rq_dma_map_iter_start(): no scatterlist.
- * A range the iterator mapped on its own (no IOMMU to coalesce into), kept
- * for its unmap: the first ones in the PDU, more in an array from the
- * device's mempool.
- */
-struct edublk_native_range {
-	dma_addr_t addr;
-	u32 len;
-};
-
-#define EDUBLK_NATIVE_INLINE_RANGES	2
-#endif
 
 /* Where a request's Build buffer came from. */
 enum edublk_buf_src {
@@ -147,6 +55,12 @@ enum edublk_buf_src {
 	EDUBLK_BUF_PDU,
 };
 
+/*
+ * The driver's counters (debugfs "stats"), under edu->lock. The core
+ * counts the requests, their lists and buffers and how they ended; a
+ * backend counts what only it sees, and a counter of the other device
+ * stays 0.
+ */
 struct edublk_stats {
 	u64 requests;		/* reads and writes started (not flushes) */
 	u64 read_bytes;
@@ -179,26 +93,23 @@ enum edublk_zero_op {
 	EDUBLK_ZERO_WRITE_ZEROES,
 };
 
-/* Where an edu-sg request is (struct edublk_cmd.sg_state). */
-enum edublk_sg_state {
-	EDUBLK_SG_IDLE,		/* not started, or waiting for its list */
-	EDUBLK_SG_ON_DEVICE,	/* posted in its queue's SQ */
-	EDUBLK_SG_DONE,		/* handed to the completion path */
-};
-
-struct edublk_sg;
-
 /*
- * Per-request data (the blk-mq PDU). The request's MDL follows it, and in
- * pdu mode a Build buffer after that (offsets in struct edublk_dev).
+ * Per-request data (the blk-mq PDU): the core's, then the backend's
+ * (ops->cmd_size() bytes, edublk_cmd_priv()). The request's MDL follows
+ * them, and in pdu mode a Build buffer after that (offsets in struct
+ * edublk_dev).
  */
 struct edublk_cmd {
-	struct list_head node;		/* ready, emergency_wait or failed */
+	/*
+	 * On one list at a time: the core's emergency_wait or failed, or
+	 * one of the backend's.
+	 */
+	struct list_head node;
 	struct edublk_dev *edu;
 	/*
 	 * wdmdma's modes map with the _ex calls: a request that must wait
-	 * for its list lives in xfer, so edu-sg's timeout handler can cancel
-	 * one that waited too long (wdmdma_cancel()).
+	 * for its list lives in xfer, so a backend's timeout handler can
+	 * cancel one that waited too long (edublk_cancel_wait()).
 	 */
 	struct wdmdma_xfer_ctx xfer;
 	unsigned long started;		/* jiffies when queue_rq started it */
@@ -216,52 +127,19 @@ struct edublk_cmd {
 	bool unmap;			/* write zeroes without REQ_NOUNMAP */
 	bool fua;			/* a write with REQ_FUA (edu-sg) */
 	blk_status_t status;
-
-	/* Progress: element, offset in it, medium position of the piece. */
-	u32 elem;
-	u32 elem_off;
-	u64 pos;
-	/*
-	 * The piece in flight: two edu DMAs through the device buffer. On
-	 * edu-sg, ram and len hold the mapping of EDUBLK_NATIVE_BVEC.
-	 */
-	u64 ram;			/* bus address on the request side */
-	dma_addr_t medium;		/* bus address on the medium side */
-	u32 len;
-	bool second_hop;
-
-	/* edu-sg: the hardware queue, the device tag and the table size */
-	u16 qid;
-	u16 nelems;
-	u8 sg_state;			/* enum edublk_sg_state */
-	u8 native_map;			/* enum edublk_native_map */
-	u32 dev_tag;
-	unsigned long posted;		/* jiffies when last posted */
-	/*
-	 * The sg_table modes: the request's own table, first entries in the
-	 * PDU (inline_sg is NULL in the other modes).
-	 */
-	struct sg_table sgt;
-	struct scatterlist *inline_sg;
-#ifdef WDMDMA_HAVE_BLK_RQ_DMA_MAP_ITER
-	/*
-	 * mode=native with blk_rq_dma_map_iter_start() (sgt unused): the
-	 * request's IOVA range when the IOMMU coalesced it into one (iova_len
-	 * bytes linked), else the ranges to unmap one by one (the iterator's
-	 * only if dma_need_unmap() says they need an unmap).
-	 */
-	struct dma_iova_state iova;
-	size_t iova_len;
-	struct edublk_native_range *ranges;	/* inline_ranges or pooled */
-	unsigned int nr_ranges;
-	struct edublk_native_range inline_ranges[EDUBLK_NATIVE_INLINE_RANGES];
-#endif
 };
 
+struct edublk_backend_ops;
+
+/*
+ * The core's per-device data. A backend's device structure starts with
+ * it (ops->dev_size bytes are allocated; the backend finds its own with
+ * container_of()).
+ */
 struct edublk_dev {
 	struct pci_dev *pdev;
-	void __iomem *regs;
-	struct edublk_sg *sg;		/* edu-sg state; NULL on the stock edu */
+	void __iomem *regs;		/* BAR0, for the backend */
+	const struct edublk_backend_ops *ops;
 	/*
 	 * A volatile write cache with FUA: edu-sg's medium may be a host
 	 * file that only FLUSH or a FUA write makes durable. The stock edu's
@@ -269,7 +147,6 @@ struct edublk_dev {
 	 */
 	bool write_cache;
 	bool discard;		/* edu-sg 1.2: discard and write zeroes */
-	int irq;
 	bool msi;
 	enum edublk_mode mode;
 	unsigned int dma_bits;
@@ -279,11 +156,7 @@ struct edublk_dev {
 	unsigned int nr_map_registers;
 	size_t max_list_size;	/* Calculate(NULL, PAGE_SIZE - 1, max) */
 
-	/* The medium: coherent chunks the device reaches. */
 	u64 capacity;		/* bytes */
-	unsigned int nr_chunks;
-	void **chunk;
-	dma_addr_t *chunk_dma;
 
 	/* reserve mode: free emergency buffers (a stack) and waiters */
 	void **emergency;
@@ -291,18 +164,14 @@ struct edublk_dev {
 	unsigned int nr_emergency_free;
 	struct list_head emergency_wait;
 
-	/* The device: one DMA at a time, advanced from the interrupt. */
+	/*
+	 * The emergency buffers, the failed list and the statistics; a
+	 * backend may guard its own state with it too (edu.c does).
+	 */
 	spinlock_t lock;
-	struct list_head ready;		/* mapped, waiting for the device */
-	struct edublk_cmd *active;	/* the request the device works on */
-	bool dma_busy;			/* an edu DMA is in flight */
-	unsigned int dma_waits;		/* timeouts of this DMA while it ran */
-	bool dead;			/* fenced after a hung DMA */
-	unsigned long deadline;
-	struct timer_list timer;
+	bool dead;			/* given up: new requests fail at once */
 	struct list_head failed;	/* to be ended by fail_work */
 	struct work_struct fail_work;
-	unsigned int drop_irqs;		/* debugfs: ignore this many completions */
 	struct edublk_stats stats;
 
 	struct blk_mq_tag_set tag_set;
@@ -310,71 +179,124 @@ struct edublk_dev {
 	int index;
 	size_t pdu_mdl_off;
 	size_t pdu_buf_off;
-	size_t pdu_sg_off;
 	struct dentry *debugfs;
 };
+
+/**
+ * struct edublk_backend_ops - how the core drives a device's backend
+ * @dev_size: bytes of the backend's device structure, which starts with
+ *	the core's struct edublk_dev
+ * @bar0_min: registers the backend uses in BAR0, in bytes
+ * @no_partitions: the disk is not scanned for partitions
+ * @probe: set up the device and add its disk; the core has allocated
+ *	@dev_size bytes, enabled the PCI device and mapped BAR0, and undoes
+ *	that if @probe fails, which must undo the rest
+ * @remove: drain the disk and undo @probe (the core then frees the device)
+ * @shutdown: power-off, reboot, kexec: no DMA from here on
+ * @reset_prepare: optional: a function reset (sysfs "reset") begins
+ * @reset_done: optional: the function reset is over
+ * @cmd_size: bytes of the backend's per-request data, placed after the
+ *	core's struct edublk_cmd in the PDU (edublk_cmd_priv()); called once,
+ *	when the disk is added
+ * @start_cmd: queue_rq starts a request: set up its backend data, before
+ *	anything can end it
+ * @list_ready: wdmdma mapped the request's list (cmd->sgl): hand it to the
+ *	device. It runs inside Get/Build or from wdmdma's work item, so it
+ *	must not end the request itself (edublk_fail_async() does)
+ * @queue_nodata: a flush, discard or write zeroes, which no mode maps;
+ *	needed if the backend sets write_cache or discard. Return BLK_STS_OK
+ *	if the request is on its way, else the status to end it with
+ * @native_queue: optional: map and start a request without wdmdma (the
+ *	native modes); a backend without it refuses them at probe. Return as
+ *	@queue_nodata, or BLK_STS_RESOURCE (nothing mapped, nothing counted
+ *	but the requeue) for blk-mq to run it again later
+ * @native_unmap: with @native_queue: undo its mapping as the request ends
+ *	(whether or not it mapped anything)
+ * @timeout: optional: blk-mq's .timeout for a request (the disk has none
+ *	without it, so blk-mq re-arms the timer)
+ * @debugfs_add: optional: the backend's files in the disk's directory
+ * @debugfs_show: optional: the backend's lines at the end of "stats"
+ *
+ * The core holds no lock when it calls any of these.
+ */
+struct edublk_backend_ops {
+	size_t dev_size;
+	resource_size_t bar0_min;
+	bool no_partitions;
+
+	int (*probe)(struct edublk_dev *edu);
+	void (*remove)(struct edublk_dev *edu);
+	void (*shutdown)(struct edublk_dev *edu);
+	void (*reset_prepare)(struct edublk_dev *edu);
+	void (*reset_done)(struct edublk_dev *edu);
+
+	size_t (*cmd_size)(const struct edublk_dev *edu);
+	void (*start_cmd)(struct edublk_dev *edu, struct edublk_cmd *cmd,
+			  struct blk_mq_hw_ctx *hctx);
+	void (*list_ready)(struct edublk_dev *edu, struct edublk_cmd *cmd,
+			   struct wdmdma_sg_list *sgl);
+	blk_status_t (*queue_nodata)(struct edublk_dev *edu,
+				     struct edublk_cmd *cmd);
+	blk_status_t (*native_queue)(struct edublk_dev *edu,
+				     struct edublk_cmd *cmd);
+	void (*native_unmap)(struct edublk_dev *edu, struct edublk_cmd *cmd);
+	enum blk_eh_timer_return (*timeout)(struct edublk_dev *edu,
+					    struct edublk_cmd *cmd);
+
+	void (*debugfs_add)(struct edublk_dev *edu, struct dentry *dir);
+	void (*debugfs_show)(struct seq_file *m, struct edublk_dev *edu);
+};
+
+/* The backends, for the core's PCI ID table alone. */
+extern const struct edublk_backend_ops edublk_edu_ops;
+extern const struct edublk_backend_ops edublk_sg_ops;
 
 static inline struct request *edublk_rq(struct edublk_cmd *cmd)
 {
 	return blk_mq_rq_from_pdu(cmd);
 }
 
-/* main.c: shared by both devices */
-struct edublk_dev *edublk_dev_get(struct pci_dev *pdev, resource_size_t bar0_min);
-void edublk_dev_put(struct edublk_dev *edu);
+/*
+ * The backend's per-request data: right after the core's, so aligned as
+ * struct edublk_cmd is (a backend checks its own fits that alignment).
+ */
+static inline void *edublk_cmd_priv(struct edublk_cmd *cmd)
+{
+	return cmd + 1;
+}
+
+/* main.c: the device, the disk, the module */
 int edublk_set_dma_masks(struct edublk_dev *edu);
-int edublk_alloc_emergency(struct edublk_dev *edu, unsigned int nr);
-void edublk_free_emergency(struct edublk_dev *edu);
 int edublk_add_disk(struct edublk_dev *edu, struct queue_limits *lim,
-		    const struct blk_mq_ops *ops, unsigned int nr_hw_queues,
-		    unsigned int timeout);
+		    unsigned int nr_hw_queues, unsigned int timeout);
 void edublk_remove_disk(struct edublk_dev *edu);
-blk_status_t edublk_queue_rq(struct blk_mq_hw_ctx *hctx,
-			     const struct blk_mq_queue_data *bd);
-int edublk_init_request(struct blk_mq_tag_set *set, struct request *rq,
-			unsigned int hctx_idx, wdmdma_numa_node_t numa_node);
-void edublk_account(struct edublk_dev *edu, struct edublk_cmd *cmd);
 int edublk_index_alloc(void);
 void edublk_index_free(int index);
+int edublk_param_uint_range(const char *val, const struct kernel_param *kp,
+			    unsigned int min, unsigned int max);
 extern int edublk_mode_param;
 extern unsigned int edublk_emergency_param;
 extern bool edublk_use_msi;
+extern const char * const edublk_mode_names[];
 
-/* edu.c: the edu engine, and the completion path of both */
-void edublk_list_ready(struct device *dev, void *irp,
-		       struct wdmdma_sg_list *sgl, void *context);
-irqreturn_t edublk_irq(int irq, void *data);
-void edublk_dma_timeout(struct timer_list *t);
-void edublk_fail_work(struct work_struct *work);
-void edublk_complete(struct edublk_dev *edu, struct edublk_cmd *cmd);
-blk_status_t edublk_build(struct edublk_dev *edu, struct edublk_cmd *cmd);
-blk_status_t edublk_map_status(struct edublk_dev *edu, int err);
+/* request.c: blk-mq, the list-source modes, the completion path */
+int edublk_alloc_emergency(struct edublk_dev *edu, unsigned int nr);
+void edublk_free_emergency(struct edublk_dev *edu);
+void edublk_account(struct edublk_dev *edu, struct edublk_cmd *cmd);
+bool edublk_cancel_wait(struct edublk_dev *edu, struct edublk_cmd *cmd);
+void edublk_fail_later(struct edublk_dev *edu, struct edublk_cmd *cmd);
 void edublk_fail_async(struct edublk_dev *edu, struct edublk_cmd *cmd,
 		       blk_status_t status);
-
-/* edusg.c: the edu-sg backend */
-int edublk_sg_probe(struct pci_dev *pdev);
-void edublk_sg_remove(struct pci_dev *pdev);
-void edublk_sg_reset_prepare(struct edublk_dev *edu);
-void edublk_sg_reset_done(struct edublk_dev *edu);
-void edublk_sg_shutdown(struct edublk_dev *edu);
-void edublk_sg_list_ready(struct edublk_dev *edu, struct edublk_cmd *cmd,
-			  struct wdmdma_sg_list *sgl);
-blk_status_t edublk_sg_native_queue(struct edublk_dev *edu,
-				    struct edublk_cmd *cmd);
-void edublk_sg_native_unmap(struct edublk_dev *edu, struct edublk_cmd *cmd);
-blk_status_t edublk_sg_queue_nodata(struct edublk_dev *edu,
-				    struct edublk_cmd *cmd);
-void edublk_sg_debugfs_show(struct seq_file *m, struct edublk_dev *edu);
-void edublk_sg_debugfs_add(struct edublk_dev *edu, struct dentry *dir);
-bool edublk_cancel_wait(struct edublk_dev *edu, struct edublk_cmd *cmd);
+void edublk_complete(struct edublk_dev *edu, struct edublk_cmd *cmd);
+/* the core's own */
+void edublk_fail_work(struct work_struct *work);
+extern const struct blk_mq_ops edublk_mq_ops;
+extern const struct blk_mq_ops edublk_mq_ops_timeout;
 
 /* debugfs.c */
 void edublk_debugfs_init(void);
 void edublk_debugfs_exit(void);
 void edublk_debugfs_add(struct edublk_dev *edu);
 void edublk_debugfs_remove(struct edublk_dev *edu);
-
-extern const char * const edublk_mode_names[];
 
 #endif /* EDUBLK_H */

@@ -60,14 +60,15 @@
 #include <linux/io.h>
 #include <linux/log2.h>
 #include <linux/mempool.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/scatterlist.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 
 #include "../compat.h"
 #include "edublk.h"
 #include "edusg_hw.h"
-
-#define CREATE_TRACE_POINTS
-#include "edublk_trace.h"
 
 /*
  * The sg_table modes map multi-segment requests with
@@ -109,6 +110,99 @@ module_param_named(io_timeout, edublk_sg_io_timeout, uint, 0444);
 MODULE_PARM_DESC(io_timeout,
 		 "edu-sg: seconds a command may take before it is timed out (default 0: 5 s plus twice the latency the device advertises)");
 
+/*
+ * Does @mode map a request of several segments through an sg_table
+ * (sg_alloc_table_chained(), blk_rq_map_sg(), dma_map_sgtable())?
+ * native-sgt does on every kernel; native only where the kernel lacks
+ * blk_rq_dma_map_iter_start() (before 6.17), else it takes the iterator.
+ */
+static bool edublk_mode_uses_sgt(enum edublk_mode mode)
+{
+#ifdef WDMDMA_HAVE_BLK_RQ_DMA_MAP_ITER
+	return mode == EDUBLK_MODE_NATIVE_SGT;
+#else
+	return edublk_mode_is_native(mode);
+#endif
+}
+
+/*
+ * How a native request is mapped (struct edublk_sg_cmd.native_map), so
+ * that edublk_sg_native_unmap() undoes exactly that.
+ */
+enum edublk_native_map {
+	EDUBLK_NATIVE_NONE,	/* nothing mapped */
+	EDUBLK_NATIVE_BVEC,	/* one segment: dma_map_bvec() */
+	EDUBLK_NATIVE_SGT,	/* sc->sgt: dma_map_sgtable() */
+	EDUBLK_NATIVE_ITER,	/* blk_rq_dma_map_iter_start() (6.17 and later) */
+};
+
+/*
+ * The sg_table modes (edublk_mode_uses_sgt()): scatterlist entries kept in
+ * each PDU, as NVMe did before 6.17; a request with more segments chains a
+ * table from the kernel's sg pools (a one-segment request needs none: it
+ * is mapped with dma_map_bvec()).
+ */
+#define EDUBLK_NATIVE_INLINE_SG	2
+
+#ifdef WDMDMA_HAVE_BLK_RQ_DMA_MAP_ITER
+/*
+ * mode=native on kernels with blk_rq_dma_map_iter_start(): no scatterlist.
+ * A range the iterator mapped on its own (no IOMMU to coalesce into), kept
+ * for its unmap: the first ones in the PDU, more in an array from the
+ * device's mempool.
+ */
+struct edublk_native_range {
+	dma_addr_t addr;
+	u32 len;
+};
+
+#define EDUBLK_NATIVE_INLINE_RANGES	2
+#endif
+
+/* Where an edu-sg request is (struct edublk_sg_cmd.sg_state). */
+enum edublk_sg_state {
+	EDUBLK_SG_IDLE,		/* not started, or waiting for its list */
+	EDUBLK_SG_ON_DEVICE,	/* posted in its queue's SQ */
+	EDUBLK_SG_DONE,		/* handed to the completion path */
+};
+
+/* edu-sg's per-request data, after the core's in the PDU. */
+struct edublk_sg_cmd {
+	/* The hardware queue, the device tag and the table size */
+	u16 qid;
+	u16 nelems;
+	u8 sg_state;			/* enum edublk_sg_state */
+	u8 native_map;			/* enum edublk_native_map */
+	u32 dev_tag;
+	unsigned long posted;		/* jiffies when last posted */
+	/* EDUBLK_NATIVE_BVEC: the dma_map_bvec() mapping */
+	dma_addr_t bvec_addr;
+	u32 bvec_len;
+	/*
+	 * The sg_table modes: the request's own table, first entries in the
+	 * PDU (inline_sg, which the other modes' PDUs leave out).
+	 */
+	struct sg_table sgt;
+#ifdef WDMDMA_HAVE_BLK_RQ_DMA_MAP_ITER
+	/*
+	 * mode=native with blk_rq_dma_map_iter_start() (sgt unused): the
+	 * request's IOVA range when the IOMMU coalesced it into one (iova_len
+	 * bytes linked), else the ranges to unmap one by one (the iterator's
+	 * only if dma_need_unmap() says they need an unmap).
+	 */
+	struct dma_iova_state iova;
+	size_t iova_len;
+	struct edublk_native_range *ranges;	/* inline_ranges or pooled */
+	unsigned int nr_ranges;
+	struct edublk_native_range inline_ranges[EDUBLK_NATIVE_INLINE_RANGES];
+#endif
+	/* The sg_table modes: EDUBLK_NATIVE_INLINE_SG entries */
+	struct scatterlist inline_sg[];
+};
+
+static_assert(__alignof__(struct edublk_sg_cmd) <=
+	      __alignof__(struct edublk_cmd));
+
 struct edublk_sgq_stats {
 	u64 posted;		/* commands written to the SQ (reposts too) */
 	u64 completed;		/* valid completions taken from the CQ */
@@ -142,7 +236,9 @@ struct edublk_sgq {
 	char irq_name[32];
 };
 
+/* edu-sg's device data; the core's comes first. */
 struct edublk_sg {
+	struct edublk_dev edu;
 	unsigned int nq;
 	u32 max_elems;
 	u32 max_elem_len;
@@ -176,8 +272,23 @@ struct edublk_sg {
 	atomic_long_t native_iova_elems;	/* their device elements */
 	atomic_long_t native_direct;	/* iterator: range by range */
 	atomic_long_t native_direct_ranges;	/* the ranges of those */
-	struct edublk_sgq q[];
+	struct edublk_sgq *q;		/* nq of them */
 };
+
+static_assert(offsetof(struct edublk_sg, edu) == 0);
+
+static struct edublk_sg *to_edublk_sg(struct edublk_dev *edu)
+{
+	return container_of(edu, struct edublk_sg, edu);
+}
+
+static struct edublk_sg_cmd *to_edublk_sg_cmd(struct edublk_cmd *cmd)
+{
+	return edublk_cmd_priv(cmd);
+}
+
+#define CREATE_TRACE_POINTS
+#include "edusg_trace.h"
 
 static u32 es_rd(struct edublk_dev *edu, unsigned int off)
 {
@@ -187,6 +298,33 @@ static u32 es_rd(struct edublk_dev *edu, unsigned int off)
 static void es_wr(struct edublk_dev *edu, unsigned int off, u32 val)
 {
 	writel(val, edu->regs + off);
+}
+
+/*
+ * ops->cmd_size: edu-sg's per-request data, with the sg_table modes'
+ * first scatterlist entries.
+ */
+static size_t edublk_sg_cmd_size(const struct edublk_dev *edu)
+{
+	size_t size = sizeof(struct edublk_sg_cmd);
+
+	if (edublk_mode_uses_sgt(edu->mode))
+		size += EDUBLK_NATIVE_INLINE_SG * sizeof(struct scatterlist);
+	return size;
+}
+
+/*
+ * ops->start_cmd: the request goes to the device queue of its hardware
+ * queue's number; it waits for its list, with nothing mapped natively.
+ */
+static void edublk_sg_start_cmd(struct edublk_dev *edu, struct edublk_cmd *cmd,
+				struct blk_mq_hw_ctx *hctx)
+{
+	struct edublk_sg_cmd *sc = to_edublk_sg_cmd(cmd);
+
+	sc->qid = hctx->queue_num;
+	sc->sg_state = EDUBLK_SG_IDLE;
+	sc->native_map = EDUBLK_NATIVE_NONE;
 }
 
 /* --- Submission --------------------------------------------------------- */
@@ -199,14 +337,15 @@ static void es_wr(struct edublk_dev *edu, unsigned int off, u32 val)
  */
 static void edublk_sg_post(struct edublk_sgq *q, struct edublk_cmd *cmd)
 {
-	struct edublk_sg *sg = q->edu->sg;
+	struct edublk_sg *sg = to_edublk_sg(q->edu);
+	struct edublk_sg_cmd *sc = to_edublk_sg_cmd(cmd);
 	struct request *rq = edublk_rq(cmd);
 	struct edusg_cmd *sqe = &q->sq[q->sq_tail];
 	dma_addr_t table;
 
 	lockdep_assert_held(&q->lock);
-	cmd->dev_tag = (u32)q->seq++ << 16 | rq->tag;
-	sqe->tag = cpu_to_le32(cmd->dev_tag);
+	sc->dev_tag = (u32)q->seq++ << 16 | rq->tag;
+	sqe->tag = cpu_to_le32(sc->dev_tag);
 	sqe->rsvd = 0;
 	if (cmd->flush) {
 		sqe->opcode = ES_OP_FLUSH;
@@ -229,7 +368,7 @@ static void edublk_sg_post(struct edublk_sgq *q, struct edublk_cmd *cmd)
 			sizeof(struct edusg_elem);
 		sqe->opcode = cmd->write ? ES_OP_WRITE : ES_OP_READ;
 		sqe->flags = cmd->write && cmd->fua ? ES_CMD_FUA : 0;
-		sqe->nelems = cpu_to_le16(cmd->nelems);
+		sqe->nelems = cpu_to_le16(sc->nelems);
 		sqe->sector = cpu_to_le64(blk_rq_pos(rq));
 		sqe->length = cpu_to_le32(blk_rq_bytes(rq));
 		sqe->sgl_addr = cpu_to_le64(table);
@@ -238,9 +377,9 @@ static void edublk_sg_post(struct edublk_sgq *q, struct edublk_cmd *cmd)
 	q->inflight[rq->tag] = cmd;
 	q->nr_inflight++;
 	q->stats.posted++;
-	cmd->posted = jiffies;
+	sc->posted = jiffies;
 	trace_edublk_cmd_post(cmd);
-	cmd->sg_state = EDUBLK_SG_ON_DEVICE;
+	sc->sg_state = EDUBLK_SG_ON_DEVICE;
 }
 
 /*
@@ -250,7 +389,8 @@ static void edublk_sg_post(struct edublk_sgq *q, struct edublk_cmd *cmd)
  */
 static bool edublk_sg_submit(struct edublk_dev *edu, struct edublk_cmd *cmd)
 {
-	struct edublk_sgq *q = &edu->sg->q[cmd->qid];
+	struct edublk_sg *sg = to_edublk_sg(edu);
+	struct edublk_sgq *q = &sg->q[to_edublk_sg_cmd(cmd)->qid];
 	unsigned long flags;
 
 	spin_lock_irqsave(&q->lock, flags);
@@ -260,7 +400,7 @@ static bool edublk_sg_submit(struct edublk_dev *edu, struct edublk_cmd *cmd)
 	}
 	edublk_sg_post(q, cmd);
 	/* In a function reset: posted again by edublk_sg_reset_done(). */
-	if (!edu->sg->resetting)
+	if (!sg->resetting)
 		es_wr(edu, ES_Q(q->qid, ESQ_SQ_TAIL), q->sq_tail);
 	spin_unlock_irqrestore(&q->lock, flags);
 	return true;
@@ -270,7 +410,7 @@ static bool edublk_sg_submit(struct edublk_dev *edu, struct edublk_cmd *cmd)
 static bool edublk_sg_list_ok(struct edublk_dev *edu, struct edublk_cmd *cmd,
 			      const struct wdmdma_sg_list *sgl)
 {
-	struct edublk_sg *sg = edu->sg;
+	struct edublk_sg *sg = to_edublk_sg(edu);
 	u64 total = 0;
 	u32 i;
 
@@ -289,21 +429,24 @@ static bool edublk_sg_list_ok(struct edublk_dev *edu, struct edublk_cmd *cmd,
 }
 
 /**
- * edublk_sg_list_ready() - post a mapped request on its edu-sg queue
+ * edublk_sg_list_ready() - ops->list_ready: post a mapped request
  * @edu: the device
  * @cmd: the request
  * @sgl: its list from wdmdma
  *
- * Copies the list into the request's element table and rings the queue's
- * doorbell. Requests that cannot be posted are ended by the work item.
+ * Copies the list into the request's element table and rings the doorbell
+ * of the request's edu-sg queue. Requests that cannot be posted are ended
+ * by the work item.
  *
  * Context: any (wdmdma's list-control callback); does not sleep.
  */
-void edublk_sg_list_ready(struct edublk_dev *edu, struct edublk_cmd *cmd,
-			  struct wdmdma_sg_list *sgl)
+static void edublk_sg_list_ready(struct edublk_dev *edu,
+				 struct edublk_cmd *cmd,
+				 struct wdmdma_sg_list *sgl)
 {
-	struct edublk_sg *sg = edu->sg;
-	struct edublk_sgq *q = &sg->q[cmd->qid];
+	struct edublk_sg *sg = to_edublk_sg(edu);
+	struct edublk_sg_cmd *sc = to_edublk_sg_cmd(cmd);
+	struct edublk_sgq *q = &sg->q[sc->qid];
 	struct request *rq = edublk_rq(cmd);
 	struct edusg_elem *t;
 	u32 i;
@@ -323,13 +466,13 @@ void edublk_sg_list_ready(struct edublk_dev *edu, struct edublk_cmd *cmd,
 		t[i].len = cpu_to_le32(sgl->elements[i].len);
 		t[i].rsvd = 0;
 	}
-	cmd->nelems = sgl->nr_elements;
+	sc->nelems = sgl->nr_elements;
 	if (!edublk_sg_submit(edu, cmd))
 		edublk_fail_async(edu, cmd, BLK_STS_IOERR);
 }
 
 /**
- * edublk_sg_queue_nodata() - post a request that carries no data
+ * edublk_sg_queue_nodata() - ops->queue_nodata: post a request without data
  * @edu: the device
  * @cmd: a REQ_OP_FLUSH, REQ_OP_DISCARD or REQ_OP_WRITE_ZEROES request
  *
@@ -343,14 +486,14 @@ void edublk_sg_list_ready(struct edublk_dev *edu, struct edublk_cmd *cmd,
  * Context: queue_rq; does not sleep.
  * Return: BLK_STS_OK (posted), or BLK_STS_IOERR if the queue was given up.
  */
-blk_status_t edublk_sg_queue_nodata(struct edublk_dev *edu,
-				    struct edublk_cmd *cmd)
+static blk_status_t edublk_sg_queue_nodata(struct edublk_dev *edu,
+					   struct edublk_cmd *cmd)
 {
 	struct request *rq = edublk_rq(cmd);
 
 	if (WARN_ON_ONCE(rq->tag < 0 || rq->tag >= EDUBLK_QUEUE_DEPTH))
 		return BLK_STS_IOERR;
-	cmd->nelems = 0;
+	to_edublk_sg_cmd(cmd)->nelems = 0;
 	return edublk_sg_submit(edu, cmd) ? BLK_STS_OK : BLK_STS_IOERR;
 }
 
@@ -362,8 +505,11 @@ blk_status_t edublk_sg_queue_nodata(struct edublk_dev *edu,
  * blk_rq_map_sg(), dma_map_sgtable()) in native-sgt, and in native where
  * the kernel lacks blk_rq_dma_map_iter_start() (before 6.17); native on
  * later kernels takes that iterator instead (edublk_mode_uses_sgt()).
- * cmd->native_map says which mapped the request.
+ * sc->native_map says which mapped the request.
  */
+
+static void edublk_sg_native_unmap(struct edublk_dev *edu,
+				   struct edublk_cmd *cmd);
 
 /* Count a native request that blk-mq will run again later. */
 static blk_status_t edublk_sg_native_requeue(struct edublk_dev *edu)
@@ -380,8 +526,8 @@ static blk_status_t edublk_sg_native_requeue(struct edublk_dev *edu)
 static bool edublk_sg_native_elem_ok(struct edublk_dev *edu, dma_addr_t addr,
 				     u32 len)
 {
-	return len && len <= edu->sg->max_elem_len && addr + len - 1 >= addr &&
-	       addr + len - 1 <= edu->dma_limit;
+	return len && len <= to_edublk_sg(edu)->max_elem_len &&
+	       addr + len - 1 >= addr && addr + len - 1 <= edu->dma_limit;
 }
 
 /*
@@ -394,7 +540,7 @@ static bool edublk_sg_native_elem_ok(struct edublk_dev *edu, dma_addr_t addr,
 static bool edublk_sg_native_add(struct edublk_dev *edu, struct edusg_elem *t,
 				 u32 *n, dma_addr_t addr, u32 len)
 {
-	struct edublk_sg *sg = edu->sg;
+	struct edublk_sg *sg = to_edublk_sg(edu);
 
 	while (len) {
 		u32 piece = min(len, sg->max_elem_len);
@@ -420,35 +566,37 @@ static bool edublk_sg_native_add(struct edublk_dev *edu, struct edusg_elem *t,
  * (swiotlb's limit when the device needs bouncing, which would fail every
  * time), returns BLK_STS_NOTSUPP: the caller takes the mode's other path.
  * So a mapping error here is transient (swiotlb full) and the request is
- * retried later, as NVMe does. The mapping is kept in cmd->ram and
- * cmd->len (the stock edu's per-piece fields, unused on edu-sg).
+ * retried later, as NVMe does. The mapping is kept in sc->bvec_addr and
+ * sc->bvec_len.
  */
 static blk_status_t edublk_sg_native_map_bvec(struct edublk_dev *edu,
 					      struct edublk_cmd *cmd,
 					      struct edusg_elem *t)
 {
+	struct edublk_sg *sg = to_edublk_sg(edu);
+	struct edublk_sg_cmd *sc = to_edublk_sg_cmd(cmd);
 	struct request *rq = edublk_rq(cmd);
 	struct device *dev = &edu->pdev->dev;
 	struct bio_vec bv = req_bvec(rq);
 	dma_addr_t addr;
 	u32 n = 0;
 
-	if (bv.bv_len != blk_rq_bytes(rq) || bv.bv_len > edu->sg->max_map)
+	if (bv.bv_len != blk_rq_bytes(rq) || bv.bv_len > sg->max_map)
 		return BLK_STS_NOTSUPP;
 	addr = dma_map_bvec(dev, &bv, rq_dma_dir(rq), DMA_ATTR_NO_WARN);
 	if (dma_mapping_error(dev, addr))
 		return edublk_sg_native_requeue(edu);
-	cmd->ram = addr;
-	cmd->len = bv.bv_len;
-	cmd->native_map = EDUBLK_NATIVE_BVEC;
+	sc->bvec_addr = addr;
+	sc->bvec_len = bv.bv_len;
+	sc->native_map = EDUBLK_NATIVE_BVEC;
 	if (!edublk_sg_native_add(edu, t, &n, addr, bv.bv_len)) {
 		dev_err_ratelimited(dev, "unusable mapping: %pad for %u bytes\n",
 				    &addr, bv.bv_len);
 		edublk_sg_native_unmap(edu, cmd);
 		return BLK_STS_IOERR;
 	}
-	cmd->nelems = n;
-	atomic_long_inc(&edu->sg->native_single);
+	sc->nelems = n;
+	atomic_long_inc(&sg->native_single);
 	return BLK_STS_OK;
 }
 
@@ -464,8 +612,10 @@ static blk_status_t edublk_sg_native_map_bvec(struct edublk_dev *edu,
  */
 static void edublk_sg_native_free_sgt(struct edublk_cmd *cmd)
 {
-	cmd->sgt.orig_nents = blk_rq_nr_phys_segments(edublk_rq(cmd));
-	sg_free_table_chained(&cmd->sgt, EDUBLK_NATIVE_INLINE_SG);
+	struct edublk_sg_cmd *sc = to_edublk_sg_cmd(cmd);
+
+	sc->sgt.orig_nents = blk_rq_nr_phys_segments(edublk_rq(cmd));
+	sg_free_table_chained(&sc->sgt, EDUBLK_NATIVE_INLINE_SG);
 }
 
 /*
@@ -480,9 +630,10 @@ static blk_status_t edublk_sg_native_map_sgt(struct edublk_dev *edu,
 					     struct edusg_elem *t,
 					     unsigned int nents)
 {
+	struct edublk_sg_cmd *sc = to_edublk_sg_cmd(cmd);
 	struct request *rq = edublk_rq(cmd);
 	struct device *dev = &edu->pdev->dev;
-	struct edublk_sg *sg = edu->sg;
+	struct edublk_sg *sg = to_edublk_sg(edu);
 	struct scatterlist *s;
 	u64 total = 0;
 	unsigned int i;
@@ -492,18 +643,18 @@ static blk_status_t edublk_sg_native_map_sgt(struct edublk_dev *edu,
 	if (nents > EDUBLK_NATIVE_INLINE_SG &&
 	    wdmdma_should_fail_alloc(edu->adapter))
 		return edublk_sg_native_requeue(edu);
-	cmd->sgt.sgl = cmd->inline_sg;
-	if (sg_alloc_table_chained(&cmd->sgt, nents, cmd->inline_sg,
+	sc->sgt.sgl = sc->inline_sg;
+	if (sg_alloc_table_chained(&sc->sgt, nents, sc->inline_sg,
 				   EDUBLK_NATIVE_INLINE_SG))
 		return edublk_sg_native_requeue(edu);
-	cmd->sgt.orig_nents = wdmdma_blk_rq_map_sg(rq, cmd->sgt.sgl);
-	if (!cmd->sgt.orig_nents) {
+	sc->sgt.orig_nents = wdmdma_blk_rq_map_sg(rq, sc->sgt.sgl);
+	if (!sc->sgt.orig_nents) {
 		edublk_sg_native_free_sgt(cmd);
 		dev_err_ratelimited(dev, "blk_rq_map_sg found no data in %u bytes\n",
 				    blk_rq_bytes(rq));
 		return BLK_STS_IOERR;
 	}
-	ret = dma_map_sgtable(dev, &cmd->sgt, rq_dma_dir(rq), DMA_ATTR_NO_WARN);
+	ret = dma_map_sgtable(dev, &sc->sgt, rq_dma_dir(rq), DMA_ATTR_NO_WARN);
 	if (ret) {
 		edublk_sg_native_free_sgt(cmd);
 		/*
@@ -521,9 +672,9 @@ static blk_status_t edublk_sg_native_map_sgt(struct edublk_dev *edu,
 		}
 		return edublk_sg_native_requeue(edu);
 	}
-	cmd->native_map = EDUBLK_NATIVE_SGT;
+	sc->native_map = EDUBLK_NATIVE_SGT;
 
-	for_each_sgtable_dma_sg(&cmd->sgt, s, i) {
+	for_each_sgtable_dma_sg(&sc->sgt, s, i) {
 		if (!edublk_sg_native_add(edu, t, &n, sg_dma_address(s),
 					  sg_dma_len(s)))
 			goto bad;
@@ -531,15 +682,15 @@ static blk_status_t edublk_sg_native_map_sgt(struct edublk_dev *edu,
 	}
 	if (total != blk_rq_bytes(rq))
 		goto bad;
-	cmd->nelems = n;
+	sc->nelems = n;
 	atomic_long_inc(&sg->native_sgt);
-	atomic_long_add(cmd->sgt.orig_nents, &sg->native_sgt_segs);
+	atomic_long_add(sc->sgt.orig_nents, &sg->native_sgt_segs);
 	atomic_long_add(n, &sg->native_sgt_elems);
 	return BLK_STS_OK;
 
 bad:
 	dev_err_ratelimited(dev, "unusable mapping: %u DMA segments for %u bytes\n",
-			    cmd->sgt.nents, blk_rq_bytes(rq));
+			    sc->sgt.nents, blk_rq_bytes(rq));
 	edublk_sg_native_unmap(edu, cmd);
 	return BLK_STS_IOERR;
 }
@@ -548,7 +699,7 @@ static void edublk_sg_native_unmap_sgt(struct edublk_dev *edu,
 				       struct edublk_cmd *cmd,
 				       enum dma_data_direction dir)
 {
-	dma_unmap_sgtable(&edu->pdev->dev, &cmd->sgt, dir, 0);
+	dma_unmap_sgtable(&edu->pdev->dev, &to_edublk_sg_cmd(cmd)->sgt, dir, 0);
 	edublk_sg_native_free_sgt(cmd);
 }
 #endif /* CONFIG_SG_POOL */
@@ -568,25 +719,26 @@ static blk_status_t edublk_sg_native_keep(struct edublk_dev *edu,
 					  unsigned int nsegs, dma_addr_t addr,
 					  u32 len)
 {
-	struct edublk_sg *sg = edu->sg;
+	struct edublk_sg *sg = to_edublk_sg(edu);
+	struct edublk_sg_cmd *sc = to_edublk_sg_cmd(cmd);
 	unsigned int max = EDUBLK_NATIVE_INLINE_RANGES;
 
-	if (!cmd->nr_ranges && nsegs > EDUBLK_NATIVE_INLINE_RANGES) {
+	if (!sc->nr_ranges && nsegs > EDUBLK_NATIVE_INLINE_RANGES) {
 		if (wdmdma_should_fail_alloc(edu->adapter))
 			return BLK_STS_RESOURCE;
-		cmd->ranges = mempool_alloc(sg->native_pool, GFP_ATOMIC);
-		if (!cmd->ranges) {
-			cmd->ranges = cmd->inline_ranges;
+		sc->ranges = mempool_alloc(sg->native_pool, GFP_ATOMIC);
+		if (!sc->ranges) {
+			sc->ranges = sc->inline_ranges;
 			return BLK_STS_RESOURCE;
 		}
 	}
-	if (cmd->ranges != cmd->inline_ranges)
+	if (sc->ranges != sc->inline_ranges)
 		max = sg->native_max_ranges;
-	if (cmd->nr_ranges >= max)
+	if (sc->nr_ranges >= max)
 		return BLK_STS_IOERR;
-	cmd->ranges[cmd->nr_ranges].addr = addr;
-	cmd->ranges[cmd->nr_ranges].len = len;
-	cmd->nr_ranges++;
+	sc->ranges[sc->nr_ranges].addr = addr;
+	sc->ranges[sc->nr_ranges].len = len;
+	sc->nr_ranges++;
 	return BLK_STS_OK;
 }
 
@@ -603,9 +755,10 @@ static blk_status_t edublk_sg_native_map_iter(struct edublk_dev *edu,
 					      struct edusg_elem *t,
 					      unsigned int nsegs)
 {
+	struct edublk_sg_cmd *sc = to_edublk_sg_cmd(cmd);
 	struct request *rq = edublk_rq(cmd);
 	struct device *dev = &edu->pdev->dev;
-	struct edublk_sg *sg = edu->sg;
+	struct edublk_sg *sg = to_edublk_sg(edu);
 	struct blk_dma_iter iter;
 	unsigned int ranges = 0;
 	const char *why;
@@ -614,19 +767,19 @@ static blk_status_t edublk_sg_native_map_iter(struct edublk_dev *edu,
 	bool keep;
 	u32 n = 0;
 
-	memset(&cmd->iova, 0, sizeof(cmd->iova));
-	cmd->iova_len = 0;
-	cmd->ranges = cmd->inline_ranges;
-	cmd->nr_ranges = 0;
-	if (!blk_rq_dma_map_iter_start(rq, dev, &cmd->iova, &iter)) {
+	memset(&sc->iova, 0, sizeof(sc->iova));
+	sc->iova_len = 0;
+	sc->ranges = sc->inline_ranges;
+	sc->nr_ranges = 0;
+	if (!blk_rq_dma_map_iter_start(rq, dev, &sc->iova, &iter)) {
 		sts = iter.status;
 		if (sts == BLK_STS_OK)	/* blk-mq found no data to map */
 			sts = BLK_STS_IOERR;
 		goto failed;
 	}
-	cmd->native_map = EDUBLK_NATIVE_ITER;
-	if (blk_rq_dma_map_coalesce(&cmd->iova)) {
-		cmd->iova_len = iter.len;
+	sc->native_map = EDUBLK_NATIVE_ITER;
+	if (blk_rq_dma_map_coalesce(&sc->iova)) {
+		sc->iova_len = iter.len;
 		if (!edublk_sg_native_add(edu, t, &n, iter.addr, iter.len))
 			goto bad_elem;
 		total = iter.len;
@@ -654,7 +807,7 @@ static blk_status_t edublk_sg_native_map_iter(struct edublk_dev *edu,
 			goto bad_elem;
 		total += iter.len;
 		ranges++;
-		if (!wdmdma_blk_rq_dma_map_iter_next(rq, dev, &cmd->iova, &iter))
+		if (!wdmdma_blk_rq_dma_map_iter_next(rq, dev, &sc->iova, &iter))
 			break;
 	}
 	sts = iter.status;
@@ -668,8 +821,8 @@ mapped:
 		why = "the ranges do not add up to the request";
 		goto bad;
 	}
-	cmd->nelems = n;
-	if (dma_use_iova(&cmd->iova)) {
+	sc->nelems = n;
+	if (dma_use_iova(&sc->iova)) {
 		atomic_long_inc(&sg->native_iova);
 		atomic_long_add(nsegs, &sg->native_iova_segs);
 		atomic_long_add(n, &sg->native_iova_elems);
@@ -692,7 +845,7 @@ bad_elem:
 bad:
 	dev_err_ratelimited(dev, "unusable mapping of %u bytes in %u segments (%s, %u elements): %s\n",
 			    blk_rq_bytes(rq), nsegs,
-			    dma_use_iova(&cmd->iova) ? "one IOVA range" :
+			    dma_use_iova(&sc->iova) ? "one IOVA range" :
 			    "range by range", n, why);
 	edublk_sg_native_unmap(edu, cmd);
 	return BLK_STS_IOERR;
@@ -702,21 +855,22 @@ static void edublk_sg_native_unmap_iter(struct edublk_dev *edu,
 					struct edublk_cmd *cmd,
 					enum dma_data_direction dir)
 {
+	struct edublk_sg_cmd *sc = to_edublk_sg_cmd(cmd);
 	struct device *dev = &edu->pdev->dev;
 	unsigned int i;
 
-	if (dma_use_iova(&cmd->iova)) {
-		dma_iova_destroy(dev, &cmd->iova, cmd->iova_len, dir, 0);
-		memset(&cmd->iova, 0, sizeof(cmd->iova));
-		cmd->iova_len = 0;
+	if (dma_use_iova(&sc->iova)) {
+		dma_iova_destroy(dev, &sc->iova, sc->iova_len, dir, 0);
+		memset(&sc->iova, 0, sizeof(sc->iova));
+		sc->iova_len = 0;
 	}
-	for (i = 0; i < cmd->nr_ranges; i++)
-		dma_unmap_page(dev, cmd->ranges[i].addr, cmd->ranges[i].len,
+	for (i = 0; i < sc->nr_ranges; i++)
+		dma_unmap_page(dev, sc->ranges[i].addr, sc->ranges[i].len,
 			       dir);
-	cmd->nr_ranges = 0;
-	if (cmd->ranges != cmd->inline_ranges) {
-		mempool_free(cmd->ranges, edu->sg->native_pool);
-		cmd->ranges = cmd->inline_ranges;
+	sc->nr_ranges = 0;
+	if (sc->ranges != sc->inline_ranges) {
+		mempool_free(sc->ranges, to_edublk_sg(edu)->native_pool);
+		sc->ranges = sc->inline_ranges;
 	}
 }
 #endif /* WDMDMA_HAVE_BLK_RQ_DMA_MAP_ITER */
@@ -743,7 +897,7 @@ static blk_status_t edublk_sg_native_map_multi(struct edublk_dev *edu,
 }
 
 /**
- * edublk_sg_native_queue() - map and post a request without wdmdma
+ * edublk_sg_native_queue() - ops->native_queue: map and post a request
  * @edu: the device
  * @cmd: the request
  *
@@ -762,11 +916,11 @@ static blk_status_t edublk_sg_native_map_multi(struct edublk_dev *edu,
  * memory, IOVA or swiotlb space; blk-mq retries later, the Linux way) or
  * an error.
  */
-blk_status_t edublk_sg_native_queue(struct edublk_dev *edu,
-				    struct edublk_cmd *cmd)
+static blk_status_t edublk_sg_native_queue(struct edublk_dev *edu,
+					   struct edublk_cmd *cmd)
 {
 	struct request *rq = edublk_rq(cmd);
-	struct edublk_sg *sg = edu->sg;
+	struct edublk_sg *sg = to_edublk_sg(edu);
 	unsigned int nents = blk_rq_nr_phys_segments(rq);
 	struct edusg_elem *t;
 	blk_status_t sts = BLK_STS_NOTSUPP;
@@ -775,7 +929,7 @@ blk_status_t edublk_sg_native_queue(struct edublk_dev *edu,
 			 rq->tag >= EDUBLK_QUEUE_DEPTH))
 		return BLK_STS_IOERR;
 	/* The table belongs to this tag alone; writel() orders it first. */
-	t = sg->q[cmd->qid].tables + rq->tag * sg->tbl_elems;
+	t = sg->q[to_edublk_sg_cmd(cmd)->qid].tables + rq->tag * sg->tbl_elems;
 #ifdef WDMDMA_HAVE_BLK_RQ_DMA_MAP_ITER
 	/*
 	 * The queue does not declare BLK_FEAT_PCI_P2PDMA, so blk-mq hands it
@@ -801,24 +955,27 @@ blk_status_t edublk_sg_native_queue(struct edublk_dev *edu,
 }
 
 /**
- * edublk_sg_native_unmap() - undo edublk_sg_native_queue()'s mapping
+ * edublk_sg_native_unmap() - ops->native_unmap: undo the native mapping
  * @edu: the device
  * @cmd: the request; the device is done with it
  *
- * Unmaps exactly what was mapped, the way cmd->native_map says, with the
+ * Unmaps exactly what was mapped, the way sc->native_map says, with the
  * same sizes and direction: the dma_map_bvec() mapping, the sg_table (and
  * its chained entries go back to the pools), or the IOVA range and the
  * ranges the iterator kept.
  *
  * Context: any; does not sleep.
  */
-void edublk_sg_native_unmap(struct edublk_dev *edu, struct edublk_cmd *cmd)
+static void edublk_sg_native_unmap(struct edublk_dev *edu,
+				   struct edublk_cmd *cmd)
 {
+	struct edublk_sg_cmd *sc = to_edublk_sg_cmd(cmd);
 	enum dma_data_direction dir = rq_dma_dir(edublk_rq(cmd));
 
-	switch (cmd->native_map) {
+	switch (sc->native_map) {
 	case EDUBLK_NATIVE_BVEC:
-		dma_unmap_page(&edu->pdev->dev, cmd->ram, cmd->len, dir);
+		dma_unmap_page(&edu->pdev->dev, sc->bvec_addr, sc->bvec_len,
+			       dir);
 		break;
 #ifdef CONFIG_SG_POOL
 	case EDUBLK_NATIVE_SGT:
@@ -833,7 +990,7 @@ void edublk_sg_native_unmap(struct edublk_dev *edu, struct edublk_cmd *cmd)
 	default:
 		break;
 	}
-	cmd->native_map = EDUBLK_NATIVE_NONE;
+	sc->native_map = EDUBLK_NATIVE_NONE;
 }
 
 /* Room for edublk_sg_cmd_desc()'s longest line. */
@@ -945,7 +1102,8 @@ static unsigned int edublk_sg_drain(struct edublk_sgq *q,
 		idx = tag & 0xffff;
 		cmd = idx < EDUBLK_QUEUE_DEPTH ? q->inflight[idx] : NULL;
 		if (qid != q->qid || sq_head >= EDUBLK_SG_QSIZE || !cmd ||
-		    cmd->dev_tag != tag || (flags & ~ES_CQE_PHASE)) {
+		    to_edublk_sg_cmd(cmd)->dev_tag != tag ||
+		    (flags & ~ES_CQE_PHASE)) {
 			q->stats.bad_cqes++;
 			dev_err_ratelimited(dev, "q%u: invalid completion: tag %#x qid %u sq_head %u flags %#x\n",
 					    q->qid, tag, qid, sq_head, flags);
@@ -955,7 +1113,7 @@ static unsigned int edublk_sg_drain(struct edublk_sgq *q,
 		q->nr_inflight--;
 		q->stats.completed++;
 		q->stuck = 0;
-		cmd->sg_state = EDUBLK_SG_DONE;
+		to_edublk_sg_cmd(cmd)->sg_state = EDUBLK_SG_DONE;
 		cmd->status = edublk_sg_status(q, le16_to_cpu(e->status),
 					       le32_to_cpu(e->info), cmd);
 		trace_edublk_cmd_complete(cmd, e);
@@ -1014,7 +1172,7 @@ static void edublk_sg_requeue(struct edublk_sgq *q, struct edublk_cmd *victim,
 		q->inflight[i] = NULL;
 		q->nr_inflight--;
 		if (cmd == victim || others != BLK_STS_OK) {
-			cmd->sg_state = EDUBLK_SG_DONE;
+			to_edublk_sg_cmd(cmd)->sg_state = EDUBLK_SG_DONE;
 			cmd->status = cmd == victim ? BLK_STS_TIMEOUT : others;
 			list_add_tail(&cmd->node, done);
 			continue;
@@ -1103,7 +1261,7 @@ static void edublk_sg_unlock_all(struct edublk_sg *sg, unsigned long flags)
  */
 static void edublk_sg_reset_device(struct edublk_dev *edu)
 {
-	struct edublk_sg *sg = edu->sg;
+	struct edublk_sg *sg = to_edublk_sg(edu);
 
 	sg->dev_cmds += es_rd(edu, ES_STAT_CMDS);
 	sg->dev_errors += es_rd(edu, ES_STAT_ERRORS);
@@ -1136,7 +1294,7 @@ static int edublk_sg_escalate(struct edublk_dev *edu, struct edublk_sgq *vq,
 			      struct edublk_cmd *victim, struct list_head *done)
 {
 	struct device *dev = &edu->pdev->dev;
-	struct edublk_sg *sg = edu->sg;
+	struct edublk_sg *sg = to_edublk_sg(edu);
 	unsigned int i, stuck, failed = 0, dead_queues = 0;
 	unsigned long flags;
 	bool give_up;
@@ -1148,7 +1306,7 @@ static int edublk_sg_escalate(struct edublk_dev *edu, struct edublk_sgq *vq,
 		return -EAGAIN;
 	}
 	edublk_sg_drain(vq, done, true);
-	if (victim->sg_state != EDUBLK_SG_ON_DEVICE) {
+	if (to_edublk_sg_cmd(victim)->sg_state != EDUBLK_SG_ON_DEVICE) {
 		edublk_sg_unlock_all(sg, flags);
 		return 0;
 	}
@@ -1237,7 +1395,7 @@ static bool edublk_sg_present(struct edublk_dev *edu, u32 val)
  */
 static bool edublk_sg_gone(struct edublk_dev *edu)
 {
-	struct edublk_sg *sg = edu->sg;
+	struct edublk_sg *sg = to_edublk_sg(edu);
 	unsigned int i, failed = 0;
 	unsigned long flags;
 	LIST_HEAD(done);
@@ -1283,7 +1441,7 @@ static void edublk_sg_service(struct edublk_sgq *q)
 	LIST_HEAD(done);
 
 	spin_lock_irqsave(&q->lock, flags);
-	if (edu->sg->resetting) {
+	if (to_edublk_sg(edu)->resetting) {
 		/* edublk_sg_reset_done() takes what is there. */
 		spin_unlock_irqrestore(&q->lock, flags);
 		return;
@@ -1319,11 +1477,12 @@ static irqreturn_t edublk_sg_irq_queue(int irq, void *data)
 static irqreturn_t edublk_sg_irq_shared(int irq, void *data)
 {
 	struct edublk_dev *edu = data;
+	struct edublk_sg *sg = to_edublk_sg(edu);
 	unsigned long status;
 	unsigned int qid;
 
 	/* Gone, or in a reset (its config space may read all ones). */
-	if (READ_ONCE(edu->sg->gone) || READ_ONCE(edu->sg->resetting))
+	if (READ_ONCE(sg->gone) || READ_ONCE(sg->resetting))
 		return IRQ_NONE;
 	status = es_rd(edu, ES_INT_STATUS);
 	if (!status)
@@ -1335,13 +1494,13 @@ static irqreturn_t edublk_sg_irq_shared(int irq, void *data)
 	}
 	/* Ack first: a completion during the drain raises a new interrupt. */
 	es_wr(edu, ES_INT_ACK, status);
-	for_each_set_bit(qid, &status, edu->sg->nq)
-		edublk_sg_service(&edu->sg->q[qid]);
+	for_each_set_bit(qid, &status, sg->nq)
+		edublk_sg_service(&sg->q[qid]);
 	return IRQ_HANDLED;
 }
 
 /*
- * blk-mq .timeout. A request still waiting for its list (map registers,
+ * ops->timeout, blk-mq's .timeout. A request still waiting for its list (map registers,
  * list memory) or posted less than sg->timeout ago gets more time. A
  * request the device sits on ends with BLK_STS_TIMEOUT after its queue is
  * restarted, and the device keeps serving the queue's other commands; if
@@ -1349,24 +1508,25 @@ static irqreturn_t edublk_sg_irq_shared(int irq, void *data)
  * edublk_sg_escalate() resets the controller, then gives the device up.
  * A device that is gone fails everything at once (edublk_sg_gone()).
  * blk-mq runs one timeout handler of a disk at a time, and holds a
- * reference on @rq while it runs.
+ * reference on @cmd's request while it runs.
  */
-static enum blk_eh_timer_return edublk_sg_timeout(struct request *rq)
+static enum blk_eh_timer_return edublk_sg_timeout(struct edublk_dev *edu,
+						  struct edublk_cmd *cmd)
 {
-	struct edublk_cmd *cmd = blk_mq_rq_to_pdu(rq);
-	struct edublk_dev *edu = cmd->edu;
-	struct edublk_sgq *q = &edu->sg->q[cmd->qid];
+	struct edublk_sg *sg = to_edublk_sg(edu);
+	struct edublk_sg_cmd *sc = to_edublk_sg_cmd(cmd);
+	struct edublk_sgq *q = &sg->q[sc->qid];
 	enum blk_eh_timer_return ret = BLK_EH_DONE;
 	char desc[EDUBLK_SG_DESC_LEN];
 	bool timed_out = false, escalate = false;
 	unsigned long flags;
 	LIST_HEAD(done);
 
-	if (cmd->sg_state == EDUBLK_SG_IDLE) {
+	if (sc->sg_state == EDUBLK_SG_IDLE) {
 		/* On a device given up or gone, no wait can end well. */
 		if ((!READ_ONCE(edu->dead) &&
 		     time_before(jiffies, cmd->started +
-				 EDUBLK_SG_WAIT_TIMEOUTS * edu->sg->timeout)) ||
+				 EDUBLK_SG_WAIT_TIMEOUTS * sg->timeout)) ||
 		    !edublk_cancel_wait(edu, cmd))
 			return BLK_EH_RESET_TIMER;
 		trace_edublk_cmd_timeout(cmd, 0);
@@ -1379,7 +1539,7 @@ static enum blk_eh_timer_return edublk_sg_timeout(struct request *rq)
 		return BLK_EH_DONE;
 	}
 	/* A function reset posts it again: its config space may read ~0. */
-	if (READ_ONCE(edu->sg->resetting))
+	if (READ_ONCE(sg->resetting))
 		return BLK_EH_RESET_TIMER;
 	/*
 	 * Surprise removal: fail everything now, not timeout by timeout. A
@@ -1389,21 +1549,21 @@ static enum blk_eh_timer_return edublk_sg_timeout(struct request *rq)
 	if (!edublk_sg_present(edu, es_rd(edu, ES_ID)))
 		return edublk_sg_gone(edu) ? BLK_EH_DONE : BLK_EH_RESET_TIMER;
 	spin_lock_irqsave(&q->lock, flags);
-	if (edu->sg->resetting ||
-	    (cmd->sg_state == EDUBLK_SG_ON_DEVICE &&
-	     time_before(jiffies, cmd->posted + edu->sg->timeout))) {
+	if (sg->resetting ||
+	    (sc->sg_state == EDUBLK_SG_ON_DEVICE &&
+	     time_before(jiffies, sc->posted + sg->timeout))) {
 		ret = BLK_EH_RESET_TIMER;
 		goto unlock;
 	}
-	if (cmd->sg_state != EDUBLK_SG_ON_DEVICE)
+	if (sc->sg_state != EDUBLK_SG_ON_DEVICE)
 		goto unlock;		/* being completed right now */
 	/* Its completion may be posted with the interrupt still on its way. */
 	edublk_sg_drain(q, &done, true);
-	if (cmd->sg_state == EDUBLK_SG_ON_DEVICE) {
+	if (sc->sg_state == EDUBLK_SG_ON_DEVICE) {
 		dev_warn_ratelimited(&edu->pdev->dev,
 				     "q%u: no completion for %s in %u ms (timeout %u in a row)\n",
 				     q->qid, edublk_sg_cmd_desc(cmd, desc),
-				     jiffies_to_msecs(edu->sg->timeout),
+				     jiffies_to_msecs(sg->timeout),
 				     q->stuck + 1);
 		if (q->stuck + 1 < EDUBLK_SG_RESET_AFTER) {
 			q->stuck++;
@@ -1432,12 +1592,6 @@ unlock:
 	edublk_sg_end(edu, &done);
 	return ret;
 }
-
-static const struct blk_mq_ops edublk_sg_mq_ops = {
-	.queue_rq = edublk_queue_rq,
-	.init_request = edublk_init_request,
-	.timeout = edublk_sg_timeout,
-};
 
 /* --- Set-up ------------------------------------------------------------- */
 
@@ -1529,8 +1683,10 @@ static int edublk_sg_read_xfer_limits(struct edublk_dev *edu,
  * sg_table modes chain their tables from the kernel's sg pools, so they
  * need CONFIG_SG_POOL (native before 6.17 cannot build without it).
  */
-static int edublk_sg_native_init(struct edublk_dev *edu)
+static int edublk_sg_native_init(struct edublk_sg *sg)
 {
+	struct edublk_dev *edu = &sg->edu;
+
 	if (!edublk_mode_is_native(edu->mode))
 		return 0;
 	if (edublk_mode_uses_sgt(edu->mode)) {
@@ -1542,31 +1698,31 @@ static int edublk_sg_native_init(struct edublk_dev *edu)
 		return -EINVAL;
 	}
 #ifdef WDMDMA_HAVE_BLK_RQ_DMA_MAP_ITER
-	edu->sg->native_max_ranges = edu->sg->tbl_elems;
-	edu->sg->native_pool =
-		mempool_create_kmalloc_pool(1, edu->sg->native_max_ranges *
+	sg->native_max_ranges = sg->tbl_elems;
+	sg->native_pool =
+		mempool_create_kmalloc_pool(1, sg->native_max_ranges *
 					    sizeof(struct edublk_native_range));
-	if (!edu->sg->native_pool) {
+	if (!sg->native_pool) {
 		dev_err(&edu->pdev->dev,
 			"mode=native: no memory for a reserve array of %u DMA ranges\n",
-			edu->sg->native_max_ranges);
+			sg->native_max_ranges);
 		return -ENOMEM;
 	}
 #endif
 	return 0;
 }
 
-static void edublk_sg_native_exit(struct edublk_dev *edu)
+static void edublk_sg_native_exit(struct edublk_sg *sg)
 {
 #ifdef WDMDMA_HAVE_BLK_RQ_DMA_MAP_ITER
-	mempool_destroy(edu->sg->native_pool);	/* NULL unless mode=native */
+	mempool_destroy(sg->native_pool);	/* NULL unless mode=native */
 #endif
 }
 
 static void edublk_sg_free_queues(struct edublk_dev *edu)
 {
 	struct device *dev = &edu->pdev->dev;
-	struct edublk_sg *sg = edu->sg;
+	struct edublk_sg *sg = to_edublk_sg(edu);
 	size_t tables = (size_t)EDUBLK_QUEUE_DEPTH * sg->tbl_elems *
 			sizeof(struct edusg_elem);
 	unsigned int i;
@@ -1592,7 +1748,7 @@ static void edublk_sg_free_queues(struct edublk_dev *edu)
 static int edublk_sg_alloc_queues(struct edublk_dev *edu)
 {
 	struct device *dev = &edu->pdev->dev;
-	struct edublk_sg *sg = edu->sg;
+	struct edublk_sg *sg = to_edublk_sg(edu);
 	size_t tables = (size_t)EDUBLK_QUEUE_DEPTH * sg->tbl_elems *
 			sizeof(struct edusg_elem);
 	unsigned int i;
@@ -1625,7 +1781,7 @@ static int edublk_sg_alloc_queues(struct edublk_dev *edu)
 /* Configure and enable every queue; the device was just reset. */
 static int edublk_sg_enable_queues(struct edublk_dev *edu)
 {
-	struct edublk_sg *sg = edu->sg;
+	struct edublk_sg *sg = to_edublk_sg(edu);
 	unsigned int i;
 
 	for (i = 0; i < sg->nq; i++) {
@@ -1643,7 +1799,7 @@ static int edublk_sg_enable_queues(struct edublk_dev *edu)
 
 static void edublk_sg_free_irqs(struct edublk_dev *edu, unsigned int nr)
 {
-	struct edublk_sg *sg = edu->sg;
+	struct edublk_sg *sg = to_edublk_sg(edu);
 
 	if (!sg->msix) {
 		if (nr)
@@ -1658,7 +1814,7 @@ static void edublk_sg_free_irqs(struct edublk_dev *edu, unsigned int nr)
 static int edublk_sg_setup_irqs(struct edublk_dev *edu)
 {
 	struct pci_dev *pdev = edu->pdev;
-	struct edublk_sg *sg = edu->sg;
+	struct edublk_sg *sg = to_edublk_sg(edu);
 	unsigned int i;
 	int ret = -ENODEV;
 
@@ -1705,13 +1861,15 @@ free_vectors:
 }
 
 /**
- * edublk_sg_probe() - bind to an edu-sg device
- * @pdev: the device
+ * edublk_sg_probe() - ops->probe: bind to an edu-sg device
+ * @edu: the device, its BAR0 mapped
  *
  * Return: 0, or a negative errno with everything undone.
  */
-int edublk_sg_probe(struct pci_dev *pdev)
+static int edublk_sg_probe(struct edublk_dev *edu)
 {
+	struct edublk_sg *sg = to_edublk_sg(edu);
+	struct pci_dev *pdev = edu->pdev;
 	struct device *dev = &pdev->dev;
 	struct wdmdma_desc desc = {
 		.scatter_gather = true,
@@ -1722,29 +1880,21 @@ int edublk_sg_probe(struct pci_dev *pdev)
 		/* Windows-MDL shape: whole pages inside a request */
 		.virt_boundary_mask = PAGE_SIZE - 1,
 	};
-	struct edublk_dev *edu;
-	struct edublk_sg *sg;
 	unsigned int nq;
 	u32 max_rq;
 	int ret;
 
-	edu = edublk_dev_get(pdev, ES_QEND);
-	if (IS_ERR(edu))
-		return PTR_ERR(edu);
 	ret = edublk_sg_read_limits(edu, &nq);
 	if (ret)
-		goto put_dev;
+		return ret;
 	nq = min_t(unsigned int, nq, nr_cpu_ids);
-	sg = kzalloc(struct_size(sg, q, nq), GFP_KERNEL);
-	if (!sg) {
-		ret = -ENOMEM;
-		goto put_dev;
-	}
+	sg->q = kcalloc(nq, sizeof(*sg->q), GFP_KERNEL);
+	if (!sg->q)
+		return -ENOMEM;
 	sg->nq = nq;
 	sg->v11 = (es_rd(edu, ES_VERSION) & 0xffff) >= 1;
 	/* 1.2: DISCARD and WRITE_ZEROES */
 	edu->discard = (es_rd(edu, ES_VERSION) & 0xffff) >= 2;
-	edu->sg = sg;
 	ret = edublk_sg_read_xfer_limits(edu, sg);
 	if (ret)
 		goto free_sg;
@@ -1785,7 +1935,7 @@ int edublk_sg_probe(struct pci_dev *pdev)
 		if (ret)
 			goto destroy_adapter;
 	}
-	ret = edublk_sg_native_init(edu);
+	ret = edublk_sg_native_init(sg);
 	if (ret)
 		goto free_emergency;
 	ret = edublk_sg_alloc_queues(edu);
@@ -1834,7 +1984,7 @@ int edublk_sg_probe(struct pci_dev *pdev)
 	}
 	/* A file-backed medium is durable only after FLUSH or FUA. */
 	edu->write_cache = true;
-	ret = edublk_add_disk(edu, &lim, &edublk_sg_mq_ops, nq, sg->timeout);
+	ret = edublk_add_disk(edu, &lim, nq, sg->timeout);
 	if (ret)
 		goto free_index;
 	edublk_debugfs_add(edu);
@@ -1855,7 +2005,7 @@ reset_device:
 free_queues:
 	edublk_sg_free_queues(edu);
 native_exit:
-	edublk_sg_native_exit(edu);
+	edublk_sg_native_exit(sg);
 free_emergency:
 	if (edu->mode == EDUBLK_MODE_RESERVE)
 		edublk_free_emergency(edu);
@@ -1864,23 +2014,21 @@ destroy_adapter:
 clear_master:
 	pci_clear_master(pdev);
 free_sg:
-	kfree(sg);
-put_dev:
-	edublk_dev_put(edu);
+	kfree(sg->q);
 	return ret;
 }
 
 /**
- * edublk_sg_remove() - unbind from an edu-sg device
- * @pdev: the device
+ * edublk_sg_remove() - ops->remove: unbind from an edu-sg device
+ * @edu: the device
  *
  * Drains I/O (del_gendisk), then stops the device before freeing what it
  * could reach.
  */
-void edublk_sg_remove(struct pci_dev *pdev)
+static void edublk_sg_remove(struct edublk_dev *edu)
 {
-	struct edublk_dev *edu = pci_get_drvdata(pdev);
-	struct edublk_sg *sg = edu->sg;
+	struct edublk_sg *sg = to_edublk_sg(edu);
+	struct pci_dev *pdev = edu->pdev;
 
 	edublk_debugfs_remove(edu);
 	/* A device that is gone completes nothing: fail its I/O, not wait. */
@@ -1894,26 +2042,26 @@ void edublk_sg_remove(struct pci_dev *pdev)
 	edublk_sg_free_irqs(edu, sg->msix ? sg->nq : 1);
 	pci_free_irq_vectors(pdev);
 	edublk_sg_free_queues(edu);
-	edublk_sg_native_exit(edu);
+	edublk_sg_native_exit(sg);
 	if (edu->mode == EDUBLK_MODE_RESERVE)
 		edublk_free_emergency(edu);
 	wdmdma_destroy_adapter(edu->adapter);
 	pci_clear_master(pdev);
-	kfree(sg);
-	edublk_dev_put(edu);
+	kfree(sg->q);
 }
 
 /* Wait for the interrupt handlers running now (process context). */
 static void edublk_sg_sync_irqs(struct edublk_dev *edu)
 {
-	unsigned int i, nr = edu->sg->msix ? edu->sg->nq : 1;
+	struct edublk_sg *sg = to_edublk_sg(edu);
+	unsigned int i, nr = sg->msix ? sg->nq : 1;
 
 	for (i = 0; i < nr; i++)
 		synchronize_irq(pci_irq_vector(edu->pdev, i));
 }
 
 /**
- * edublk_sg_reset_prepare() - stop using an edu-sg device for a reset
+ * edublk_sg_reset_prepare() - ops->reset_prepare: stop for a reset
  * @edu: the device
  *
  * The PCI core calls this before it resets the function (sysfs "reset",
@@ -1926,9 +2074,9 @@ static void edublk_sg_sync_irqs(struct edublk_dev *edu)
  * interrupt handlers and the timeout leave the device alone. A device
  * given up or gone is left alone. Process context.
  */
-void edublk_sg_reset_prepare(struct edublk_dev *edu)
+static void edublk_sg_reset_prepare(struct edublk_dev *edu)
 {
-	struct edublk_sg *sg = edu->sg;
+	struct edublk_sg *sg = to_edublk_sg(edu);
 	unsigned int i, held = 0;
 	unsigned long flags;
 	LIST_HEAD(done);
@@ -1952,7 +2100,7 @@ void edublk_sg_reset_prepare(struct edublk_dev *edu)
 }
 
 /**
- * edublk_sg_reset_done() - use an edu-sg device again after a reset
+ * edublk_sg_reset_done() - ops->reset_done: use the device again
  * @edu: the device
  *
  * The PCI core calls this once the function is reset and its
@@ -1962,10 +2110,10 @@ void edublk_sg_reset_prepare(struct edublk_dev *edu)
  * gone (edublk_sg_gone()); one given up before stays so, bus mastering
  * off. Then the disk runs again. Process context.
  */
-void edublk_sg_reset_done(struct edublk_dev *edu)
+static void edublk_sg_reset_done(struct edublk_dev *edu)
 {
 	struct device *dev = &edu->pdev->dev;
-	struct edublk_sg *sg = edu->sg;
+	struct edublk_sg *sg = to_edublk_sg(edu);
 	unsigned int i, reposted = 0, dead_queues = 0;
 	bool present = pci_device_is_present(edu->pdev), dead;
 	unsigned long flags;
@@ -2026,7 +2174,7 @@ void edublk_sg_reset_done(struct edublk_dev *edu)
 }
 
 /**
- * edublk_sg_shutdown() - stop an edu-sg device's DMA for good
+ * edublk_sg_shutdown() - ops->shutdown: stop the device's DMA for good
  * @edu: the device
  *
  * Power-off, reboot or kexec: the device is reset, so it does no more DMA
@@ -2034,9 +2182,9 @@ void edublk_sg_reset_done(struct edublk_dev *edu)
  * The commands in flight fail with BLK_STS_IOERR, as does every later
  * request (the device is given up): nothing may wait on it any more.
  */
-void edublk_sg_shutdown(struct edublk_dev *edu)
+static void edublk_sg_shutdown(struct edublk_dev *edu)
 {
-	struct edublk_sg *sg = edu->sg;
+	struct edublk_sg *sg = to_edublk_sg(edu);
 	unsigned int i, failed = 0;
 	unsigned long flags;
 	LIST_HEAD(done);
@@ -2186,11 +2334,11 @@ DEFINE_DEBUGFS_ATTRIBUTE(dev_latency_fops, dev_latency_get, dev_latency_set,
 			 "%llu\n");
 
 /**
- * edublk_sg_debugfs_add() - the edu-sg files in the disk's debugfs directory
+ * edublk_sg_debugfs_add() - ops->debugfs_add: the edu-sg files
  * @edu: the device
  * @dir: its directory
  */
-void edublk_sg_debugfs_add(struct edublk_dev *edu, struct dentry *dir)
+static void edublk_sg_debugfs_add(struct edublk_dev *edu, struct dentry *dir)
 {
 	debugfs_create_file_unsafe("dev_fail_every", 0600, dir, edu,
 				   &dev_fail_every_fops);
@@ -2209,17 +2357,18 @@ void edublk_sg_debugfs_add(struct edublk_dev *edu, struct dentry *dir)
 /* A STAT_* register of the device, or 0 once it is gone. */
 static u32 edublk_sg_stat(struct edublk_dev *edu, unsigned int off)
 {
-	return READ_ONCE(edu->sg->gone) ? 0 : es_rd(edu, off);
+	return READ_ONCE(to_edublk_sg(edu)->gone) ? 0 : es_rd(edu, off);
 }
 
 /**
- * edublk_sg_debugfs_show() - the edu-sg part of debugfs "stats"
+ * edublk_sg_debugfs_show() - ops->debugfs_show: edu-sg's part of "stats"
  * @m: the seq_file
  * @edu: the device
  */
-void edublk_sg_debugfs_show(struct seq_file *m, struct edublk_dev *edu)
+static void edublk_sg_debugfs_show(struct seq_file *m,
+				   struct edublk_dev *edu)
 {
-	struct edublk_sg *sg = edu->sg;
+	struct edublk_sg *sg = to_edublk_sg(edu);
 	unsigned int i;
 
 	seq_puts(m, "device edu-sg\n");
@@ -2286,3 +2435,22 @@ void edublk_sg_debugfs_show(struct seq_file *m, struct edublk_dev *edu)
 			   st.bad_cqes, inflight, dead);
 	}
 }
+
+const struct edublk_backend_ops edublk_sg_ops = {
+	.dev_size = sizeof(struct edublk_sg),
+	.bar0_min = ES_QEND,
+	.probe = edublk_sg_probe,
+	.remove = edublk_sg_remove,
+	.shutdown = edublk_sg_shutdown,
+	.reset_prepare = edublk_sg_reset_prepare,
+	.reset_done = edublk_sg_reset_done,
+	.cmd_size = edublk_sg_cmd_size,
+	.start_cmd = edublk_sg_start_cmd,
+	.list_ready = edublk_sg_list_ready,
+	.queue_nodata = edublk_sg_queue_nodata,
+	.native_queue = edublk_sg_native_queue,
+	.native_unmap = edublk_sg_native_unmap,
+	.timeout = edublk_sg_timeout,
+	.debugfs_add = edublk_sg_debugfs_add,
+	.debugfs_show = edublk_sg_debugfs_show,
+};

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * edublk tracepoints (/sys/kernel/tracing/events/edublk/):
+ * The edu-sg backend's tracepoints (/sys/kernel/tracing/events/edublk/,
+ * with the stock edu's from edu_trace.h):
  *  edublk_cmd_post      edu-sg: a command written to its queue's SQ (each
  *	one counted in that queue's "posted"; repost=1 after a restart or
  *	a controller reset)
@@ -11,16 +12,16 @@
  *	in "timeouts"), or (waited=1) while it waited for its DMA list
  *  edublk_queue_restart edu-sg: a queue aborted and enabled again
  *  edublk_ctrl_reset    edu-sg: the controller reset, or the device given up
- *  edublk_edu_dma       stock edu: one DMA programmed
- * The disk is named by its number N (edublkN).
+ * The disk is named by its number N (edublkN). Included by edusg.c alone,
+ * after its structures (struct edublk_sg_cmd, to_edublk_sg_cmd()).
  *
  * Copyright (C) 2026 The wdmdma authors.
  */
 #undef TRACE_SYSTEM
 #define TRACE_SYSTEM edublk
 
-#if !defined(EDUBLK_TRACE_H) || defined(TRACE_HEADER_MULTI_READ)
-#define EDUBLK_TRACE_H
+#if !defined(EDUSG_TRACE_H) || defined(TRACE_HEADER_MULTI_READ)
+#define EDUSG_TRACE_H
 
 #include <linux/tracepoint.h>
 
@@ -69,16 +70,17 @@ TRACE_EVENT(edublk_cmd_post,
 			     __field(bool, fua)
 			     __field(bool, repost)),
 	    TP_fast_assign(__entry->disk = cmd->edu->index;
-			   __entry->qid = cmd->qid;
+			   __entry->qid = to_edublk_sg_cmd(cmd)->qid;
 			   __entry->tag = edublk_rq(cmd)->tag;
-			   __entry->dev_tag = cmd->dev_tag;
+			   __entry->dev_tag = to_edublk_sg_cmd(cmd)->dev_tag;
 			   __entry->sector = cmd->flush ? 0 :
 			   blk_rq_pos(edublk_rq(cmd));
 			   __entry->bytes = blk_rq_bytes(edublk_rq(cmd));
-			   __entry->nelems = cmd->nelems;
+			   __entry->nelems = to_edublk_sg_cmd(cmd)->nelems;
 			   __entry->op = edublk_trace_op(cmd);
 			   __entry->fua = cmd->fua;
-			   __entry->repost = cmd->sg_state == EDUBLK_SG_ON_DEVICE;),
+			   __entry->repost = to_edublk_sg_cmd(cmd)->sg_state ==
+					     EDUBLK_SG_ON_DEVICE;),
 	    TP_printk("edublk%d q%u tag=%d dev_tag=%#x %s%s sector=%llu bytes=%u elements=%u%s",
 		      __entry->disk, __entry->qid, __entry->tag, __entry->dev_tag,
 		      edublk_show_op(__entry->op), __entry->fua ? "+fua" : "",
@@ -97,13 +99,14 @@ TRACE_EVENT(edublk_cmd_complete,
 			     __field(int, err)
 			     __field(u64, usecs)),
 	    TP_fast_assign(__entry->disk = cmd->edu->index;
-			   __entry->qid = cmd->qid;
+			   __entry->qid = to_edublk_sg_cmd(cmd)->qid;
 			   __entry->tag = edublk_rq(cmd)->tag;
-			   __entry->dev_tag = cmd->dev_tag;
+			   __entry->dev_tag = to_edublk_sg_cmd(cmd)->dev_tag;
 			   __entry->dev_status = le16_to_cpu(cqe->status);
 			   __entry->info = le32_to_cpu(cqe->info);
 			   __entry->err = blk_status_to_errno(cmd->status);
-			   __entry->usecs = jiffies_to_usecs(jiffies - cmd->posted);),
+			   __entry->usecs = jiffies_to_usecs(jiffies -
+					to_edublk_sg_cmd(cmd)->posted);),
 	    TP_printk("edublk%d q%u tag=%d dev_tag=%#x status=%#x info=%#x err=%d posted_us_ago=%llu",
 		      __entry->disk, __entry->qid, __entry->tag, __entry->dev_tag,
 		      __entry->dev_status, __entry->info, __entry->err,
@@ -122,12 +125,13 @@ TRACE_EVENT(edublk_cmd_timeout,
 			     __field(unsigned int, in_a_row)
 			     __field(unsigned int, msecs)),
 	    TP_fast_assign(__entry->disk = cmd->edu->index;
-			   __entry->qid = cmd->qid;
+			   __entry->qid = to_edublk_sg_cmd(cmd)->qid;
 			   __entry->tag = edublk_rq(cmd)->tag;
-			   __entry->dev_tag = cmd->dev_tag;
+			   __entry->dev_tag = to_edublk_sg_cmd(cmd)->dev_tag;
 			   __entry->bytes = blk_rq_bytes(edublk_rq(cmd));
 			   __entry->op = edublk_trace_op(cmd);
-			   __entry->waited = cmd->sg_state == EDUBLK_SG_IDLE;
+			   __entry->waited = to_edublk_sg_cmd(cmd)->sg_state ==
+					     EDUBLK_SG_IDLE;
 			   __entry->in_a_row = in_a_row;
 			   __entry->msecs = jiffies_to_msecs(jiffies - cmd->started);),
 	    TP_printk("edublk%d q%u tag=%d dev_tag=%#x %s bytes=%u %s in_a_row=%u started_ms_ago=%u",
@@ -168,29 +172,11 @@ TRACE_EVENT(edublk_ctrl_reset,
 		      __entry->disk, __entry->qid, __entry->in_a_row,
 		      __entry->give_up ? "device given up" : "controller reset"));
 
-TRACE_EVENT(edublk_edu_dma,
-	    TP_PROTO(const struct edublk_dev *edu, u64 src, u64 dst, u32 len,
-		     bool to_ram),
-	    TP_ARGS(edu, src, dst, len, to_ram),
-	    TP_STRUCT__entry(__field(int, disk)
-			     __field(u64, src)
-			     __field(u64, dst)
-			     __field(u32, len)
-			     __field(bool, to_ram)),
-	    TP_fast_assign(__entry->disk = edu->index;
-			   __entry->src = src;
-			   __entry->dst = dst;
-			   __entry->len = len;
-			   __entry->to_ram = to_ram;),
-	    TP_printk("edublk%d %#llx -> %#llx len=%u %s", __entry->disk,
-		      __entry->src, __entry->dst, __entry->len,
-		      __entry->to_ram ? "to RAM" : "to the device buffer"));
-
-#endif /* EDUBLK_TRACE_H */
+#endif /* EDUSG_TRACE_H */
 
 /* This part must be outside the guard. */
 #undef TRACE_INCLUDE_PATH
 #define TRACE_INCLUDE_PATH .
 #undef TRACE_INCLUDE_FILE
-#define TRACE_INCLUDE_FILE edublk_trace
+#define TRACE_INCLUDE_FILE edusg_trace
 #include <trace/define_trace.h>
