@@ -265,7 +265,7 @@ static inline void *edublk_cmd_priv(struct edublk_cmd *cmd)
 	return cmd + 1;
 }
 
-/* main.c: the device, the disk, the module */
+/* For the backends: main.c, the device and the disk */
 int edublk_set_dma_masks(struct edublk_dev *edu);
 int edublk_add_disk(struct edublk_dev *edu, struct queue_limits *lim,
 		    unsigned int nr_hw_queues, unsigned int timeout);
@@ -274,12 +274,11 @@ int edublk_index_alloc(void);
 void edublk_index_free(int index);
 int edublk_param_uint_range(const char *val, const struct kernel_param *kp,
 			    unsigned int min, unsigned int max);
-extern int edublk_mode_param;
 extern unsigned int edublk_emergency_param;
 extern bool edublk_use_msi;
 extern const char * const edublk_mode_names[];
 
-/* request.c: blk-mq, the list-source modes, the completion path */
+/* For the backends: request.c, the list-source modes, the completion path */
 int edublk_alloc_emergency(struct edublk_dev *edu, unsigned int nr);
 void edublk_free_emergency(struct edublk_dev *edu);
 void edublk_account(struct edublk_dev *edu, struct edublk_cmd *cmd);
@@ -288,15 +287,16 @@ void edublk_fail_later(struct edublk_dev *edu, struct edublk_cmd *cmd);
 void edublk_fail_async(struct edublk_dev *edu, struct edublk_cmd *cmd,
 		       blk_status_t status);
 void edublk_complete(struct edublk_dev *edu, struct edublk_cmd *cmd);
-/* the core's own */
+
+/* For the backends: debugfs.c */
+void edublk_debugfs_add(struct edublk_dev *edu);
+void edublk_debugfs_remove(struct edublk_dev *edu);
+
+/* The core's own, between its files */
 void edublk_fail_work(struct work_struct *work);
 extern const struct blk_mq_ops edublk_mq_ops;
 extern const struct blk_mq_ops edublk_mq_ops_timeout;
-
-/* debugfs.c */
 void edublk_debugfs_init(void);
 void edublk_debugfs_exit(void);
-void edublk_debugfs_add(struct edublk_dev *edu);
-void edublk_debugfs_remove(struct edublk_dev *edu);
 
 #endif /* EDUBLK_H */

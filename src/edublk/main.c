@@ -54,7 +54,7 @@ const char * const edublk_mode_names[] = {
 	[EDUBLK_MODE_NATIVE_SGT] = "native-sgt",
 };
 
-int edublk_mode_param = EDUBLK_MODE_RESERVE;
+static int edublk_mode_param = EDUBLK_MODE_RESERVE;
 
 static int mode_set(const char *val, const struct kernel_param *kp)
 {

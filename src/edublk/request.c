@@ -361,7 +361,7 @@ static blk_status_t edublk_queue_rq(struct blk_mq_hw_ctx *hctx,
 		goto end;
 	}
 	if (edublk_mode_is_native(edu->mode)) {
-		/* Refused at probe without it; no wdmdma at all */
+		/* Only a backend that maps natively (edu-sg); no wdmdma at all */
 		sts = edu->ops->native_queue(edu, cmd);
 		if (sts == BLK_STS_RESOURCE)
 			return sts;	/* blk-mq runs it again later */
