@@ -813,9 +813,8 @@ static void nt_refused(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, nt_width_of(test, &dd), 32U);
 
 	/*
-	 * Neither flag: 24 bits, except for a scatter/gather bus master on
-	 * PCI, which Windows' HAL takes as 32-bit (the test device is a
-	 * platform device: only InterfaceType says PCI here).
+	 * Neither flag: 24 bits, except for a scatter/gather bus master whose
+	 * InterfaceType is PCIBus, which Windows' HAL takes as 32-bit.
 	 */
 	dd.Dma32BitAddresses = FALSE;
 	KUNIT_EXPECT_EQ(test, nt_width_of(test, &dd), 32U);

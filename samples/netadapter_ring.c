@@ -461,14 +461,15 @@ static void nxr_send(struct kunit *test)
 /*
  * STATUS_BUFFER_TOO_SMALL: a packet of four fragments on four pages needs
  * more than the slot's three-page list, so it is bounced through the copy
- * buffer and the device reads the fragments in order. A packet over the
- * largest (and over the adapter's MaximumLength, where Build would say
- * STATUS_INSUFFICIENT_RESOURCES) is dropped, counted, and the ring goes on.
+ * buffer and the device reads the fragments in order. Packets over the
+ * largest, one within the adapter's MaximumLength and one over it (where
+ * Build would say STATUS_INSUFFICIENT_RESOURCES), are dropped, counted,
+ * and the ring goes on.
  */
 static void nxr_bounce(struct kunit *test)
 {
 	struct nxr_fixture *fx = test->priv;
-	struct nxr_packet frag = { }, big = { }, after = { };
+	struct nxr_packet frag = { }, mid = { }, big = { }, after = { };
 	struct sample_chain chain;
 	struct nxr_ring *ring;
 	void *big_va;
@@ -499,21 +500,27 @@ static void nxr_bounce(struct kunit *test)
 	MmBuildMdlForNonPagedPool(big.mdl);
 	big.offset = 10;
 	big.length = NXR_ADAPTER_MAX + 1;
+	mid.mdl = fx->mdl;
+	mid.offset = 10;
+	mid.length = 3 * PAGE_SIZE;
 	after.mdl = fx->mdl;
 	after.offset = 5 * PAGE_SIZE + 7;
 	after.length = 1000;
 	KUNIT_EXPECT_EQ(test, nxr_post(ring, &frag), 0);
+	KUNIT_EXPECT_EQ(test, nxr_post(ring, &mid), 0);
 	KUNIT_EXPECT_EQ(test, nxr_post(ring, &big), 0);
 	KUNIT_EXPECT_EQ(test, nxr_post(ring, &after), 0);
 	KUNIT_EXPECT_EQ(test, nxr_advance(ring), 2U);
 	KUNIT_EXPECT_EQ(test, ring->stats.bounced, 1ULL);
-	KUNIT_EXPECT_EQ(test, ring->stats.dropped, 1ULL);
+	KUNIT_EXPECT_EQ(test, ring->stats.dropped, 2ULL);
+	KUNIT_EXPECT_EQ(test, mid.status, STATUS_BUFFER_TOO_SMALL);
 	KUNIT_EXPECT_EQ(test, big.status, STATUS_BUFFER_TOO_SMALL);
 	nxr_check_sent(test, ring, 0, want, chain.length);
 	KUNIT_EXPECT_NULL(test, nxr_programmed(ring, 1));
-	nxr_check_sent(test, ring, 2, (u8 *)fx->vb.va + after.offset,
+	KUNIT_EXPECT_NULL(test, nxr_programmed(ring, 2));
+	nxr_check_sent(test, ring, 3, (u8 *)fx->vb.va + after.offset,
 		       after.length);
-	nxr_complete(ring, 3);
+	nxr_complete(ring, 4);
 	KUNIT_EXPECT_EQ(test, frag.status, STATUS_SUCCESS);
 	KUNIT_EXPECT_EQ(test, after.status, STATUS_SUCCESS);
 	KUNIT_EXPECT_EQ(test, ring->stats.completed, 2ULL);

@@ -148,7 +148,7 @@ typedef struct _DEVICE_DESCRIPTION {
 	BOOLEAN Dma64BitAddresses;	/* used */
 	ULONG BusNumber;
 	ULONG DmaChannel;		/* system DMA */
-	INTERFACE_TYPE InterfaceType;	/* used: PCIBus (see Dma32BitAddresses) */
+	INTERFACE_TYPE InterfaceType;	/* used: PCIBus (see IoGetDmaAdapter) */
 	DMA_WIDTH DmaWidth;		/* system DMA */
 	DMA_SPEED DmaSpeed;		/* system DMA */
 	ULONG MaximumLength;		/* used */

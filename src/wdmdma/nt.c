@@ -14,7 +14,6 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/module.h>
-#include <linux/pci.h>
 #include <linux/slab.h>
 
 #include "internal.h"
@@ -84,9 +83,8 @@ static NTSTATUS nt_submit(PDMA_ADAPTER DmaAdapter, PDEVICE_OBJECT DeviceObject,
 				     adapter->desc.max_transfer);
 	else
 		dev_warn_ratelimited(adapter->dev,
-				     "%s of %u bytes: its pages need more than the adapter's %u map registers: STATUS_INSUFFICIENT_RESOURCES, and retrying cannot help\n",
-				     buf ? "Build" : "Get", Length,
-				     adapter->max_regs);
+				     "%s of %u bytes: needs more map registers than the adapter grants: STATUS_INSUFFICIENT_RESOURCES, and retrying cannot help\n",
+				     buf ? "Build" : "Get", Length);
 	return STATUS_INSUFFICIENT_RESOURCES;
 }
 
@@ -567,9 +565,9 @@ void wdmdma_nt_init(struct wdmdma_adapter *adapter)
 
 /*
  * The width the address flags give. Neither flag means 24 bits, except
- * for a scatter/gather bus master on PCI: Windows' HAL takes that one as
- * 32-bit even when its driver forgot Dma32BitAddresses, and so does this
- * (on the device's own bus, which PnP reports for the PDO on Windows).
+ * for a scatter/gather bus master whose InterfaceType is PCIBus: Windows'
+ * HAL takes that one as 32-bit even when its driver forgot
+ * Dma32BitAddresses, going by the description as this does.
  */
 static unsigned int nt_flags_width(struct device *dev,
 				   const DEVICE_DESCRIPTION *dd)
@@ -578,8 +576,7 @@ static unsigned int nt_flags_width(struct device *dev,
 		return 64;
 	if (dd->Dma32BitAddresses)
 		return 32;
-	if (dd->ScatterGather &&
-	    (dd->InterfaceType == PCIBus || dev_is_pci(dev)))
+	if (dd->ScatterGather && dd->InterfaceType == PCIBus)
 		return 32;
 	dev_notice(dev, "IoGetDmaAdapter: neither Dma32BitAddresses nor Dma64BitAddresses: 24-bit addresses, as on Windows; transfers above 16 MiB bounce\n");
 	return 24;
@@ -682,8 +679,9 @@ static void nt_grant(struct device *dev, struct wdmdma_desc *desc)
  *	DMA_OPERATIONS version (0 and 1: version 1; 2; 3); Master must be
  *	TRUE; ScatterGather, MaximumLength and the address width
  *	(DmaAddressWidth with Version 3, else Dma64BitAddresses /
- *	Dma32BitAddresses, else 32 bits for a scatter/gather device on PCI
- *	and 24 bits for others, as on Windows) are used; the fields of
+ *	Dma32BitAddresses, else 32 bits for a scatter/gather device whose
+ *	InterfaceType is PCIBus and 24 bits for others, as on Windows) are
+ *	used; the fields of
  *	system DMA are ignored, as Windows ignores them for a bus master
  * @NumberOfMapRegisters: receives the map registers granted: the most one
  *	transfer may use. It may be fewer than MaximumLength needs (see
