@@ -47,8 +47,12 @@
 #   removal - the removal part of verify alone, with the function
 #             resets: three (sysfs "reset") while fio writes and verifies,
 #             then 20 more while a job per vCPU writes at queue depth 1
-#             (each queue must go on after each reset); reset - those
-#             function resets alone;
+#             (each queue must go on after each reset); then the AER
+#             core's recovery calls (debugfs aer_recover) three times
+#             while fio writes and verifies (nothing lost), and a
+#             permanent PCI error (the device given up, I/O fails at
+#             once); reset - those function resets and PCI errors alone;
+#             aer - the PCI errors alone;
 #   discard - discard and write zeroes alone.
 #   bounce  - a 32-bit device in a guest with RAM above 4 GiB: fio verify
 #             while wdmdma bounces the pages the device cannot reach; then
@@ -1158,6 +1162,7 @@ scenario_removal() {
 	after_removal "removal: bus master"
 	check "removal: bus master: rmmod at the end" rmmod edublk
 	function_reset
+	aer_recovery
 	surprise_left
 }
 
@@ -1188,6 +1193,36 @@ JOB
 	FIO_PID=$!
 }
 
+# held_resets NAME WHAT CMD STAT: while fio writes 8 MiB from each vCPU
+# (both queues, 4 KiB random writes at depth 16) and then verifies it,
+# three times, with commands held by the device (its latency 1 s for
+# those fetched in the 0.3 s before, else 50 ms), CMD (a shell command)
+# resets it. fio verifies clean, commands were posted again, and the
+# debugfs counter STAT counted 3.
+held_resets() {
+	local i n r0
+	check "$1: a 50 ms latency" knob dev_latency_ns 50000000
+	r0=$(sgq_sum reposted)
+	writers_bg $1 --verify_state_save=0 <<JOB
+$FIO_VERIFY_GLOBAL
+JOB
+	busy "$1"
+	for i in 1 2 3; do
+		check "$1: $i: a 1 s latency" knob dev_latency_ns 1000000000
+		sleep 0.3
+		n=$(sgq_sum inflight)
+		expect_gt "$1: $i: commands in flight" "$n" 0
+		check "$1: $i: $2 with $n commands in flight" eval "$3"
+		check "$1: $i: 50 ms again" knob dev_latency_ns 50000000
+	done
+	check "$1: fio ended within 60 s" ended_within $FIO_PID 60
+	check "$1: fio verified clean (exit $ENDED_RC)" [ $ENDED_RC -eq 0 ] ||
+		hostrun tail -20 /tmp/$1.out
+	expect_gt "$1: commands in flight were posted again" \
+		$(($(sgq_sum reposted) - r0)) 0
+	expect_eq "$1: the driver counted 3 ($4)" "$(edublk_stat $4)" 3
+}
+
 # function_reset: sysfs "reset" (pci_reset_function(): edu-sg's Function
 # Level Reset) three times while fio writes 8 MiB from each vCPU (both
 # queues, 4 KiB random writes at depth 16) and then verifies it. The
@@ -1199,39 +1234,60 @@ JOB
 # after it: fio verifies clean, with no I/O error, timeout or queue
 # restart; commands were posted again; the driver counted 3 resets.
 function_reset() {
-	local bdf i r0 n
+	local bdf
 	load_edublk || { not_ok "reset: insmod edublk"; return; }
 	bdf=$(stat_of $EDUBLK_DBG/stats pci)
 	host_root && hostrun true || { not_ok "reset: hostrun"; return; }
 	check "reset: the device offers a function reset" \
 		[ -e /sys/bus/pci/devices/$bdf/reset ]
-	check "reset: a 50 ms latency" knob dev_latency_ns 50000000
-	r0=$(sgq_sum reposted)
-	writers_bg fr --verify_state_save=0 <<JOB
-$FIO_VERIFY_GLOBAL
-JOB
-	busy "reset"
-	for i in 1 2 3; do
-		check "reset: $i: a 1 s latency" knob dev_latency_ns 1000000000
-		sleep 0.3
-		n=$(sgq_sum inflight)
-		expect_gt "reset: $i: commands in flight" "$n" 0
-		check "reset: $i: function reset with $n commands in flight" \
-			eval "echo 1 > /sys/bus/pci/devices/$bdf/reset"
-		check "reset: $i: 50 ms again" knob dev_latency_ns 50000000
-	done
-	check "reset: fio ended within 60 s" ended_within $FIO_PID 60
-	check "reset: fio verified clean (exit $ENDED_RC)" [ $ENDED_RC -eq 0 ] ||
-		hostrun tail -20 /tmp/fr.out
-	expect_gt "reset: commands in flight were posted again" \
-		$(($(sgq_sum reposted) - r0)) 0
-	expect_eq "reset: the driver counted 3 function resets" \
-		"$(edublk_stat function_resets)" 3
+	held_resets reset "function reset" \
+		"echo 1 > /sys/bus/pci/devices/$bdf/reset" function_resets
 	reset_storm $bdf
 	common_checks reset
 	expect_eq "reset: no queue restart" "$(sgq_sum restarts)" 0
 	dump_stats
 	check "reset: rmmod" rmmod edublk
+}
+
+# aer_recovery: what the AER core's recovery calls (debugfs aer_recover:
+# the test machines have no AER), three times while fio writes 8 MiB from
+# each vCPU and then verifies it, with commands held by the device (as in
+# function_reset): error_detected(frozen) stops the disk without a word
+# to the device, a function reset stands in for the link reset,
+# slot_reset restores the configuration and resume posts the commands
+# again: fio verifies clean, with no I/O error, timeout or queue restart,
+# and the driver counted 3 recoveries. Then a permanent failure under
+# reads at depth 32: the device is given up, fio ends, a new read fails
+# at once, and rmmod does not wait.
+aer_recovery() {
+	local t0 t
+	load_edublk || { not_ok "aer: insmod edublk"; return; }
+	host_root && hostrun true || { not_ok "aer: hostrun"; return; }
+	check "aer: the driver has PCI error handlers" \
+		[ -e $EDUBLK_DBG/aer_recover ]
+	held_resets aer "recovery from a frozen channel" \
+		"echo frozen > $EDUBLK_DBG/aer_recover" aer_recoveries
+	common_checks aer
+	expect_eq "aer: no queue restart" "$(sgq_sum restarts)" 0
+	check "aer: knobs off" knob dev_latency_ns 0
+
+	kmsg_mark aer-perm
+	fio_reads_bg aerp 32 30 continue_on_error=all
+	busy "aer: perm"
+	check "aer: permanent failure" \
+		eval "echo perm > $EDUBLK_DBG/aer_recover"
+	check "aer: perm: fio ended within 30 s" ended_within $FIO_PID 30
+	dd_read 3 &
+	check "aer: perm: a read ended within 10 s" ended_within $! 10
+	check "aer: perm: ... with an error" [ $ENDED_RC -ne 0 ]
+	check "aer: perm: the driver gave the device up" \
+		eval "kmsg_since aer-perm | grep -q 'device gone (a permanent PCI error)'"
+	expect_eq "aer: perm: no timeouts" "$(sgq_sum timeouts)" 0
+	dump_stats
+	t0=$(date +%s)
+	check "aer: rmmod" rmmod edublk
+	t=$(($(date +%s) - t0))
+	check "aer: rmmod did not wait ($t s)" [ $t -le 10 ]
 }
 
 # moves_on Q N: hardware queue Q has completed at least two commands more
@@ -1312,7 +1368,8 @@ verify)
 	;;
 bounce) scenario_bounce ;;
 removal) scenario_removal; check "removal: unload" unload_all ;;
-reset) function_reset; check "reset: unload" unload_all ;;
+reset) function_reset; aer_recovery; check "reset: unload" unload_all ;;
+aer) aer_recovery; check "aer: unload" unload_all ;;
 discard)
 	for m in reserve native; do
 		load_edublk mode=$m || { not_ok "$m: insmod edublk"; continue; }
@@ -1332,6 +1389,6 @@ faults)
 	load_wdmdma || { not_ok "drops: insmod wdmdma"; edublk_finish; }
 	scenario_drops
 	;;
-*) not_ok "edusg: scenario '${1:-}'" "want verify, faults, bounce, removal, reset, discard" ;;
+*) not_ok "edusg: scenario '${1:-}'" "want verify, faults, bounce, removal, reset, aer, discard" ;;
 esac
 edublk_finish

@@ -17,6 +17,9 @@
  *              (wdmdma_set_fail_alloc(); -1: back to wdmdma's global
  *              fault-injection knobs), which works on kernels without
  *              fault injection too (write-only)
+ *   aer_recover  a backend with PCI error handlers (edu-sg): write
+ *              "frozen" or "perm": the calls of the AER core's recovery,
+ *              for machines without AER (write-only; aer_recover_write())
  *   dev_fail_every, dev_drop_every, dev_halt_after, dev_latency_ns
  *              edu-sg only: the device's own fault-injection registers
  *              (FAIL_EVERY, DROP_EVERY, HALT_AFTER, LATENCY_NS), read and
@@ -25,7 +28,9 @@
  * A backend adds its files (ops->debugfs_add) after stats, and its lines
  * to stats (ops->debugfs_show) after the core's.
  *
- * Locking: stats takes edu->lock for a consistent copy of the counters.
+ * Locking: stats takes edu->lock for a consistent copy of the counters;
+ * aer_recover holds the PCI device's lock (device_trylock()) across the
+ * driver's calls, as the AER core does.
  *
  * Copyright (C) 2026 The wdmdma authors.
  */
@@ -33,6 +38,7 @@
 #include <linux/debugfs.h>
 #include <linux/fs.h>
 #include <linux/kstrtox.h>
+#include <linux/pci.h>
 #include <linux/seq_file.h>
 
 #include "edublk.h"
@@ -162,6 +168,66 @@ static const struct file_operations fail_alloc_fops = {
 	.llseek = noop_llseek,
 };
 
+/*
+ * "aer_recover": write "frozen" or "perm" for the calls the AER core's
+ * pcie_do_recovery() makes for an uncorrectable error of this device, on
+ * machines without AER (the test guests have none). "frozen":
+ * error_detected(frozen); if that asks for a reset, a reset of the
+ * function (__pci_reset_function_locked()) stands in for the link reset,
+ * then slot_reset; if recovered, resume; if not, error_detected
+ * (perm_failure), as the AER core ends a failed recovery. "perm":
+ * error_detected(perm_failure). Under the device lock, as the AER core
+ * calls drivers: -EBUSY while probe or remove holds it.
+ */
+static ssize_t aer_recover_write(struct file *file, const char __user *ubuf,
+				 size_t len, loff_t *ppos)
+{
+	struct edublk_dev *edu = file->private_data;
+	struct pci_dev *pdev = edu->pdev;
+	pci_ers_result_t r;
+	char buf[8];
+	int ret;
+
+	if (len >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, len))
+		return -EFAULT;
+	buf[len] = '\0';
+	if (!sysfs_streq(buf, "frozen") && !sysfs_streq(buf, "perm"))
+		return -EINVAL;
+	if (!device_trylock(&pdev->dev))
+		return -EBUSY;
+	if (sysfs_streq(buf, "perm")) {
+		edublk_error_detected(pdev, pci_channel_io_perm_failure);
+		goto out;
+	}
+	r = edublk_error_detected(pdev, pci_channel_io_frozen);
+	if (r == PCI_ERS_RESULT_NEED_RESET) {
+		ret = __pci_reset_function_locked(pdev);
+		if (ret) {
+			dev_err(&pdev->dev, "aer_recover: the function reset failed (%d)\n",
+				ret);
+			r = PCI_ERS_RESULT_DISCONNECT;
+		} else {
+			r = edublk_slot_reset(pdev);
+		}
+	}
+	if (r == PCI_ERS_RESULT_RECOVERED || r == PCI_ERS_RESULT_CAN_RECOVER)
+		edublk_resume(pdev);
+	else if (r != PCI_ERS_RESULT_NONE)
+		edublk_error_detected(pdev, pci_channel_io_perm_failure);
+out:
+	device_unlock(&pdev->dev);
+	return len;
+}
+
+static const struct file_operations aer_recover_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = aer_recover_write,
+	.llseek = noop_llseek,
+};
+
 void edublk_debugfs_add(struct edublk_dev *edu)
 {
 	if (IS_ERR_OR_NULL(edublk_debugfs_root))
@@ -177,6 +243,9 @@ void edublk_debugfs_add(struct edublk_dev *edu)
 			    &map_enomem_fops);
 	debugfs_create_file("fail_alloc", 0200, edu->debugfs, edu,
 			    &fail_alloc_fops);
+	if (edu->ops->error_detected)
+		debugfs_create_file("aer_recover", 0200, edu->debugfs, edu,
+				    &aer_recover_fops);
 }
 
 void edublk_debugfs_remove(struct edublk_dev *edu)

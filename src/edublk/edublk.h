@@ -195,6 +195,10 @@ struct edublk_dev {
  * @shutdown: power-off, reboot, kexec: no DMA from here on
  * @reset_prepare: optional: a function reset (sysfs "reset") begins
  * @reset_done: optional: the function reset is over
+ * @error_detected: optional: a PCI error (AER's error_detected); the core
+ *	answers PCI_ERS_RESULT_NONE for a backend without it
+ * @slot_reset: optional, with @error_detected: the link has been reset
+ * @resume: optional, with @error_detected: recovery is over
  * @cmd_size: bytes of the backend's per-request data, placed after the
  *	core's struct edublk_cmd in the PDU (edublk_cmd_priv()); called once,
  *	when the disk is added
@@ -229,6 +233,10 @@ struct edublk_backend_ops {
 	void (*shutdown)(struct edublk_dev *edu);
 	void (*reset_prepare)(struct edublk_dev *edu);
 	void (*reset_done)(struct edublk_dev *edu);
+	pci_ers_result_t (*error_detected)(struct edublk_dev *edu,
+					   pci_channel_state_t state);
+	pci_ers_result_t (*slot_reset)(struct edublk_dev *edu);
+	void (*resume)(struct edublk_dev *edu);
 
 	size_t (*cmd_size)(const struct edublk_dev *edu);
 	void (*start_cmd)(struct edublk_dev *edu, struct edublk_cmd *cmd,
@@ -293,6 +301,10 @@ void edublk_debugfs_add(struct edublk_dev *edu);
 void edublk_debugfs_remove(struct edublk_dev *edu);
 
 /* The core's own, between its files */
+pci_ers_result_t edublk_error_detected(struct pci_dev *pdev,
+				       pci_channel_state_t state);
+pci_ers_result_t edublk_slot_reset(struct pci_dev *pdev);
+void edublk_resume(struct pci_dev *pdev);
 void edublk_fail_work(struct work_struct *work);
 extern const struct blk_mq_ops edublk_mq_ops;
 extern const struct blk_mq_ops edublk_mq_ops_timeout;

@@ -255,6 +255,7 @@ struct edublk_sg {
 	bool gone;			/* surprise removal seen (all locks) */
 	bool resetting;			/* function reset or shutdown (all locks) */
 	u64 function_resets;		/* reset_done() calls (all locks) */
+	u64 aer_recoveries;		/* resume() calls (all locks) */
 	bool v11;			/* device version 1.1: STAT_BAD_CQES */
 	const char *irq_mode;
 #ifdef WDMDMA_HAVE_BLK_RQ_DMA_MAP_ITER
@@ -1383,8 +1384,11 @@ static bool edublk_sg_present(struct edublk_dev *edu, u32 val)
 	return pci_device_is_present(edu->pdev);
 }
 
+/* Why a device is taken for gone, most of the time. */
+#define EDUBLK_SG_ALL_ONES	"its config space reads all ones"
+
 /*
- * The device is gone. It does no DMA and raises no interrupt any more,
+ * The device is gone (@why, for the log). It does no DMA and raises no interrupt any more,
  * so every command in flight ends at once with BLK_STS_IOERR, without a
  * word to the device and without waiting for a timeout; queue_rq fails
  * new requests (edu->dead), and a list wdmdma maps later fails at
@@ -1393,7 +1397,7 @@ static bool edublk_sg_present(struct edublk_dev *edu, u32 val)
  * edublk_sg_reset_done() checks the device is there. Called with no lock
  * held; does not sleep. Returns false if it did nothing for that reason.
  */
-static bool edublk_sg_gone(struct edublk_dev *edu)
+static bool edublk_sg_gone(struct edublk_dev *edu, const char *why)
 {
 	struct edublk_sg *sg = to_edublk_sg(edu);
 	unsigned int i, failed = 0;
@@ -1422,8 +1426,8 @@ static bool edublk_sg_gone(struct edublk_dev *edu)
 	}
 	edublk_sg_unlock_all(sg, flags);
 	dev_err(&edu->pdev->dev,
-		"device gone (its config space reads all ones): %u commands in flight failed, all later I/O fails\n",
-		failed);
+		"device gone (%s): %u commands in flight failed, all later I/O fails\n",
+		why, failed);
 	edublk_sg_end(edu, &done);
 	return true;
 }
@@ -1463,7 +1467,7 @@ static void edublk_sg_service(struct edublk_sgq *q)
 	spin_unlock_irqrestore(&q->lock, flags);
 	edublk_sg_end(edu, &done);
 	if (!edublk_sg_present(edu, st))
-		edublk_sg_gone(edu);
+		edublk_sg_gone(edu, EDUBLK_SG_ALL_ONES);
 }
 
 /* MSI-X: one vector per queue. */
@@ -1489,7 +1493,7 @@ static irqreturn_t edublk_sg_irq_shared(int irq, void *data)
 		return IRQ_NONE;	/* INTx may be shared */
 	if (!edublk_sg_present(edu, status)) {
 		/* Not its interrupt: it is gone (and the line may be shared). */
-		edublk_sg_gone(edu);
+		edublk_sg_gone(edu, EDUBLK_SG_ALL_ONES);
 		return IRQ_NONE;
 	}
 	/* Ack first: a completion during the drain raises a new interrupt. */
@@ -1547,7 +1551,8 @@ static enum blk_eh_timer_return edublk_sg_timeout(struct edublk_dev *edu,
 	 * edublk_sg_gone() does nothing and the request gets more time.
 	 */
 	if (!edublk_sg_present(edu, es_rd(edu, ES_ID)))
-		return edublk_sg_gone(edu) ? BLK_EH_DONE : BLK_EH_RESET_TIMER;
+		return edublk_sg_gone(edu, EDUBLK_SG_ALL_ONES) ?
+		       BLK_EH_DONE : BLK_EH_RESET_TIMER;
 	spin_lock_irqsave(&q->lock, flags);
 	if (sg->resetting ||
 	    (sc->sg_state == EDUBLK_SG_ON_DEVICE &&
@@ -1984,6 +1989,8 @@ static int edublk_sg_probe(struct edublk_dev *edu)
 	}
 	/* A file-backed medium is durable only after FLUSH or FUA. */
 	edu->write_cache = true;
+	/* What slot_reset restores after a PCI error's link reset. */
+	pci_save_state(pdev);
 	ret = edublk_add_disk(edu, &lim, nq, sg->timeout);
 	if (ret)
 		goto free_index;
@@ -2033,7 +2040,7 @@ static void edublk_sg_remove(struct edublk_dev *edu)
 	edublk_debugfs_remove(edu);
 	/* A device that is gone completes nothing: fail its I/O, not wait. */
 	if (!pci_device_is_present(pdev))
-		edublk_sg_gone(edu);
+		edublk_sg_gone(edu, EDUBLK_SG_ALL_ONES);
 	edublk_remove_disk(edu);	/* drains all I/O */
 	flush_work(&edu->fail_work);
 	edublk_index_free(edu->index);
@@ -2060,21 +2067,20 @@ static void edublk_sg_sync_irqs(struct edublk_dev *edu)
 		synchronize_irq(pci_irq_vector(edu->pdev, i));
 }
 
-/**
- * edublk_sg_reset_prepare() - ops->reset_prepare: stop for a reset
- * @edu: the device
- *
- * The PCI core calls this before it resets the function (sysfs "reset",
- * pci_reset_function()), with the device still usable. New requests wait
- * (the disk is quiesced); the device is reset here, so it does no DMA
- * while its configuration is saved and it is reset again; what it
- * completed until then is taken. The commands still in flight stay, for
- * edublk_sg_reset_done() to post again; until then (sg->resetting) a list
- * that wdmdma maps is written to its ring without the doorbell, and the
- * interrupt handlers and the timeout leave the device alone. A device
- * given up or gone is left alone. Process context.
+/*
+ * Stop for a reset of the function: new requests wait (the disk is
+ * quiesced); with @touch the device is reset here, so it does no DMA
+ * while its configuration is saved and it is reset again (not when a PCI
+ * error froze its channel: its registers cannot be reached then, and the
+ * link reset that follows stops it). What it completed until then is
+ * taken. The commands still in flight stay, for edublk_sg_restart_all()
+ * to post again; until then (sg->resetting) a list that wdmdma maps is
+ * written to its ring without the doorbell, and the interrupt handlers
+ * and the timeout leave the device alone. A device given up or gone is
+ * left alone. @why names the reset in the log. Process context.
  */
-static void edublk_sg_reset_prepare(struct edublk_dev *edu)
+static void edublk_sg_stop(struct edublk_dev *edu, bool touch,
+			   const char *why)
 {
 	struct edublk_sg *sg = to_edublk_sg(edu);
 	unsigned int i, held = 0;
@@ -2085,32 +2091,45 @@ static void edublk_sg_reset_prepare(struct edublk_dev *edu)
 	flags = edublk_sg_lock_all(sg);
 	sg->resetting = true;
 	if (!sg->gone && !READ_ONCE(edu->dead)) {
-		edublk_sg_reset_device(edu);
+		if (touch)
+			edublk_sg_reset_device(edu);
 		for (i = 0; i < sg->nq; i++) {
 			edublk_sg_drain(&sg->q[i], &done, false);
 			held += sg->q[i].nr_inflight;
 		}
 	}
 	edublk_sg_unlock_all(sg, flags);
-	dev_info(&edu->pdev->dev, "function reset: the device is stopped, %u commands in flight\n",
-		 held);
+	dev_info(&edu->pdev->dev, "%s: the device is stopped, %u commands in flight\n",
+		 why, held);
 	/* A handler that began before sg->resetting was set has ended. */
 	edublk_sg_sync_irqs(edu);
 	edublk_sg_end(edu, &done);
 }
 
 /**
- * edublk_sg_reset_done() - ops->reset_done: use the device again
+ * edublk_sg_reset_prepare() - ops->reset_prepare: stop for a reset
  * @edu: the device
  *
- * The PCI core calls this once the function is reset and its
- * configuration (BARs, bus mastering, MSI/MSI-X) restored. Every queue is
- * set up afresh and its commands in flight posted again; a queue that
- * will not enable fails its commands. A device that did not come back is
- * gone (edublk_sg_gone()); one given up before stays so, bus mastering
- * off. Then the disk runs again. Process context.
+ * The PCI core calls this before it resets the function (sysfs "reset",
+ * pci_reset_function()), with the device still usable: edublk_sg_stop(),
+ * the device reset here. Process context.
  */
-static void edublk_sg_reset_done(struct edublk_dev *edu)
+static void edublk_sg_reset_prepare(struct edublk_dev *edu)
+{
+	edublk_sg_stop(edu, true, "function reset");
+}
+
+/*
+ * Use the device again after a reset of the function, its configuration
+ * (BARs, bus mastering, MSI/MSI-X) restored: every queue is set up afresh
+ * and its commands in flight posted again; a queue that will not enable
+ * fails its commands. A device that did not come back is gone
+ * (edublk_sg_gone()); one given up before stays so, bus mastering off.
+ * Then the disk runs again. @why names the reset in the log; @count is
+ * the counter of such resets (all locks). Process context.
+ */
+static void edublk_sg_restart_all(struct edublk_dev *edu, const char *why,
+				  u64 *count)
 {
 	struct device *dev = &edu->pdev->dev;
 	struct edublk_sg *sg = to_edublk_sg(edu);
@@ -2122,7 +2141,7 @@ static void edublk_sg_reset_done(struct edublk_dev *edu)
 	flags = edublk_sg_lock_all(sg);
 	dead = sg->gone || READ_ONCE(edu->dead);
 	if (!dead && present) {
-		sg->function_resets++;
+		(*count)++;
 		for (i = 0; i < sg->nq; i++) {
 			struct edublk_sgq *q = &sg->q[i];
 			blk_status_t others = BLK_STS_OK;
@@ -2147,14 +2166,14 @@ static void edublk_sg_reset_done(struct edublk_dev *edu)
 		/* Given up or gone before: the restored state had it on. */
 		pci_clear_master(edu->pdev);
 	} else if (!present) {
-		edublk_sg_gone(edu);
+		edublk_sg_gone(edu, EDUBLK_SG_ALL_ONES);
 	} else {
 		if (dead_queues)
-			dev_err(dev, "%u queues would not enable after the function reset: failing their I/O\n",
-				dead_queues);
+			dev_err(dev, "%u queues would not enable after the %s: failing their I/O\n",
+				dead_queues, why);
 		else
-			dev_info(dev, "function reset: %u commands in flight posted again\n",
-				 reposted);
+			dev_info(dev, "%s: %u commands in flight posted again\n",
+				 why, reposted);
 		/*
 		 * A reposted command may have completed before resetting
 		 * was cleared, its MSI or INTx dropped by the shared handler:
@@ -2171,6 +2190,104 @@ static void edublk_sg_reset_done(struct edublk_dev *edu)
 	}
 	edublk_sg_end(edu, &done);
 	wdmdma_blk_mq_unquiesce_queue(edu->disk->queue);
+}
+
+/**
+ * edublk_sg_reset_done() - ops->reset_done: use the device again
+ * @edu: the device
+ *
+ * The PCI core calls this once the function is reset and its
+ * configuration restored: the configuration is saved again for a later
+ * PCI error, then edublk_sg_restart_all(). Process context.
+ */
+static void edublk_sg_reset_done(struct edublk_dev *edu)
+{
+	/* The PCI core's restore used up the state slot_reset needs. */
+	pci_save_state(edu->pdev);
+	edublk_sg_restart_all(edu, "function reset",
+			      &to_edublk_sg(edu)->function_resets);
+}
+
+/**
+ * edublk_sg_error_detected() - ops->error_detected: a PCI error (AER)
+ * @edu: the device
+ * @state: the channel's state
+ *
+ * Normal (a non-fatal error): the device still works; a command it lost
+ * times out as any other. Frozen: its registers cannot be reached until
+ * the link is reset: the disk stops as for a function reset, without a
+ * word to the device, and asks for that reset; slot_reset and resume
+ * follow. Permanent failure: the device is given up (edublk_sg_gone()),
+ * its I/O failed at once, and the disk runs again if an earlier frozen
+ * report stopped it. Process context.
+ *
+ * Return: what the AER core is to do next.
+ */
+static pci_ers_result_t edublk_sg_error_detected(struct edublk_dev *edu,
+						 pci_channel_state_t state)
+{
+	struct device *dev = &edu->pdev->dev;
+	struct edublk_sg *sg = to_edublk_sg(edu);
+	unsigned long flags;
+	bool stopped;
+
+	switch (state) {
+	case pci_channel_io_normal:
+		dev_warn(dev, "PCI error (non-fatal): carrying on\n");
+		return PCI_ERS_RESULT_CAN_RECOVER;
+	case pci_channel_io_frozen:
+		dev_warn(dev, "PCI error: channel frozen: stopping for a reset\n");
+		edublk_sg_stop(edu, false, "PCI error");
+		return PCI_ERS_RESULT_NEED_RESET;
+	default:
+		break;
+	}
+	dev_err(dev, "PCI error: permanent failure: giving the device up\n");
+	flags = edublk_sg_lock_all(sg);
+	stopped = sg->resetting;
+	sg->resetting = false;
+	edublk_sg_unlock_all(sg, flags);
+	edublk_sg_gone(edu, "a permanent PCI error");
+	if (stopped)
+		wdmdma_blk_mq_unquiesce_queue(edu->disk->queue);
+	return PCI_ERS_RESULT_DISCONNECT;
+}
+
+/**
+ * edublk_sg_slot_reset() - ops->slot_reset: the link has been reset
+ * @edu: the device
+ *
+ * Restores the configuration saved at probe (the link reset lost it) and
+ * saves it again for the next time. The queues start in resume.
+ * Process context.
+ *
+ * Return: PCI_ERS_RESULT_RECOVERED, or PCI_ERS_RESULT_DISCONNECT if the
+ * device did not come back.
+ */
+static pci_ers_result_t edublk_sg_slot_reset(struct edublk_dev *edu)
+{
+	struct pci_dev *pdev = edu->pdev;
+
+	pci_restore_state(pdev);
+	pci_save_state(pdev);
+	if (!pci_device_is_present(pdev)) {
+		dev_err(&pdev->dev, "PCI error: the device did not come back after the reset\n");
+		return PCI_ERS_RESULT_DISCONNECT;
+	}
+	return PCI_ERS_RESULT_RECOVERED;
+}
+
+/**
+ * edublk_sg_resume() - ops->resume: use the device again after a PCI error
+ * @edu: the device
+ *
+ * edublk_sg_restart_all(): the commands held since error_detected are
+ * posted again. Process context.
+ */
+static void edublk_sg_resume(struct edublk_dev *edu)
+{
+	edublk_sg_restart_all(edu, "PCI error recovery",
+			      &to_edublk_sg(edu)->aer_recoveries);
 }
 
 /**
@@ -2380,6 +2497,7 @@ static void edublk_sg_debugfs_show(struct seq_file *m,
 	seq_printf(m, "io_timeout_ms %u\n", jiffies_to_msecs(sg->timeout));
 	seq_printf(m, "resets %llu\n", READ_ONCE(sg->resets));
 	seq_printf(m, "function_resets %llu\n", READ_ONCE(sg->function_resets));
+	seq_printf(m, "aer_recoveries %llu\n", READ_ONCE(sg->aer_recoveries));
 	/*
 	 * The device's counters, over its controller resets too; those it
 	 * had when it went away are lost with it.
@@ -2444,6 +2562,9 @@ const struct edublk_backend_ops edublk_sg_ops = {
 	.shutdown = edublk_sg_shutdown,
 	.reset_prepare = edublk_sg_reset_prepare,
 	.reset_done = edublk_sg_reset_done,
+	.error_detected = edublk_sg_error_detected,
+	.slot_reset = edublk_sg_slot_reset,
+	.resume = edublk_sg_resume,
 	.cmd_size = edublk_sg_cmd_size,
 	.start_cmd = edublk_sg_start_cmd,
 	.list_ready = edublk_sg_list_ready,

@@ -366,7 +366,42 @@ static void edublk_reset_done(struct pci_dev *pdev)
 		edu->ops->reset_done(edu);
 }
 
+/*
+ * A PCI error the AER core reports (pcie_do_recovery()), or debugfs
+ * "aer_recover" on machines without AER. A backend without these has no
+ * opinion (PCI_ERS_RESULT_NONE): the stock edu's.
+ */
+pci_ers_result_t edublk_error_detected(struct pci_dev *pdev,
+				       pci_channel_state_t state)
+{
+	struct edublk_dev *edu = pci_get_drvdata(pdev);
+
+	if (!edu || !edu->ops->error_detected)
+		return PCI_ERS_RESULT_NONE;
+	return edu->ops->error_detected(edu, state);
+}
+
+pci_ers_result_t edublk_slot_reset(struct pci_dev *pdev)
+{
+	struct edublk_dev *edu = pci_get_drvdata(pdev);
+
+	if (!edu || !edu->ops->slot_reset)
+		return PCI_ERS_RESULT_NONE;
+	return edu->ops->slot_reset(edu);
+}
+
+void edublk_resume(struct pci_dev *pdev)
+{
+	struct edublk_dev *edu = pci_get_drvdata(pdev);
+
+	if (edu && edu->ops->resume)
+		edu->ops->resume(edu);
+}
+
 static const struct pci_error_handlers edublk_err_handlers = {
+	.error_detected = edublk_error_detected,
+	.slot_reset = edublk_slot_reset,
+	.resume = edublk_resume,
 	.reset_prepare = edublk_reset_prepare,
 	.reset_done = edublk_reset_done,
 };
