@@ -1250,32 +1250,64 @@ function_reset() {
 }
 
 # aer_recovery: what the AER core's recovery calls (debugfs aer_recover:
-# the test machines have no AER), three times while fio writes 8 MiB from
-# each vCPU and then verifies it, with commands held by the device (as in
-# function_reset): error_detected(frozen) stops the disk without a word
-# to the device, a function reset stands in for the link reset,
+# the test machines have no AER). Three frozen channels while fio writes
+# 8 MiB from each vCPU and then verifies it, with commands held by the
+# device (held_resets): error_detected(frozen) stops the disk without a
+# word to the device, a function reset stands in for the link reset,
 # slot_reset restores the configuration and resume posts the commands
-# again: fio verifies clean, with no I/O error, timeout or queue restart,
-# and the driver counted 3 recoveries. Then a permanent failure under
-# reads at depth 32: the device is given up, fio ends, a new read fails
-# at once, and rmmod does not wait.
+# again: fio verifies clean, no I/O error, timeout or queue restart, 3
+# recoveries counted. A non-fatal error under fio: nothing stops, nothing
+# is posted again. A frozen channel, then the device unbound before the
+# recovery goes on (the AER core drops the device lock between its
+# calls): the unbind ends at once, the held reads fail, and the device
+# verifies clean once bound again. Then a frozen channel whose reset
+# fails (a permanent failure) under reads at depth 32: the device is
+# given up, fio ends, a new read fails at once, and rmmod does not wait.
 aer_recovery() {
-	local t0 t
+	local bdf r0 t0 t
 	load_edublk || { not_ok "aer: insmod edublk"; return; }
 	host_root && hostrun true || { not_ok "aer: hostrun"; return; }
+	bdf=$(stat_of $EDUBLK_DBG/stats pci)
 	check "aer: the driver has PCI error handlers" \
 		[ -e $EDUBLK_DBG/aer_recover ]
 	held_resets aer "recovery from a frozen channel" \
 		"echo frozen > $EDUBLK_DBG/aer_recover" aer_recoveries
 	common_checks aer
 	expect_eq "aer: no queue restart" "$(sgq_sum restarts)" 0
+
+	r0=$(sgq_sum reposted)
+	fio_reads_bg aern 16 4
+	busy "aer: normal"
+	check "aer: normal: a non-fatal error" \
+		eval "echo normal > $EDUBLK_DBG/aer_recover"
+	check "aer: normal: fio ended within 30 s" ended_within $FIO_PID 30
+	check "aer: normal: ... cleanly" [ $ENDED_RC -eq 0 ]
+	expect_eq "aer: normal: nothing posted again" "$(sgq_sum reposted)" $r0
+	expect_eq "aer: normal: not a recovery" \
+		"$(edublk_stat aer_recoveries)" 3
 	check "aer: knobs off" knob dev_latency_ns 0
+
+	kmsg_mark aer-detect
+	fio_reads_bg aerd 32 30 continue_on_error=all
+	busy "aer: detect"
+	check "aer: detect: a latency of 1 s" knob dev_latency_ns 1000000000
+	sleep 0.3
+	check "aer: detect: a frozen channel, nothing after" \
+		eval "echo detect > $EDUBLK_DBG/aer_recover"
+	pci_unbind $bdf &
+	check "aer: detect: unbound within 20 s" ended_within $! 20
+	check "aer: detect: fio ended within 30 s" ended_within $FIO_PID 30
+	check "aer: detect: the held commands failed" \
+		eval "kmsg_since aer-detect | grep -q 'device gone (removed during PCI error recovery)'"
+	check "aer: detect: bind" \
+		eval "echo $bdf > /sys/bus/pci/drivers/edublk/bind"
+	after_removal "aer: detect"
 
 	kmsg_mark aer-perm
 	fio_reads_bg aerp 32 30 continue_on_error=all
 	busy "aer: perm"
-	check "aer: permanent failure" \
-		eval "echo perm > $EDUBLK_DBG/aer_recover"
+	check "aer: perm: a frozen channel whose reset fails" \
+		eval "echo frozen-fail > $EDUBLK_DBG/aer_recover"
 	check "aer: perm: fio ended within 30 s" ended_within $FIO_PID 30
 	dd_read 3 &
 	check "aer: perm: a read ended within 10 s" ended_within $! 10

@@ -18,8 +18,9 @@
  *              fault-injection knobs), which works on kernels without
  *              fault injection too (write-only)
  *   aer_recover  a backend with PCI error handlers (edu-sg): write
- *              "frozen" or "perm": the calls of the AER core's recovery,
- *              for machines without AER (write-only; aer_recover_write())
+ *              normal, frozen, frozen-fail, detect or perm: the calls of
+ *              the AER core's recovery, for machines without AER
+ *              (write-only; aer_recover_write())
  *   dev_fail_every, dev_drop_every, dev_halt_after, dev_latency_ns
  *              edu-sg only: the device's own fault-injection registers
  *              (FAIL_EVERY, DROP_EVERY, HALT_AFTER, LATENCY_NS), read and
@@ -169,41 +170,70 @@ static const struct file_operations fail_alloc_fops = {
 };
 
 /*
- * "aer_recover": write "frozen" or "perm" for the calls the AER core's
- * pcie_do_recovery() makes for an uncorrectable error of this device, on
- * machines without AER (the test guests have none). "frozen":
- * error_detected(frozen); if that asks for a reset, a reset of the
- * function (__pci_reset_function_locked()) stands in for the link reset,
- * then slot_reset; if recovered, resume; if not, error_detected
- * (perm_failure), as the AER core ends a failed recovery. "perm":
- * error_detected(perm_failure). Under the device lock, as the AER core
- * calls drivers: -EBUSY while probe or remove holds it.
+ * "aer_recover": the calls the AER core's pcie_do_recovery() makes for an
+ * error of this device, on machines without AER (the test guests have
+ * none). Write:
+ *   normal       error_detected(normal), then resume, as for a non-fatal
+ *                error the driver can recover from;
+ *   frozen       error_detected(frozen); if that asks for a reset, a reset
+ *                of the function (__pci_reset_function_locked()) stands in
+ *                for the link reset, then slot_reset; if recovered,
+ *                resume; if not, error_detected(perm_failure), as the AER
+ *                core ends a failed recovery;
+ *   frozen-fail  error_detected(frozen), then error_detected(perm_failure):
+ *                the link reset failed;
+ *   detect       error_detected(frozen) alone: the AER core drops the
+ *                device lock between its calls, so the device may be
+ *                unbound or removed before the rest;
+ *   perm         error_detected(perm_failure).
+ * Each step under the device lock, as the AER core calls drivers: -EBUSY
+ * while probe or remove holds it.
  */
 static ssize_t aer_recover_write(struct file *file, const char __user *ubuf,
 				 size_t len, loff_t *ppos)
 {
+	enum { NORMAL, FROZEN, FROZEN_FAIL, DETECT, PERM };
+	static const char * const steps[] = {
+		[NORMAL] = "normal", [FROZEN] = "frozen",
+		[FROZEN_FAIL] = "frozen-fail", [DETECT] = "detect",
+		[PERM] = "perm",
+	};
 	struct edublk_dev *edu = file->private_data;
 	struct pci_dev *pdev = edu->pdev;
 	pci_ers_result_t r;
-	char buf[8];
-	int ret;
+	char buf[16];
+	int step, ret;
 
 	if (len >= sizeof(buf))
 		return -EINVAL;
 	if (copy_from_user(buf, ubuf, len))
 		return -EFAULT;
 	buf[len] = '\0';
-	if (!sysfs_streq(buf, "frozen") && !sysfs_streq(buf, "perm"))
-		return -EINVAL;
+	step = sysfs_match_string(steps, buf);
+	if (step < 0)
+		return step;
 	if (!device_trylock(&pdev->dev))
 		return -EBUSY;
-	if (sysfs_streq(buf, "perm")) {
+	switch (step) {
+	case NORMAL:
+		r = edublk_error_detected(pdev, pci_channel_io_normal);
+		break;
+	case PERM:
 		edublk_error_detected(pdev, pci_channel_io_perm_failure);
 		goto out;
-	}
-	r = edublk_error_detected(pdev, pci_channel_io_frozen);
-	if (r == PCI_ERS_RESULT_NEED_RESET) {
+	default:
+		r = edublk_error_detected(pdev, pci_channel_io_frozen);
+		if (step == DETECT)
+			goto out;
+		if (step == FROZEN_FAIL) {
+			r = PCI_ERS_RESULT_DISCONNECT;
+			break;
+		}
+		if (r != PCI_ERS_RESULT_NEED_RESET)
+			break;
+		pci_cfg_access_lock(pdev);
 		ret = __pci_reset_function_locked(pdev);
+		pci_cfg_access_unlock(pdev);
 		if (ret) {
 			dev_err(&pdev->dev, "aer_recover: the function reset failed (%d)\n",
 				ret);
@@ -211,6 +241,7 @@ static ssize_t aer_recover_write(struct file *file, const char __user *ubuf,
 		} else {
 			r = edublk_slot_reset(pdev);
 		}
+		break;
 	}
 	if (r == PCI_ERS_RESULT_RECOVERED || r == PCI_ERS_RESULT_CAN_RECOVER)
 		edublk_resume(pdev);

@@ -254,6 +254,7 @@ struct edublk_sg {
 	bool msix;			/* one vector per queue */
 	bool gone;			/* surprise removal seen (all locks) */
 	bool resetting;			/* function reset or shutdown (all locks) */
+	bool aer_stopped;		/* stopped by a PCI error (all locks) */
 	u64 function_resets;		/* reset_done() calls (all locks) */
 	u64 aer_recoveries;		/* resume() calls (all locks) */
 	bool v11;			/* device version 1.1: STAT_BAD_CQES */
@@ -2025,6 +2026,30 @@ free_sg:
 	return ret;
 }
 
+/*
+ * The device will not come back from a PCI error (a permanent failure,
+ * or removed while stopped for one): if a PCI error stopped the disk, the
+ * held commands fail with the device given up (@why), and the disk runs
+ * again, failing what comes. Returns false if no PCI error had stopped it.
+ */
+static bool edublk_sg_aer_abandon(struct edublk_dev *edu, const char *why)
+{
+	struct edublk_sg *sg = to_edublk_sg(edu);
+	unsigned long flags;
+
+	flags = edublk_sg_lock_all(sg);
+	if (!sg->aer_stopped) {
+		edublk_sg_unlock_all(sg, flags);
+		return false;
+	}
+	sg->aer_stopped = false;
+	sg->resetting = false;
+	edublk_sg_unlock_all(sg, flags);
+	edublk_sg_gone(edu, why);
+	wdmdma_blk_mq_unquiesce_queue(edu->disk->queue);
+	return true;
+}
+
 /**
  * edublk_sg_remove() - ops->remove: unbind from an edu-sg device
  * @edu: the device
@@ -2038,6 +2063,8 @@ static void edublk_sg_remove(struct edublk_dev *edu)
 	struct pci_dev *pdev = edu->pdev;
 
 	edublk_debugfs_remove(edu);
+	/* Held by a PCI error's stop: the device will not come back. */
+	edublk_sg_aer_abandon(edu, "removed during PCI error recovery");
 	/* A device that is gone completes nothing: fail its I/O, not wait. */
 	if (!pci_device_is_present(pdev))
 		edublk_sg_gone(edu, EDUBLK_SG_ALL_ONES);
@@ -2112,10 +2139,14 @@ static void edublk_sg_stop(struct edublk_dev *edu, bool touch,
  *
  * The PCI core calls this before it resets the function (sysfs "reset",
  * pci_reset_function()), with the device still usable: edublk_sg_stop(),
- * the device reset here. Process context.
+ * the device reset here; nothing if a PCI error has stopped the disk
+ * already. Process context.
  */
 static void edublk_sg_reset_prepare(struct edublk_dev *edu)
 {
+	/* Stopped for a PCI error already: its resume starts the disk. */
+	if (READ_ONCE(to_edublk_sg(edu)->aer_stopped))
+		return;
 	edublk_sg_stop(edu, true, "function reset");
 }
 
@@ -2198,14 +2229,36 @@ static void edublk_sg_restart_all(struct edublk_dev *edu, const char *why,
  *
  * The PCI core calls this once the function is reset and its
  * configuration restored: the configuration is saved again for a later
- * PCI error, then edublk_sg_restart_all(). Process context.
+ * PCI error, then edublk_sg_restart_all(). Not while a PCI error holds
+ * the disk stopped: that error's resume restarts it. Process context.
  */
 static void edublk_sg_reset_done(struct edublk_dev *edu)
 {
+	if (READ_ONCE(to_edublk_sg(edu)->aer_stopped))
+		return;
 	/* The PCI core's restore used up the state slot_reset needs. */
-	pci_save_state(edu->pdev);
+	if (pci_device_is_present(edu->pdev))
+		pci_save_state(edu->pdev);
 	edublk_sg_restart_all(edu, "function reset",
 			      &to_edublk_sg(edu)->function_resets);
+}
+
+/*
+ * Stop for a PCI error's reset, once: edublk_sg_stop() without a word to
+ * the device, and sg->aer_stopped set for resume (or for
+ * edublk_sg_aer_abandon()).
+ */
+static void edublk_sg_aer_stop(struct edublk_dev *edu)
+{
+	struct edublk_sg *sg = to_edublk_sg(edu);
+	unsigned long flags;
+
+	if (READ_ONCE(sg->aer_stopped))
+		return;
+	edublk_sg_stop(edu, false, "PCI error");
+	flags = edublk_sg_lock_all(sg);
+	sg->aer_stopped = true;
+	edublk_sg_unlock_all(sg, flags);
 }
 
 /**
@@ -2216,10 +2269,10 @@ static void edublk_sg_reset_done(struct edublk_dev *edu)
  * Normal (a non-fatal error): the device still works; a command it lost
  * times out as any other. Frozen: its registers cannot be reached until
  * the link is reset: the disk stops as for a function reset, without a
- * word to the device, and asks for that reset; slot_reset and resume
- * follow. Permanent failure: the device is given up (edublk_sg_gone()),
- * its I/O failed at once, and the disk runs again if an earlier frozen
- * report stopped it. Process context.
+ * word to the device, holding its commands in flight, and asks for that
+ * reset; slot_reset and resume follow. Permanent failure: the device is
+ * given up (edublk_sg_gone()), its I/O failed at once, and the disk runs
+ * again if a PCI error stopped it. Process context.
  *
  * Return: what the AER core is to do next.
  */
@@ -2227,9 +2280,6 @@ static pci_ers_result_t edublk_sg_error_detected(struct edublk_dev *edu,
 						 pci_channel_state_t state)
 {
 	struct device *dev = &edu->pdev->dev;
-	struct edublk_sg *sg = to_edublk_sg(edu);
-	unsigned long flags;
-	bool stopped;
 
 	switch (state) {
 	case pci_channel_io_normal:
@@ -2237,19 +2287,14 @@ static pci_ers_result_t edublk_sg_error_detected(struct edublk_dev *edu,
 		return PCI_ERS_RESULT_CAN_RECOVER;
 	case pci_channel_io_frozen:
 		dev_warn(dev, "PCI error: channel frozen: stopping for a reset\n");
-		edublk_sg_stop(edu, false, "PCI error");
+		edublk_sg_aer_stop(edu);
 		return PCI_ERS_RESULT_NEED_RESET;
 	default:
 		break;
 	}
 	dev_err(dev, "PCI error: permanent failure: giving the device up\n");
-	flags = edublk_sg_lock_all(sg);
-	stopped = sg->resetting;
-	sg->resetting = false;
-	edublk_sg_unlock_all(sg, flags);
-	edublk_sg_gone(edu, "a permanent PCI error");
-	if (stopped)
-		wdmdma_blk_mq_unquiesce_queue(edu->disk->queue);
+	if (!edublk_sg_aer_abandon(edu, "a permanent PCI error"))
+		edublk_sg_gone(edu, "a permanent PCI error");
 	return PCI_ERS_RESULT_DISCONNECT;
 }
 
@@ -2257,9 +2302,10 @@ static pci_ers_result_t edublk_sg_error_detected(struct edublk_dev *edu,
  * edublk_sg_slot_reset() - ops->slot_reset: the link has been reset
  * @edu: the device
  *
- * Restores the configuration saved at probe (the link reset lost it) and
- * saves it again for the next time. The queues start in resume.
- * Process context.
+ * Stops the disk if error_detected did not (another device under the
+ * link asked for the reset), restores the configuration saved at probe
+ * (the link reset lost it) and saves it again for the next time. The
+ * queues start in resume. Process context.
  *
  * Return: PCI_ERS_RESULT_RECOVERED, or PCI_ERS_RESULT_DISCONNECT if the
  * device did not come back.
@@ -2268,12 +2314,13 @@ static pci_ers_result_t edublk_sg_slot_reset(struct edublk_dev *edu)
 {
 	struct pci_dev *pdev = edu->pdev;
 
-	pci_restore_state(pdev);
-	pci_save_state(pdev);
+	edublk_sg_aer_stop(edu);
 	if (!pci_device_is_present(pdev)) {
 		dev_err(&pdev->dev, "PCI error: the device did not come back after the reset\n");
 		return PCI_ERS_RESULT_DISCONNECT;
 	}
+	pci_restore_state(pdev);
+	pci_save_state(pdev);
 	return PCI_ERS_RESULT_RECOVERED;
 }
 
@@ -2281,13 +2328,23 @@ static pci_ers_result_t edublk_sg_slot_reset(struct edublk_dev *edu)
  * edublk_sg_resume() - ops->resume: use the device again after a PCI error
  * @edu: the device
  *
- * edublk_sg_restart_all(): the commands held since error_detected are
- * posted again. Process context.
+ * If a PCI error stopped the disk, edublk_sg_restart_all(): the commands
+ * held since are posted again. After a non-fatal error nothing stopped:
+ * nothing to do. Process context.
  */
 static void edublk_sg_resume(struct edublk_dev *edu)
 {
-	edublk_sg_restart_all(edu, "PCI error recovery",
-			      &to_edublk_sg(edu)->aer_recoveries);
+	struct edublk_sg *sg = to_edublk_sg(edu);
+	unsigned long flags;
+	bool stopped;
+
+	flags = edublk_sg_lock_all(sg);
+	stopped = sg->aer_stopped;
+	sg->aer_stopped = false;
+	edublk_sg_unlock_all(sg, flags);
+	if (stopped)
+		edublk_sg_restart_all(edu, "PCI error recovery",
+				      &sg->aer_recoveries);
 }
 
 /**

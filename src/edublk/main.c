@@ -368,8 +368,9 @@ static void edublk_reset_done(struct pci_dev *pdev)
 
 /*
  * A PCI error the AER core reports (pcie_do_recovery()), or debugfs
- * "aer_recover" on machines without AER. A backend without these has no
- * opinion (PCI_ERS_RESULT_NONE): the stock edu's.
+ * "aer_recover" on machines without AER. A backend without these (the
+ * stock edu's) answers as a driver without error_detected would
+ * (PCI_ERS_RESULT_NO_AER_DRIVER): the recovery fails.
  */
 pci_ers_result_t edublk_error_detected(struct pci_dev *pdev,
 				       pci_channel_state_t state)
@@ -377,7 +378,7 @@ pci_ers_result_t edublk_error_detected(struct pci_dev *pdev,
 	struct edublk_dev *edu = pci_get_drvdata(pdev);
 
 	if (!edu || !edu->ops->error_detected)
-		return PCI_ERS_RESULT_NONE;
+		return PCI_ERS_RESULT_NO_AER_DRIVER;
 	return edu->ops->error_detected(edu, state);
 }
 
