@@ -81,23 +81,40 @@ if [ -n "${qemu_sg:-}" ]; then
 	# x-fault-regs: its removal checks make the device vanish and add bad
 	# completions.
 	sg="--qemu $qemu_sg --no-edu --smp 2"
-	guest_group "$series" edusg-blk "$sg --device edu-sg,queues=2,x-fault-regs=on --mem 512M --host-root --timeout 1500" \
+	# --monitor and id=sg0: device_del and device_add from QEMU's
+	# monitor (the guest asks for them on its console).
+	guest_group "$series" edusg-blk "$sg --monitor --device edu-sg,id=sg0,queues=2,x-fault-regs=on --mem 512M --host-root --timeout 1500" \
 		"edusg-blk.sh verify" ""
 	# Faults, one boot: a plain device (made to fail commands, drop
 	# completions, halt a queue, stop completing), 4 KiB elements, a 6 s
 	# latency (and 512 KiB elements, to tell it from the plain one once its
 	# latency is set back to 0). x-fault-regs: the guest may write the
 	# device's fault registers.
+	# A fourth device, in the last slot, has a 48 MiB file medium: after
+	# the faults, ext4 is made and checked on it, and the bounce boot (a
+	# new QEMU on the same file) checks it again. The newest series only:
+	# the others have no second edu-sg boot to carry it, and the block
+	# layer code it runs (flush, FUA) is checked on every series by
+	# edusg-blk's write-cache checks.
+	fs_img=$run_dir/edusg-fs.img
+	fs_dev="edu-sg,file=$fs_img,size=48M,addr=0x10"
 	if [ $newest -eq 1 ]; then
+		rm -f "$fs_img"
 		guest_group "$series" edusg-faults \
-			"$sg --device edu-sg,x-fault-regs=on --device edu-sg,max_elem_len=4096 --device edu-sg,latency_ns=6000000000,max_elem_len=524288,x-fault-regs=on --mem 512M --host-root --timeout 1500" \
-			"edusg-blk.sh faults" ""
+			"$sg --device edu-sg,x-fault-regs=on --device edu-sg,max_elem_len=4096 --device edu-sg,latency_ns=6000000000,max_elem_len=524288,x-fault-regs=on --device $fs_dev,create=on --mem 512M --host-root --timeout 1500" \
+			"edusg-blk.sh faults ; edusg-blk.sh fs-make" ""
 		# 4 GiB on the pc machine: 3 GiB below 4 GiB, 1 GiB above it,
 		# where user pages (fio's buffers) are taken from first. On
 		# every series the KUnit suites bounce pages above a 28-bit
 		# reach.
-		guest_group "$series" edusg-bounce "$sg --device edu-sg,dma_bits=32 --mem 4G --host-root --timeout 1500" \
-			"edusg-blk.sh bounce" ""
+		# The file medium again, if the faults boot made it in this run.
+		fs_opt="" fs_check=""
+		if suite_wanted edusg-faults; then
+			fs_opt="--device $fs_dev"
+			fs_check=" ; edusg-blk.sh fs-check"
+		fi
+		guest_group "$series" edusg-bounce "$sg --device edu-sg,dma_bits=32 $fs_opt --mem 4G --host-root --timeout 1500" \
+			"edusg-blk.sh bounce$fs_check" ""
 	fi
 else
 	fail "$series/edusg: not run, QEMU with edu-sg did not build"

@@ -19,6 +19,11 @@
 #   --qemu FILE        QEMU binary (default qemu-system-x86_64 from PATH)
 #   --host-root        share the host root read-only over 9p at /host
 #   --append ARGS      extra kernel command line
+#   --monitor          give QEMU a human monitor on a socket and run in it
+#                      what the guest asks for with a console line
+#                      "WDMDMA-MONITOR: CMD" (CMD: device_del ID, or
+#                      device_add edu-sg,...; nothing else), each answer
+#                      logged as "host-monitor: ..."
 #   --timeout SECS     hard limit; QEMU is killed after it (default 600)
 #   --log FILE         console log (default: a file under $WDMDMA_CACHE/logs)
 #   --quiet            do not echo the console while it runs
@@ -31,7 +36,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 kernel= series=$WDMDMA_NEWEST_SERIES mem=512M smp=2 iommu=0 edu=1 hostroot=0 quiet=0
-timeout_s=600 log= qemu=qemu-system-x86_64 append=
+timeout_s=600 log= qemu=qemu-system-x86_64 append= monitor=0
 modules=() files=() devices=() qargs=()
 
 while [ $# -gt 0 ]; do
@@ -49,6 +54,7 @@ while [ $# -gt 0 ]; do
 	--qemu) qemu=$2; shift 2 ;;
 	--host-root) hostroot=1; shift ;;
 	--append) append=$2; shift 2 ;;
+	--monitor) monitor=1; shift ;;
 	--timeout) timeout_s=$2; shift 2 ;;
 	--log) log=$2; shift 2 ;;
 	--quiet) quiet=1; shift ;;
@@ -103,8 +109,10 @@ if [ $iommu -eq 1 ]; then
 fi
 [ -n "$append" ] && cmdline+=" $append"
 
+mon=(-monitor none)
+[ $monitor -eq 1 ] && mon=(-monitor "unix:$work/monitor.sock,server=on,wait=off")
 args=(-accel tcg -smp "$smp" -m "$mem" "${machine[@]}"
-      -display none -monitor none -serial stdio -no-reboot -nic none
+      -display none "${mon[@]}" -serial stdio -no-reboot -nic none
       -kernel "$kernel" -initrd "$work/initrd.gz" -append "$cmdline")
 [ $edu -eq 1 ] && args+=(-device edu)
 for d in "${devices[@]}"; do args+=(-device "$d"); done
@@ -114,7 +122,31 @@ if [ $hostroot -eq 1 ]; then
 fi
 args+=("${qargs[@]}")
 
+# monitor_serve: follow the console log (until this script ends) and run
+# the guest's monitor requests; a guest may ask only for hotplug of its
+# devices, never for anything that reaches the host.
+monitor_serve() {
+	local line cmd
+	tail -n +1 -F --pid=$$ "$log" 2>/dev/null | while IFS= read -r line; do
+		case $line in
+		*"WDMDMA-MONITOR: "*) ;;
+		*) continue ;;
+		esac
+		cmd=${line##*WDMDMA-MONITOR: }
+		cmd=${cmd%$'\r'}
+		if [[ ! $cmd =~ ^(device_del\ [a-z0-9_]+|device_add\ edu-sg,[a-z0-9_=,.]+)$ ]]; then
+			echo "host-monitor: refused '$cmd'" >> "$log"
+			continue
+		fi
+		echo "host-monitor: $cmd" >> "$log"
+		/usr/bin/python3 "$WDMDMA_TOP/scripts/tools/hmp.py" \
+			"$work/monitor.sock" "$cmd" 2>&1 |
+			sed '/^$/d; s/^/host-monitor: /' >> "$log"
+	done
+}
+
 echo "+ $qemu ${args[*]}" > "$log"
+[ $monitor -eq 1 ] && monitor_serve &
 set +e
 if [ $quiet -eq 1 ]; then
 	timeout --signal=KILL "$timeout_s" "$qemu" "${args[@]}" </dev/null >>"$log" 2>&1

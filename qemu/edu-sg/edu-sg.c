@@ -1010,6 +1010,12 @@ static void edu_sg_start(EduSgState *s, unsigned qi, EduSgBudget *b)
     case OP_READ:
     case OP_WRITE:
         status = edu_sg_rw_check(s, qi, cmd, &info);
+        /*
+         * Fetching and checking the element table is work like moving
+         * an element: charge it, so that commands whose tables fail the
+         * check cannot take a pass for themselves either.
+         */
+        b->elems -= MIN(b->elems, le16_to_cpu(cmd->nelems));
         if (status != ST_OK) {
             edu_sg_complete(s, qi, status, info);
             return;
@@ -1256,7 +1262,7 @@ static bool edu_sg_process_queue(EduSgState *s, unsigned qi, int64_t now,
             if (q->sq_head == q->sq_tail || q->pend_count >= q->size) {
                 return false;
             }
-            if (b.cmds == 0) {
+            if (b.cmds == 0 || b.elems == 0) {
                 return true;
             }
             b.cmds--;

@@ -18,7 +18,9 @@
 #             the device removed through sysfs (then a rescan), unbound
 #             (then bound again), its bus mastering toggled every 0.2 s:
 #             fio ends with errors, the driver lets go at once, and the
-#             device verifies clean afterwards;
+#             device verifies clean afterwards; then device_del from
+#             QEMU's monitor (needs run-guest.sh --monitor and the device
+#             with id=sg0) under the same reads, and device_add back;
 #   faults  - three devices: a plain one, one with 4 KiB elements
 #             (max_elem_len) and one with a 6 s latency; the faults are
 #             switched on at run time through edublk's debugfs (dev_*):
@@ -54,6 +56,13 @@
 #             once); reset - those function resets and PCI errors alone;
 #             aer - the PCI errors alone;
 #   discard - discard and write zeroes alone.
+#   fs-make - on the disk whose device has a file medium of 48 MiB (the
+#             last one): mkfs.ext4, mount, a tree of files written,
+#             sync (the driver sends FLUSH), unmount, e2fsck -fn clean,
+#             mount again and every file reads back as written;
+#   fs-check - the same medium in a later boot (QEMU started again on the
+#             same file): e2fsck -fn clean, and every file fs-make wrote
+#             reads back as written.
 #   bounce  - a 32-bit device in a guest with RAM above 4 GiB: fio verify
 #             while wdmdma bounces the pages the device cannot reach; then
 #             mode=native and native-sgt with 1 MiB writes (swiotlb
@@ -1104,6 +1113,43 @@ pci_unbind() {
 	echo $1 > /sys/bus/pci/drivers/edublk/unbind
 }
 
+# monitor CMD...: ask the host to run CMD in QEMU's monitor (run-guest.sh
+# --monitor serves "WDMDMA-MONITOR: CMD" console lines; only device_del
+# and device_add of an edu-sg).
+monitor() {
+	echo "WDMDMA-MONITOR: $*"
+}
+
+# monitor_unplug BDF: device_del of the edu-sg whose id is sg0 (at BDF):
+# QEMU asks the guest's ACPI hotplug driver to eject it, which removes it
+# (the driver's remove()) and powers the slot off. Waits at most 30 s for
+# the device to leave the bus, asking again every 10 s (a kernel message
+# on the console can cut the request's line).
+monitor_unplug() {
+	local n=0
+	while [ -e /sys/bus/pci/devices/$1 ] && [ $n -lt 300 ]; do
+		[ $((n % 100)) -eq 0 ] && monitor device_del sg0
+		sleep 0.1
+		n=$((n + 1))
+	done
+	[ ! -e /sys/bus/pci/devices/$1 ]
+}
+
+# monitor_plug BDF: device_add of the same device (as guest-groups.sh
+# makes it) in the same slot; ACPI hotplug finds it and edublk, still
+# loaded, probes it. At most 30 s.
+monitor_plug() {
+	local n=0 slot=${1#*:*:}
+	slot=${slot%.*}
+	while [ ! -e /sys/bus/pci/devices/$1 ] && [ $n -lt 300 ]; do
+		[ $((n % 100)) -eq 0 ] &&
+			monitor device_add edu-sg,id=sg0,queues=2,x-fault-regs=on,addr=0x$slot
+		sleep 0.1
+		n=$((n + 1))
+	done
+	[ -e /sys/bus/pci/devices/$1 ]
+}
+
 # bus_master_toggle BDF SECONDS: switch the device's bus mastering off and
 # on every 0.2 s for SECONDS (as blktests block/011 does), on at the end.
 bus_master_toggle() {
@@ -1132,6 +1178,13 @@ scenario_removal() {
 	check "removal: bind" eval "echo $bdf > /sys/bus/pci/drivers/edublk/bind"
 	after_removal "removal: bind"
 	check "removal: rmmod after bind" rmmod edublk
+
+	removal_under_io "removal: device_del" monitor_unplug || return
+	check "removal: device_del: ... and the device left the bus" \
+		[ ! -e /sys/bus/pci/devices/$bdf ]
+	check "removal: device_add" monitor_plug $bdf
+	after_removal "removal: device_add"
+	check "removal: rmmod after device_add" rmmod edublk
 
 	# Bus mastering off and on under I/O: DMA (and MSI-X) fail while it is
 	# off; whether a command meets an off window depends on timing, so
@@ -1390,6 +1443,105 @@ scenario_intx() {
 	check "intx: rmmod edublk" rmmod edublk
 }
 
+# The ext4 checks (fs-make, fs-check): a tree of files on a file medium.
+FS_MNT=/tmp/fsmnt
+FS_SIZE=50331648
+
+# fs_file NAME SIZE: SIZE bytes of lines naming NAME and their number, so
+# that every 4 KiB block of every file differs from every other.
+fs_file() {
+	awk -v k="$1" -v n="$2" 'BEGIN {
+		while (n > 0) {
+			s = sprintf("%s line %07d: the quick brown fox jumps over the lazy dog\n", k, i++)
+			if (length(s) > n)
+				s = substr(s, 1, n)
+			printf "%s", s
+			n -= length(s)
+		}
+	}'
+}
+
+# fs_tree: the tree, "DIR/NAME SIZE" per file (3 directories of 8 files,
+# from empty to 1 MiB, sizes on and off block boundaries; 4.5 MiB).
+fs_tree() {
+	local d f
+	for d in a b/c b/d; do
+		for f in 0 1 511 4096 4097 65536 200001 1048576; do
+			echo "$d/f$f $f"
+		done
+	done
+}
+
+fs_disk() {
+	local d
+	d=$(disk_with capacity_bytes $FS_SIZE) || return 1
+	use_disk $d
+}
+
+# fs_write NAME: write the tree into the mounted filesystem.
+fs_write() {
+	local path size
+	fs_tree | while read -r path size; do
+		mkdir -p "$FS_MNT/${path%/*}" &&
+			fs_file "$path" $size > "$FS_MNT/$path" || return 1
+	done
+}
+
+# fs_verify NAME: every file of the tree reads back as written.
+fs_verify() {
+	local path size bad=0
+	for path in $(fs_tree | cut -d' ' -f1); do
+		size=$(fs_tree | awk -v p="$path" '$1 == p { print $2 }')
+		fs_file "$path" $size > /tmp/fs-want
+		cmp -s /tmp/fs-want "$FS_MNT/$path" ||
+			{ echo "edublk-check: $1: $path differs"; bad=1; }
+	done
+	check "$1: every file reads back as written" [ $bad -eq 0 ]
+	expect_eq "$1: and nothing else is there" \
+		"$(cd $FS_MNT && find . -type f ! -path './lost+found/*' | wc -l)" \
+		"$(fs_tree | wc -l)"
+}
+
+# fs_fsck NAME: e2fsck, forced and read-only, finds the filesystem clean.
+fs_fsck() {
+	check "$1: e2fsck -fn clean" hostrun e2fsck -fn $EDUBLK_DEV
+}
+
+scenario_fs_make() {
+	local f0
+	load_edublk || { not_ok "fs: insmod edublk"; return; }
+	host_root && hostrun true || { not_ok "fs: hostrun"; return; }
+	check "fs: the disk on the file medium" fs_disk || return
+	check "fs: mkfs.ext4" hostrun mkfs.ext4 -q -F $EDUBLK_DEV
+	mkdir -p $FS_MNT
+	check "fs: mount" mount -t ext4 $EDUBLK_DEV $FS_MNT || return
+	f0=$(edublk_stat flushes)
+	check "fs: write the tree" fs_write
+	check "fs: sync" sync
+	expect_gt "fs: the driver sent FLUSH" $(($(edublk_stat flushes) - f0)) 0
+	check "fs: unmount" umount $FS_MNT
+	fs_fsck fs
+	check "fs: mount again" mount -t ext4 $EDUBLK_DEV $FS_MNT || return
+	fs_verify "fs: remounted"
+	check "fs: unmount again" umount $FS_MNT
+	common_checks fs
+	check "fs: rmmod" rmmod edublk
+}
+
+scenario_fs_check() {
+	load_edublk || { not_ok "fs: next boot: insmod edublk"; return; }
+	host_root && hostrun true || { not_ok "fs: next boot: hostrun"; return; }
+	check "fs: next boot: the disk on the file medium" fs_disk || return
+	fs_fsck "fs: next boot"
+	mkdir -p $FS_MNT
+	check "fs: next boot: mount" mount -t ext4 $EDUBLK_DEV $FS_MNT || return
+	fs_verify "fs: next boot"
+	check "fs: next boot: unmount" umount $FS_MNT
+	fs_fsck "fs: next boot: after mounting"
+	common_checks "fs: next boot"
+	check "fs: next boot: rmmod" rmmod edublk
+}
+
 load_wdmdma || { not_ok "edusg: insmod wdmdma"; edublk_finish; }
 case "${1:-}" in
 verify)
@@ -1399,6 +1551,8 @@ verify)
 	check "verify: unload" unload_all
 	;;
 bounce) scenario_bounce ;;
+fs-make) scenario_fs_make; check "fs: unload" unload_all ;;
+fs-check) scenario_fs_check; check "fs: next boot: unload" unload_all ;;
 removal) scenario_removal; check "removal: unload" unload_all ;;
 reset) function_reset; aer_recovery; check "reset: unload" unload_all ;;
 aer) aer_recovery; check "aer: unload" unload_all ;;
@@ -1421,6 +1575,6 @@ faults)
 	load_wdmdma || { not_ok "drops: insmod wdmdma"; edublk_finish; }
 	scenario_drops
 	;;
-*) not_ok "edusg: scenario '${1:-}'" "want verify, faults, bounce, removal, reset, aer, discard" ;;
+*) not_ok "edusg: scenario '${1:-}'" "want verify, faults, bounce, removal, reset, aer, discard, fs-make, fs-check" ;;
 esac
 edublk_finish
