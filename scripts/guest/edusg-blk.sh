@@ -1490,16 +1490,26 @@ fs_write() {
 # fs_verify NAME: every file of the tree reads back as written.
 fs_verify() {
 	local path size bad=0
-	for path in $(fs_tree | cut -d' ' -f1); do
-		size=$(fs_tree | awk -v p="$path" '$1 == p { print $2 }')
+	fs_tree > /tmp/fs-list
+	while read -r path size; do
 		fs_file "$path" $size > /tmp/fs-want
 		cmp -s /tmp/fs-want "$FS_MNT/$path" ||
 			{ echo "edublk-check: $1: $path differs"; bad=1; }
-	done
+	done < /tmp/fs-list
 	check "$1: every file reads back as written" [ $bad -eq 0 ]
 	expect_eq "$1: and nothing else is there" \
 		"$(cd $FS_MNT && find . -type f ! -path './lost+found/*' | wc -l)" \
 		"$(fs_tree | wc -l)"
+}
+
+# fs_mount NAME: mount the disk's ext4 at FS_MNT (non-zero if it fails).
+fs_mount() {
+	if mount -t ext4 $EDUBLK_DEV $FS_MNT; then
+		ok "$1: mount"
+	else
+		not_ok "$1: mount"
+		return 1
+	fi
 }
 
 # fs_fsck NAME: e2fsck, forced and read-only, finds the filesystem clean.
@@ -1511,17 +1521,17 @@ scenario_fs_make() {
 	local f0
 	load_edublk || { not_ok "fs: insmod edublk"; return; }
 	host_root && hostrun true || { not_ok "fs: hostrun"; return; }
-	check "fs: the disk on the file medium" fs_disk || return
-	check "fs: mkfs.ext4" hostrun mkfs.ext4 -q -F $EDUBLK_DEV
+	fs_disk || { not_ok "fs: a disk on the file medium"; return; }
+	check "fs: mkfs.ext4 on $EDUBLK_DEV" hostrun mkfs.ext4 -q -F $EDUBLK_DEV
 	mkdir -p $FS_MNT
-	check "fs: mount" mount -t ext4 $EDUBLK_DEV $FS_MNT || return
+	fs_mount fs || return
 	f0=$(edublk_stat flushes)
 	check "fs: write the tree" fs_write
 	check "fs: sync" sync
 	expect_gt "fs: the driver sent FLUSH" $(($(edublk_stat flushes) - f0)) 0
 	check "fs: unmount" umount $FS_MNT
 	fs_fsck fs
-	check "fs: mount again" mount -t ext4 $EDUBLK_DEV $FS_MNT || return
+	fs_mount "fs: again" || return
 	fs_verify "fs: remounted"
 	check "fs: unmount again" umount $FS_MNT
 	common_checks fs
@@ -1531,10 +1541,10 @@ scenario_fs_make() {
 scenario_fs_check() {
 	load_edublk || { not_ok "fs: next boot: insmod edublk"; return; }
 	host_root && hostrun true || { not_ok "fs: next boot: hostrun"; return; }
-	check "fs: next boot: the disk on the file medium" fs_disk || return
+	fs_disk || { not_ok "fs: next boot: a disk on the file medium"; return; }
 	fs_fsck "fs: next boot"
 	mkdir -p $FS_MNT
-	check "fs: next boot: mount" mount -t ext4 $EDUBLK_DEV $FS_MNT || return
+	fs_mount "fs: next boot" || return
 	fs_verify "fs: next boot"
 	check "fs: next boot: unmount" umount $FS_MNT
 	fs_fsck "fs: next boot: after mounting"
