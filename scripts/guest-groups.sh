@@ -110,8 +110,12 @@ if [ -n "${qemu_sg:-}" ]; then
 		# The file medium again, if the faults boot made it in this run.
 		fs_opt="" fs_check=""
 		if suite_wanted edusg-faults; then
-			fs_opt="--device $fs_dev"
-			fs_check=" ; edusg-blk.sh fs-check"
+			if [ -f "$fs_img" ]; then
+				fs_opt="--device $fs_dev"
+				fs_check=" ; edusg-blk.sh fs-check"
+			else
+				fail "$series/edusg-bounce: no file medium from edusg-faults: its ext4 checks not run"
+			fi
 		fi
 		guest_group "$series" edusg-bounce "$sg --device edu-sg,dma_bits=32 $fs_opt --mem 4G --host-root --timeout 1500" \
 			"edusg-blk.sh bounce$fs_check" ""

@@ -21,9 +21,10 @@
 #   --append ARGS      extra kernel command line
 #   --monitor          give QEMU a human monitor on a socket and run in it
 #                      what the guest asks for with a console line
-#                      "WDMDMA-MONITOR: CMD" (CMD: device_del ID, or
-#                      device_add edu-sg,...; nothing else), each answer
-#                      logged as "host-monitor: ..."
+#                      "WDMDMA-MONITOR: CMD" (CMD: device_del sg0, or
+#                      device_add of the edu-sg edusg-blk.sh makes with
+#                      id=sg0; nothing else); requests and answers are
+#                      added to the log as "host-monitor: ..." at the end
 #   --timeout SECS     hard limit; QEMU is killed after it (default 600)
 #   --log FILE         console log (default: a file under $WDMDMA_CACHE/logs)
 #   --quiet            do not echo the console while it runs
@@ -123,10 +124,14 @@ fi
 args+=("${qargs[@]}")
 
 # monitor_serve: follow the console log (until this script ends) and run
-# the guest's monitor requests; a guest may ask only for hotplug of its
-# devices, never for anything that reaches the host.
+# the guest's monitor requests. A guest may ask only for the hotplug of
+# the edu-sg made with id=sg0 (edusg-blk.sh's removal checks), never for
+# anything that reaches the host. The requests and answers go to their
+# own file, added to the console log once QEMU is gone (written beside
+# the console, they could cut its lines).
 monitor_serve() {
 	local line cmd
+	set +e
 	tail -n +1 -F --pid=$$ "$log" 2>/dev/null | while IFS= read -r line; do
 		case $line in
 		*"WDMDMA-MONITOR: "*) ;;
@@ -134,19 +139,23 @@ monitor_serve() {
 		esac
 		cmd=${line##*WDMDMA-MONITOR: }
 		cmd=${cmd%$'\r'}
-		if [[ ! $cmd =~ ^(device_del\ [a-z0-9_]+|device_add\ edu-sg,[a-z0-9_=,.]+)$ ]]; then
-			echo "host-monitor: refused '$cmd'" >> "$log"
+		if [[ ! $cmd =~ ^(device_del\ sg0|device_add\ edu-sg,id=sg0,queues=2,x-fault-regs=on,addr=0x[0-9a-f]{1,2})$ ]]; then
+			echo "refused '$cmd'" >> "$work/monitor.log"
 			continue
 		fi
-		echo "host-monitor: $cmd" >> "$log"
+		echo "$cmd" >> "$work/monitor.log"
 		/usr/bin/python3 "$WDMDMA_TOP/scripts/tools/hmp.py" \
-			"$work/monitor.sock" "$cmd" 2>&1 |
-			sed '/^$/d; s/^/host-monitor: /' >> "$log"
+			"$work/monitor.sock" "$cmd" >> "$work/monitor.log" 2>&1 ||
+			echo "hmp.py failed" >> "$work/monitor.log"
 	done
 }
 
 echo "+ $qemu ${args[*]}" > "$log"
-[ $monitor -eq 1 ] && monitor_serve &
+serve_pid=
+if [ $monitor -eq 1 ]; then
+	monitor_serve &
+	serve_pid=$!
+fi
 set +e
 if [ $quiet -eq 1 ]; then
 	timeout --signal=KILL "$timeout_s" "$qemu" "${args[@]}" </dev/null >>"$log" 2>&1
@@ -156,6 +165,12 @@ else
 fi
 qrc=$?
 set -e
+if [ -n "$serve_pid" ]; then
+	pkill -P "$serve_pid" 2>/dev/null || true
+	kill "$serve_pid" 2>/dev/null || true
+	wait "$serve_pid" 2>/dev/null || true
+	[ -f "$work/monitor.log" ] && sed '/^$/d; s/^/host-monitor: /' "$work/monitor.log" >> "$log"
+fi
 
 echo "console log: $log" >&2
 if [ $qrc -eq 137 ]; then

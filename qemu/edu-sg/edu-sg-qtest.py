@@ -1299,6 +1299,10 @@ def main():
     # EDU_SG_TESTS="name ...": only those (while working on one).
     only = os.environ.get("EDU_SG_TESTS", "").split()
     if only:
+        unknown = set(only) - {t.__name__ for t in tests}
+        if unknown:
+            print("EDU_SG_TESTS: no such test: %s" % " ".join(sorted(unknown)))
+            sys.exit(2)
         tests = [t for t in tests if t.__name__ in only]
     for t in tests:
         try:

@@ -1015,7 +1015,8 @@ static void edu_sg_start(EduSgState *s, unsigned qi, EduSgBudget *b)
          * an element: charge it, so that commands whose tables fail the
          * check cannot take a pass for themselves either.
          */
-        b->elems -= MIN(b->elems, le16_to_cpu(cmd->nelems));
+        b->elems -= MIN(b->elems, MIN(le16_to_cpu(cmd->nelems),
+                                      s->max_elems));
         if (status != ST_OK) {
             edu_sg_complete(s, qi, status, info);
             return;

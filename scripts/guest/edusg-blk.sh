@@ -48,7 +48,7 @@
 #                     resets the debugfs counters do;
 #   removal - the removal part of verify alone, with the function
 #             resets: three (sysfs "reset") while fio writes and verifies,
-#             then 20 more while a job per vCPU writes at queue depth 1
+#             then 12 more while a job per vCPU writes at queue depth 1
 #             (each queue must go on after each reset); then the AER
 #             core's recovery calls (debugfs aer_recover) three times
 #             while fio writes and verifies (nothing lost), and a
@@ -943,15 +943,16 @@ busy() {
 	check "$1: I/O flowing" [ $n -lt 200 ]
 }
 
-# removal_under_io NAME HOW: fio reads at queue depth 32 from both vCPUs
-# (both queues), and HOW takes the device away from the driver (a
-# function of the PCI address) while it does. The device is still there,
+# removal_under_io NAME HOW [LIMIT]: fio reads at queue depth 32 from both
+# vCPUs (both queues), and HOW takes the device away from the driver (a
+# function of the PCI address) while it does, within LIMIT seconds
+# (default 10). The device is still there,
 # so the commands in flight complete and the removal waits only for them;
 # later reads find a disk of size 0 (fio sees end of file, not errors, and
 # would read on). fio, interrupted then, must end (no task stuck on the
 # disk), and the disk and the driver's debugfs are gone.
 removal_under_io() {
-	local name=$1 how=$2 bdf t0 t
+	local name=$1 how=$2 limit=${3:-10} bdf t0 t
 	load_edublk || { not_ok "$name: insmod edublk"; return 1; }
 	bdf=$(stat_of $EDUBLK_DBG/stats pci)
 	host_root && hostrun true || { not_ok "$name: hostrun"; return 1; }
@@ -960,7 +961,7 @@ removal_under_io() {
 	t0=$(date +%s)
 	$how $bdf
 	t=$(($(date +%s) - t0))
-	check "$name: the driver let go within 10 s ($t s)" [ $t -le 10 ]
+	check "$name: the driver let go within $limit s ($t s)" [ $t -le $limit ]
 	kill -INT $FIO_PID
 	check "$name: fio, interrupted, ended within 20 s" ended_within $FIO_PID 20
 	check "$name: the disk is gone" [ ! -b $EDUBLK_DEV ]
@@ -1122,13 +1123,14 @@ monitor() {
 
 # monitor_unplug BDF: device_del of the edu-sg whose id is sg0 (at BDF):
 # QEMU asks the guest's ACPI hotplug driver to eject it, which removes it
-# (the driver's remove()) and powers the slot off. Waits at most 30 s for
-# the device to leave the bus, asking again every 10 s (a kernel message
-# on the console can cut the request's line).
+# (the driver's remove()) and powers the slot off. Waits at most 45 s for
+# the device to leave the bus, asking again every 15 s (a kernel message
+# on the console can cut the request's line). The time includes the
+# host's round trip (the console log followed, the monitor asked).
 monitor_unplug() {
 	local n=0
-	while [ -e /sys/bus/pci/devices/$1 ] && [ $n -lt 300 ]; do
-		[ $((n % 100)) -eq 0 ] && monitor device_del sg0
+	while [ -e /sys/bus/pci/devices/$1 ] && [ $n -lt 450 ]; do
+		[ $((n % 150)) -eq 0 ] && monitor device_del sg0
 		sleep 0.1
 		n=$((n + 1))
 	done
@@ -1136,18 +1138,19 @@ monitor_unplug() {
 }
 
 # monitor_plug BDF: device_add of the same device (as guest-groups.sh
-# makes it) in the same slot; ACPI hotplug finds it and edublk, still
-# loaded, probes it. At most 30 s.
+# makes it; run-guest.sh allows no other) in the same slot; ACPI hotplug
+# finds it and edublk, still loaded, probes it. Waits at most 45 s for
+# the driver to be bound, asking again every 15 s.
 monitor_plug() {
 	local n=0 slot=${1#*:*:}
 	slot=${slot%.*}
-	while [ ! -e /sys/bus/pci/devices/$1 ] && [ $n -lt 300 ]; do
-		[ $((n % 100)) -eq 0 ] &&
+	while [ ! -e /sys/bus/pci/devices/$1/driver ] && [ $n -lt 450 ]; do
+		[ $((n % 150)) -eq 0 ] && [ ! -e /sys/bus/pci/devices/$1 ] &&
 			monitor device_add edu-sg,id=sg0,queues=2,x-fault-regs=on,addr=0x$slot
 		sleep 0.1
 		n=$((n + 1))
 	done
-	[ -e /sys/bus/pci/devices/$1 ]
+	[ -e /sys/bus/pci/devices/$1/driver ]
 }
 
 # bus_master_toggle BDF SECONDS: switch the device's bus mastering off and
@@ -1179,7 +1182,8 @@ scenario_removal() {
 	after_removal "removal: bind"
 	check "removal: rmmod after bind" rmmod edublk
 
-	removal_under_io "removal: device_del" monitor_unplug || return
+	# The host's round trip and ACPI's eject count too: 20 s.
+	removal_under_io "removal: device_del" monitor_unplug 20 || return
 	check "removal: device_del: ... and the device left the bus" \
 		[ ! -e /sys/bus/pci/devices/$bdf ]
 	check "removal: device_add" monitor_plug $bdf
@@ -1397,7 +1401,7 @@ moves_on() {
 # wdmdma_blk_mq_unquiesce_queue()). The reset is written from each vCPU
 # in turn, so each job races the unquiesce from the other vCPU. After
 # each reset both queues complete new commands, and fio stops when told.
-RESET_STORM=20
+RESET_STORM=12
 reset_storm() {
 	local i c0 c1 n
 	writers_bg storm <<JOB
@@ -1518,17 +1522,18 @@ fs_fsck() {
 }
 
 scenario_fs_make() {
-	local f0
+	local f0 f1
 	load_edublk || { not_ok "fs: insmod edublk"; return; }
 	host_root && hostrun true || { not_ok "fs: hostrun"; return; }
 	fs_disk || { not_ok "fs: a disk on the file medium"; return; }
-	check "fs: mkfs.ext4 on $EDUBLK_DEV" hostrun mkfs.ext4 -q -F $EDUBLK_DEV
+	check "fs: mkfs.ext4 on $EDUBLK_DEV" hostrun mkfs.ext4 -q -F -b 4096 $EDUBLK_DEV
 	mkdir -p $FS_MNT
 	fs_mount fs || return
 	f0=$(edublk_stat flushes)
 	check "fs: write the tree" fs_write
 	check "fs: sync" sync
-	expect_gt "fs: the driver sent FLUSH" $(($(edublk_stat flushes) - f0)) 0
+	f1=$(edublk_stat flushes)
+	expect_gt "fs: the driver sent FLUSH" "$((${f1:-0} - ${f0:-0}))" 0
 	check "fs: unmount" umount $FS_MNT
 	fs_fsck fs
 	fs_mount "fs: again" || return
