@@ -1705,9 +1705,8 @@ static void edu_sg_write_knob(EduSgState *s, hwaddr addr, uint32_t val)
     ns = deposit64(s->latency_ns, addr == REG_LATENCY_NS_HI ? 32 : 0, 32,
                    val);
     if (ns > EDU_SG_MAX_LATENCY_NS) {
-        qemu_log_mask(LOG_GUEST_ERROR,
-                      "edu-sg: latency of %" PRIu64 " ns refused: at most 60 s\n",
-                      ns);
+        qemu_log_mask(LOG_GUEST_ERROR, "edu-sg: latency of %" PRIu64
+                      " ns refused: at most 60 s\n", ns);
         return;
     }
     s->latency_ns = ns;
