@@ -1489,12 +1489,15 @@ fs_disk() {
 	use_disk $d
 }
 
-# fs_write NAME: write the tree into the mounted filesystem.
+# fs_write NAME: write the tree into the mounted filesystem. Each file is
+# made in /tmp and copied in large writes: awk's own small writes cost
+# ext4 on 6.1 (KASAN, lockdep) 90 s for the tree, against 15 s on 7.3.
 fs_write() {
 	local path size
 	fs_tree | while read -r path size; do
 		mkdir -p "$FS_MNT/${path%/*}" &&
-			fs_file "$path" $size > "$FS_MNT/$path" || return 1
+			fs_file "$path" $size > /tmp/fs-gen &&
+			cp /tmp/fs-gen "$FS_MNT/$path" || return 1
 	done
 }
 
