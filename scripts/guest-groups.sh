@@ -96,11 +96,12 @@ if [ -n "${qemu_sg:-}" ]; then
 	# ext4 made by edusg-faults, if it ran (its device is then parked).
 	fs_opt="" fs_check=""
 	if suite_wanted edusg-faults; then
-		if [ -f "$fs_img" ]; then
+		if [ -f "$fs_img" ] && grep -q 'wdmdma-check: ok fs: unmount again' \
+			"$run_dir/guest-$series-edusg-faults.log"; then
 			fs_opt="--device $fs_dev"
 			fs_check="edusg-blk.sh fs-check ; "
 		else
-			fail "$series/edusg-blk: no file medium from edusg-faults: its ext4 checks not run"
+			fail "$series/edusg-blk: no ext4 made by edusg-faults: its next-boot checks not run"
 		fi
 	fi
 	guest_group "$series" edusg-blk "$sg --monitor --device edu-sg,id=sg0,queues=2,x-fault-regs=on $fs_opt --mem 512M --host-root --timeout 1500" \

@@ -21,8 +21,9 @@
 #             device verifies clean afterwards; then device_del from
 #             QEMU's monitor (needs run-guest.sh --monitor and the device
 #             with id=sg0) under the same reads, and device_add back;
-#   faults  - three devices: a plain one, one with 4 KiB elements
-#             (max_elem_len) and one with a 6 s latency; the faults are
+#   faults  - four devices (guest-groups.sh): one with 4 KiB elements
+#             (max_elem_len), a plain one, one with a 6 s latency, and
+#             the file medium fs-make uses after it; the faults are
 #             switched on at run time through edublk's debugfs (dev_*):
 #             edges:  the plain device stops completing while fio runs at
 #                     queue depth 32 (DROP_EVERY 1): the driver escalates
@@ -804,9 +805,18 @@ knob() {
 	echo "$2" > $EDUBLK_DBG/$1 && [ "$(cat $EDUBLK_DBG/$1)" = "$2" ]
 }
 
-# plain_disk: the disk on the device with no fault, latency or limit set.
+# plain_disk: the disk on the device with no fault, latency or limit set
+# (and not the file medium of the ext4 checks).
 plain_disk() {
-	use_disk "$(disk_with latency_ns 0 max_elem_len 1048576)"
+	local d
+	for d in /sys/kernel/debug/edublk/edublk*; do
+		[ "$(stat_of $d/stats latency_ns)" = 0 ] &&
+			[ "$(stat_of $d/stats max_elem_len)" = 1048576 ] &&
+			[ "$(stat_of $d/stats capacity_bytes)" != $FS_SIZE ] || continue
+		use_disk "$(basename $d)"
+		return 0
+	done
+	return 1
 }
 
 # fails CMD...: succeeds if CMD fails.
@@ -888,7 +898,7 @@ scenario_edges() {
 	local m slow t0 t
 	for m in reserve native-sgt native; do
 		if ! load_edublk mode=$m || [ ! -b /dev/edublk2 ]; then
-			not_ok "edges: insmod edublk mode=$m (three disks)"
+			not_ok "edges: insmod edublk mode=$m (at least three disks)"
 			continue
 		fi
 		if [ $m = reserve ]; then
@@ -1322,9 +1332,10 @@ function_reset() {
 # calls): the unbind ends at once, the held reads fail, and the device
 # verifies clean once bound again. Then a frozen channel whose reset
 # fails (a permanent failure) under reads at depth 32: the device is
-# given up, fio ends, a new read fails at once, and rmmod does not wait.
+# given up, fio's new reads at depth 32 fail too and, interrupted, it
+# ends; a new read fails at once, and rmmod does not wait.
 aer_recovery() {
-	local bdf r0 t0 t
+	local bdf r0 t0 t e0
 	load_edublk || { not_ok "aer: insmod edublk"; return; }
 	host_root && hostrun true || { not_ok "aer: hostrun"; return; }
 	bdf=$(stat_of $EDUBLK_DBG/stats pci)
@@ -1369,8 +1380,12 @@ aer_recovery() {
 	kmsg_mark aer-perm
 	fio_reads_bg aerp 32 30 continue_on_error=all
 	busy "aer: perm"
+	e0=$(edublk_stat errors)
 	check "aer: perm: a frozen channel whose reset fails" \
 		eval "echo frozen-fail > $EDUBLK_DBG/aer_recover"
+	# fio keeps reading at depth 32 on both queues (continue_on_error):
+	# on the device given up, its new reads fail too, and none hangs.
+	check "aer: perm: 128 more reads failed within 20 s" errors_grow $e0 128 20
 	kill -INT $FIO_PID
 	check "aer: perm: fio, interrupted, ended within 20 s" ended_within $FIO_PID 20
 	dd_read 3 &
@@ -1384,6 +1399,17 @@ aer_recovery() {
 	check "aer: rmmod" rmmod edublk
 	t=$(($(date +%s) - t0))
 	check "aer: rmmod did not wait ($t s)" [ $t -le 10 ]
+}
+
+# errors_grow BEFORE N SECONDS: the current disk's failed-request count
+# (debugfs errors) reaches BEFORE + N within SECONDS.
+errors_grow() {
+	local n=0
+	while [ "$(edublk_stat errors)" -lt $(($1 + $2)) ]; do
+		[ $n -ge $(($3 * 10)) ] && return 1
+		sleep 0.1
+		n=$((n + 1))
+	done
 }
 
 # moves_on Q N: hardware queue Q has completed at least two commands more
@@ -1558,11 +1584,11 @@ scenario_fs_make() {
 # driver binds it again, through rescans too), so that what runs next in
 # the boot sees only its own device.
 scenario_fs_check() {
-	local bdf
 	load_edublk || { not_ok "fs: next boot: insmod edublk"; return; }
 	host_root && hostrun true || { not_ok "fs: next boot: hostrun"; return; }
 	fs_disk || { not_ok "fs: next boot: a disk on the file medium"; return; }
-	bdf=$(stat_of $EDUBLK_DBG/stats pci)
+	expect_eq "fs: next boot: the file medium in slot 0x10" \
+		"$(stat_of $EDUBLK_DBG/stats pci)" $FS_BDF
 	fs_fsck "fs: next boot"
 	mkdir -p $FS_MNT
 	fs_mount "fs: next boot" || return
@@ -1571,8 +1597,18 @@ scenario_fs_check() {
 	fs_fsck "fs: next boot: after mounting"
 	common_checks "fs: next boot"
 	check "fs: next boot: rmmod" rmmod edublk
-	check "fs: next boot: the device parked" \
-		eval "echo none > /sys/bus/pci/devices/$bdf/driver_override"
+}
+
+# fs_park: park the file-medium device (FS_BDF: guest-groups.sh puts it in
+# slot 0x10) whatever fs-check found: unmounted, no driver bound, and
+# driver_override "none", so that no driver binds it again (rescans too).
+FS_BDF=0000:00:10.0
+fs_park() {
+	local d=/sys/bus/pci/devices/$FS_BDF
+	! grep -q " $FS_MNT " /proc/mounts || umount $FS_MNT
+	echo none > $d/driver_override || return 1
+	[ ! -e $d/driver ] || echo $FS_BDF > $d/driver/unbind
+	[ ! -e $d/driver ]
 }
 
 load_wdmdma || { not_ok "edusg: insmod wdmdma"; edublk_finish; }
@@ -1585,7 +1621,11 @@ verify)
 	;;
 bounce) scenario_bounce ;;
 fs-make) scenario_fs_make; check "fs: unload" unload_all ;;
-fs-check) scenario_fs_check; check "fs: next boot: unload" unload_all ;;
+fs-check)
+	scenario_fs_check
+	check "fs: next boot: the device parked" fs_park
+	check "fs: next boot: unload" unload_all
+	;;
 removal) scenario_removal; check "removal: unload" unload_all ;;
 reset) function_reset; aer_recovery; check "reset: unload" unload_all ;;
 aer) aer_recovery; check "aer: unload" unload_all ;;
@@ -1600,7 +1640,7 @@ discard)
 	check "discard: unload" unload_all
 	;;
 faults)
-	# One boot (three devices, see guest-groups.sh) for the faults the
+	# One boot (four devices, see guest-groups.sh) for the faults the
 	# device injects: edges, then fail_every and drop_every set at run
 	# time on the plain device.
 	scenario_edges
