@@ -1039,6 +1039,118 @@ static void progress_test_seg_boundary(struct kunit *test)
 }
 
 /*
+ * Get [@off, @off + @len) of the MDL of @bv on @a: one callback with a
+ * list of @nr elements, each at most @max bytes, none across the 64 KiB
+ * line, that map the range as one physically contiguous run from @start
+ * (no IOMMU: bus addresses are physical ones).
+ */
+static void prog_expect_pieces(struct kunit *test, struct wdmdma_adapter *a,
+			       const struct bio_vec *bv, unsigned int nr_bv,
+			       u32 off, u32 len, u64 start, u32 nr, u32 max,
+			       const char *what)
+{
+	struct wdmdma_test_rec *rec = wdmdma_test_recs(test, 1, NULL);
+	struct wdmdma_mdl *mdl = wdmdma_mdl_from_bvecs(bv, nr_bv, GFP_KERNEL);
+	u64 at = start;
+	int ret;
+	u32 i;
+
+	KUNIT_ASSERT_NOT_NULL(test, mdl);
+	ret = wdmdma_get_sg_list(a, mdl, wdmdma_mdl_va(mdl) + off, len,
+				 wdmdma_test_rec_cb, rec, true);
+	KUNIT_EXPECT_EQ_MSG(test, ret, 0, "%s", what);
+	KUNIT_EXPECT_EQ_MSG(test, wdmdma_test_rec_calls(rec), 1, "%s", what);
+	if (!ret && wdmdma_test_rec_calls(rec) == 1 && rec->sgl) {
+		const struct wdmdma_sg_list *sgl = rec->sgl;
+
+		KUNIT_EXPECT_EQ_MSG(test, sgl->nr_elements, nr, "%s", what);
+		KUNIT_EXPECT_EQ_MSG(test, wdmdma_test_sgl_bytes(sgl), len,
+				    "%s", what);
+		for (i = 0; i < sgl->nr_elements; i++) {
+			u64 s = sgl->elements[i].addr;
+			u64 e = s + sgl->elements[i].len - 1;
+
+			KUNIT_EXPECT_EQ_MSG(test, s, at, "%s: element %u", what,
+					    i);
+			KUNIT_EXPECT_LE_MSG(test, sgl->elements[i].len, max,
+					    "%s: element %u", what, i);
+			KUNIT_EXPECT_EQ_MSG(test, s & ~(u64)PROG_BOUNDARY,
+					    e & ~(u64)PROG_BOUNDARY,
+					    "%s: element %u (%llx..%llx) crosses the boundary",
+					    what, i, s, e);
+			at = e + 1;
+		}
+		wdmdma_put_sg_list(a, rec->sgl, true);
+	}
+	wdmdma_mdl_free(mdl);
+}
+
+/*
+ * The mapping path's shortcuts: a range inside one bio_vec of physically
+ * contiguous pages is mapped as one piece (up to 4 pages) and longer lists
+ * are filled bio_vec by bio_vec; a piece that must be split, across the
+ * device's 64 KiB segment boundary or longer than its maximum segment, is
+ * split as the page-by-page walk splits it; pieces that follow one
+ * another are joined; a range that starts inside a piece starts there.
+ */
+static void progress_test_quick_pieces(struct kunit *test)
+{
+	struct device *dev = &prog_bnd_pdev->dev;
+	unsigned int order = get_order(2 * SZ_64K), max_seg;
+	unsigned int line = SZ_64K / PAGE_SIZE;	/* first page past the line */
+	struct wdmdma_adapter *a;
+	struct bio_vec bv[8];
+	struct page *block;
+	u64 base;
+	u32 i;
+
+	KUNIT_ASSERT_EQ(test, dma_get_seg_boundary(dev),
+			(unsigned long)PROG_BOUNDARY);
+	block = alloc_pages(GFP_KERNEL, order);
+	KUNIT_ASSERT_NOT_NULL(test, block);
+	/* Naturally aligned: the line is @line pages in. */
+	base = page_to_phys(block);
+	max_seg = dma_get_max_seg_size(dev);
+
+	a = wdmdma_test_adapter(test, dev, true, 64, 16 * PAGE_SIZE, 1, 0);
+	bvec_set_page(&bv[0], block + line - 2, 4 * PAGE_SIZE, 0);
+	prog_expect_pieces(test, a, bv, 1, 0, 4 * PAGE_SIZE,
+			   base + (line - 2) * PAGE_SIZE, 2, 2 * PAGE_SIZE,
+			   "4 pages in one piece across the line");
+	bvec_set_page(&bv[0], block + line - 4, 8 * PAGE_SIZE, 0);
+	prog_expect_pieces(test, a, bv, 1, 0, 8 * PAGE_SIZE,
+			   base + (line - 4) * PAGE_SIZE, 2, 4 * PAGE_SIZE,
+			   "8 pages in one piece across the line");
+	for (i = 0; i < 8; i++)
+		bvec_set_page(&bv[i], block + i, PAGE_SIZE, 0);
+	prog_expect_pieces(test, a, bv, 8, 0, 8 * PAGE_SIZE, base, 1,
+			   8 * PAGE_SIZE, "8 contiguous pages in 8 pieces");
+	bvec_set_page(&bv[0], block, 8 * PAGE_SIZE, 0);
+	prog_expect_pieces(test, a, bv, 1, 100, 2 * PAGE_SIZE, base + 100, 1,
+			   2 * PAGE_SIZE, "2 pages from byte 100 of a piece");
+	prog_expect_pieces(test, a, bv, 1, PAGE_SIZE + 100, 6 * PAGE_SIZE,
+			   base + PAGE_SIZE + 100, 1, 6 * PAGE_SIZE,
+			   "6 pages from byte 100 of its second page");
+	wdmdma_destroy_adapter(a);
+
+	/* Segments of at most 2 pages: the device's, taken at creation. */
+	dma_set_max_seg_size(dev, 2 * PAGE_SIZE);
+	a = wdmdma_test_adapter(test, dev, true, 64, 16 * PAGE_SIZE, 1, 0);
+	dma_set_max_seg_size(dev, max_seg);
+	bvec_set_page(&bv[0], block, 8 * PAGE_SIZE, 0);
+	prog_expect_pieces(test, a, bv, 1, 0, 8 * PAGE_SIZE, base, 4,
+			   2 * PAGE_SIZE, "8 pages in one piece, 2-page segments");
+	prog_expect_pieces(test, a, bv, 1, 0, 3 * PAGE_SIZE, base, 2,
+			   2 * PAGE_SIZE, "3 pages in one piece, 2-page segments");
+	for (i = 0; i < 8; i++)
+		bvec_set_page(&bv[i], block + i, PAGE_SIZE, 0);
+	prog_expect_pieces(test, a, bv, 8, 0, 8 * PAGE_SIZE, base, 4,
+			   2 * PAGE_SIZE, "8 contiguous pages, 2-page segments");
+	wdmdma_destroy_adapter(a);
+	__free_pages(block, order);
+}
+
+/*
  * Calculate, Get and Build on @mdl for [0, @len): each is refused with
  * -EINVAL and counted by the verifier; no callback.
  */
@@ -1584,6 +1696,7 @@ static struct kunit_case prog_test_cases[] = {
 	KUNIT_CASE(progress_test_ctx_reuse_race),
 	KUNIT_CASE(progress_test_ctx_reuse_same_buffer),
 	KUNIT_CASE(progress_test_seg_boundary),
+	KUNIT_CASE(progress_test_quick_pieces),
 	KUNIT_CASE(progress_test_mdl_byte_count),
 	KUNIT_CASE(progress_test_hardirq_no_high_order),
 	KUNIT_CASE(progress_test_nested_immediate),

@@ -372,6 +372,36 @@ static inline size_t wdmdma_xfer_size(unsigned int ents)
 	       ents * sizeof(struct scatterlist);
 }
 
+/*
+ * Fill in every field of a request on the caller's stack but its node (set
+ * when it is queued) and its callback (the caller's, in the union). Field
+ * by field into a record declared __uninitialized: with the kernel's
+ * zeroing of stack variables (INIT_STACK_ALL_ZERO) a zeroed record costs
+ * more than the rest of Build.
+ */
+static __always_inline void wdmdma_req_init(struct wdmdma_req *req,
+					    struct wdmdma_mdl *mdl, u64 offset,
+					    u32 length, u32 flags,
+					    void *context, struct device *dev,
+					    size_t buf_len)
+{
+	req->mdl = mdl;
+	req->offset = offset;
+	req->length = length;
+	req->flags = flags;
+	req->span = 0;
+	req->nr_regs = 0;
+	req->bounce_all = false;
+	req->state = WDMDMA_REQ_IDLE;
+	req->wait = 0;
+	req->also = 0;
+	req->context = context;
+	req->dev = dev;
+	req->xfer = NULL;
+	req->ctx = NULL;
+	req->buf_len = buf_len;
+}
+
 static inline int wdmdma_offset_of(const struct wdmdma_mdl *mdl,
 				   const void *current_va, u64 *offset)
 {
@@ -516,20 +546,46 @@ static inline int wdmdma_plan_quick(const struct wdmdma_adapter *adapter,
 	return 0;
 }
 
-/* Unmap a list and copy bounced read data back to the buffer. */
-static inline void wdmdma_xfer_unmap(struct wdmdma_xfer *xfer)
-{
-	if (xfer->direct)
-		wdmdma_unmap_direct(xfer, 0);
-	else if (xfer->iova)
-		wdmdma_unmap_iova(xfer, 0);
-	else
-		wdmdma_xfer_unmap_sgt(xfer);
-}
-
 static inline enum dma_data_direction wdmdma_req_dir(const struct wdmdma_req *req)
 {
 	return req->flags & WDMDMA_REQ_WRITE ? DMA_TO_DEVICE : DMA_FROM_DEVICE;
+}
+
+/*
+ * The area after the elements: the scatterlist entries on the sg_table
+ * path, else the private record of how the list was mapped (runs, or an
+ * IOVA range).
+ */
+static inline void *wdmdma_xfer_private(struct wdmdma_xfer *xfer)
+{
+	return (void *)ALIGN((unsigned long)&xfer->list.elements[xfer->max_ents],
+			     __alignof__(struct scatterlist));
+}
+
+/* The private record of a directly mapped list's runs (see wdmdma_run). */
+static inline struct wdmdma_run *wdmdma_xfer_runs(struct wdmdma_xfer *xfer)
+{
+	return wdmdma_xfer_private(xfer);
+}
+
+/*
+ * Unmap a list and copy bounced read data back to the buffer. A list of
+ * one run (the usual one-page request) is unmapped here, with no call.
+ */
+static inline void wdmdma_xfer_unmap(struct wdmdma_xfer *xfer)
+{
+	if (xfer->direct && xfer->nr_runs == 1) {
+		const struct wdmdma_run *run = wdmdma_xfer_runs(xfer);
+
+		dma_unmap_page_attrs(xfer->adapter->dev, run->addr, run->len,
+				     wdmdma_req_dir(&xfer->req), 0);
+	} else if (xfer->direct) {
+		wdmdma_unmap_direct(xfer, 0);
+	} else if (xfer->iova) {
+		wdmdma_unmap_iova(xfer, 0);
+	} else {
+		wdmdma_xfer_unmap_sgt(xfer);
+	}
 }
 
 /* regs.c */

@@ -177,18 +177,16 @@ int wdmdma_plan(struct wdmdma_adapter *adapter, struct wdmdma_req *req)
 /*
  * The pages @length bytes at @offset of @mdl span (their map registers),
  * checked as Calculate checks them; with a NULL @mdl from @offset's page
- * offset alone. The common case first, with no request record to clear.
+ * offset alone. The long way, for what wdmdma_span_of() cannot size
+ * without a walk.
  */
-static inline int wdmdma_span_of(struct wdmdma_adapter *adapter,
-				 const struct wdmdma_mdl *mdl, u64 offset,
-				 u32 length, unsigned int *span)
+static noinline int wdmdma_span_walk(struct wdmdma_adapter *adapter,
+				     const struct wdmdma_mdl *mdl, u64 offset,
+				     u32 length, unsigned int *span)
 {
 	struct wdmdma_req req;
 	int ret;
 
-	if (mdl && length && length <= adapter->desc.max_transfer &&
-	    wdmdma_quick_span(mdl, offset, length, span))
-		return *span > adapter->max_regs ? -ENOSPC : 0;
 	if (!length) {
 		wdmdma_verifier_report(adapter, "zero-length transfer\n");
 		return -EINVAL;
@@ -208,6 +206,22 @@ static inline int wdmdma_span_of(struct wdmdma_adapter *adapter,
 		return ret;
 	*span = req.span;
 	return 0;
+}
+
+/*
+ * wdmdma_span_walk() with the common case inline: out of line, the walk's
+ * request record is not cleared on every call (the kernel zeroes stack
+ * variables).
+ */
+static __always_inline int wdmdma_span_of(struct wdmdma_adapter *adapter,
+					  const struct wdmdma_mdl *mdl,
+					  u64 offset, u32 length,
+					  unsigned int *span)
+{
+	if (mdl && length && length <= adapter->desc.max_transfer &&
+	    wdmdma_quick_span(mdl, offset, length, span))
+		return *span > adapter->max_regs ? -ENOSPC : 0;
+	return wdmdma_span_walk(adapter, mdl, offset, length, span);
 }
 
 /* --- Mapping ------------------------------------------------------------ */
@@ -236,18 +250,80 @@ static inline void wdmdma_dev_piece(struct wdmdma_xfer *xfer, u64 reach,
 	*pos += len;
 }
 
+/*
+ * wdmdma_fill_sg() for a list that bounces nothing, from one MDL: piece
+ * by piece of its bio_vecs rather than page by page. A piece that
+ * continues the last entry and fits joins it; one that must be split
+ * (longer than a run may be, or across a segment boundary), or a malformed
+ * MDL, returns false, and the page-by-page walk does it all again.
+ */
+static bool wdmdma_fill_sg_quick(struct wdmdma_xfer *xfer)
+{
+	struct wdmdma_adapter *adapter = xfer->adapter;
+	struct wdmdma_req *req = &xfer->req;
+	const struct wdmdma_mdl *mdl = req->mdl;
+	const struct bio_vec *bv = mdl->bvec, *end = bv + mdl->nr_bvecs;
+	u32 max_run = adapter->max_run, left = req->length;
+	u64 skip = req->offset, last_end = 0, seg_start = 0;
+	struct scatterlist *sg = NULL;
+	unsigned int n = 0;
+
+	if (mdl->next || mdl->bytes != mdl->byte_count ||
+	    mdl->nr_bvecs > mdl->max_bvecs)
+		return false;
+	for (; left; bv++) {
+		unsigned int pos, len;
+		struct page *page;
+		u64 phys;
+
+		if (bv == end)
+			return false;
+		if (skip >= bv->bv_len) {
+			skip -= bv->bv_len;
+			continue;
+		}
+		len = min_t(u64, left, bv->bv_len - skip);
+		pos = bv->bv_offset + skip;
+		page = wdmdma_nth_page(bv->bv_page, pos >> PAGE_SHIFT);
+		phys = page_to_phys(page) + offset_in_page(pos);
+		skip = 0;
+		left -= len;
+		if (sg && phys == last_end && sg->length + len <= max_run &&
+		    !wdmdma_crosses(adapter, seg_start, phys + len - 1)) {
+			sg->length += len;
+		} else {
+			if (len > max_run || n >= xfer->max_ents ||
+			    wdmdma_crosses(adapter, phys, phys + len - 1))
+				return false;
+			sg = &xfer->sg[n++];
+			memset(sg, 0, sizeof(*sg));
+			sg_set_page(sg, page, len, offset_in_page(pos));
+			seg_start = phys;
+		}
+		last_end = phys + len;
+	}
+	sg_mark_end(sg);
+	xfer->sgt.sgl = xfer->sg;
+	xfer->sgt.orig_nents = n;
+	xfer->sgt.nents = 0;
+	return true;
+}
+
 /* Fill the scatterlist from the MDL range, bounced pieces replaced. */
 static int wdmdma_fill_sg(struct wdmdma_xfer *xfer)
 {
 	struct wdmdma_adapter *adapter = xfer->adapter;
 	struct wdmdma_req *req = &xfer->req;
-	u64 reach = wdmdma_reach(adapter), last_end = 0, seg_start = 0;
+	u64 reach, last_end = 0, seg_start = 0;
 	struct scatterlist *sg = NULL;
 	unsigned int off, len, n = 0;
-	struct wdmdma_iter it;
+	struct wdmdma_iter it __uninitialized;
 	struct page *page;
 	size_t pos = 0;
 
+	if (!req->nr_regs && wdmdma_fill_sg_quick(xfer))
+		return 0;
+	reach = wdmdma_reach(adapter);
 	if (wdmdma_iter_init(&it, req->mdl, req->offset, req->length))
 		return -EINVAL;
 	while (wdmdma_iter_next(&it, &page, &off, &len)) {
@@ -301,23 +377,6 @@ static int wdmdma_map_sgt(struct wdmdma_xfer *xfer)
 	return -EIO;
 }
 
-/*
- * The area after the elements: the scatterlist entries on the sg_table
- * path, else the private record of how the list was mapped (runs, or an
- * IOVA range).
- */
-static inline void *wdmdma_xfer_private(struct wdmdma_xfer *xfer)
-{
-	return (void *)ALIGN((unsigned long)&xfer->list.elements[xfer->max_ents],
-			     __alignof__(struct scatterlist));
-}
-
-/* The private record of a directly mapped list's runs (see wdmdma_run). */
-static inline struct wdmdma_run *wdmdma_xfer_runs(struct wdmdma_xfer *xfer)
-{
-	return wdmdma_xfer_private(xfer);
-}
-
 /* Map one physically contiguous run as element and run @n. */
 static __always_inline int wdmdma_map_run(struct wdmdma_xfer *xfer,
 					  struct wdmdma_run *runs,
@@ -355,6 +414,34 @@ static __always_inline int wdmdma_map_run(struct wdmdma_xfer *xfer,
 }
 
 /*
+ * Is the range of @req one piece of its MDL's first bio_vec (physically
+ * contiguous) that the device takes as one element: no longer than a run
+ * may be, crossing no segment boundary? Then *@page and *@off say where it
+ * starts. Checks the MDL as wdmdma_iter_init() does.
+ */
+static __always_inline bool wdmdma_one_piece(const struct wdmdma_adapter *adapter,
+					     const struct wdmdma_req *req,
+					     struct page **page,
+					     unsigned int *off)
+{
+	const struct wdmdma_mdl *mdl = req->mdl;
+	const struct bio_vec *bv = &mdl->bvec[0];
+	unsigned int pos;
+	u64 phys;
+
+	if (mdl->next || mdl->bytes != mdl->byte_count || !mdl->nr_bvecs ||
+	    mdl->nr_bvecs > mdl->max_bvecs || req->offset >= bv->bv_len ||
+	    req->length > bv->bv_len - req->offset ||
+	    req->length > adapter->max_run)
+		return false;
+	pos = bv->bv_offset + req->offset;
+	*page = wdmdma_nth_page(bv->bv_page, pos >> PAGE_SHIFT);
+	*off = offset_in_page(pos);
+	phys = page_to_phys(*page) + *off;
+	return !wdmdma_crosses(adapter, phys, phys + req->length - 1);
+}
+
+/*
  * Without a translating IOMMU the DMA layer maps each run on its own
  * anyway: map the runs one by one straight into the Windows-layout list,
  * with no scatterlist and in one walk. Only for lists that bounce nothing.
@@ -371,7 +458,7 @@ static int wdmdma_map_direct(struct wdmdma_xfer *xfer)
 	unsigned int off, len, run_off = 0, n = 0;
 	u32 run_len = 0, max_run = adapter->max_run;
 	u64 run_start = 0, run_end = 0;
-	struct wdmdma_iter it;
+	struct wdmdma_iter it __uninitialized;
 	int ret;
 
 	ret = wdmdma_map_injected_error(adapter);
@@ -381,6 +468,11 @@ static int wdmdma_map_direct(struct wdmdma_xfer *xfer)
 		dev_err_ratelimited(adapter->dev, "mapping %u bytes failed: %d\n",
 				    req->length, ret);
 		return -EIO;
+	}
+	if (wdmdma_one_piece(adapter, req, &run_page, &run_off)) {
+		/* One run: no walk (the usual block request of one page). */
+		run_len = req->length;
+		goto last;
 	}
 	if (wdmdma_iter_init(&it, req->mdl, req->offset, req->length))
 		return -EIO;
@@ -406,6 +498,7 @@ static int wdmdma_map_direct(struct wdmdma_xfer *xfer)
 		run_start = phys;
 		run_end = phys + len;
 	}
+last:
 	ret = wdmdma_map_run(xfer, runs, n, run_page, run_off, run_len, dir);
 	if (ret)
 		goto unwind;

@@ -54,18 +54,13 @@ static NTSTATUS nt_submit(PDMA_ADAPTER DmaAdapter, PDEVICE_OBJECT DeviceObject,
 			  PSCATTER_GATHER_LIST *ScatterGatherList)
 {
 	struct wdmdma_adapter *adapter = wdmdma_from_nt(DmaAdapter);
-	struct wdmdma_req req = {
-		.mdl = Mdl,
-		.offset = offset,
-		.length = Length,
-		.flags = WDMDMA_REQ_NT | (WriteToDevice ? WDMDMA_REQ_WRITE : 0),
-		.nt_fn = ExecutionRoutine,
-		.context = Context,
-		.dev = DeviceObject,
-		.buf_len = buf_len,
-	};
+	struct wdmdma_req req __uninitialized;
 	int ret;
 
+	wdmdma_req_init(&req, Mdl, offset, Length,
+			WDMDMA_REQ_NT | (WriteToDevice ? WDMDMA_REQ_WRITE : 0),
+			Context, DeviceObject, buf_len);
+	req.nt_fn = ExecutionRoutine;
 	ret = wdmdma_submit(adapter, &req, ctx, buf, Flags,
 			    (struct wdmdma_sg_list **)ScatterGatherList);
 	if (ret != -EMSGSIZE && ret != -ENOSPC)

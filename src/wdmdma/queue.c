@@ -1124,29 +1124,6 @@ fail:
 
 /* --- The list routines ------------------------------------------------------ */
 
-static int wdmdma_fill_req(struct wdmdma_req *req, struct wdmdma_mdl *mdl,
-			   const void *current_va, u32 length,
-			   wdmdma_list_control_t fn, void *context, bool write)
-{
-	/* Field by field: a memset would cost more than the rest of Build. */
-	req->mdl = mdl;
-	req->offset = 0;
-	req->length = length;
-	req->flags = write ? WDMDMA_REQ_WRITE : 0;
-	req->span = 0;
-	req->nr_regs = 0;
-	req->bounce_all = false;
-	req->state = WDMDMA_REQ_IDLE;
-	req->wait = 0;
-	req->fn = fn;
-	req->context = context;
-	req->dev = NULL;
-	req->xfer = NULL;
-	req->ctx = NULL;
-	req->buf_len = 0;
-	return wdmdma_offset_of(mdl, current_va, &req->offset);
-}
-
 /**
  * wdmdma_get_sg_list() - map a transfer with a list wdmdma allocates
  *	(GetScatterGatherList)
@@ -1179,11 +1156,14 @@ int wdmdma_get_sg_list(struct wdmdma_adapter *adapter,
 		       u32 length, wdmdma_list_control_t fn, void *context,
 		       bool write_to_device)
 {
-	struct wdmdma_req req;
+	struct wdmdma_req req __uninitialized;
+	u64 offset;
 
-	if (wdmdma_fill_req(&req, mdl, current_va, length, fn, context,
-			    write_to_device))
+	if (wdmdma_offset_of(mdl, current_va, &offset))
 		return -EINVAL;
+	wdmdma_req_init(&req, mdl, offset, length,
+			write_to_device ? WDMDMA_REQ_WRITE : 0, context, NULL, 0);
+	req.fn = fn;
 	return wdmdma_submit(adapter, &req, NULL, NULL, 0, NULL);
 }
 EXPORT_SYMBOL_WDMDMA(wdmdma_get_sg_list);
@@ -1217,12 +1197,15 @@ int wdmdma_build_sg_list(struct wdmdma_adapter *adapter,
 			 u32 length, wdmdma_list_control_t fn, void *context,
 			 bool write_to_device, void *buf, size_t buf_len)
 {
-	struct wdmdma_req req;
+	struct wdmdma_req req __uninitialized;
+	u64 offset;
 
-	if (!buf || wdmdma_fill_req(&req, mdl, current_va, length, fn, context,
-				    write_to_device))
+	if (!buf || wdmdma_offset_of(mdl, current_va, &offset))
 		return -EINVAL;
-	req.buf_len = buf_len;
+	wdmdma_req_init(&req, mdl, offset, length,
+			write_to_device ? WDMDMA_REQ_WRITE : 0, context, NULL,
+			buf_len);
+	req.fn = fn;
 	return wdmdma_submit(adapter, &req, NULL, buf, 0, NULL);
 }
 EXPORT_SYMBOL_WDMDMA(wdmdma_build_sg_list);
@@ -1250,18 +1233,13 @@ static int wdmdma_submit_ex(struct wdmdma_adapter *adapter,
 			    void *buf, size_t buf_len,
 			    struct wdmdma_sg_list **sglp)
 {
-	struct wdmdma_req req = {
-		.mdl = mdl,
-		.offset = offset,
-		.length = length,
-		.fn = fn,
-		.context = context,
-		.flags = write ? WDMDMA_REQ_WRITE : 0,
-		.buf_len = buf_len,
-	};
+	struct wdmdma_req req __uninitialized;
 
 	if (!ctx || !mdl)
 		return -EINVAL;
+	wdmdma_req_init(&req, mdl, offset, length,
+			write ? WDMDMA_REQ_WRITE : 0, context, NULL, buf_len);
+	req.fn = fn;
 	return wdmdma_submit(adapter, &req, ctx, buf, flags, sglp);
 }
 
