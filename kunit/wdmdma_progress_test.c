@@ -1104,6 +1104,8 @@ static void progress_test_quick_pieces(struct kunit *test)
 	u64 base;
 	u32 i;
 
+	if (PAGE_SIZE > SZ_16K)
+		kunit_skip(test, "needs 16 pages below the 64 KiB line");
 	KUNIT_ASSERT_EQ(test, dma_get_seg_boundary(dev),
 			(unsigned long)PROG_BOUNDARY);
 	block = alloc_pages(GFP_KERNEL, order);
@@ -1131,6 +1133,23 @@ static void progress_test_quick_pieces(struct kunit *test)
 	prog_expect_pieces(test, a, bv, 1, PAGE_SIZE + 100, 6 * PAGE_SIZE,
 			   base + PAGE_SIZE + 100, 1, 6 * PAGE_SIZE,
 			   "6 pages from byte 100 of its second page");
+	/* Exactly up to the line, one byte over it, and from it. */
+	bvec_set_page(&bv[0], block + line - 2, 4 * PAGE_SIZE, 0);
+	prog_expect_pieces(test, a, bv, 1, 0, 2 * PAGE_SIZE,
+			   base + (line - 2) * PAGE_SIZE, 1, 2 * PAGE_SIZE,
+			   "2 pages ending at the line");
+	prog_expect_pieces(test, a, bv, 1, 0, 2 * PAGE_SIZE + 1,
+			   base + (line - 2) * PAGE_SIZE, 2, 2 * PAGE_SIZE,
+			   "2 pages and a byte, across the line");
+	prog_expect_pieces(test, a, bv, 1, 2 * PAGE_SIZE, 2 * PAGE_SIZE,
+			   base + line * PAGE_SIZE, 1, 2 * PAGE_SIZE,
+			   "2 pages from the line");
+	/* A range that starts exactly where the first piece ends. */
+	for (i = 0; i < 8; i++)
+		bvec_set_page(&bv[i], block + 2 * i, PAGE_SIZE, 0);
+	prog_expect_pieces(test, a, bv, 8, PAGE_SIZE, PAGE_SIZE,
+			   base + 2 * PAGE_SIZE, 1, PAGE_SIZE,
+			   "the second piece alone");
 	wdmdma_destroy_adapter(a);
 
 	/* Segments of at most 2 pages: the device's, taken at creation. */
@@ -1146,6 +1165,25 @@ static void progress_test_quick_pieces(struct kunit *test)
 		bvec_set_page(&bv[i], block + i, PAGE_SIZE, 0);
 	prog_expect_pieces(test, a, bv, 8, 0, 8 * PAGE_SIZE, base, 4,
 			   2 * PAGE_SIZE, "8 contiguous pages, 2-page segments");
+	bvec_set_page(&bv[0], block, 8 * PAGE_SIZE, 0);
+	prog_expect_pieces(test, a, bv, 1, 0, 2 * PAGE_SIZE, base, 1,
+			   2 * PAGE_SIZE, "a whole 2-page segment");
+	prog_expect_pieces(test, a, bv, 1, 0, 2 * PAGE_SIZE + 1, base, 2,
+			   2 * PAGE_SIZE, "a 2-page segment and a byte");
+	wdmdma_destroy_adapter(a);
+
+	/*
+	 * Segments of at most 4 pages, four contiguous 3-page pieces: each
+	 * segment is filled before the next starts (3, not 4, elements),
+	 * whichever way the list is made.
+	 */
+	dma_set_max_seg_size(dev, 4 * PAGE_SIZE);
+	a = wdmdma_test_adapter(test, dev, true, 64, 16 * PAGE_SIZE, 1, 0);
+	dma_set_max_seg_size(dev, max_seg);
+	for (i = 0; i < 4; i++)
+		bvec_set_page(&bv[i], block + 3 * i, 3 * PAGE_SIZE, 0);
+	prog_expect_pieces(test, a, bv, 4, 0, 12 * PAGE_SIZE, base, 3,
+			   4 * PAGE_SIZE, "four 3-page pieces, 4-page segments");
 	wdmdma_destroy_adapter(a);
 	__free_pages(block, order);
 }

@@ -254,8 +254,9 @@ static inline void wdmdma_dev_piece(struct wdmdma_xfer *xfer, u64 reach,
  * wdmdma_fill_sg() for a list that bounces nothing, from one MDL: piece
  * by piece of its bio_vecs rather than page by page. A piece that
  * continues the last entry and fits joins it; one that must be split
- * (longer than a run may be, or across a segment boundary), or a malformed
- * MDL, returns false, and the page-by-page walk does it all again.
+ * (longer than a run may be, across a segment boundary, or continuing an
+ * entry it does not fit in whole), or a malformed MDL, returns false, and
+ * the page-by-page walk does it all again.
  */
 static bool wdmdma_fill_sg_quick(struct wdmdma_xfer *xfer)
 {
@@ -292,6 +293,13 @@ static bool wdmdma_fill_sg_quick(struct wdmdma_xfer *xfer)
 		    !wdmdma_crosses(adapter, seg_start, phys + len - 1)) {
 			sg->length += len;
 		} else {
+			/*
+			 * A piece that continues a last entry with room left
+			 * tops it up in the walk before it starts another: so
+			 * must the list here, and the walk does it.
+			 */
+			if (sg && phys == last_end && sg->length < max_run)
+				return false;
 			if (len > max_run || n >= xfer->max_ents ||
 			    wdmdma_crosses(adapter, phys, phys + len - 1))
 				return false;
