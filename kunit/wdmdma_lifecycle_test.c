@@ -416,6 +416,54 @@ static void lc_put_round(void *data)
 }
 
 /*
+ * Destroy frees the adapter before it returns when no list is out, after
+ * lists were claimed and put (on the lock-free path with the verifier
+ * off: their per-CPU reference must have ended by then); with a list out
+ * the adapter lives until its Put, which frees it.
+ */
+static void lc_destroy_frees(struct kunit *test)
+{
+	struct lc_fixture *fx = test->priv;
+	unsigned int refs = lc_dev_refs(fx->dev);
+	struct wdmdma_test_rec *rec = wdmdma_test_recs(test, 1, NULL);
+	struct wdmdma_adapter *a;
+	unsigned int i;
+	int ret;
+
+	a = lc_create(fx->dev, true, 64, LC_MAX, 1);
+	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(a));
+	KUNIT_EXPECT_EQ(test, lc_dev_refs(fx->dev), refs + 1);
+	for (i = 0; i < 4; i++) {
+		wdmdma_test_rec_init(rec, NULL);
+		ret = wdmdma_get_sg_list(a, fx->mdl, fx->va + LC_OFF, LC_XFER,
+					 wdmdma_test_rec_cb, rec, true);
+		KUNIT_EXPECT_EQ(test, ret, 0);
+		KUNIT_EXPECT_EQ(test, wdmdma_test_rec_calls(rec), 1);
+		if (!ret && wdmdma_test_rec_calls(rec) == 1)
+			wdmdma_put_sg_list(a, rec->sgl, true);
+	}
+	wdmdma_destroy_adapter(a);
+	/* No waiting: it is gone, and its device reference with it. */
+	KUNIT_EXPECT_EQ_MSG(test, lc_dev_refs(fx->dev), refs,
+			    "device references right after destroying an idle adapter");
+
+	a = lc_create(fx->dev, true, 64, LC_MAX, 1);
+	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(a));
+	wdmdma_test_rec_init(rec, NULL);
+	ret = wdmdma_get_sg_list(a, fx->mdl, fx->va + LC_OFF, LC_XFER,
+				 wdmdma_test_rec_cb, rec, true);
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	KUNIT_ASSERT_EQ(test, wdmdma_test_rec_calls(rec), 1);
+	pr_info(WDMDMA_TEST_WARN_BEGIN);
+	wdmdma_destroy_adapter(a);
+	pr_info(WDMDMA_TEST_WARN_END);
+	KUNIT_EXPECT_EQ_MSG(test, lc_dev_refs(fx->dev), refs + 1,
+			    "device references with a list out after destroy");
+	wdmdma_put_sg_list(a, rec->sgl, true);
+	lc_expect_released(test, fx->dev, refs);
+}
+
+/*
  * A thread holds two lists (Get and Build) and Puts them while the test
  * thread destroys the adapter: at once in even rounds, or as soon as
  * destroy has begun in odd rounds. Whichever Put is last, the adapter is
@@ -1142,6 +1190,7 @@ static struct kunit_case lc_test_cases[] = {
 	KUNIT_CASE(lc_create_huge_chunk),
 	KUNIT_CASE(lc_create_fail_nth_sg64),
 	KUNIT_CASE(lc_create_fail_nth_one32),
+	KUNIT_CASE(lc_destroy_frees),
 	KUNIT_CASE(lc_destroy_vs_put),
 	KUNIT_CASE(lc_destroy_vs_deferred_put),
 	KUNIT_CASE(lc_destroy_vs_cancel),

@@ -3,12 +3,19 @@
  * wdmdma adapters: creation, destruction and lifetime, the device's DMA
  * mask shared by its adapters, statistics, module init and exit.
  *
- * Lifetime: adapter->ref starts at one, the creator's, which
- * wdmdma_destroy_adapter() drops; each outstanding list holds one more
- * (queue.c). The last reference frees the adapter: at once when destroy
- * drops it, else from the wdmdma workqueue (a last Put may come from
- * hardirq context). Destroy first marks the adapter dead under its lock, so
- * nothing new starts, cancels what waits and waits for the queue runner.
+ * Lifetime: adapter->ref starts at two: the creator's, which
+ * wdmdma_destroy_adapter() drops, and adapter->fast_ref's. Each list of
+ * the locked path, common buffer and map register base holds one more
+ * (queue.c, common.c, packet.c). Lists of the lock-free fast path hold
+ * adapter->fast_ref instead, a per-CPU reference, so that no list claim
+ * or Put writes a line all CPUs share. Destroy first marks the adapter
+ * dead under its lock, so nothing new starts, waits out the fast path's
+ * RCU read-side sections, cancels what waits and waits for the queue
+ * runner; then it kills fast_ref, whose end (its last list put) drops its
+ * reference on the adapter. The last reference frees the adapter: at once
+ * in destroy when no list is out (destroy waits for fast_ref's end then:
+ * at most for a Put under way), else from the wdmdma workqueue (a last Put
+ * may come from hardirq context).
  *
  * DMA masks: wdmdma never touches a device's coherent mask (it is the
  * driver's). The streaming mask is shared by the device's adapters: with no
@@ -54,6 +61,7 @@ static LIST_HEAD(wdmdma_devs);
 
 static void wdmdma_adapter_free(struct wdmdma_adapter *adapter)
 {
+	percpu_ref_exit(&adapter->fast_ref);
 	mempool_destroy(adapter->reserve);
 	free_percpu(adapter->pcpu);
 	wdmdma_regs_exit(adapter);
@@ -80,6 +88,34 @@ void wdmdma_adapter_release(struct kref *ref)
 static void wdmdma_adapter_release_now(struct kref *ref)
 {
 	wdmdma_adapter_free(container_of(ref, struct wdmdma_adapter, ref));
+}
+
+/*
+ * The last list of the fast path is put after destroy killed fast_ref
+ * (any context, possibly an RCU callback). Destroy either waits for this,
+ * and then drops the adapter reference of fast_ref itself, or has gone,
+ * and this drops it.
+ */
+static void wdmdma_fast_release(struct percpu_ref *ref)
+{
+	struct wdmdma_adapter *adapter =
+		container_of(ref, struct wdmdma_adapter, fast_ref);
+
+	if (READ_ONCE(adapter->fast_waited))
+		complete(&adapter->fast_done);
+	else
+		wdmdma_adapter_put(adapter);
+}
+
+/* Lists of the fast path not put yet (a Put under way has taken its own off). */
+static s64 wdmdma_fast_outstanding(struct wdmdma_adapter *adapter)
+{
+	s64 sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += READ_ONCE(per_cpu_ptr(adapter->pcpu, cpu)->outstanding);
+	return sum;
 }
 
 /*
@@ -201,6 +237,21 @@ static int wdmdma_adapter_prealloc(struct wdmdma_adapter *adapter)
 
 	if (wdmdma_create_alloc_should_fail())
 		return -ENOMEM;
+	/*
+	 * Without the fast path it is only ever one shared count. Destroy
+	 * switches it to one before it kills it: ALLOW_REINIT keeps the
+	 * switch from ending it early (it is ended when the adapter is
+	 * freed).
+	 */
+	ret = percpu_ref_init(&adapter->fast_ref, wdmdma_fast_release,
+			      PERCPU_REF_ALLOW_REINIT |
+			      (adapter->fast ? 0 : PERCPU_REF_INIT_ATOMIC),
+			      GFP_KERNEL);
+	if (ret)
+		return ret;
+
+	if (wdmdma_create_alloc_should_fail())
+		return -ENOMEM;
 	adapter->slots = kcalloc(adapter->desc.max_waiters,
 				 sizeof(*adapter->slots), GFP_KERNEL);
 	if (!adapter->slots)
@@ -298,6 +349,8 @@ struct wdmdma_adapter *wdmdma_create_adapter(struct device *dev,
 	/* The verifier looks up every Put: it keeps to the locked path. */
 	adapter->fast = !READ_ONCE(wdmdma_verifier);
 	kref_init(&adapter->ref);
+	kref_get(&adapter->ref);	/* fast_ref's, made in prealloc */
+	init_completion(&adapter->fast_done);
 	wdmdma_nt_init(adapter);
 	spin_lock_init(&adapter->lock);
 	INIT_LIST_HEAD(&adapter->queue);
@@ -370,7 +423,7 @@ void wdmdma_destroy_adapter(struct wdmdma_adapter *adapter)
 	struct wdmdma_stats st;
 	unsigned long flags;
 	u64 outstanding, mask;
-	bool chan_held;
+	bool chan_held, fast_idle;
 
 	if (!adapter)
 		return;
@@ -379,6 +432,11 @@ void wdmdma_destroy_adapter(struct wdmdma_adapter *adapter)
 	spin_lock_irqsave(&adapter->lock, flags);
 	adapter->dead = true;
 	spin_unlock_irqrestore(&adapter->lock, flags);
+	/*
+	 * fast_ref's switch to one shared count takes a grace period: the
+	 * one below. A fast claim racing it is counted either way.
+	 */
+	percpu_ref_switch_to_atomic(&adapter->fast_ref, NULL);
 	/*
 	 * The lock-free fast path maps inside an RCU read-side section that
 	 * starts by checking ->dead: after a grace period none is under way,
@@ -417,6 +475,19 @@ void wdmdma_destroy_adapter(struct wdmdma_adapter *adapter)
 	if (chan_held)
 		dev_warn(adapter->dev,
 			 "adapter destroyed with its channel allocated (no FreeAdapterChannel)\n");
+	/*
+	 * No fast claim can start now (->dead, and the grace period above).
+	 * With no fast list out, killing fast_ref ends it (at once, or as a
+	 * Put under way drops it): wait, so that the adapter is gone when
+	 * this returns. Else the last of those lists' Puts ends it.
+	 */
+	fast_idle = wdmdma_fast_outstanding(adapter) <= 0;
+	WRITE_ONCE(adapter->fast_waited, fast_idle);
+	percpu_ref_kill(&adapter->fast_ref);
+	if (fast_idle) {
+		wait_for_completion(&adapter->fast_done);
+		kref_put(&adapter->ref, wdmdma_adapter_release_now);
+	}
 	/* The creator's reference; the last Put frees it if lists are out. */
 	kref_put(&adapter->ref, wdmdma_adapter_release_now);
 }
@@ -463,6 +534,8 @@ static int __init wdmdma_init(void)
 
 static void __exit wdmdma_exit(void)
 {
+	/* fast_ref's last switch may still call wdmdma_fast_release(). */
+	rcu_barrier();
 	destroy_workqueue(wdmdma_wq);
 	wdmdma_debugfs_exit();
 	ida_destroy(&wdmdma_ida);

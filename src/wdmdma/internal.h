@@ -24,22 +24,28 @@
  * are claimed and put without the lock (queue.c, "The fast path"): per-CPU
  * counters, and an RCU read-side section against destroy.
  *
- * Lifetime: adapter->ref counts the creator (dropped by destroy) and every
- * outstanding list (dropped at the end of its Put, or when a mapping that
- * claimed it fails). The last reference frees the adapter: at once in
- * wdmdma_destroy_adapter(), from the wdmdma workqueue otherwise.
+ * Lifetime: adapter->ref counts the creator (dropped by destroy), every
+ * outstanding list of the locked path, common buffers and map register
+ * bases (each dropped when it ends), and adapter->fast_ref while that
+ * lives. Lists of the fast path count in adapter->fast_ref instead, a
+ * per-CPU reference (no atomic on a shared line per list), which destroy
+ * kills once no fast claim can start. The last reference frees the
+ * adapter: at once in wdmdma_destroy_adapter(), from the wdmdma workqueue
+ * otherwise.
  */
 #ifndef WDMDMA_INTERNAL_H
 #define WDMDMA_INTERNAL_H
 
 #include <linux/atomic.h>
 #include <linux/cache.h>
+#include <linux/completion.h>
 #include <linux/dma-direct.h>
 #include <linux/dma-mapping.h>
 #include <linux/fault-inject.h>
 #include <linux/kref.h>
 #include <linux/mempool.h>
 #include <linux/mm.h>
+#include <linux/percpu-refcount.h>
 #include <linux/scatterlist.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
@@ -274,6 +280,9 @@ struct wdmdma_adapter {
 	struct wdmdma_stats stats;
 	struct wdmdma_pcpu_stats __percpu *pcpu;
 	bool fast;			/* created with the verifier off */
+	struct percpu_ref fast_ref;	/* lists of the fast path */
+	bool fast_waited;		/* destroy waits for fast_ref's end */
+	struct completion fast_done;	/* ... which completes this */
 	struct dentry *debugfs;
 	unsigned int id;
 };
@@ -646,6 +655,17 @@ void wdmdma_debugfs_remove(struct wdmdma_adapter *adapter);
 static inline void wdmdma_adapter_put(struct wdmdma_adapter *adapter)
 {
 	kref_put(&adapter->ref, wdmdma_adapter_release);
+}
+
+/* The reference of a list of the fast path (queue.c), taken and dropped. */
+static inline void wdmdma_fast_get(struct wdmdma_adapter *adapter)
+{
+	percpu_ref_get(&adapter->fast_ref);
+}
+
+static inline void wdmdma_fast_put(struct wdmdma_adapter *adapter)
+{
+	percpu_ref_put(&adapter->fast_ref);
 }
 
 static inline struct wdmdma_adapter *wdmdma_from_nt(PDMA_ADAPTER nt)

@@ -21,7 +21,8 @@
  * On an adapter created with the verifier off, the fast path
  * (wdmdma_submit_fast()) claims and puts lists that need nothing anyone
  * waits for without the lock, inside an RCU read-side section that
- * wdmdma_destroy_adapter() waits out.
+ * wdmdma_destroy_adapter() waits out; their reference is the per-CPU
+ * adapter->fast_ref.
  *
  * Copyright (C) 2026 The wdmdma authors.
  */
@@ -873,9 +874,10 @@ static int wdmdma_submit_map_failed(struct wdmdma_adapter *adapter,
  * list memory (Build's buffer, or Get's allocation) and finds nobody
  * waiting for what it needs is claimed, mapped and dispatched without
  * adapter->lock: its list is not put on the outstanding list, its counters
- * are per CPU, and an RCU read-side section stands in for the lock
- * against wdmdma_destroy_adapter(), which sets ->dead and then waits for a
- * grace period. A mapping that fails takes the lock and ends as on the
+ * and its adapter reference (adapter->fast_ref) are per CPU, and an RCU
+ * read-side section stands in for the lock against
+ * wdmdma_destroy_adapter(), which sets ->dead and then waits for a grace
+ * period. A mapping that fails takes the lock and ends as on the
  * locked path.
  */
 static bool wdmdma_fast_ok(struct wdmdma_adapter *adapter,
@@ -934,7 +936,7 @@ static void wdmdma_claim_fast(struct wdmdma_adapter *adapter,
 	xfer->reg_base = 0;
 	xfer->nr_regs = 0;
 	xfer->tracked = false;
-	kref_get(&adapter->ref);
+	wdmdma_fast_get(adapter);
 	this_cpu_inc(adapter->pcpu->outstanding);
 	this_cpu_inc(adapter->pcpu->fast);
 	if (source == WDMDMA_SRC_ALLOC)
@@ -967,7 +969,7 @@ static int wdmdma_submit_fast(struct wdmdma_adapter *adapter,
 	if (ret) {
 		ret = wdmdma_submit_map_failed(adapter, xfer, ret, sync);
 		rcu_read_unlock();
-		wdmdma_adapter_put(adapter);
+		wdmdma_fast_put(adapter);
 		return ret;
 	}
 	wdmdma_trace_mapped(xfer);
@@ -1395,7 +1397,7 @@ static bool wdmdma_put_untracked(struct wdmdma_adapter *adapter,
 			wdmdma_kick(adapter);
 		spin_unlock_irqrestore(&adapter->lock, flags);
 	}
-	wdmdma_adapter_put(adapter);
+	wdmdma_fast_put(adapter);
 	return true;
 }
 
