@@ -891,8 +891,88 @@ static void fast_suite_exit(struct kunit_suite *suite)
 	fast_pdev = NULL;
 }
 
+/* A Get of [@off, @off + @len) of the buffer; its list, or NULL. */
+static struct wdmdma_sg_list *fast_get_range(struct fast_fixture *fx,
+					     struct wdmdma_adapter *a,
+					     struct wdmdma_test_rec *rec,
+					     u32 off, u32 len)
+{
+	if (wdmdma_get_sg_list(a, fx->mdl, fx->buf + off, len,
+			       wdmdma_test_rec_cb, rec, true) ||
+	    wdmdma_test_rec_calls(rec) != 1)
+		return NULL;
+	return rec->sgl;
+}
+
+/*
+ * Get's spare list: a small list put on a CPU is the next small Get's
+ * list there (the same memory: the test kernels' KASAN quarantine keeps
+ * a freed one from coming back at once); a large Get's list is not kept
+ * and does not take the spare; allocation-failure injection still fails
+ * a Get with a spare at hand (the reserve serves it). The adapter frees
+ * the spare with itself (kmemleak, KASAN). All on one CPU.
+ */
+static void fast_test_spare(struct kunit *test)
+{
+	struct fast_fixture *fx = test->priv;
+	static const u32 lens[] = { FAST_LEN, FAST_LEN, 5 * PAGE_SIZE,
+				    FAST_LEN, FAST_LEN };
+	unsigned long mem[ARRAY_SIZE(lens)] = { 0 };
+	struct wdmdma_test_rec *rec;
+	struct wdmdma_stats st0, st;
+	struct wdmdma_adapter *a;
+	u64 reserve = 0;
+	unsigned int i;
+
+	rec = wdmdma_test_recs(test, ARRAY_SIZE(lens), NULL);
+	a = wdmdma_test_adapter(test, fx->dev, true, 64, FAST_MAX, 1, 0);
+	st0 = wdmdma_test_stats(a);
+
+	/*
+	 * Small (3 pages), small again, large (6 pages), small with every
+	 * allocation failing, small: each put before the next Get, and its
+	 * list memory (the list's reserved field) noted before its Put.
+	 */
+	preempt_disable();
+	for (i = 0; i < ARRAY_SIZE(lens); i++) {
+		struct wdmdma_sg_list *l;
+
+		wdmdma_set_fail_alloc(a, i == 3 ? 100 : -1);
+		l = fast_get_range(fx, a, &rec[i], FAST_OFF, lens[i]);
+		if (!l)
+			continue;
+		mem[i] = l->reserved;
+		if (i == 3) {
+			wdmdma_get_stats(a, &st);
+			reserve = st.reserve - st0.reserve;
+		}
+		wdmdma_put_sg_list(a, l, true);
+	}
+	wdmdma_set_fail_alloc(a, -1);
+	preempt_enable();
+
+	for (i = 0; i < ARRAY_SIZE(lens); i++)
+		KUNIT_EXPECT_NE_MSG(test, mem[i], 0UL, "Get %u mapped nothing", i);
+	KUNIT_EXPECT_EQ_MSG(test, mem[1], mem[0],
+			    "the second small Get did not take the spare");
+	KUNIT_EXPECT_NE_MSG(test, mem[2], mem[0],
+			    "a large Get took the small spare");
+	KUNIT_EXPECT_NE_MSG(test, mem[3], mem[0],
+			    "failure injection did not fail the Get");
+	KUNIT_EXPECT_EQ(test, reserve, 1);
+	KUNIT_EXPECT_EQ_MSG(test, mem[4], mem[0],
+			    "no spare after a large Get and the reserve");
+	st = wdmdma_test_stats(a);
+	KUNIT_EXPECT_EQ(test, st.outstanding, 0);
+	/* The spare lists count as allocated: four Gets, one from the reserve. */
+	KUNIT_EXPECT_EQ(test, st.allocated - st0.allocated, 4);
+	/* It frees its spare (kmemleak). */
+	wdmdma_destroy_adapter(a);
+}
+
 static struct kunit_case fast_test_cases[] = {
 	KUNIT_CASE(fast_test_taken),
+	KUNIT_CASE(fast_test_spare),
 	KUNIT_CASE(fast_test_bad_put),
 	KUNIT_CASE(fast_test_map_failures),
 	KUNIT_CASE(fast_test_ex),

@@ -61,6 +61,11 @@ static LIST_HEAD(wdmdma_devs);
 
 static void wdmdma_adapter_free(struct wdmdma_adapter *adapter)
 {
+	int cpu;
+
+	if (adapter->pcpu)
+		for_each_possible_cpu(cpu)
+			kfree(per_cpu_ptr(adapter->pcpu, cpu)->spare);
 	percpu_ref_exit(&adapter->fast_ref);
 	mempool_destroy(adapter->reserve);
 	free_percpu(adapter->pcpu);
@@ -342,6 +347,9 @@ struct wdmdma_adapter *wdmdma_create_adapter(struct device *dev,
 	adapter->seg_boundary = dma_get_seg_boundary(dev);
 	wdmdma_iova_setup(adapter);
 	adapter->max_regs = wdmdma_span_pages(PAGE_SIZE - 1, desc->max_transfer);
+	adapter->spare_ents = wdmdma_xfer_ents(adapter,
+					       min_t(unsigned int, adapter->max_regs,
+						     WDMDMA_SPARE_SPAN));
 	adapter->reserve_size =
 		wdmdma_xfer_size(wdmdma_xfer_ents(adapter, adapter->max_regs));
 	adapter->fail_alloc = -1;

@@ -203,6 +203,8 @@ struct wdmdma_iova {
  * less per page than a call per run.
  */
 #define WDMDMA_DIRECT_MAX	4
+/* Get lists of up to this many pages are one size, and kept spare. */
+#define WDMDMA_SPARE_SPAN	WDMDMA_DIRECT_MAX
 
 #define WDMDMA_XFER_MAGIC	0x57444d41	/* "WDMA" */
 #define WDMDMA_XFER_PUT		0x70757421	/* after Put */
@@ -219,6 +221,8 @@ struct wdmdma_pcpu_stats {
 	s64 built;
 	s64 fast;
 	s64 iova;	/* lists linked into one IOVA range (map.c) */
+	/* Get's spare list of adapter->spare_ents elements (queue.c). */
+	struct wdmdma_xfer *spare;
 };
 
 struct wdmdma_adapter {
@@ -280,6 +284,7 @@ struct wdmdma_adapter {
 	struct wdmdma_stats stats;
 	struct wdmdma_pcpu_stats __percpu *pcpu;
 	bool fast;			/* created with the verifier off */
+	unsigned int spare_ents;	/* a spare list's elements, or 0 */
 	struct percpu_ref fast_ref;	/* lists of the fast path */
 	bool fast_waited;		/* destroy waits for fast_ref's end */
 	struct completion fast_done;	/* ... which completes this */

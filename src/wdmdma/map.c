@@ -823,7 +823,8 @@ int wdmdma_xfer_map(struct wdmdma_xfer *xfer)
 				    xfer->sgt.nents);
 		return -EIO;
 	}
-	for_each_sgtable_dma_sg(&xfer->sgt, s, i) {
+	/* The table is one flat array (never chained): index it. */
+	for (i = 0, s = xfer->sgt.sgl; i < xfer->sgt.nents; i++, s++) {
 		dma_addr_t addr = sg_dma_address(s);
 		unsigned int dlen = sg_dma_len(s);
 

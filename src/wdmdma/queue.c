@@ -47,23 +47,42 @@
  * A non-sleeping allocation of list memory for @span pages; may fail. The
  * reserve backs it, so it does not dig into atomic reserves, and with
  * interrupts off it makes no allocation above a page.
+ *
+ * Small lists (up to adapter->spare_ents elements) are all allocated at
+ * that size, and on an adapter with the fast path each CPU keeps the last
+ * one put as a spare, which the next small Get on that CPU takes instead
+ * of going to the allocator: a Get and Put of a few pages then allocate
+ * nothing. Spares are freed with the adapter. With the verifier on they
+ * are not kept, so that KASAN sees a list used after its Put.
  */
 struct wdmdma_xfer *wdmdma_xfer_alloc(struct wdmdma_adapter *adapter,
 				      unsigned int span)
 {
 	unsigned int ents = wdmdma_xfer_ents(adapter, span);
-	size_t size = wdmdma_xfer_size(ents);
 	struct wdmdma_xfer *xfer;
+	size_t size;
 
-	if (size > PAGE_SIZE && irqs_disabled())
-		return NULL;
-	if (wdmdma_list_alloc_should_fail(adapter))
-		return NULL;
-	xfer = kmalloc(size, GFP_NOWAIT | __GFP_NOWARN);
-	if (xfer) {
-		xfer->source = WDMDMA_SRC_ALLOC;
-		xfer->max_ents = ents;
+	if (ents <= adapter->spare_ents) {
+		if (wdmdma_list_alloc_should_fail(adapter))
+			return NULL;
+		xfer = this_cpu_xchg(adapter->pcpu->spare, NULL);
+		ents = adapter->spare_ents;
+		if (xfer)
+			goto got;
+		size = wdmdma_xfer_size(ents);
+	} else {
+		size = wdmdma_xfer_size(ents);
+		if (size > PAGE_SIZE && irqs_disabled())
+			return NULL;
+		if (wdmdma_list_alloc_should_fail(adapter))
+			return NULL;
 	}
+	xfer = kmalloc(size, GFP_NOWAIT | __GFP_NOWARN);
+	if (!xfer)
+		return NULL;
+got:
+	xfer->source = WDMDMA_SRC_ALLOC;
+	xfer->max_ents = ents;
 	return xfer;
 }
 
@@ -85,6 +104,10 @@ void wdmdma_xfer_release(struct wdmdma_adapter *adapter,
 {
 	xfer->magic = WDMDMA_XFER_PUT;
 	if (xfer->source == WDMDMA_SRC_ALLOC) {
+		/* A small list becomes this CPU's spare if it has none. */
+		if (xfer->max_ents == adapter->spare_ents && adapter->fast &&
+		    !this_cpu_cmpxchg(adapter->pcpu->spare, NULL, xfer))
+			return;
 		kfree(xfer);
 	} else if (xfer->source == WDMDMA_SRC_RESERVE) {
 		mempool_free(xfer, adapter->reserve);
@@ -931,7 +954,9 @@ static void wdmdma_claim_fast(struct wdmdma_adapter *adapter,
 		WRITE_ONCE(ctx->state, WDMDMA_REQ_MAPPING);
 	xfer->magic = WDMDMA_XFER_MAGIC;
 	xfer->source = source;
-	xfer->max_ents = wdmdma_xfer_ents(adapter, tmpl->span);
+	/* Get's memory says its own size (a spare may be larger). */
+	if (source != WDMDMA_SRC_ALLOC)
+		xfer->max_ents = wdmdma_xfer_ents(adapter, tmpl->span);
 	xfer->adapter = adapter;
 	xfer->reg_base = 0;
 	xfer->nr_regs = 0;

@@ -22,6 +22,7 @@
 
 #include <linux/module.h>
 #include <linux/random.h>
+#include <linux/sched.h>
 
 #include "internal.h"
 
@@ -115,8 +116,16 @@ EXPORT_SYMBOL_WDMDMA(wdmdma_set_verifier);
 /* /sys/kernel/debug/wdmdma/fail_alloc/: list allocations of every adapter. */
 DECLARE_FAULT_ATTR(wdmdma_fail_alloc_attr);
 
+/*
+ * should_fail() costs about fifty instructions on every Get even when
+ * nothing is armed: it decides nothing unless the knobs' probability is
+ * set or the task counts down its /proc/self/fail-nth, so look first.
+ */
 static bool wdmdma_fault_attr_fails(void)
 {
+	if (!READ_ONCE(wdmdma_fail_alloc_attr.probability) &&
+	    (!in_task() || !READ_ONCE(current->fail_nth)))
+		return false;
 	return should_fail(&wdmdma_fail_alloc_attr, 1);
 }
 #else
