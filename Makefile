@@ -32,7 +32,8 @@ bench:
 	scripts/bench.sh
 
 # bench-micro: only the mapping microbenchmark (WDMDMA_BENCH_ROUNDS rounds,
-# default 3), in its own guest; prints its table, writes
+# default 3; WDMDMA_BENCH_ICOUNT=1: in guest instructions, see
+# scripts/bench.sh), in its own guest; prints its table, writes
 # $WDMDMA_CACHE/bench-micro-<date>.json, leaves docs/ alone (listed by
 # `make help` below: the help pattern takes no '-' in a name)
 .PHONY: bench-micro

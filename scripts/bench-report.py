@@ -180,6 +180,7 @@ PRESSURE_KEYS = {
 OPTIONAL_META = [
     ("wdmdma_commit", "wdmdma commit"),
     ("kernel_release", "Guest kernel release"),
+    ("clock", "Guest clock"),
 ]
 
 MICRO_KEYS = {"round": INT, "method": STR, "segs": INT, "bounce": BOOL}
@@ -942,7 +943,7 @@ MICRO_METHOD_TEXT = (
     "swiotlb).")
 
 
-def micro_rows(res, prev=None):
+def micro_rows(res, prev=None, unit="ns"):
     """Headers and rows of the microbenchmark table.
 
     One row per bounce setting, segment count and method; "÷ fastest
@@ -950,10 +951,10 @@ def micro_rows(res, prev=None):
     same segment count and bounce setting, and names that baseline. prev
     (Results or None) adds the earlier run's median and ratio.
     """
-    headers = ["Bounce", "Segs", "Method", "ns/op median (min–max)",
+    headers = ["Bounce", "Segs", "Method", f"{unit}/op median (min–max)",
                "allocs/op", "÷ fastest native"]
     if prev is not None:
-        headers += ["previous ns/op", "previous ÷ fastest native"]
+        headers += [f"previous {unit}/op", "previous ÷ fastest native"]
     methods = ordered((r["method"] for r in res.micro_all), KNOWN_METHODS)
     segs_all = ordered((r["segs"] for r in res.micro_all), KNOWN_SEGS)
     bounces = sorted({r["bounce"] for r in res.micro_all})
@@ -1144,9 +1145,14 @@ def micro_text(res, source, prev=None, prev_source=None):
     out.append("")
     if not res.micro_all:
         return out + ["No microbenchmark records."]
-    headers, rows = micro_rows(res, prev)
+    icount = m.get("clock") == "icount"
+    unit = "instr" if icount else "ns"
+    headers, rows = micro_rows(res, prev, unit)
     out += text_table(headers, rows, right=set(range(3, len(headers))))
-    out += ["", "ns per map + unmap; / fastest native: the row's median "
+    out += ["", ("guest instructions (QEMU -icount shift=0: one "
+                 "instruction is one ns of guest time, exact and "
+                 "repeatable)" if icount else "ns")
+            + " per map + unmap; / fastest native: the row's median "
             "divided by the faster of native-sgt and native-page for the "
             "same segs and bounce.", ""]
     for t in micro_targets(res):
@@ -1159,7 +1165,7 @@ def micro_text(res, source, prev=None, prev_source=None):
         out += ["", "Behind an IOMMU (second guest, intel-iommu, edu "
                 "device; build/get: iova off, sg_table; *-iova: one "
                 "IOVA range):", ""]
-        headers, rows = micro_rows(view)
+        headers, rows = micro_rows(view, unit=unit)
         out += text_table(headers, rows, right=set(range(3, len(headers))))
         out.append("")
         headers, rows = iova_rows(view)

@@ -36,6 +36,12 @@
 #   WDMDMA_BENCH_RUNTIME  seconds per fio run, after 1 s of ramp (default 2)
 #   WDMDMA_BENCH_PREVIOUS --micro: earlier results to compare with
 #   WDMDMA_BENCH_SERIES   kernel series (default: the newest the scripts know, 7.3)
+#   WDMDMA_BENCH_ICOUNT   --micro only: 1 runs both guests with one vCPU
+#                         under QEMU's -icount shift=0, where one ns of
+#                         guest time is one guest instruction: the table
+#                         then counts instructions per operation, exactly
+#                         and repeatably, whatever else the host runs
+#                         (compare only with another icount run)
 
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -55,9 +61,20 @@ case " $WDMDMA_KNOWN_SERIES " in
 *" $series "*) ;;
 *) die "WDMDMA_BENCH_SERIES must be one of $WDMDMA_KNOWN_SERIES, not '$series'" ;;
 esac
+icount=${WDMDMA_BENCH_ICOUNT:-0}
+case "$icount" in
+0) ;;
+1) [ $micro -eq 1 ] || die "WDMDMA_BENCH_ICOUNT=1 is for the microbenchmark alone (make bench-micro)" ;;
+*) die "WDMDMA_BENCH_ICOUNT must be 0 or 1, not '$icount'" ;;
+esac
 docs=$WDMDMA_TOP/docs
 start=$(date +%s)
-previous=${WDMDMA_BENCH_PREVIOUS-$docs/benchmarks.json}
+# An icount run compares only with another icount run: no default.
+if [ "$icount" = 1 ]; then
+	previous=${WDMDMA_BENCH_PREVIOUS-}
+else
+	previous=${WDMDMA_BENCH_PREVIOUS-$docs/benchmarks.json}
+fi
 [ -z "$previous" ] || [ -f "$previous" ] || {
 	[ "$previous" = "$docs/benchmarks.json" ] ||
 		die "WDMDMA_BENCH_PREVIOUS: no file $previous"
@@ -102,16 +119,27 @@ log "kernel: $krel (Debian linux-source-$series $kver, bench config)"
 log "QEMU: $qver"
 log "wdmdma: $commit"
 
+# The guests' vCPUs and clock.
+clock=wall
+clock_args=(--smp 2)
+vcpus="2 vCPUs"
+if [ "$icount" = 1 ]; then
+	clock=icount
+	clock_args=(--smp 1 --qemu-arg -icount --qemu-arg shift=0,sleep=off)
+	vcpus="1 vCPU, -icount shift=0 (ns = instructions)"
+	log "icount: one vCPU, each guest ns is one guest instruction"
+fi
+
 mkdir -p "$WDMDMA_CACHE/logs"
 stamp=$(date +%Y%m%d-%H%M%S)
 if [ $micro -eq 1 ]; then
 	glog=$WDMDMA_CACHE/logs/bench-micro-$stamp.log
 	dst=$WDMDMA_CACHE/bench-micro-$stamp.json
-	guest="TCG, 2 vCPUs, 6 GiB, swiotlb=1024 (2 MiB), microbenchmark only"
+	guest="TCG, $vcpus, 6 GiB, swiotlb=1024 (2 MiB), microbenchmark only"
 	log "running the guest ($rounds rounds of the microbenchmark, about 10 s each, after a 20 s boot); console log: $glog"
 	guest_rc=0
 	"$WDMDMA_TOP/scripts/run-guest.sh" --kernel "$kdir/arch/x86/boot/bzImage" --qemu "$qemu" \
-		--no-edu --smp 2 --mem 6G --append swiotlb=1024 \
+		--no-edu "${clock_args[@]}" --mem 6G --append swiotlb=1024 \
 		--timeout $((rounds * 300 + 600)) --quiet --log "$glog" \
 		--module "$out/src/wdmdma/wdmdma.ko" \
 		--module "$out/src/bench/wdmdma_bench.ko" \
@@ -148,7 +176,7 @@ guest="$guest; IOMMU rows: a second guest, q35 + intel-iommu, the stock edu devi
 log "running the IOMMU guest ($rounds rounds of the microbenchmark); console log: $ilog"
 guest_rc=0
 "$WDMDMA_TOP/scripts/run-guest.sh" --kernel "$kdir/arch/x86/boot/bzImage" --qemu "$qemu" \
-	--iommu --smp 2 --mem 6G --append swiotlb=1024 \
+	--iommu "${clock_args[@]}" --mem 6G --append swiotlb=1024 \
 	--timeout $((rounds * 300 + 600)) --quiet --log "$ilog" \
 	--module "$out/src/wdmdma/wdmdma.ko" \
 	--module "$out/src/bench/wdmdma_bench.ko" \
@@ -167,14 +195,14 @@ meta = {
     "host_mem_gib": int(a[3]), "host_memcpy_gbps": json.loads(a[4]),
     "kernel": a[5], "kernel_config": a[6].splitlines() + ["(plus qemu/kconfig/*.config and qemu/kconfig/bench/*.config)"],
     "qemu": a[7], "guest": a[8], "rounds": int(a[9]),
-    "kernel_release": a[11], "wdmdma_commit": a[12]}
+    "kernel_release": a[11], "wdmdma_commit": a[12], "clock": a[13]}
 if a[10]:
     meta["runtime_s"] = int(a[10])
 print(json.dumps(meta))
 ' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$cpu" "$cores" "$mem_gib" "$memcpy" \
 	"$krel (Debian linux-source-$series $kver, test config without debugging)" \
 	"$config" "$qver" "$guest" "$rounds" "$([ $micro -eq 1 ] || echo "$runtime")" \
-	"$krel" "$commit")
+	"$krel" "$commit" "$clock")
 export WDMDMA_BENCH_META WDMDMA_BENCH_MICRO_ONLY=$micro
 python3 - "$glog" "$ilog" "$dst" <<'PY'
 import json, os, re, sys
