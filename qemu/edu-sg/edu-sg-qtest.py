@@ -7,8 +7,10 @@ ports 0xcf8/0xcfc, the BAR0 registers through MMIO, and queues, element
 tables and buffers into guest RAM, and checks the device against
 REGISTERS.md: identification and limits, queue configuration checks, data
 round trips, every status code, phase and CQ-full handling, abort and reset,
-MSI-X/MSI/INTx delivery, fault injection, latency, file backing, a random
-fuzz run (QEMU must survive), and a device-side throughput figure.
+MSI-X/MSI/INTx delivery, fault injection, latency, file backing, the
+inline pass of an SQ doorbell (inline_budget) and its fallbacks to the
+bottom half, DMA that comes back to the device, random fuzz runs (QEMU
+must survive), and a device-side throughput figure.
 
 Usage: edu-sg-qtest.py [QEMU_BINARY]   (default: scripts/build-qemu.sh)
 Ends with "N passed, N failed"; exit status 1 if anything failed.
@@ -1281,6 +1283,309 @@ def test_discard(qemu):
             os.unlink(path)
 
 
+def trace_lines(what):
+    """Lines of the -D log (read after QEMU exited) that contain WHAT."""
+    with open(LOG) as f:
+        return [l for l in f.read().splitlines() if what in l]
+
+
+def read_cmds(d, q, tags, sector=0, length=4096, buf=BUF):
+    """Put one READ per tag (each its own table and buffer), no doorbell."""
+    for i, tag in enumerate(tags):
+        t = TABLE + 0x1000 + i * 16
+        d.qt.mwrite(t, mkelems([(buf + i * length, length)]))
+        d.put_cmd(q, mkcmd(1, tag, sector + i * (length // SECTOR), length,
+                           1, t))
+
+
+def test_inline(qemu):
+    """inline_budget (default 256 KiB): with latency 0 an SQ doorbell runs
+    a pass over its queue inside the MMIO write, so the completions are in
+    the CQ when the write returns (one look, no polling); a budget of 32
+    commands and 256 KiB, the rest in the bottom half as a yield."""
+    qt, d = start(qemu, ",size=4M", extra=("-trace", "edu_sg_inline"))
+    d.setup_queue(0, 64)
+    pat = os.urandom(1 << 20)
+    qt.mwrite(BUF + 0x200000, pat)
+    c = submit(d, 0, 2, 1, 0, 1 << 20, [(BUF + 0x200000, 1 << 20)])
+    check(c is not None and c[4] == 0, "inline: 1 MiB write %r" % (c,))
+    y0 = d.r(0x070)
+    check(y0 == 1, "inline: 1 MiB write: one yield (256 KiB inline, the "
+          "rest in one bottom-half pass): %d" % y0)
+    # One 4 KiB read: done by the time the doorbell write returns.
+    read_cmds(d, 0, [2])
+    d.ring(0)
+    c = d.poll_cqe(0, tries=1)
+    check(c is not None and c[0] == 2 and c[4] == 0 and
+          qt.mread(BUF, 4096) == pat[:4096],
+          "inline: 4 KiB read in the CQ at once %r" % (c,))
+    d.release(0)
+    # 32 reads, one doorbell: all within one inline pass, no yield.
+    read_cmds(d, 0, range(100, 132))
+    d.ring(0)
+    got = [d.poll_cqe(0, tries=1) for _ in range(32)]
+    check(all(g is not None for g in got) and
+          [g[0] for g in got] == list(range(100, 132)) and
+          qt.mread(BUF, 32 * 4096) == pat[:32 * 4096],
+          "inline: 32 reads in the CQ at once, in order")
+    check(d.r(0x070) == y0, "inline: 32 commands, no yield (%d)" %
+          d.r(0x070))
+    d.release(0)
+    # 33: the 33rd command is the bottom half's, after one yield.
+    read_cmds(d, 0, range(200, 233))
+    d.ring(0)
+    got = [d.poll_cqe(0, tries=1) for _ in range(32)]
+    check(all(g is not None for g in got) and
+          [g[0] for g in got] == list(range(200, 232)),
+          "inline: the first 32 of 33 in the CQ at once")
+    c = d.poll_cqe(0)
+    check(c is not None and c[0] == 232 and c[4] == 0,
+          "inline: the 33rd by the bottom half %r" % (c,))
+    check(d.r(0x070) == y0 + 1, "inline: 33 commands, one yield (%d)" %
+          (d.r(0x070) - y0))
+    d.release(0)
+    # 1 MiB read: 256 KiB inline, the rest by the bottom half.
+    qt.memset(BUF, 1 << 20)
+    read_cmds(d, 0, [300], length=1 << 20)
+    d.ring(0)
+    c = d.poll_cqe(0)
+    check(c is not None and c[4] == 0 and qt.mread(BUF, 1 << 20) == pat,
+          "inline: 1 MiB read completes, data intact %r" % (c,))
+    check(d.r(0x070) == y0 + 2, "inline: 1 MiB read, one yield (%d)" %
+          (d.r(0x070) - y0 - 1))
+    d.release(0)
+    check(qt.close() == 0, "qemu exit status")
+    lines = trace_lines("edu_sg_inline")
+    check(len(lines) == 5 and
+          [l.endswith("budget spent 1") for l in lines] ==
+          [True, False, False, True, True],
+          "inline: one edu_sg_inline per doorbell, budget spent where "
+          "it should: %r" % lines)
+
+    # Budget property: refused above 2 MiB; 4K: one 4 KiB command a pass.
+    qemu_fails(qemu, ",inline_budget=4M", "inline_budget must be")
+    qt, d = start(qemu, ",inline_budget=4K")
+    d.setup_queue(0, 64)
+    read_cmds(d, 0, range(4))
+    d.ring(0)
+    c = d.poll_cqe(0, tries=1)
+    got = [d.poll_cqe(0) for _ in range(3)]
+    check(c is not None and c[0] == 0 and
+          [g and g[0] for g in got] == [1, 2, 3],
+          "inline_budget=4K: one command inline, the rest later")
+    check(d.r(0x070) == 1, "inline_budget=4K: one yield (%d)" % d.r(0x070))
+    check(qt.close() == 0, "qemu exit status")
+
+
+def test_inline_off(qemu):
+    """inline_budget=0: every doorbell is left to the bottom half, as
+    before the property; a 1 MiB read fits one bottom-half pass."""
+    qt, d = start(qemu, ",inline_budget=0", extra=("-trace", "edu_sg_*"))
+    d.setup_queue(0, 64)
+    read_cmds(d, 0, range(33))
+    d.ring(0)
+    got = [d.poll_cqe(0) for _ in range(33)]
+    check([g and g[0] for g in got] == list(range(33)),
+          "inline off: 33 reads complete")
+    read_cmds(d, 0, [40], length=1 << 20)
+    d.ring(0)
+    c = d.poll_cqe(0)
+    check(c is not None and c[4] == 0, "inline off: 1 MiB read %r" % (c,))
+    check(d.r(0x070) == 0, "inline off: no yield (%d)" % d.r(0x070))
+    check(qt.close() == 0, "qemu exit status")
+    check(trace_lines("edu_sg_fetch") and not trace_lines("edu_sg_inline"),
+          "inline off: commands fetched, none inline")
+
+
+def test_inline_fallbacks(qemu):
+    """What the inline pass leaves alone: a latency (the timer and bottom
+    half post when due), disabled, aborted and halted queues."""
+    qt, d = start(qemu, ",x-fault-regs=on", extra=("-trace", "edu_sg_inline"))
+    d.setup_queue(0, 16)
+    # Latency written while running: no inline pass, posted when due.
+    d.w(0x038, 5000000)
+    read_cmds(d, 0, [1])
+    d.ring(0)
+    check(d.poll_cqe(0, tries=5) is None, "latency: not yet")
+    qt.clock_step(4000000)
+    check(d.poll_cqe(0, tries=5) is None, "latency: not after 4 ms")
+    qt.clock_step(2000000)
+    c = d.poll_cqe(0)
+    check(c is not None and c[0] == 1, "latency: posted after 6 ms %r" % (c,))
+    d.release(0)
+    d.w(0x038, 0)
+    read_cmds(d, 0, [2])
+    d.ring(0)                           # inline doorbell #1
+    c = d.poll_cqe(0, tries=1)
+    check(c is not None and c[0] == 2, "latency 0 again: inline %r" % (c,))
+    d.release(0)
+    # A doorbell on a disabled queue: refused, nothing fetched.
+    n = d.r(0x060)
+    d.qw(1, 0x20, 1)
+    check(d.qr(1, 0x1c) == 10 and d.qr(1, 0x20) == 0 and d.r(0x060) == n,
+          "disabled queue: DB_DISABLED, nothing fetched")
+    # Aborted: commands in the ring, abort, then the doorbell: refused.
+    read_cmds(d, 0, [3])
+    d.qw(0, 0x14, 2)
+    d.qw(0, 0x20, d.sq_tail[0])
+    check(d.qr(0, 0x1c) == 10 and d.qr(0, 0x24) == 0 and d.r(0x060) == n,
+          "aborted queue: DB_DISABLED, nothing fetched")
+    # Halted by an SQ fetch fault in the inline pass: at once.
+    d.setup_queue(0, 16, sq=0x3000000000)
+    d.qw(0, 0x20, 1)                    # inline doorbell #2
+    check(d.qr(0, 0x18) & 2 and d.qr(0, 0x1c) == 6,
+          "SQ fetch fault in the inline pass: halted at once")
+    d.qw(0, 0x20, 2)                    # halted: no pass at all
+    check(d.qr(0, 0x24) == 0 and d.qr(0, 0x18) & 2,
+          "doorbell on a halted queue: nothing fetched")
+    d.setup_queue(0, 16)
+    c = submit(d, 0, 1, 4, 0, 512, [(BUF, 512)])   # inline doorbell #3
+    check(c is not None and c[0] == 4 and c[4] == 0,
+          "re-enabled after the halt %r" % (c,))
+    check(qt.close() == 0, "qemu exit status")
+    lines = trace_lines("edu_sg_inline")
+    check(len(lines) == 3, "inline passes: 3, not for a latency, a "
+          "disabled or a halted queue: %r" % lines)
+
+    # latency_ns property: the same.
+    qt, d = start(qemu, ",latency_ns=5000000", extra=("-trace",
+                                                      "edu_sg_inline"))
+    d.setup_queue(0, 16)
+    read_cmds(d, 0, [5])
+    d.ring(0)
+    check(d.poll_cqe(0, tries=5) is None, "latency_ns: not yet")
+    qt.clock_step(6000000)
+    c = d.poll_cqe(0)
+    check(c is not None and c[0] == 5, "latency_ns: posted %r" % (c,))
+    check(qt.close() == 0, "qemu exit status")
+    check(not trace_lines("edu_sg_inline"), "latency_ns: no inline pass")
+
+
+def test_inline_faults(qemu):
+    """Fault injection, back-pressure and bad completions, inline: each
+    shows by the time the doorbell write returns. An armed HALT_AFTER
+    leaves doorbells to the bottom half."""
+    qt, d = start(qemu, ",fail_every=3,drop_every=4",
+                  extra=("-trace", "edu_sg_inline"))
+    d.setup_queue(0, 16)
+    got = []
+    for i in range(1, 7):
+        read_cmds(d, 0, [i])
+        d.ring(0)
+        c = d.poll_cqe(0, tries=1)
+        got.append(c and (c[0], c[4]))
+        d.release(0)
+    check(got == [(1, 0), (2, 0), (3, 0x20), None, (5, 0), (6, 0x20)],
+          "fail_every=3, drop_every=4 at once: %r" % (got,))
+    check(d.r(0x068) == 1 and d.r(0x06c) == 2, "STAT_DROPPED 1, INJECTED 2")
+    check(qt.close() == 0, "qemu exit status")
+    n = len(trace_lines("edu_sg_inline"))
+    check(n == 6, "fail_every, drop_every: 6 doorbells inline (%d)" % n)
+
+    qt, d = start(qemu, ",x-fault-regs=on", extra=("-trace", "edu_sg_inline"))
+    d.setup_queue(0, 16)
+    # HALT_AFTER=3: three commands, one doorbell: two posted and the halt
+    # (armed, it leaves doorbells to the bottom half, whose passes gather).
+    d.w(0x058, 3)
+    read_cmds(d, 0, [10, 11, 12])
+    d.ring(0)
+    got = [d.poll_cqe(0, tries=1) for _ in range(3)]
+    check([c and c[0] for c in got] == [10, 11, None] and
+          d.qr(0, 0x18) & 2 and d.qr(0, 0x1c) == 7,
+          "HALT_AFTER=3 at once: two completions, then halted %r" % (got,))
+    # STALE_PHASE: the stale entry at once, the real one 1 ms later (the
+    # inline pass arms the timer).
+    d.setup_queue(0, 16)
+    d.w(0x05c, 4 | 1 << 16)
+    read_cmds(d, 0, [20])
+    d.ring(0)
+    raw = raw_cqe(d, 0, 0)
+    check(raw[0] == 20 and raw[5] & 1 == 0 and d.qr(0, 0x2c) == 0,
+          "STALE_PHASE at once: stale entry, CQ_TAIL not moved %r" % (raw,))
+    d.w(0x05c, 0)
+    qt.clock_step(2000000)
+    c = d.poll_cqe(0)
+    check(c is not None and c[0] == 20 and c[4] == 0,
+          "STALE_PHASE: the real completion after 1 ms %r" % (c,))
+    d.release(0)
+    # CQ full: a queue of 4, three completions, then three more pending.
+    d.setup_queue(1, 4)
+    read_cmds(d, 1, [30, 31, 32])
+    d.ring(1)
+    read_cmds(d, 1, [33, 34, 35], sector=64)
+    d.ring(1)
+    check(d.qr(1, 0x18) & 4 and d.qr(1, 0x30) == 3 and d.qr(1, 0x24) == 2,
+          "CQ full at once: 3 pending, all fetched")
+    got = [d.poll_cqe(1, tries=1) for _ in range(3)]
+    d.release(1)
+    got += [d.poll_cqe(1) for _ in range(3)]
+    check([g and g[0] for g in got] == list(range(30, 36)),
+          "CQ full: the rest after CQ_HEAD %r" % (got,))
+    check(qt.close() == 0, "qemu exit status")
+    n = len(trace_lines("edu_sg_inline"))
+    check(n == 3, "STALE_PHASE, CQ full: 3 doorbells inline, HALT_AFTER's "
+          "not (%d)" % n)
+
+
+def test_inline_reentrancy(qemu):
+    """DMA that comes back to the device, inline and in the bottom half:
+    a READ into its own doorbell (the memory core's re-entrancy guard
+    refuses it: DMA_FAULT), and a READ into its own config space through
+    MMCONFIG that sets AF_CTRL.FLR (the device resets in the middle of
+    the command and forgets it: no completion, no halt, no interrupt)."""
+    for opts in ("", ",inline_budget=0"):
+        what = "inline" if not opts else "bottom half"
+        qt, d = start(qemu, ",msix=off,msi=off" + opts,
+                      extra=("-trace", "edu_sg_inline"))
+        d.setup_queue(0, 16)
+        n = d.r(0x060)
+        c = submit(d, 0, 1, 1, 0, 512,
+                   [(BUF, 508), (BAR0 + QBASE + 0x20, 4)])
+        check(c is not None and c[4] == 0x11 and c[1] == 1 and
+              d.r(0x060) == n + 1 and d.qr(0, 0x20) == 1,
+              "%s: READ into its own SQ_TAIL: DMA_FAULT %r" % (what, c))
+        # MMCONFIG at 0xb0000000 (PCIEXBAR of the q35 host bridge)
+        qt.outl(0xcf8, 0x80000064)
+        qt.outl(0xcfc, 0)
+        qt.outl(0xcf8, 0x80000060)
+        qt.outl(0xcfc, 0xb0000001)
+        mmcfg = 0xb0000000 + (SLOT << 15)
+        check(qt.readl(mmcfg) == 0x11e91234, "%s: MMCONFIG" % what)
+        cap = qt.find_cap(0x13)
+        qt.mwrite(BUF, b"\xaa" * 511 + b"\x01")
+        c = submit(d, 0, 2, 2, 0, 512, [(BUF, 512)])
+        check(c is not None and c[4] == 0, "%s: write sector 0" % what)
+        qt.memset(d.cqbase[0], 16 * 16)
+        d.put_cmd(0, mkcmd(1, 3, 0, 512, 2, TABLE))
+        qt.mwrite(TABLE, mkelems([(BUF + 0x10000, 511),
+                                  (mmcfg + cap + 4, 1)]))
+        d.ring(0)
+        for _ in range(200):
+            if qt.cfg_readl(0x04) & 0x6 == 0:
+                break
+        check(qt.cfg_readl(0x04) & 0x6 == 0, "%s: FLR by DMA" % what)
+        qt.cfg_writel(0x10, BAR0)
+        qt.cfg_writel(0x04, 0x0006)
+        st = [d.qr(0, o) for o in (0x18, 0x1c, 0x2c, 0x30)]
+        check(st == [0, 0, 0, 0] and d.r(0x048) == 0 and
+              qt.mread(d.cqbase[0], 16 * 16) == bytes(256),
+              "%s: reset mid-command: queue off, no halt, no entry, no "
+              "interrupt %r INT_STATUS %d" % (what, st, d.r(0x048)))
+        d.setup_queue(0, 16)
+        c = submit(d, 0, 1, 4, 0, 512, [(BUF + 0x20000, 512)])
+        check(c is not None and c[4] == 0 and
+              qt.mread(BUF + 0x20000, 512) == b"\xaa" * 511 + b"\x01",
+              "%s: works after the reset %r" % (what, c))
+        check(qt.close() == 0, "qemu exit status")
+        n = len(trace_lines("edu_sg_inline"))
+        check(n == (0 if opts else 4), "%s: %d doorbells inline" % (what, n))
+
+
+def test_fuzz_bh(qemu):
+    """The fuzz run with every pass in the bottom half."""
+    test_fuzz(qemu, rounds=1500, seed=3, opts=",inline_budget=0")
+
+
 def main():
     if len(sys.argv) > 1:
         qemu = sys.argv[1]
@@ -1294,8 +1599,10 @@ def main():
              test_msi_intx, test_faults, test_file, test_file_errors,
              test_full_disk, test_budget, test_budget_table, test_bad_cqe,
              test_halt_stale, test_bad_lba, test_trace, test_vanish,
-             test_flr, test_discard, test_fuzz, test_fuzz_faults,
-             test_speed)
+             test_flr, test_discard, test_inline, test_inline_off,
+             test_inline_fallbacks, test_inline_faults,
+             test_inline_reentrancy, test_fuzz, test_fuzz_faults,
+             test_fuzz_bh, test_speed)
     # EDU_SG_TESTS="name ...": only those (while working on one).
     only = os.environ.get("EDU_SG_TESTS", "").split()
     if only:

@@ -11,6 +11,19 @@
  * elements per command, element length) behave like hardware limits, and
  * faults (failed or lost completions) can be injected.
  *
+ * Processing: commands are fetched and run in processing passes, each with
+ * a per-queue budget.  With no latency to model (latency_ns 0), an SQ
+ * doorbell write runs one pass over its own queue right away, inside the
+ * MMIO write (vCPU thread, BQL held), as a controller starts fetching when
+ * its doorbell rings: the "inline" pass, bounded by inline_budget bytes
+ * (default 256 KiB; 0 turns it off) and the command and element budgets
+ * scaled to it.  What it leaves, and everything else (a latency to wait
+ * for, HALT_AFTER armed, CQ room given back, syncs done, a doorbell that
+ * re-enters a pass) goes to the bottom half s->bh.  The inline pass is a
+ * pass like any other: fault injection, back-pressure, halts and yields
+ * behave the same.  Why 256 KiB and why on: REGISTERS.md, "Inline
+ * processing".
+ *
  * The register map and the command, element and completion formats are
  * documented in REGISTERS.md next to this file in the wdmdma project.
  *
@@ -62,6 +75,7 @@ OBJECT_DECLARE_SIMPLE_TYPE(EduSgState, EDU_SG)
 #define EDU_SG_BH_BUDGET        256         /* commands per queue per pass */
 #define EDU_SG_BH_BYTES         (2 * MiB)   /* data bytes per queue per pass */
 #define EDU_SG_BH_ELEMS         1024        /* elements per queue per pass */
+#define EDU_SG_INLINE_DEFAULT   (256 * KiB) /* inline_budget's default */
 #define EDU_SG_BOUNCE_SIZE      (256 * KiB) /* file medium: bytes per pread */
 #define EDU_SG_DEFAULT_SIZE     (16 * MiB)
 #define EDU_SG_MAX_LATENCY_NS   (60 * NANOSECONDS_PER_SECOND)
@@ -328,6 +342,7 @@ struct EduSgState {
     uint32_t prop_fail_every;
     uint32_t prop_drop_every;
     bool fault_regs;            /* x-fault-regs: knob registers writable */
+    uint64_t inline_budget;     /* bytes an SQ doorbell may run inline */
     bool use_msix;
     bool use_msi;
 
@@ -364,6 +379,7 @@ struct EduSgState {
     uint32_t bad_cqe_count;     /* completions counted for BAD_CQE */
     uint32_t bad_cqe_rotate;    /* BAD_CQE_ROTATE: injections so far */
     bool bad_cqe_armed;         /* an injection waits for its completion */
+    bool in_pass;               /* a processing pass (BH or inline) runs */
     EduSgQueue q[EDU_SG_MAX_QUEUES];
 };
 
@@ -816,6 +832,7 @@ static void edu_sg_rw_run(EduSgState *s, unsigned qi, EduSgBudget *b)
     uint16_t nelems = le16_to_cpu(q->cur.nelems);
     uint64_t start = le64_to_cpu(q->cur.sector) * EDU_SG_SECTOR;
     uint64_t bad_off = 0;
+    uint32_t gen = q->gen;
     uint16_t status;
 
     while (q->cur_elem < nelems) {
@@ -830,6 +847,15 @@ static void edu_sg_rw_run(EduSgState *s, unsigned qi, EduSgBudget *b)
         status = edu_sg_xfer(s, is_write,
                              le64_to_cpu(e->addr) + q->cur_elem_done,
                              q->cur_off, n, &bad_off);
+        if (q->gen != gen) {
+            /*
+             * The DMA reset the queue: a READ into MMIO that is not ours
+             * (the memory core's re-entrancy guard stops our own BARs),
+             * e.g. our own config space through MMCONFIG with AF_CTRL.FLR
+             * set.  The command is gone with the queue: touch nothing.
+             */
+            return;
+        }
         if (status == ST_DMA_FAULT) {
             qemu_log_mask(LOG_GUEST_ERROR,
                           "edu-sg: q%u: DMA fault on element %u 0x%" PRIx64
@@ -1052,7 +1078,8 @@ static void edu_sg_start(EduSgState *s, unsigned qi, EduSgBudget *b)
  * Write @cqe to queue @qi's CQ slot at CQ_TAIL with phase @phase; with
  * @advance, move CQ_TAIL on (flipping the phase on a wrap).  Body first,
  * then the dword holding status and phase, so a driver that sees the new
- * phase also sees the rest.  Returns false (the queue halted) on a fault.
+ * phase also sees the rest.  Returns false (the queue halted) on a fault,
+ * or if the write reset the queue.
  */
 static bool edu_sg_write_cqe(EduSgState *s, unsigned qi, EduSgCqe *cqe,
                              bool phase, bool advance)
@@ -1060,12 +1087,18 @@ static bool edu_sg_write_cqe(EduSgState *s, unsigned qi, EduSgCqe *cqe,
     PCIDevice *pdev = PCI_DEVICE(s);
     EduSgQueue *q = &s->q[qi];
     dma_addr_t addr = q->cq_base + (dma_addr_t)q->cq_tail * EDU_SG_CQE_SIZE;
+    uint32_t gen = q->gen;
 
     cqe->flags = cpu_to_le16(phase ? CQE_FLAG_PHASE : 0);
-    if (pci_dma_write(pdev, addr, cqe, 12) != MEMTX_OK ||
+    if (pci_dma_write(pdev, addr, cqe, 12) != MEMTX_OK || q->gen != gen ||
         pci_dma_write(pdev, addr + 12, &cqe->status, 4) != MEMTX_OK) {
-        edu_sg_queue_halt(s, qi, QERR_CQ_WRITE);
+        if (q->gen == gen) {
+            edu_sg_queue_halt(s, qi, QERR_CQ_WRITE);
+        }
         return false;
+    }
+    if (q->gen != gen) {
+        return false;           /* the write reset the queue (see rw_run) */
     }
     if (advance) {
         q->cq_tail = (q->cq_tail + 1) & (q->size - 1);
@@ -1238,17 +1271,14 @@ static void edu_sg_fetch(EduSgState *s, unsigned qi, int64_t now,
  * Returns true if the budget ran out with work left.
  */
 static bool edu_sg_process_queue(EduSgState *s, unsigned qi, int64_t now,
-                                 bool *posted)
+                                 EduSgBudget *bp, bool *posted)
 {
     EduSgQueue *q = &s->q[qi];
-    EduSgBudget b = {
-        .cmds = EDU_SG_BH_BUDGET,
-        .elems = EDU_SG_BH_ELEMS,
-        .bytes = EDU_SG_BH_BYTES,
-    };
+    EduSgBudget b = *bp;
+    uint32_t gen = q->gen;
 
     *posted = edu_sg_post(s, qi, now);
-    while (!q->halted) {
+    while (!q->halted && q->gen == gen) {
         if (q->busy) {
             if (q->syncing) {
                 return false;   /* edu_sg_sync_done() reschedules */
@@ -1277,6 +1307,38 @@ static bool edu_sg_process_queue(EduSgState *s, unsigned qi, int64_t now,
     return false;
 }
 
+/*
+ * One processing pass over queue @qi within budget @b, its interrupt
+ * signalled if it posted.  Lowers *@next_due to the due time of a
+ * completion that waits for its latency.  Returns true if the budget ran
+ * out with work left: a yield, the bottom half must run again.
+ */
+static bool edu_sg_pass(EduSgState *s, unsigned qi, int64_t now,
+                        EduSgBudget *b, int64_t *next_due)
+{
+    EduSgQueue *q = &s->q[qi];
+    uint32_t gen = q->gen;
+    bool posted, yield;
+
+    q->pass_posted = false;
+    yield = edu_sg_process_queue(s, qi, now, b, &posted);
+    if (q->gen != gen) {
+        return false;           /* reset by its own DMA: nothing left */
+    }
+    if (yield) {
+        trace_edu_sg_yield(qi, q->pend_count);
+        s->stat_yields++;
+    }
+    if (posted && !q->halted) {
+        edu_sg_notify(s, qi);
+    }
+    if (!q->halted && q->pend_count &&
+        q->pend[q->pend_head].due_ns > now) {
+        *next_due = MIN(*next_due, q->pend[q->pend_head].due_ns);
+    }
+    return yield;
+}
+
 static void edu_sg_process(void *opaque)
 {
     EduSgState *s = opaque;
@@ -1288,33 +1350,75 @@ static void edu_sg_process(void *opaque)
     if (s->vanished) {
         return;
     }
+    if (s->in_pass) {
+        /* Run from inside a pass (a nested event loop): not now. */
+        qemu_bh_schedule(s->bh);
+        return;
+    }
+    s->in_pass = true;
     for (qi = 0; qi < s->num_queues; qi++) {
         EduSgQueue *q = &s->q[qi];
-        bool posted;
+        EduSgBudget b = {
+            .cmds = EDU_SG_BH_BUDGET,
+            .elems = EDU_SG_BH_ELEMS,
+            .bytes = EDU_SG_BH_BYTES,
+        };
 
         if (!q->enabled || q->halted) {
             continue;
         }
-        q->pass_posted = false;
-        if (edu_sg_process_queue(s, qi, now, &posted)) {
-            trace_edu_sg_yield(qi, q->pend_count);
-            s->stat_yields++;
-            again = true;
-        }
-        if (posted && !q->halted) {
-            edu_sg_notify(s, qi);
-        }
-        if (!q->halted && q->pend_count &&
-            q->pend[q->pend_head].due_ns > now) {
-            next_due = MIN(next_due, q->pend[q->pend_head].due_ns);
-        }
+        again |= edu_sg_pass(s, qi, now, &b, &next_due);
     }
+    s->in_pass = false;
     if (again) {
         qemu_bh_schedule(s->bh);
     }
     if (next_due != INT64_MAX) {
         timer_mod_anticipate_ns(s->timer, next_due);
     }
+}
+
+/*
+ * An SQ doorbell of queue @qi with inline_budget on: run one pass over
+ * that queue now, in the MMIO write (vCPU thread, BQL held), as a
+ * controller starts fetching when its doorbell rings.  The pass gets
+ * inline_budget bytes and the command and element budgets of a bottom-half
+ * pass scaled by inline_budget / EDU_SG_BH_BYTES (at least one of each);
+ * what it leaves goes to the bottom half, counted as a yield.  Returns
+ * false if the doorbell is left to the bottom half: inline processing off,
+ * a latency to model (the timer and the bottom half post completions when
+ * due), HALT_AFTER armed (it faults a CQ write that follows another in
+ * the same pass: a bottom-half pass gathers the commands of several
+ * doorbells, the pass of one doorbell seldom has two), the queue halted,
+ * or a pass already running (a doorbell reached from inside a pass:
+ * QEMU's memory re-entrancy guard refuses our own BARs to our DMA, this
+ * refuses whatever else gets here).
+ */
+static bool edu_sg_doorbell_inline(EduSgState *s, unsigned qi)
+{
+    int64_t next_due = INT64_MAX;
+    EduSgBudget b;
+    bool yield;
+
+    if (!s->inline_budget || s->latency_ns || s->halt_after || s->in_pass ||
+        s->q[qi].halted) {
+        return false;
+    }
+    b.bytes = s->inline_budget;
+    b.cmds = MAX(1, EDU_SG_BH_BUDGET * s->inline_budget / EDU_SG_BH_BYTES);
+    b.elems = MAX(1, EDU_SG_BH_ELEMS * s->inline_budget / EDU_SG_BH_BYTES);
+    s->in_pass = true;
+    yield = edu_sg_pass(s, qi, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL), &b,
+                        &next_due);
+    s->in_pass = false;
+    trace_edu_sg_inline(qi, yield);
+    if (yield) {
+        qemu_bh_schedule(s->bh);
+    }
+    if (next_due != INT64_MAX) {
+        timer_mod_anticipate_ns(s->timer, next_due);
+    }
+    return true;
 }
 
 static void edu_sg_timer_cb(void *opaque)
@@ -1465,7 +1569,9 @@ static void edu_sg_queue_write(EduSgState *s, unsigned qi, hwaddr reg,
             return;
         }
         q->sq_tail = val;
-        qemu_bh_schedule(s->bh);
+        if (!edu_sg_doorbell_inline(s, qi)) {
+            qemu_bh_schedule(s->bh);
+        }
         return;
     case QREG_CQ_HEAD:
         if (!q->enabled) {
@@ -1971,6 +2077,11 @@ static bool edu_sg_check_props(EduSgState *s, Error **errp)
         error_setg(errp, "edu-sg: latency_ns must be at most 60 s");
         return false;
     }
+    if (s->inline_budget > EDU_SG_BH_BYTES) {
+        error_setg(errp, "edu-sg: inline_budget must be 0..%u",
+                   (unsigned)EDU_SG_BH_BYTES);
+        return false;
+    }
     xfer = (uint64_t)s->max_elems * s->max_elem_len;
     xfer = MIN(xfer, EDU_SG_MAX_XFER_CAP);
     xfer = QEMU_ALIGN_DOWN(xfer, EDU_SG_SECTOR);
@@ -2129,6 +2240,8 @@ static EduSgProperty edu_sg_properties[] = {
     DEFINE_PROP_UINT32("fail_every", EduSgState, prop_fail_every, 0),
     DEFINE_PROP_UINT32("drop_every", EduSgState, prop_drop_every, 0),
     DEFINE_PROP_BOOL("x-fault-regs", EduSgState, fault_regs, false),
+    DEFINE_PROP_SIZE("inline_budget", EduSgState, inline_budget,
+                     EDU_SG_INLINE_DEFAULT),
     DEFINE_PROP_BOOL("msix", EduSgState, use_msix, true),
     DEFINE_PROP_BOOL("msi", EduSgState, use_msi, true),
     EDU_SG_PROP_END_OF_LIST
@@ -2179,6 +2292,9 @@ static void edu_sg_class_init(ObjectClass *klass, void *data)
     object_class_property_set_description(klass, "x-fault-regs",
         "let the guest write the fault registers: FAIL_EVERY, DROP_EVERY, "
         "LATENCY_NS, HALT_AFTER, BAD_CQE, BAD_LBA (tests)");
+    object_class_property_set_description(klass, "inline_budget",
+        "bytes an SQ doorbell may process at once, in the MMIO write, when "
+        "latency_ns is 0 (0 = always in a bottom half; at most 2M)");
     object_class_property_set_description(klass, "msix",
         "offer MSI-X (one vector per queue)");
     object_class_property_set_description(klass, "msi",
