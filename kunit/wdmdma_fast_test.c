@@ -917,14 +917,15 @@ static void fast_test_spare(struct kunit *test)
 	struct fast_fixture *fx = test->priv;
 	static const u32 lens[] = { FAST_LEN, FAST_LEN, 5 * PAGE_SIZE,
 				    FAST_LEN, FAST_LEN };
-	unsigned long mem[ARRAY_SIZE(lens)] = { 0 };
+	unsigned long mem[ARRAY_SIZE(lens)] = { 0 }, large = 0, small = 0;
+	struct wdmdma_sg_list *held, *l;
 	struct wdmdma_test_rec *rec;
 	struct wdmdma_stats st0, st;
 	struct wdmdma_adapter *a;
 	u64 reserve = 0;
 	unsigned int i;
 
-	rec = wdmdma_test_recs(test, ARRAY_SIZE(lens), NULL);
+	rec = wdmdma_test_recs(test, ARRAY_SIZE(lens) + 3, NULL);
 	a = wdmdma_test_adapter(test, fx->dev, true, 64, FAST_MAX, 1, 0);
 	st0 = wdmdma_test_stats(a);
 
@@ -935,8 +936,6 @@ static void fast_test_spare(struct kunit *test)
 	 */
 	preempt_disable();
 	for (i = 0; i < ARRAY_SIZE(lens); i++) {
-		struct wdmdma_sg_list *l;
-
 		wdmdma_set_fail_alloc(a, i == 3 ? 100 : -1);
 		l = fast_get_range(fx, a, &rec[i], FAST_OFF, lens[i]);
 		if (!l)
@@ -962,10 +961,35 @@ static void fast_test_spare(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, reserve, 1);
 	KUNIT_EXPECT_EQ_MSG(test, mem[4], mem[0],
 			    "no spare after a large Get and the reserve");
+
+	/*
+	 * With the slot empty (a small list out), a large list's Put does
+	 * not leave it as the spare: the next small Get has other memory.
+	 */
+	preempt_disable();
+	held = fast_get_range(fx, a, &rec[5], FAST_OFF, FAST_LEN);
+	l = fast_get_range(fx, a, &rec[6], FAST_OFF, 5 * PAGE_SIZE);
+	if (l) {
+		large = l->reserved;
+		wdmdma_put_sg_list(a, l, true);
+	}
+	l = fast_get_range(fx, a, &rec[7], FAST_OFF, FAST_LEN);
+	if (l) {
+		small = l->reserved;
+		wdmdma_put_sg_list(a, l, true);
+	}
+	if (held)
+		wdmdma_put_sg_list(a, held, true);
+	preempt_enable();
+	KUNIT_EXPECT_NOT_NULL(test, held);
+	KUNIT_EXPECT_NE(test, large, 0UL);
+	KUNIT_EXPECT_NE(test, small, 0UL);
+	KUNIT_EXPECT_NE_MSG(test, small, large,
+			    "a large list was kept as the small spare");
 	st = wdmdma_test_stats(a);
 	KUNIT_EXPECT_EQ(test, st.outstanding, 0);
-	/* The spare lists count as allocated: four Gets, one from the reserve. */
-	KUNIT_EXPECT_EQ(test, st.allocated - st0.allocated, 4);
+	/* Spare lists count as allocated: seven Gets, one from the reserve. */
+	KUNIT_EXPECT_EQ(test, st.allocated - st0.allocated, 7);
 	/* It frees its spare (kmemleak). */
 	wdmdma_destroy_adapter(a);
 }

@@ -417,20 +417,22 @@ static void lc_put_round(void *data)
 
 /*
  * Destroy frees the adapter before it returns when no list is out, after
- * lists were claimed and put (on the lock-free path with the verifier
- * off: their per-CPU reference must have ended by then); with a list out
- * the adapter lives until its Put, which frees it.
+ * lists were claimed and put on the lock-free path (adapters created with
+ * the verifier off: their per-CPU reference must have ended by then); with
+ * a list out the adapter lives until its Put, which frees it.
  */
 static void lc_destroy_frees(struct kunit *test)
 {
 	struct lc_fixture *fx = test->priv;
 	unsigned int refs = lc_dev_refs(fx->dev);
 	struct wdmdma_test_rec *rec = wdmdma_test_recs(test, 1, NULL);
+	bool verifier = wdmdma_set_verifier(false);	/* the fast path */
 	struct wdmdma_adapter *a;
 	unsigned int i;
 	int ret;
 
 	a = lc_create(fx->dev, true, 64, LC_MAX, 1);
+	wdmdma_set_verifier(verifier);
 	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(a));
 	KUNIT_EXPECT_EQ(test, lc_dev_refs(fx->dev), refs + 1);
 	for (i = 0; i < 4; i++) {
@@ -447,7 +449,9 @@ static void lc_destroy_frees(struct kunit *test)
 	KUNIT_EXPECT_EQ_MSG(test, lc_dev_refs(fx->dev), refs,
 			    "device references right after destroying an idle adapter");
 
+	verifier = wdmdma_set_verifier(false);
 	a = lc_create(fx->dev, true, 64, LC_MAX, 1);
+	wdmdma_set_verifier(verifier);
 	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(a));
 	wdmdma_test_rec_init(rec, NULL);
 	ret = wdmdma_get_sg_list(a, fx->mdl, fx->va + LC_OFF, LC_XFER,

@@ -347,15 +347,18 @@ struct wdmdma_adapter *wdmdma_create_adapter(struct device *dev,
 	adapter->seg_boundary = dma_get_seg_boundary(dev);
 	wdmdma_iova_setup(adapter);
 	adapter->max_regs = wdmdma_span_pages(PAGE_SIZE - 1, desc->max_transfer);
-	adapter->spare_ents = wdmdma_xfer_ents(adapter,
-					       min_t(unsigned int, adapter->max_regs,
-						     WDMDMA_SPARE_SPAN));
 	adapter->reserve_size =
 		wdmdma_xfer_size(wdmdma_xfer_ents(adapter, adapter->max_regs));
 	adapter->fail_alloc = -1;
 	adapter->retry_delay = 1;
 	/* The verifier looks up every Put: it keeps to the locked path. */
 	adapter->fast = !READ_ONCE(wdmdma_verifier);
+	/* Spare Get lists only with the fast path (see wdmdma_xfer_alloc()). */
+	if (adapter->fast)
+		adapter->spare_ents =
+			wdmdma_xfer_ents(adapter,
+					 min_t(unsigned int, adapter->max_regs,
+					       WDMDMA_SPARE_SPAN));
 	kref_init(&adapter->ref);
 	kref_get(&adapter->ref);	/* fast_ref's, made in prealloc */
 	init_completion(&adapter->fast_done);
@@ -423,7 +426,8 @@ EXPORT_SYMBOL_WDMDMA(wdmdma_create_adapter);
  * -ENODEV. The device's streaming mask is settled for the adapters that
  * remain (restored when none does).
  *
- * Context: process context; sleeps (waits for a running deferred callback).
+ * Context: process context; sleeps (waits for a running deferred callback,
+ * and for a Put of another thread that is under way).
  * Not from a list-control callback.
  */
 void wdmdma_destroy_adapter(struct wdmdma_adapter *adapter)
@@ -441,8 +445,10 @@ void wdmdma_destroy_adapter(struct wdmdma_adapter *adapter)
 	adapter->dead = true;
 	spin_unlock_irqrestore(&adapter->lock, flags);
 	/*
-	 * fast_ref's switch to one shared count takes a grace period: the
-	 * one below. A fast claim racing it is counted either way.
+	 * fast_ref's switch to one shared count takes a grace period, mostly
+	 * the one below (if its callback is still pending after it, the kill
+	 * further down waits for it). A fast claim racing it is counted
+	 * either way.
 	 */
 	percpu_ref_switch_to_atomic(&adapter->fast_ref, NULL);
 	/*

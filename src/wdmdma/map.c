@@ -294,12 +294,20 @@ static bool wdmdma_fill_sg_quick(struct wdmdma_xfer *xfer)
 			sg->length += len;
 		} else {
 			/*
-			 * A piece that continues a last entry with room left
-			 * tops it up in the walk before it starts another: so
-			 * must the list here, and the walk does it.
+			 * A piece that continues the last entry, whose first
+			 * page would still join it, tops it up in the walk
+			 * before another entry starts: so must the list here,
+			 * and the walk does it.
 			 */
-			if (sg && phys == last_end && sg->length < max_run)
-				return false;
+			if (sg && phys == last_end) {
+				u32 first = min_t(u32, len,
+						  PAGE_SIZE - offset_in_page(phys));
+
+				if (sg->length + first <= max_run &&
+				    !wdmdma_crosses(adapter, seg_start,
+						    phys + first - 1))
+					return false;
+			}
 			if (len > max_run || n >= xfer->max_ents ||
 			    wdmdma_crosses(adapter, phys, phys + len - 1))
 				return false;
