@@ -60,24 +60,19 @@ struct wdmdma_xfer *wdmdma_xfer_alloc(struct wdmdma_adapter *adapter,
 {
 	unsigned int ents = wdmdma_xfer_ents(adapter, span);
 	struct wdmdma_xfer *xfer;
-	size_t size;
 
+	if (ents > adapter->spare_ents && irqs_disabled() &&
+	    wdmdma_xfer_size(ents) > PAGE_SIZE)
+		return NULL;
+	if (wdmdma_list_alloc_should_fail(adapter))
+		return NULL;
 	if (ents <= adapter->spare_ents) {
-		if (wdmdma_list_alloc_should_fail(adapter))
-			return NULL;
-		xfer = this_cpu_xchg(adapter->pcpu->spare, NULL);
 		ents = adapter->spare_ents;
+		xfer = this_cpu_xchg(adapter->pcpu->spare, NULL);
 		if (xfer)
 			goto got;
-		size = wdmdma_xfer_size(ents);
-	} else {
-		size = wdmdma_xfer_size(ents);
-		if (size > PAGE_SIZE && irqs_disabled())
-			return NULL;
-		if (wdmdma_list_alloc_should_fail(adapter))
-			return NULL;
 	}
-	xfer = kmalloc(size, GFP_NOWAIT | __GFP_NOWARN);
+	xfer = kmalloc(wdmdma_xfer_size(ents), GFP_NOWAIT | __GFP_NOWARN);
 	if (!xfer)
 		return NULL;
 got:
@@ -104,8 +99,11 @@ void wdmdma_xfer_release(struct wdmdma_adapter *adapter,
 {
 	xfer->magic = WDMDMA_XFER_PUT;
 	if (xfer->source == WDMDMA_SRC_ALLOC) {
-		/* A small list becomes this CPU's spare if it has none. */
-		if (xfer->max_ents == adapter->spare_ents && adapter->fast &&
+		/*
+		 * A small list becomes this CPU's spare if it has none
+		 * (spare_ents is 0 without the fast path).
+		 */
+		if (xfer->max_ents == adapter->spare_ents &&
 		    !this_cpu_cmpxchg(adapter->pcpu->spare, NULL, xfer))
 			return;
 		kfree(xfer);
