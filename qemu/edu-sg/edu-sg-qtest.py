@@ -9,8 +9,9 @@ REGISTERS.md: identification and limits, queue configuration checks, data
 round trips, every status code, phase and CQ-full handling, abort and reset,
 MSI-X/MSI/INTx delivery, fault injection, latency, file backing, the
 inline pass of an SQ doorbell (inline_budget) and its fallbacks to the
-bottom half, DMA that comes back to the device, random fuzz runs (QEMU
-must survive), and a device-side throughput figure.
+bottom half, DMA that comes back to the device, interrupt coalescing
+(INT_COALESCE), random fuzz runs (QEMU must survive), and a device-side
+throughput figure.
 
 Usage: edu-sg-qtest.py [QEMU_BINARY]   (default: scripts/build-qemu.sh)
 Ends with "N passed, N failed"; exit status 1 if anything failed.
@@ -262,7 +263,7 @@ def test_registers(qemu):
     qt, d = start(qemu)
     check(qt.cfg_readl(0x08) >> 8 == 0x018000, "class code")
     check(d.r(0x000) == 0x45445347, "ID")
-    check(d.r(0x004) == 0x00010002, "VERSION")
+    check(d.r(0x004) == 0x00010003, "VERSION")
     check(d.r(0x008) == 0x3, "CAPS 0x%x" % d.r(0x008))
     check(d.r(0x00c) == 2, "NUM_QUEUES")
     check(d.r(0x010) == 16 << 20 and d.r(0x014) == 0, "MEDIUM_SIZE")
@@ -1013,7 +1014,7 @@ def test_trace(qemu):
 def test_fuzz(qemu, rounds=3000, seed=1, opts="", regs=()):
     rnd = random.Random(seed)
     qt, d = start(qemu, ",queues=3,max_elems=16,dma_bits=36,size=1M" + opts)
-    regs = list(regs) + [0x40, 0x44, 0x48, 0x4c, 0x50] + \
+    regs = list(regs) + [0x40, 0x44, 0x48, 0x4c, 0x50, 0x94] + \
         [QBASE + q * 0x40 + o for q in range(4) for o in range(0, 0x40, 4)]
     for q in range(3):
         d.setup_queue(q, 8)
@@ -1581,6 +1582,251 @@ def test_inline_reentrancy(qemu):
         check(n == (0 if opts else 4), "%s: %d doorbells inline" % (what, n))
 
 
+ICOAL = 0x094                           # INT_COALESCE (1.3)
+
+
+def coal(n, us):
+    """INT_COALESCE value: THRESHOLD N completions, TIME US microseconds."""
+    return n | us << 16
+
+
+def msix_enable(qt, nvec):
+    """MSI-X on: vector v writes 0x4400 + v to MSIX_TARGET + 4 * v."""
+    cap = qt.find_cap(0x11)
+    for v in range(nvec):
+        e = BAR1 + v * 16
+        qt.writel(e, MSIX_TARGET + v * 4)
+        qt.writel(e + 4, 0)
+        qt.writel(e + 8, 0x4400 + v)
+        qt.writel(e + 12, 0)
+    qt.cfg_writel(cap, qt.cfg_readl(cap) | (1 << 31))
+    qt.memset(MSIX_TARGET, 16)
+
+
+def msix_fired(qt, v):
+    """True if vector V was sent since the last look; clears it."""
+    a = MSIX_TARGET + v * 4
+    got = struct.unpack("<I", qt.mread(a, 4))[0]
+    qt.memset(a, 4)
+    return got == 0x4400 + v
+
+
+def one_read(d, q, tag, release=True):
+    """One 4 KiB READ on queue Q: doorbell, then its completion."""
+    read_cmds(d, q, [tag])
+    d.ring(q)
+    c = d.poll_cqe(q)
+    if release:
+        d.release(q)
+    return c is not None and c[0] == tag and c[4] == 0
+
+
+def test_int_coalesce(qemu):
+    """INT_COALESCE (1.3), MSI-X, inline and in the bottom half: a queue
+    is signalled once THRESHOLD completions wait or TIME us after the
+    first; a halt at once; reset and abort drop the count; a write
+    signals what waits; THRESHOLD <= 1 or TIME 0 is off (one interrupt
+    per pass, as in 1.2)."""
+    for opts in ("", ",inline_budget=0"):
+        what = "inline" if not opts else "bottom half"
+        qt, d = start(qemu, opts, extra=("-trace", "edu_sg_coalesce_*"))
+        if not opts:
+            check(d.r(0x004) == 0x00010003, "VERSION 1.3")
+            check(d.r(ICOAL) == 0, "INT_COALESCE 0 after power-on")
+            d.w(ICOAL, coal(4, 1000) | 0x100)
+            check(d.r(ICOAL) == 0, "INT_COALESCE: bit 8 set: refused")
+            d.w(ICOAL, coal(4, 1000))
+            check(d.r(ICOAL) == coal(4, 1000), "INT_COALESCE reads back")
+            d.w(ICOAL, coal(8, 50) | 0x8000)
+            check(d.r(ICOAL) == coal(4, 1000),
+                  "INT_COALESCE: bit 15 set: refused, value unchanged")
+            d.w(0x040, 1)
+            check(d.r(ICOAL) == 0, "INT_COALESCE 0 after DEV_CTRL.RESET")
+        msix_enable(qt, 2)
+        d.setup_queue(0, 16)
+        d.setup_queue(1, 16)
+
+        # THRESHOLD 4, TIME 1 ms: three completions, no interrupt; the
+        # fourth: one, and the timer is off.
+        d.w(ICOAL, coal(4, 1000))
+        got = [(one_read(d, 0, t), msix_fired(qt, 0)) for t in (1, 2, 3)]
+        check(got == [(True, False)] * 3,
+              "%s: N=4: three completions, no interrupt %r" % (what, got))
+        check(one_read(d, 0, 4) and msix_fired(qt, 0),
+              "%s: N=4: the fourth completion interrupts" % what)
+        qt.clock_step(2000000)
+        check(not msix_fired(qt, 0) and not msix_fired(qt, 1),
+              "%s: N=4: no second interrupt after TIME" % what)
+        # Five in one pass: at once.
+        read_cmds(d, 0, range(5, 10))
+        d.ring(0)
+        got = [d.poll_cqe(0) for _ in range(5)]
+        d.release(0)
+        check([g and g[0] for g in got] == list(range(5, 10)) and
+              msix_fired(qt, 0), "%s: N=4: a pass of five interrupts" % what)
+
+        # THRESHOLD 8, TIME 50 us: one completion, signalled by the timer.
+        d.w(ICOAL, coal(8, 50))
+        check(not msix_fired(qt, 0), "%s: a write with nothing waiting "
+              "does not interrupt" % what)
+        check(one_read(d, 0, 10) and not msix_fired(qt, 0),
+              "%s: N=8: one completion, no interrupt yet" % what)
+        qt.clock_step(40000)
+        check(not msix_fired(qt, 0), "%s: T=50: none after 40 us" % what)
+        qt.clock_step(20000)
+        check(msix_fired(qt, 0), "%s: T=50: one after 60 us" % what)
+        qt.clock_step(1000000)
+        check(not msix_fired(qt, 0), "%s: T=50: only one" % what)
+        # TIME runs from the first unsignalled completion.
+        one_read(d, 0, 11)
+        qt.clock_step(30000)
+        one_read(d, 0, 12)
+        qt.clock_step(30000)
+        check(msix_fired(qt, 0), "%s: T=50: counted from the first of two "
+              "completions" % what)
+
+        # Per queue: THRESHOLD 2 reached on q0 only; q1 by its timer.
+        d.w(ICOAL, coal(2, 1000))
+        one_read(d, 0, 20)
+        one_read(d, 1, 21)
+        check(not msix_fired(qt, 0) and not msix_fired(qt, 1),
+              "%s: N=2: one each on q0, q1: no interrupt" % what)
+        one_read(d, 0, 22)
+        check(msix_fired(qt, 0) and not msix_fired(qt, 1),
+              "%s: N=2: q0's second: vector 0 only" % what)
+        qt.clock_step(1100000)
+        check(msix_fired(qt, 1) and not msix_fired(qt, 0),
+              "%s: N=2: q1 by its timer" % what)
+
+        # Unmasking with unreleased entries signals at once, count and all.
+        d.w(ICOAL, coal(8, 1000))
+        d.w(0x050, 1)
+        one_read(d, 0, 30, release=False)
+        before = msix_fired(qt, 0)
+        d.w(0x050, 0)
+        check(not before and msix_fired(qt, 0),
+              "%s: masked, then unmasked: signalled at once" % what)
+        qt.clock_step(2000000)
+        check(not msix_fired(qt, 0), "%s: unmask restarted the count" % what)
+        d.release(0)
+
+        # A write signals what waits, whatever it writes; off included.
+        one_read(d, 0, 31)
+        d.w(ICOAL, coal(4, 500))
+        check(msix_fired(qt, 0), "%s: INT_COALESCE changed with a "
+              "completion waiting: signalled at once" % what)
+        one_read(d, 0, 32)
+        check(not msix_fired(qt, 0), "%s: N=4 again: waits" % what)
+        d.w(ICOAL, 0)
+        check(msix_fired(qt, 0), "%s: INT_COALESCE=0 with a completion "
+              "waiting: signalled at once" % what)
+        qt.clock_step(2000000)
+        check(not msix_fired(qt, 0), "%s: after the write, no timer" % what)
+
+        # Off: THRESHOLD 0 or 1, or TIME 0: one interrupt per pass.
+        for v in (coal(8, 0), coal(255, 0), 0, coal(0, 1000),
+                  coal(1, 1000)):
+            d.w(ICOAL, v)
+            check(one_read(d, 0, 40) and msix_fired(qt, 0),
+                  "%s: INT_COALESCE 0x%x is off: at once" % (what, v))
+        qt.clock_step(2000000)
+        check(not msix_fired(qt, 0), "%s: off: no timer" % what)
+
+        # A halt signals at once and drops the count: an SQ of 4 at the
+        # end of RAM (256M), slot 2 beyond it.
+        d.w(ICOAL, coal(8, 1000))
+        d.setup_queue(0, 4, sq=0x10000000 - 64)
+        got = [(one_read(d, 0, t), msix_fired(qt, 0)) for t in (50, 51)]
+        check(got == [(True, False)] * 2,
+              "%s: two completions waiting %r" % (what, got))
+        d.qw(0, 0x20, 3)
+        for _ in range(200):
+            if d.qr(0, 0x18) & 2:
+                break
+        check(d.qr(0, 0x18) & 2 and d.qr(0, 0x1c) == 6 and
+              msix_fired(qt, 0), "%s: halt (SQ_FETCH) signals at once" %
+              what)
+        qt.clock_step(2000000)
+        check(not msix_fired(qt, 0), "%s: halt dropped the count" % what)
+
+        # Abort and device reset drop the count: no interrupt after TIME.
+        d.w(ICOAL, coal(8, 50))
+        d.setup_queue(0, 16)
+        one_read(d, 0, 60)
+        d.qw(0, 0x14, 2)
+        qt.clock_step(100000)
+        check(not msix_fired(qt, 0), "%s: abort dropped the count" % what)
+        d.setup_queue(0, 16)
+        one_read(d, 0, 61)
+        check(not msix_fired(qt, 0), "%s: before the reset: waits" % what)
+        d.w(0x040, 1)
+        qt.clock_step(100000)
+        check(not msix_fired(qt, 0) and d.r(ICOAL) == 0,
+              "%s: DEV_CTRL.RESET dropped the count, INT_COALESCE 0" % what)
+        d.setup_queue(0, 16)
+        check(one_read(d, 0, 62) and msix_fired(qt, 0),
+              "%s: after the reset: off, one interrupt per pass" % what)
+        check(qt.close() == 0, "qemu exit status")
+        lines = trace_lines("edu_sg_coalesce_")
+        check(len([l for l in lines if "q0 signalled for 4 completions "
+                   "(threshold)" in l]) == 1 and
+              [l for l in lines if l.endswith("(timer)")] and
+              [l for l in lines if l.endswith("(INT_COALESCE write)")] and
+              [l for l in lines if "edu_sg_coalesce_arm" in l],
+              "%s: edu_sg_coalesce_* trace events %r" % (what, lines[:8]))
+
+
+def test_int_coalesce_intx_msi(qemu):
+    """INT_COALESCE in INTx and MSI modes: INT_STATUS and the line or
+    message follow the coalesced signal."""
+    qt, d = start(qemu, ",msix=off")
+    qt.cmd("irq_intercept_in ioapic")
+    d.setup_queue(0, 16)
+    d.w(ICOAL, coal(4, 1000))
+    got = [(one_read(d, 0, t), d.r(0x048)) for t in (1, 2, 3)]
+    check(got == [(True, 0)] * 3 and not qt.irqs,
+          "INTx: N=4: three completions, no interrupt %r %r" %
+          (got, qt.irqs))
+    check(one_read(d, 0, 4) and d.r(0x048) == 1 and
+          [i[0] for i in qt.irqs] == ["raise"],
+          "INTx: N=4: the fourth raises INTx once %r" % (qt.irqs,))
+    d.w(0x04c, 1)
+    qt.clock_step(2000000)
+    check(d.r(0x048) == 0 and [i[0] for i in qt.irqs] == ["raise", "lower"],
+          "INTx: acked, nothing after TIME %r" % (qt.irqs,))
+    d.w(ICOAL, coal(8, 50))
+    check(one_read(d, 0, 5) and d.r(0x048) == 0, "INTx: N=8: waits")
+    qt.clock_step(60000)
+    check(d.r(0x048) == 1 and qt.irqs[-1][0] == "raise",
+          "INTx: T=50: raised by the timer %r" % (qt.irqs,))
+    d.w(0x04c, 1)
+    cap = qt.find_cap(0x05)
+    qt.cfg_writel(cap + 4, MSIX_TARGET)
+    qt.cfg_writel(cap + 8, 0)
+    qt.cfg_writel(cap + 12, 0x4567)
+    qt.cfg_writel(cap, qt.cfg_readl(cap) | (1 << 16))
+    qt.memset(MSIX_TARGET, 16)
+
+    def msi():
+        v = struct.unpack("<I", qt.mread(MSIX_TARGET, 4))[0]
+        qt.memset(MSIX_TARGET, 4)
+        return v == 0x4567
+    d.w(ICOAL, coal(4, 1000))
+    got = [(one_read(d, 0, t), d.r(0x048), msi()) for t in (10, 11, 12)]
+    check(got == [(True, 0, False)] * 3,
+          "MSI: N=4: three completions, no interrupt %r" % (got,))
+    check(one_read(d, 0, 13) and d.r(0x048) == 1 and msi(),
+          "MSI: N=4: the fourth sends MSI, INT_STATUS bit 0")
+    d.w(0x04c, 1)
+    qt.clock_step(2000000)
+    check(not msi() and d.r(0x048) == 0, "MSI: nothing after TIME")
+    d.w(ICOAL, coal(8, 50))
+    check(one_read(d, 0, 14) and not msi(), "MSI: N=8: waits")
+    qt.clock_step(60000)
+    check(msi() and d.r(0x048) == 1, "MSI: T=50: sent by the timer")
+    check(qt.close() == 0, "qemu exit status")
+
+
 def test_fuzz_bh(qemu):
     """The fuzz run with every pass in the bottom half."""
     test_fuzz(qemu, rounds=1500, seed=3, opts=",inline_budget=0")
@@ -1601,7 +1847,8 @@ def main():
              test_halt_stale, test_bad_lba, test_trace, test_vanish,
              test_flr, test_discard, test_inline, test_inline_off,
              test_inline_fallbacks, test_inline_faults,
-             test_inline_reentrancy, test_fuzz, test_fuzz_faults,
+             test_inline_reentrancy, test_int_coalesce,
+             test_int_coalesce_intx_msi, test_fuzz, test_fuzz_faults,
              test_fuzz_bh, test_speed)
     # EDU_SG_TESTS="name ...": only those (while working on one).
     only = os.environ.get("EDU_SG_TESTS", "").split()

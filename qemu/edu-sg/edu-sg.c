@@ -24,6 +24,11 @@
  * behave the same.  Why 256 KiB and why on: REGISTERS.md, "Inline
  * processing".
  *
+ * Interrupts: a pass that posted completions for a queue signals it
+ * (edu_sg_posted()), unless INT_COALESCE (1.3) is on: then the queue is
+ * signalled once THRESHOLD completions wait, or by its coal_timer TIME us
+ * after the first of them, as NVMe's Interrupt Coalescing feature does.
+ *
  * The register map and the command, element and completion formats are
  * documented in REGISTERS.md next to this file in the wdmdma project.
  *
@@ -61,7 +66,7 @@ OBJECT_DECLARE_SIMPLE_TYPE(EduSgState, EDU_SG)
 
 #define EDU_SG_DEVICE_ID        0x11e9
 #define EDU_SG_MAGIC            0x45445347  /* "EDSG" */
-#define EDU_SG_VERSION          0x00010002  /* 1.2 */
+#define EDU_SG_VERSION          0x00010003  /* 1.3 */
 
 #define EDU_SG_MAX_QUEUES       8
 #define EDU_SG_MAX_QUEUE_ENTRIES 4096
@@ -117,6 +122,7 @@ OBJECT_DECLARE_SIMPLE_TYPE(EduSgState, EDU_SG)
 #define REG_BAD_LBA_COUNT       0x088
 #define REG_BAD_LBA_CTRL        0x08c
 #define REG_VANISH_MS           0x090
+#define REG_INT_COALESCE        0x094   /* 1.3 */
 
 /* VANISH_MS: longest absence a guest may ask for */
 #define EDU_SG_MAX_VANISH_MS    600000
@@ -131,6 +137,14 @@ OBJECT_DECLARE_SIMPLE_TYPE(EduSgState, EDU_SG)
 #define BAD_CQE_ROTATE          5
 #define BAD_CQE_TAG_FLIP        0x80000000u
 #define EDU_SG_STALE_DELAY_NS   (1 * SCALE_MS)
+
+/*
+ * INT_COALESCE (1.3): signal a queue once THRESHOLD completions wait, or
+ * TIME us after the first of them; THRESHOLD <= 1 or TIME 0: off.
+ */
+#define INT_COAL_THRESHOLD_MASK 0xffu
+#define INT_COAL_RSVD_MASK      0xff00u
+#define INT_COAL_TIME_SHIFT     16
 
 /* BAD_LBA_CTRL */
 #define BAD_LBA_READ            (1u << 0)
@@ -294,6 +308,15 @@ typedef struct EduSgQueue {
     uint32_t cur_elem_done;     /* bytes of it already moved */
     uint64_t cur_off;           /* medium offset of the next byte */
     uint32_t gen;               /* bumped by a queue reset */
+
+    /*
+     * INT_COALESCE: completions posted and not signalled yet, and the
+     * timer that signals them TIME after the first.
+     */
+    uint32_t coal_count;
+    QEMUTimer *coal_timer;
+    EduSgState *dev;            /* for coal_timer's callback */
+    unsigned qi;
 } EduSgQueue;
 
 /* What one queue may still do in this processing pass */
@@ -368,6 +391,7 @@ struct EduSgState {
     uint32_t scratch;
     uint32_t int_status;
     uint32_t int_mask;
+    uint32_t int_coalesce;      /* INT_COALESCE */
     uint64_t cmd_count;
     uint64_t post_count;
     uint32_t stat_errors;
@@ -434,6 +458,70 @@ static void edu_sg_notify(EduSgState *s, unsigned qi)
     }
 }
 
+/*
+ * Signal queue @qi for everything it has posted: its INT_COALESCE count
+ * restarts and its coalescing timer stops.
+ */
+static void edu_sg_signal(EduSgState *s, unsigned qi)
+{
+    EduSgQueue *q = &s->q[qi];
+
+    q->coal_count = 0;
+    timer_del(q->coal_timer);
+    edu_sg_notify(s, qi);
+}
+
+/* INT_COALESCE's THRESHOLD, or 0 when coalescing is off. */
+static unsigned edu_sg_coal_threshold(EduSgState *s)
+{
+    unsigned n = s->int_coalesce & INT_COAL_THRESHOLD_MASK;
+
+    if (n <= 1 || !(s->int_coalesce >> INT_COAL_TIME_SHIFT)) {
+        return 0;
+    }
+    return n;
+}
+
+/*
+ * A processing pass posted completions for queue @qi (counted in
+ * coal_count).  Coalescing off: signal now, one interrupt per pass.  On:
+ * signal once THRESHOLD completions are waiting; until then the first of
+ * them arms the queue's timer, which signals TIME us later.
+ */
+static void edu_sg_posted(EduSgState *s, unsigned qi)
+{
+    EduSgQueue *q = &s->q[qi];
+    unsigned n = edu_sg_coal_threshold(s);
+    int64_t us;
+
+    if (!n) {
+        edu_sg_signal(s, qi);
+        return;
+    }
+    if (q->coal_count >= n) {
+        trace_edu_sg_coalesce_signal(qi, q->coal_count, "threshold");
+        edu_sg_signal(s, qi);
+        return;
+    }
+    if (!timer_pending(q->coal_timer)) {
+        us = s->int_coalesce >> INT_COAL_TIME_SHIFT;
+        trace_edu_sg_coalesce_arm(qi, q->coal_count, us);
+        timer_mod(q->coal_timer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
+                  us * SCALE_US);
+    }
+}
+
+/* INT_COALESCE's TIME is up for queue @opaque: signal what waits. */
+static void edu_sg_coal_timer_cb(void *opaque)
+{
+    EduSgQueue *q = opaque;
+
+    if (q->coal_count) {
+        trace_edu_sg_coalesce_signal(q->qi, q->coal_count, "timer");
+        edu_sg_signal(q->dev, q->qi);
+    }
+}
+
 /* True if [addr, addr + len) is non-empty and within the DMA address width. */
 static bool edu_sg_dma_ok(EduSgState *s, uint64_t addr, uint64_t len)
 {
@@ -466,6 +554,8 @@ static void edu_sg_queue_reset(EduSgState *s, unsigned qi, bool clear_config)
         q->sq_base = q->cq_base = 0;
         q->size = 0;
     }
+    q->coal_count = 0;          /* nothing left to signal */
+    timer_del(q->coal_timer);
     s->int_status &= ~(1u << qi);
     edu_sg_update_intx(s);
 }
@@ -481,6 +571,7 @@ static void edu_sg_reset_state(EduSgState *s)
     s->scratch = 0;
     s->int_status = 0;
     s->int_mask = 0;
+    s->int_coalesce = 0;
     s->cmd_count = 0;
     s->post_count = 0;
     s->stat_errors = 0;
@@ -507,7 +598,7 @@ static void edu_sg_queue_halt(EduSgState *s, unsigned qi, uint32_t err)
     q->pend_head = q->pend_count = 0;
     q->busy = q->syncing = q->sync_waiting = false;
     q->gen++;
-    edu_sg_notify(s, qi);
+    edu_sg_signal(s, qi);       /* at once, whatever INT_COALESCE says */
 }
 
 /*
@@ -1224,6 +1315,7 @@ static bool edu_sg_post(EduSgState *s, unsigned qi, int64_t now)
                 }
                 p->stale_done = true;
                 p->due_ns = now + EDU_SG_STALE_DELAY_NS;
+                q->coal_count++;    /* signalled as a completion */
                 return true;
             }
             if (!edu_sg_write_cqe(s, qi, &cqe, q->phase, true)) {
@@ -1235,6 +1327,7 @@ static bool edu_sg_post(EduSgState *s, unsigned qi, int64_t now)
             }
             posted = true;
             q->pass_posted = true;
+            q->coal_count++;
         }
         q->pend_head = (q->pend_head + 1) % EDU_SG_MAX_QUEUE_ENTRIES;
         q->pend_count--;
@@ -1330,7 +1423,7 @@ static bool edu_sg_pass(EduSgState *s, unsigned qi, int64_t now,
         s->stat_yields++;
     }
     if (posted && !q->halted) {
-        edu_sg_notify(s, qi);
+        edu_sg_posted(s, qi);
     }
     if (!q->halted && q->pend_count &&
         q->pend[q->pend_head].due_ns > now) {
@@ -1611,9 +1704,38 @@ static void edu_sg_write_int_mask(EduSgState *s, uint32_t val)
 
         if ((unmasked & (1u << qi)) && q->enabled &&
             q->cq_tail != q->cq_head) {
-            edu_sg_notify(s, qi);
+            edu_sg_signal(s, qi);
         }
     }
+}
+
+/*
+ * INT_COALESCE (1.3): bits 15:8 must be 0, else the write is refused.  A
+ * write signals every queue that has completions waiting for a coalesced
+ * interrupt, whatever the new value, so turning coalescing off or
+ * changing it strands none; their timers stop.
+ */
+static void edu_sg_write_int_coalesce(EduSgState *s, uint32_t val)
+{
+    unsigned qi;
+
+    if (val & INT_COAL_RSVD_MASK) {
+        qemu_log_mask(LOG_GUEST_ERROR,
+                      "edu-sg: INT_COALESCE 0x%x refused: bits 15:8 are "
+                      "reserved\n", val);
+        return;
+    }
+    for (qi = 0; qi < s->num_queues; qi++) {
+        EduSgQueue *q = &s->q[qi];
+
+        if (q->coal_count) {
+            trace_edu_sg_coalesce_signal(qi, q->coal_count,
+                                         "INT_COALESCE write");
+            edu_sg_signal(s, qi);
+        }
+        timer_del(q->coal_timer);
+    }
+    s->int_coalesce = val;
 }
 
 static uint64_t edu_sg_mmio_read(void *opaque, hwaddr addr, unsigned size)
@@ -1690,6 +1812,8 @@ static uint64_t edu_sg_mmio_read(void *opaque, hwaddr addr, unsigned size)
         return s->int_status;
     case REG_INT_MASK:
         return s->int_mask;
+    case REG_INT_COALESCE:
+        return s->int_coalesce;
     case REG_IRQ_MODE:
         return edu_sg_irq_mode(s);
     case REG_HALT_AFTER:
@@ -1878,6 +2002,9 @@ static void edu_sg_mmio_write(void *opaque, hwaddr addr, uint64_t val64,
         return;
     case REG_INT_MASK:
         edu_sg_write_int_mask(s, val);
+        return;
+    case REG_INT_COALESCE:
+        edu_sg_write_int_coalesce(s, val);
         return;
     default:
         qemu_log_mask(LOG_GUEST_ERROR,
@@ -2169,6 +2296,10 @@ static void edu_sg_realize(PCIDevice *pdev, Error **errp)
     for (i = 0; i < EDU_SG_MAX_QUEUES; i++) {
         s->q[i].pend = g_new0(EduSgPending, EDU_SG_MAX_QUEUE_ENTRIES);
         s->q[i].elems = g_new(EduSgElem, s->max_elems);
+        s->q[i].dev = s;
+        s->q[i].qi = i;
+        s->q[i].coal_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL,
+                                          edu_sg_coal_timer_cb, &s->q[i]);
     }
     s->bh = qemu_bh_new_guarded(edu_sg_process, s,
                                 &DEVICE(s)->mem_reentrancy_guard);
@@ -2204,6 +2335,7 @@ static void edu_sg_exit(PCIDevice *pdev)
     }
     msi_uninit(pdev);
     for (i = 0; i < EDU_SG_MAX_QUEUES; i++) {
+        timer_free(s->q[i].coal_timer);
         g_free(s->q[i].pend);
         g_free(s->q[i].elems);
     }
