@@ -292,4 +292,25 @@ wdmdma_blk_rq_dma_map_iter_next(struct request *rq, struct device *dma_dev,
 }
 #endif
 
+/*
+ * 6.14: blk_mq_map_hw_queues() maps hardware queues from any bus's
+ * interrupt affinity and took over from blk_mq_pci_map_queues() and
+ * <linux/blk-mq-pci.h>, which later releases removed (seen 2026-12-04: 6.1
+ * has only the PCI helper, 7.3 only the new one).
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 14, 0)
+static inline void wdmdma_blk_mq_pci_map_queues(struct blk_mq_queue_map *qmap,
+						struct pci_dev *pdev)
+{
+	blk_mq_map_hw_queues(qmap, &pdev->dev, 0);
+}
+#else
+#include <linux/blk-mq-pci.h>
+static inline void wdmdma_blk_mq_pci_map_queues(struct blk_mq_queue_map *qmap,
+						struct pci_dev *pdev)
+{
+	blk_mq_pci_map_queues(qmap, pdev, 0);
+}
+#endif
+
 #endif /* WDMDMA_COMPAT_H */

@@ -12,8 +12,8 @@
 #             disk), discard and write zeroes; in get mode at 100% and in pdu mode with the
 #             verifier off (wdmdma's lock-free path), the wdmdma and
 #             edublk tracepoints on (tracefs): each event's count matches
-#             the debugfs counter it stands for; then once more on the
-#             legacy INTx line (msi=0);
+#             the debugfs counter it stands for; then the batch checks
+#             (below); then once more on the legacy INTx line (msi=0);
 #             then, while fio reads at queue depth 32 on both queues:
 #             the device removed through sysfs (then a rescan), unbound
 #             (then bound again), its bus mastering toggled every 0.2 s:
@@ -65,6 +65,13 @@
 #             same file): e2fsck -fn clean, and every file fs-make wrote
 #             reads back as written; then its device is parked (no
 #             driver binds it again) for the scenarios after it.
+#   batch   - the end of verify alone: interrupt coalescing (edu-sg 1.3:
+#             INT_COALESCE as the parameters say, at most one interrupt
+#             per 2 completions with fio verify at depth 16) and doorbells
+#             per batch (fio submitting 8 at a time: at most one doorbell
+#             per 2 commands); one of the 2 queues polled (poll_queues=1):
+#             io_uring --hipri completes on it with no interrupt, the
+#             other queue serves the rest; nothing lost;
 #   bounce  - a 32-bit device in a guest with RAM above 4 GiB: fio verify
 #             while wdmdma bounces the pages the device cannot reach; then
 #             mode=native and native-sgt with 1 MiB writes (swiotlb
@@ -480,6 +487,98 @@ scenario_verify() {
 		check "$mode: rmmod edublk" rmmod edublk
 	done
 	trace_fast
+	batch_checks
+}
+
+# irq_sum: the interrupts of edu-sg's per-queue vectors (all CPUs).
+irq_sum() {
+	awk '$NF ~ /-q[0-9]+$/ {
+		for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) s += $i }
+		END { print s + 0 }' /proc/interrupts
+}
+
+# batch_checks: interrupt coalescing (edu-sg 1.3: 8 completions or 1 ms):
+# fio submitting one request at a time gets about one interrupt per 8
+# completions; then fio submitting 8 at a time: the driver rings the
+# doorbell once a batch (blk-mq's bd->last, .commit_rqs). Nothing is lost
+# either way.
+batch_checks() {
+	local n="batch" irqs posted completed
+	if ! load_edublk mode=pdu irq_coalesce=8 irq_coalesce_us=1000; then
+		not_ok "$n: insmod edublk irq_coalesce=8 irq_coalesce_us=1000"
+		return
+	fi
+	expect_eq "$n: INT_COALESCE as the parameters say" \
+		"$(stat_of $EDUBLK_DBG/stats dev_int_coalesce)" 0x3e80008
+	irqs=$(irq_sum)
+	completed=$(sgq_sum completed)
+	run_fio_verify "$n: fio verify, coalesced interrupts" <<JOB
+[coalesce]
+size=4m
+rw=randwrite
+bs=4k
+JOB
+	irqs=$(($(irq_sum) - irqs))
+	completed=$(($(sgq_sum completed) - completed))
+	expect_gt "$n: commands completed" "$completed" 2047
+	# Without coalescing: an interrupt per command, as the fio runs
+	# before this one had.
+	expect_gt "$n: at most one interrupt per 2 completions" \
+		$((completed + 1)) $((2 * irqs))
+	posted=$(sgq_sum posted)
+	irqs=$(sgq_sum doorbells)
+	run_fio_verify "$n: fio verify, 8 submitted at a time" <<JOB
+[batch]
+size=4m
+offset=4m
+rw=randwrite
+bs=4k
+iodepth_batch_submit=8
+iodepth_batch_complete_min=8
+JOB
+	posted=$(($(sgq_sum posted) - posted))
+	irqs=$(($(sgq_sum doorbells) - irqs))
+	# The verify reads of adjacent blocks may merge: the writes at least.
+	expect_gt "$n: commands posted in batches" "$posted" 1023
+	expect_gt "$n: at most one doorbell per 2 commands" \
+		$((posted + 1)) $((2 * irqs))
+	common_checks "$n"
+	check "$n: rmmod edublk" rmmod edublk
+	poll_checks
+}
+
+# poll_checks: one of the device's 2 queues polled (poll_queues=1): io_uring
+# with --hipri completes through it, without an interrupt, and the other
+# queue still takes its interrupts.
+poll_checks() {
+	local n="poll" irqs polled
+	if ! load_edublk mode=pdu poll_queues=1; then
+		not_ok "$n: insmod edublk poll_queues=1"
+		return
+	fi
+	expect_eq "$n: one interrupt vector" \
+		"$(grep -c -- '-q[0-9]*$' /proc/interrupts)" 1
+	irqs=$(irq_sum)
+	run_fio_verify "$n: fio verify, polled (io_uring --hipri)" <<JOB
+[hipri]
+ioengine=io_uring
+hipri=1
+size=4m
+rw=randwrite
+bs=4k
+JOB
+	expect_gt "$n: the polled queue completed it" "$(sgq_stat 1 completed)" \
+		1023
+	expect_eq "$n: ... with no interrupt" "$(($(irq_sum) - irqs))" 0
+	irqs=$(sgq_stat 0 completed)
+	polled=$(sgq_stat 1 completed)
+	verify_run "$n: fio verify from 2 CPUs, not polled" 0 4194304
+	expect_gt "$n: the other queue took that" \
+		"$(($(sgq_stat 0 completed) - irqs))" 0
+	expect_eq "$n: ... and the polled one none of it" \
+		"$(sgq_stat 1 completed)" "$polled"
+	common_checks "$n"
+	check "$n: rmmod edublk" rmmod edublk
 }
 
 # trace_fast: the tracepoints of wdmdma's lock-free path: an adapter made
@@ -1620,6 +1719,7 @@ verify)
 	check "verify: unload" unload_all
 	;;
 bounce) scenario_bounce ;;
+batch) batch_checks; check "batch: unload" unload_all ;;
 fs-make) scenario_fs_make; check "fs: unload" unload_all ;;
 fs-check)
 	scenario_fs_check
@@ -1648,6 +1748,6 @@ faults)
 	load_wdmdma || { not_ok "drops: insmod wdmdma"; edublk_finish; }
 	scenario_drops
 	;;
-*) not_ok "edusg: scenario '${1:-}'" "want verify, faults, bounce, removal, reset, aer, discard, fs-make, fs-check" ;;
+*) not_ok "edusg: scenario '${1:-}'" "want verify, faults, bounce, batch, removal, reset, aer, discard, fs-make, fs-check" ;;
 esac
 edublk_finish

@@ -144,16 +144,7 @@ static struct edublk_edu_cmd *to_edublk_edu_cmd(struct edublk_cmd *cmd)
 /* The edu's default reach is 28 bits (-device edu,dma_mask=... changes it). */
 static unsigned int dma_bits = 28;
 
-static int dma_bits_set(const char *val, const struct kernel_param *kp)
-{
-	return edublk_param_uint_range(val, kp, 28, 64);
-}
-
-static const struct kernel_param_ops dma_bits_ops = {
-	.set = dma_bits_set,
-	.get = param_get_uint,
-};
-module_param_cb(dma_bits, &dma_bits_ops, &dma_bits, 0444);
+EDUBLK_PARAM_UINT_RANGE(dma_bits, dma_bits, 28, 64);
 MODULE_PARM_DESC(dma_bits,
 		 "edu: DMA address width of the device, to match -device edu,dma_mask= (28..64, default: 28); edu-sg reports its own");
 
@@ -165,16 +156,7 @@ MODULE_PARM_DESC(dma_bits,
  */
 static unsigned int capacity_mb = 4;
 
-static int capacity_mb_set(const char *val, const struct kernel_param *kp)
-{
-	return edublk_param_uint_range(val, kp, 1, 64);
-}
-
-static const struct kernel_param_ops capacity_mb_ops = {
-	.set = capacity_mb_set,
-	.get = param_get_uint,
-};
-module_param_cb(capacity_mb, &capacity_mb_ops, &capacity_mb, 0444);
+EDUBLK_PARAM_UINT_RANGE(capacity_mb, capacity_mb, 1, 64);
 MODULE_PARM_DESC(capacity_mb,
 		 "edu: disk size in MiB, memory the device must reach (1..64, default: 4); edu-sg reports its medium's size");
 
@@ -307,7 +289,7 @@ static size_t edublk_edu_cmd_size(const struct edublk_dev *edu)
 /* ops->start_cmd: the request starts at its first element and sector. */
 static void edublk_edu_start_cmd(struct edublk_dev *edu,
 				 struct edublk_cmd *cmd,
-				 struct blk_mq_hw_ctx *hctx)
+				 struct blk_mq_hw_ctx *hctx, bool last)
 {
 	struct edublk_edu_cmd *ec = to_edublk_edu_cmd(cmd);
 

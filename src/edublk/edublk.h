@@ -174,6 +174,11 @@ struct edublk_dev {
 	struct work_struct fail_work;
 	struct edublk_stats stats;
 
+	/*
+	 * Hardware queues of type HCTX_TYPE_POLL (set by a backend with
+	 * @poll before edublk_add_disk()): the last ones of nr_hw_queues.
+	 */
+	unsigned int nr_poll_queues;
 	struct blk_mq_tag_set tag_set;
 	struct gendisk *disk;
 	int index;
@@ -199,11 +204,21 @@ struct edublk_dev {
  *	answers PCI_ERS_RESULT_NONE for a backend without it
  * @slot_reset: optional, with @error_detected: the link has been reset
  * @resume: optional, with @error_detected: recovery is over
+ * @map_queues: optional: blk-mq's .map_queues for the interrupt-driven
+ *	queues, the CPUs each serves (blk_mq_map_queues() without it)
+ * @poll: optional: blk-mq's .poll for a HCTX_TYPE_POLL queue (needed if
+ *	the backend sets nr_poll_queues): end what the device completed,
+ *	return how many
  * @cmd_size: bytes of the backend's per-request data, placed after the
  *	core's struct edublk_cmd in the PDU (edublk_cmd_priv()); called once,
  *	when the disk is added
  * @start_cmd: queue_rq starts a request: set up its backend data, before
- *	anything can end it
+ *	anything can end it. @last is blk-mq's bd->last: false if more
+ *	requests of the same batch follow on this hardware queue, so the
+ *	backend may leave ringing the device to @commit (which it then has)
+ * @commit: optional: the batch on @hctx has ended (its last request has
+ *	been through queue_rq, or blk-mq's .commit_rqs): tell the device
+ *	about every request the batch left for it
  * @list_ready: wdmdma mapped the request's list (cmd->sgl): hand it to the
  *	device. It runs inside Get/Build or from wdmdma's work item, so it
  *	must not end the request itself (edublk_fail_async() does)
@@ -238,9 +253,13 @@ struct edublk_backend_ops {
 	pci_ers_result_t (*slot_reset)(struct edublk_dev *edu);
 	void (*resume)(struct edublk_dev *edu);
 
+	void (*map_queues)(struct edublk_dev *edu,
+			   struct blk_mq_queue_map *qmap);
+	int (*poll)(struct edublk_dev *edu, struct blk_mq_hw_ctx *hctx);
 	size_t (*cmd_size)(const struct edublk_dev *edu);
 	void (*start_cmd)(struct edublk_dev *edu, struct edublk_cmd *cmd,
-			  struct blk_mq_hw_ctx *hctx);
+			  struct blk_mq_hw_ctx *hctx, bool last);
+	void (*commit)(struct edublk_dev *edu, struct blk_mq_hw_ctx *hctx);
 	void (*list_ready)(struct edublk_dev *edu, struct edublk_cmd *cmd,
 			   struct wdmdma_sg_list *sgl);
 	blk_status_t (*queue_nodata)(struct edublk_dev *edu,
@@ -282,6 +301,23 @@ int edublk_index_alloc(void);
 void edublk_index_free(int index);
 int edublk_param_uint_range(const char *val, const struct kernel_param *kp,
 			    unsigned int min, unsigned int max);
+/*
+ * EDUBLK_PARAM_UINT_RANGE(name, var, min, max): the read-only module
+ * parameter @name setting the unsigned int @var, which must be within
+ * [@min, @max] (edublk_param_uint_range()); its MODULE_PARM_DESC() follows.
+ */
+#define EDUBLK_PARAM_UINT_RANGE(name, var, min, max)			\
+	static int name##_param_set(const char *val,			\
+				    const struct kernel_param *kp)	\
+	{								\
+		return edublk_param_uint_range(val, kp, min, max);	\
+	}								\
+	static const struct kernel_param_ops name##_param_ops = {	\
+		.set = name##_param_set,				\
+		.get = param_get_uint,					\
+	};								\
+	module_param_cb(name, &name##_param_ops, &(var), 0444)
+
 extern unsigned int edublk_emergency_param;
 extern bool edublk_use_msi;
 extern const char * const edublk_mode_names[];

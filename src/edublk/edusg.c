@@ -9,7 +9,13 @@
  * table (the device's 16-byte elements differ from wdmdma's 24-byte,
  * Windows-shaped ones, and the table must sit in memory the device can
  * read) and posts the command. Completions arrive by MSI-X, one vector per
- * queue, or on one MSI/INTx vector with INT_STATUS naming the queues.
+ * queue (spread over the CPUs as blk-mq spreads its queues, so a request
+ * completes where it was submitted), or on one MSI/INTx vector with
+ * INT_STATUS naming the queues. With poll_queues, the last device queues
+ * have no interrupt (masked in INT_MASK): blk-mq polls them for io_uring's
+ * IOPOLL. A batch of requests (blk-mq's bd->last) rings the doorbell once,
+ * at its end; the CQ head is written back every EDUBLK_SG_CQ_RELEASE
+ * entries; irq_coalesce sets the device's interrupt coalescing (1.3).
  *
  * The device's medium may be a host file, which a WRITE leaves in the
  * host's page cache: the disk declares a volatile write cache with FUA, a
@@ -41,7 +47,8 @@
  * (power-off, reboot, kexec) resets the device so it does no more DMA.
  *
  * Locking: each queue's lock (irq-safe) guards its rings, its in-flight
- * table and its counters. It is never held while calling into wdmdma or
+ * table, its batch state (batch, ring_pending; batch_open is also read
+ * without it, see edublk_sg_commit()) and its counters. It is never held while calling into wdmdma or
  * ending a request, and never together with edu->lock. A controller reset
  * (from the timeout handler) and edublk_sg_gone() (from the interrupt
  * handlers, the timeout handler and remove(), with no lock held) take
@@ -87,6 +94,15 @@
  * SQ nor the CQ can overflow.
  */
 #define EDUBLK_SG_QSIZE		128
+/*
+ * Completions taken before the CQ head is written back (CQ_HEAD): the
+ * device needs the head only for room, and with at most
+ * EDUBLK_QUEUE_DEPTH commands in flight and fewer than this many entries
+ * held back the CQ never fills, so one MMIO write releases a batch.
+ */
+#define EDUBLK_SG_CQ_RELEASE	(EDUBLK_SG_QSIZE / 4)
+static_assert(EDUBLK_SG_CQ_RELEASE - 1 + EDUBLK_QUEUE_DEPTH <
+	      EDUBLK_SG_QSIZE - 1);
 /* Largest request; also bounded by the device's limits (see below). */
 #define EDUBLK_SG_MAX_TRANSFER	SZ_1M
 /*
@@ -109,6 +125,37 @@ static unsigned int edublk_sg_io_timeout;
 module_param_named(io_timeout, edublk_sg_io_timeout, uint, 0444);
 MODULE_PARM_DESC(io_timeout,
 		 "edu-sg: seconds a command may take before it is timed out (default 0: 5 s plus twice the latency the device advertises)");
+
+/*
+ * Interrupt coalescing (device version 1.3, INT_COALESCE): a queue's
+ * interrupt waits for this many completions, or this long after the first
+ * of them. Off (0) by default: at a queue depth of 1 every completion
+ * would wait the whole time.
+ */
+static unsigned int edublk_sg_coalesce_n;
+static unsigned int edublk_sg_coalesce_us;
+
+EDUBLK_PARAM_UINT_RANGE(irq_coalesce, edublk_sg_coalesce_n, 0,
+			ES_INT_COALESCE_MAX_N);
+MODULE_PARM_DESC(irq_coalesce,
+		 "edu-sg 1.3: completions a queue's interrupt waits for (0..255, default 0: off; needs irq_coalesce_us)");
+EDUBLK_PARAM_UINT_RANGE(irq_coalesce_us, edublk_sg_coalesce_us, 0,
+			ES_INT_COALESCE_MAX_US);
+MODULE_PARM_DESC(irq_coalesce_us,
+		 "edu-sg 1.3: longest wait of a coalesced interrupt, in microseconds (0..65535, default 0: off)");
+
+/*
+ * Device queues the driver polls (io_uring's IOPOLL, RWF_HIPRI) rather than
+ * taking their interrupts: blk-mq's HCTX_TYPE_POLL queues, after the
+ * interrupt-driven ones, with their interrupts masked (INT_MASK). At least
+ * one device queue stays interrupt-driven.
+ */
+static unsigned int edublk_sg_poll_queues;
+
+EDUBLK_PARAM_UINT_RANGE(poll_queues, edublk_sg_poll_queues, 0,
+			EDUSG_MAX_QUEUES - 1);
+MODULE_PARM_DESC(poll_queues,
+		 "edu-sg: device queues used as polled queues, without interrupts (0..7, default 0; at least one queue keeps its interrupt)");
 
 /*
  * Does @mode map a request of several segments through an sg_table
@@ -173,6 +220,12 @@ struct edublk_sg_cmd {
 	u16 nelems;
 	u8 sg_state;			/* enum edublk_sg_state */
 	u8 native_map;			/* enum edublk_native_map */
+	/*
+	 * More of its batch follow: posted in batch @batch of its queue, it
+	 * leaves the doorbell to the batch's commit (edublk_sg_submit()).
+	 */
+	bool defer;
+	u32 batch;
 	u32 dev_tag;
 	unsigned long posted;		/* jiffies when last posted */
 	/* EDUBLK_NATIVE_BVEC: the dma_map_bvec() mapping */
@@ -212,6 +265,7 @@ struct edublk_sgq_stats {
 	u64 reposted;		/* commands posted again after a restart */
 	u64 halts;		/* the device halted the queue */
 	u64 bad_cqes;		/* completions that failed validation */
+	u64 doorbells;		/* SQ_TAIL writes */
 };
 
 struct edublk_sgq {
@@ -226,10 +280,19 @@ struct edublk_sgq {
 	dma_addr_t tables_dma;
 	u16 sq_tail;
 	u16 cq_head;
+	u16 cq_released;		/* the CQ_HEAD last written */
 	bool phase;			/* the phase a new CQ entry has */
 	bool dead;			/* could not be re-enabled */
 	unsigned int stuck;		/* timeouts since the last completion */
 	u16 seq;			/* upper half of the device tags */
+	/*
+	 * Doorbells left to a batch's end (bd->last, .commit_rqs): the
+	 * batch a request starting now belongs to, ended (incremented) by
+	 * each commit; whether one is open; SQ entries not yet rung.
+	 */
+	u32 batch;
+	bool batch_open;
+	bool ring_pending;
 	unsigned int nr_inflight;
 	struct edublk_cmd *inflight[EDUBLK_QUEUE_DEPTH];	/* by blk-mq tag */
 	struct edublk_sgq_stats stats;
@@ -240,6 +303,8 @@ struct edublk_sgq {
 struct edublk_sg {
 	struct edublk_dev edu;
 	unsigned int nq;
+	/* The first nq_irq queues signal; the rest are polled (none at 0). */
+	unsigned int nq_irq;
 	u32 max_elems;
 	u32 max_elem_len;
 	u32 max_xfer;			/* the device's MAX_XFER */
@@ -258,6 +323,7 @@ struct edublk_sg {
 	u64 function_resets;		/* reset_done() calls (all locks) */
 	u64 aer_recoveries;		/* resume() calls (all locks) */
 	bool v11;			/* device version 1.1: STAT_BAD_CQES */
+	u32 coalesce;			/* INT_COALESCE (1.3), 0 if off */
 	const char *irq_mode;
 #ifdef WDMDMA_HAVE_BLK_RQ_DMA_MAP_ITER
 	/* mode=native: range arrays of requests with many segments */
@@ -320,13 +386,23 @@ static size_t edublk_sg_cmd_size(const struct edublk_dev *edu)
  * queue's number; it waits for its list, with nothing mapped natively.
  */
 static void edublk_sg_start_cmd(struct edublk_dev *edu, struct edublk_cmd *cmd,
-				struct blk_mq_hw_ctx *hctx)
+				struct blk_mq_hw_ctx *hctx, bool last)
 {
 	struct edublk_sg_cmd *sc = to_edublk_sg_cmd(cmd);
+	struct edublk_sgq *q = &to_edublk_sg(edu)->q[hctx->queue_num];
+	unsigned long flags;
 
 	sc->qid = hctx->queue_num;
 	sc->sg_state = EDUBLK_SG_IDLE;
 	sc->native_map = EDUBLK_NATIVE_NONE;
+	sc->defer = !last;
+	if (last)
+		return;
+	/* Its batch is open until ops->commit; see edublk_sg_submit(). */
+	spin_lock_irqsave(&q->lock, flags);
+	sc->batch = q->batch;
+	WRITE_ONCE(q->batch_open, true);
+	spin_unlock_irqrestore(&q->lock, flags);
 }
 
 /* --- Submission --------------------------------------------------------- */
@@ -384,15 +460,25 @@ static void edublk_sg_post(struct edublk_sgq *q, struct edublk_cmd *cmd)
 	sc->sg_state = EDUBLK_SG_ON_DEVICE;
 }
 
+/* Tell the device about everything posted on @q. Lock held. */
+static void edublk_sg_ring(struct edublk_sgq *q)
+{
+	lockdep_assert_held(&q->lock);
+	es_wr(q->edu, ES_Q(q->qid, ESQ_SQ_TAIL), q->sq_tail);
+	q->ring_pending = false;
+	q->stats.doorbells++;
+}
+
 /*
  * Post @cmd, its element table filled, on its queue and ring the doorbell
- * (not during a function reset). Returns false if the queue was given up
- * (its commands fail).
+ * (not during a function reset; for a batch, maybe at its end). Returns
+ * false if the queue was given up (its commands fail).
  */
 static bool edublk_sg_submit(struct edublk_dev *edu, struct edublk_cmd *cmd)
 {
 	struct edublk_sg *sg = to_edublk_sg(edu);
-	struct edublk_sgq *q = &sg->q[to_edublk_sg_cmd(cmd)->qid];
+	struct edublk_sg_cmd *sc = to_edublk_sg_cmd(cmd);
+	struct edublk_sgq *q = &sg->q[sc->qid];
 	unsigned long flags;
 
 	spin_lock_irqsave(&q->lock, flags);
@@ -401,11 +487,46 @@ static bool edublk_sg_submit(struct edublk_dev *edu, struct edublk_cmd *cmd)
 		return false;
 	}
 	edublk_sg_post(q, cmd);
-	/* In a function reset: posted again by edublk_sg_reset_done(). */
-	if (!sg->resetting)
-		es_wr(edu, ES_Q(q->qid, ESQ_SQ_TAIL), q->sq_tail);
+	/*
+	 * In a function reset: posted again by edublk_sg_reset_done(). A
+	 * request of a batch still open leaves the doorbell to the batch's
+	 * commit; once the batch has ended (its commit may have come before
+	 * this list, which waited), it rings at once.
+	 */
+	if (sg->resetting)
+		;
+	else if (sc->defer && sc->batch == q->batch)
+		q->ring_pending = true;
+	else
+		edublk_sg_ring(q);
 	spin_unlock_irqrestore(&q->lock, flags);
 	return true;
+}
+
+/*
+ * ops->commit: the batch on @hctx's queue has ended; ring for what its
+ * requests posted, and let the ones still waiting for their lists ring
+ * for themselves.
+ */
+static void edublk_sg_commit(struct edublk_dev *edu,
+			     struct blk_mq_hw_ctx *hctx)
+{
+	struct edublk_sg *sg = to_edublk_sg(edu);
+	struct edublk_sgq *q = &sg->q[hctx->queue_num];
+	unsigned long flags;
+
+	/*
+	 * Set under the lock by this batch's own requests, or cleared by
+	 * another batch's commit, which then rang and ended this batch too.
+	 */
+	if (!READ_ONCE(q->batch_open))
+		return;
+	spin_lock_irqsave(&q->lock, flags);
+	q->batch++;
+	WRITE_ONCE(q->batch_open, false);
+	if (q->ring_pending && !sg->resetting)
+		edublk_sg_ring(q);
+	spin_unlock_irqrestore(&q->lock, flags);
 }
 
 /* Is the list usable by the device as it is? */
@@ -1070,8 +1191,9 @@ static blk_status_t edublk_sg_status(struct edublk_sgq *q, u16 status,
 
 /*
  * Take every new completion from @q's CQ, moving the finished requests to
- * @done, and (if @release) release the entries to the device: not to a
- * queue that was just aborted or reset, whose doorbells are off. Every
+ * @done, and (if @release) release the entries to the device once
+ * EDUBLK_SG_CQ_RELEASE of them are held back: not to a queue that was just
+ * aborted or reset, whose doorbells are off. Every
  * field is checked before use: an entry that names no request posted on
  * this queue is counted and dropped. Returns the number of entries taken.
  * Lock held.
@@ -1121,8 +1243,12 @@ static unsigned int edublk_sg_drain(struct edublk_sgq *q,
 		trace_edublk_cmd_complete(cmd, e);
 		list_add_tail(&cmd->node, done);
 	}
-	if (n && release)
+	if (n && release &&
+	    ((q->cq_head - q->cq_released) & (EDUBLK_SG_QSIZE - 1)) >=
+	    EDUBLK_SG_CQ_RELEASE) {
 		es_wr(q->edu, ES_Q(q->qid, ESQ_CQ_HEAD), q->cq_head);
+		q->cq_released = q->cq_head;
+	}
 	return n;
 }
 
@@ -1150,7 +1276,9 @@ static void edublk_sg_ring_reset(struct edublk_sgq *q)
 {
 	memset(q->cq, 0, EDUBLK_SG_QSIZE * sizeof(*q->cq));
 	q->sq_tail = 0;
+	q->ring_pending = false;
 	q->cq_head = 0;
+	q->cq_released = 0;
 	q->phase = true;
 }
 
@@ -1184,7 +1312,7 @@ static void edublk_sg_requeue(struct edublk_sgq *q, struct edublk_cmd *victim,
 		reposted++;
 	}
 	if (reposted)
-		es_wr(q->edu, ES_Q(q->qid, ESQ_SQ_TAIL), q->sq_tail);
+		edublk_sg_ring(q);
 }
 
 /*
@@ -1276,6 +1404,21 @@ static void edublk_sg_reset_device(struct edublk_dev *edu)
 }
 
 /*
+ * The device-wide settings a reset clears, before the queues are enabled.
+ * Lock held (every queue's), or the device not yet in use.
+ */
+static void edublk_sg_setup_device(struct edublk_dev *edu)
+{
+	struct edublk_sg *sg = to_edublk_sg(edu);
+
+	if (sg->coalesce)
+		es_wr(edu, ES_INT_COALESCE, sg->coalesce);
+	/* The polled queues never signal. */
+	if (sg->nq_irq < sg->nq)
+		es_wr(edu, ES_INT_MASK, GENMASK(sg->nq - 1, sg->nq_irq));
+}
+
+/*
  * @victim on @vq has timed out and @vq's last timeout came with no
  * completion since. Under every queue's lock, first take what @vq posted
  * meanwhile: if @victim completed, nothing more (returns false). Else
@@ -1325,8 +1468,10 @@ static int edublk_sg_escalate(struct edublk_dev *edu, struct edublk_sgq *vq,
 	if (give_up)
 		WRITE_ONCE(edu->dead, true);
 	edublk_sg_reset_device(edu);
-	if (!give_up)
+	if (!give_up) {
 		sg->resets++;
+		edublk_sg_setup_device(edu);
+	}
 	for (i = 0; i < sg->nq; i++) {
 		struct edublk_sgq *q = &sg->q[i];
 		blk_status_t others = BLK_STS_OK;
@@ -1471,6 +1616,34 @@ static void edublk_sg_service(struct edublk_sgq *q)
 		edublk_sg_gone(edu, EDUBLK_SG_ALL_ONES);
 }
 
+/**
+ * edublk_sg_poll() - ops->poll: take a polled queue's completions
+ * @edu: the device
+ * @hctx: a HCTX_TYPE_POLL hardware queue (a device queue without interrupt)
+ *
+ * Ends the requests the device completed. A halted queue is left to the
+ * timeout handler, which restarts it: a status read on every poll would
+ * cost an MMIO read per empty poll.
+ *
+ * Context: process (blk-mq's poll); does not sleep.
+ * Return: the number of completions taken.
+ */
+static int edublk_sg_poll(struct edublk_dev *edu, struct blk_mq_hw_ctx *hctx)
+{
+	struct edublk_sg *sg = to_edublk_sg(edu);
+	struct edublk_sgq *q = &sg->q[hctx->queue_num];
+	unsigned long flags;
+	unsigned int n;
+	LIST_HEAD(done);
+
+	spin_lock_irqsave(&q->lock, flags);
+	/* In a function reset, edublk_sg_reset_done() takes what is there. */
+	n = sg->resetting ? 0 : edublk_sg_drain(q, &done, true);
+	spin_unlock_irqrestore(&q->lock, flags);
+	edublk_sg_end(edu, &done);
+	return n;
+}
+
 /* MSI-X: one vector per queue. */
 static irqreturn_t edublk_sg_irq_queue(int irq, void *data)
 {
@@ -1499,7 +1672,8 @@ static irqreturn_t edublk_sg_irq_shared(int irq, void *data)
 	}
 	/* Ack first: a completion during the drain raises a new interrupt. */
 	es_wr(edu, ES_INT_ACK, status);
-	for_each_set_bit(qid, &status, sg->nq)
+	/* A polled queue sets its bit too, masked: left to its poll. */
+	for_each_set_bit(qid, &status, sg->nq_irq)
 		edublk_sg_service(&sg->q[qid]);
 	return IRQ_HANDLED;
 }
@@ -1790,6 +1964,7 @@ static int edublk_sg_enable_queues(struct edublk_dev *edu)
 	struct edublk_sg *sg = to_edublk_sg(edu);
 	unsigned int i;
 
+	edublk_sg_setup_device(edu);
 	for (i = 0; i < sg->nq; i++) {
 		u32 st = edublk_sg_enable_queue(edu, &sg->q[i]);
 
@@ -1816,6 +1991,19 @@ static void edublk_sg_free_irqs(struct edublk_dev *edu, unsigned int nr)
 		free_irq(pci_irq_vector(edu->pdev, nr), &sg->q[nr]);
 }
 
+/*
+ * ops->map_queues: with a vector per queue, each hardware queue serves the
+ * CPUs its vector's affinity names; else blk-mq's own spread.
+ */
+static void edublk_sg_map_queues(struct edublk_dev *edu,
+				 struct blk_mq_queue_map *qmap)
+{
+	if (to_edublk_sg(edu)->msix)
+		wdmdma_blk_mq_pci_map_queues(qmap, edu->pdev);
+	else
+		blk_mq_map_queues(qmap);
+}
+
 /* MSI-X with a vector per queue, else one MSI or INTx vector. */
 static int edublk_sg_setup_irqs(struct edublk_dev *edu)
 {
@@ -1824,8 +2012,14 @@ static int edublk_sg_setup_irqs(struct edublk_dev *edu)
 	unsigned int i;
 	int ret = -ENODEV;
 
+	/*
+	 * Managed affinity spreads the queues' vectors over the CPUs as
+	 * blk-mq spreads its hardware queues (edublk_sg_map_queues()), so a
+	 * request completes on a CPU that submits to its queue.
+	 */
 	if (edublk_use_msi)
-		ret = pci_alloc_irq_vectors(pdev, sg->nq, sg->nq, PCI_IRQ_MSIX);
+		ret = pci_alloc_irq_vectors(pdev, sg->nq_irq, sg->nq_irq,
+					    PCI_IRQ_MSIX | PCI_IRQ_AFFINITY);
 	if (ret < 0)
 		ret = pci_alloc_irq_vectors(pdev, 1, 1, PCI_IRQ_INTX |
 					    (edublk_use_msi ? PCI_IRQ_MSI : 0));
@@ -1845,7 +2039,7 @@ static int edublk_sg_setup_irqs(struct edublk_dev *edu)
 			goto free_vectors;
 		return 0;
 	}
-	for (i = 0; i < sg->nq; i++) {
+	for (i = 0; i < sg->nq_irq; i++) {
 		struct edublk_sgq *q = &sg->q[i];
 
 		snprintf(q->irq_name, sizeof(q->irq_name), "%s-q%u",
@@ -1893,7 +2087,11 @@ static int edublk_sg_probe(struct edublk_dev *edu)
 	ret = edublk_sg_read_limits(edu, &nq);
 	if (ret)
 		return ret;
-	nq = min_t(unsigned int, nq, nr_cpu_ids);
+	/* Polled queues first taken from the device's, then one per CPU. */
+	edu->nr_poll_queues = min(edublk_sg_poll_queues, nq - 1);
+	sg->nq_irq = min_t(unsigned int, nq - edu->nr_poll_queues,
+			   nr_cpu_ids);
+	nq = sg->nq_irq + edu->nr_poll_queues;
 	sg->q = kcalloc(nq, sizeof(*sg->q), GFP_KERNEL);
 	if (!sg->q)
 		return -ENOMEM;
@@ -1901,6 +2099,14 @@ static int edublk_sg_probe(struct edublk_dev *edu)
 	sg->v11 = (es_rd(edu, ES_VERSION) & 0xffff) >= 1;
 	/* 1.2: DISCARD and WRITE_ZEROES */
 	edu->discard = (es_rd(edu, ES_VERSION) & 0xffff) >= 2;
+	/* 1.3: INT_COALESCE; both parameters needed, as the device does */
+	if (edublk_sg_coalesce_n > 1 && edublk_sg_coalesce_us) {
+		if ((es_rd(edu, ES_VERSION) & 0xffff) >= 3)
+			sg->coalesce = edublk_sg_coalesce_n |
+				       edublk_sg_coalesce_us << 16;
+		else
+			dev_warn(dev, "irq_coalesce ignored: the device has no INT_COALESCE (version 1.3)\n");
+	}
 	ret = edublk_sg_read_xfer_limits(edu, sg);
 	if (ret)
 		goto free_sg;
@@ -1997,6 +2203,9 @@ static int edublk_sg_probe(struct edublk_dev *edu)
 		goto free_index;
 	edublk_debugfs_add(edu);
 
+	if (edu->nr_poll_queues)
+		dev_info(dev, "%s: %u of its queues polled, no interrupt\n",
+			 edu->disk->disk_name, edu->nr_poll_queues);
 	dev_info(dev, "%s: edu-sg, %llu MiB, %u queues, %s, %u-bit DMA, %u KiB per request, mode %s\n",
 		 edu->disk->disk_name, edu->capacity >> 20, nq, sg->irq_mode,
 		 edu->dma_bits, max_rq >> 10,
@@ -2008,7 +2217,7 @@ free_index:
 reset_device:
 	es_wr(edu, ES_DEV_CTRL, ES_DEV_CTRL_RESET);
 	es_rd(edu, ES_ID);
-	edublk_sg_free_irqs(edu, sg->msix ? nq : 1);
+	edublk_sg_free_irqs(edu, sg->msix ? sg->nq_irq : 1);
 	pci_free_irq_vectors(pdev);
 free_queues:
 	edublk_sg_free_queues(edu);
@@ -2073,7 +2282,7 @@ static void edublk_sg_remove(struct edublk_dev *edu)
 	edublk_index_free(edu->index);
 	es_wr(edu, ES_DEV_CTRL, ES_DEV_CTRL_RESET);
 	es_rd(edu, ES_ID);	/* the reset has landed: no more DMA */
-	edublk_sg_free_irqs(edu, sg->msix ? sg->nq : 1);
+	edublk_sg_free_irqs(edu, sg->msix ? sg->nq_irq : 1);
 	pci_free_irq_vectors(pdev);
 	edublk_sg_free_queues(edu);
 	edublk_sg_native_exit(sg);
@@ -2088,7 +2297,7 @@ static void edublk_sg_remove(struct edublk_dev *edu)
 static void edublk_sg_sync_irqs(struct edublk_dev *edu)
 {
 	struct edublk_sg *sg = to_edublk_sg(edu);
-	unsigned int i, nr = sg->msix ? sg->nq : 1;
+	unsigned int i, nr = sg->msix ? sg->nq_irq : 1;
 
 	for (i = 0; i < nr; i++)
 		synchronize_irq(pci_irq_vector(edu->pdev, i));
@@ -2173,6 +2382,7 @@ static void edublk_sg_restart_all(struct edublk_dev *edu, const char *why,
 	dead = sg->gone || READ_ONCE(edu->dead);
 	if (!dead && present) {
 		(*count)++;
+		edublk_sg_setup_device(edu);
 		for (i = 0; i < sg->nq; i++) {
 			struct edublk_sgq *q = &sg->q[i];
 			blk_status_t others = BLK_STS_OK;
@@ -2569,6 +2779,9 @@ static void edublk_sg_debugfs_show(struct seq_file *m,
 		   edublk_sg_stat(edu, ES_STAT_INJECTED));
 	seq_printf(m, "dev_bad_cqes %llu\n", READ_ONCE(sg->dev_bad_cqes) +
 		   (sg->v11 ? edublk_sg_stat(edu, ES_STAT_BAD_CQES) : 0));
+	/* What the device holds (0 if the driver never wrote it). */
+	seq_printf(m, "dev_int_coalesce %#x\n",
+		   sg->coalesce ? edublk_sg_stat(edu, ES_INT_COALESCE) : 0);
 	if (edublk_mode_is_native(edu->mode)) {
 		/* What maps a request of several segments: iter or sgt. */
 		seq_printf(m, "native_map %s\n",
@@ -2604,10 +2817,10 @@ static void edublk_sg_debugfs_show(struct seq_file *m,
 		inflight = q->nr_inflight;
 		dead = q->dead;
 		spin_unlock_irqrestore(&q->lock, flags);
-		seq_printf(m, "q%u posted %llu completed %llu dev_errors %llu timeouts %llu restarts %llu reposted %llu halts %llu bad_cqes %llu inflight %u dead %d\n",
+		seq_printf(m, "q%u posted %llu completed %llu dev_errors %llu timeouts %llu restarts %llu reposted %llu halts %llu bad_cqes %llu doorbells %llu inflight %u dead %d\n",
 			   i, st.posted, st.completed, st.dev_errors,
 			   st.timeouts, st.restarts, st.reposted, st.halts,
-			   st.bad_cqes, inflight, dead);
+			   st.bad_cqes, st.doorbells, inflight, dead);
 	}
 }
 
@@ -2622,8 +2835,11 @@ const struct edublk_backend_ops edublk_sg_ops = {
 	.error_detected = edublk_sg_error_detected,
 	.slot_reset = edublk_sg_slot_reset,
 	.resume = edublk_sg_resume,
+	.map_queues = edublk_sg_map_queues,
 	.cmd_size = edublk_sg_cmd_size,
 	.start_cmd = edublk_sg_start_cmd,
+	.commit = edublk_sg_commit,
+	.poll = edublk_sg_poll,
 	.list_ready = edublk_sg_list_ready,
 	.queue_nodata = edublk_sg_queue_nodata,
 	.native_queue = edublk_sg_native_queue,

@@ -18,7 +18,7 @@
 #define EDUSG_VENDOR_ID		0x1234	/* QEMU */
 #define EDUSG_DEVICE_ID		0x11e9
 #define EDUSG_MAGIC		0x45445347	/* "EDSG" */
-#define EDUSG_VERSION		0x00010002	/* 1.2: DISCARD, WRITE_ZEROES */
+#define EDUSG_VERSION		0x00010003	/* 1.3: INT_COALESCE */
 #define EDUSG_MAX_QUEUES	8
 #define EDUSG_MAX_QUEUE_ENTRIES	4096
 #define EDUSG_MAX_XFER_CAP	0xfffffe00u
@@ -56,6 +56,10 @@
 #define ES_BAD_CQE		0x05c	/* kind 3:0, every Nth 31:16 */
 #define ES_STAT_BAD_CQES	0x074
 #define ES_VANISH_MS		0x090
+/* Device version 1.3 */
+#define ES_INT_COALESCE		0x094	/* threshold 7:0, time (us) 31:16 */
+#define ES_INT_COALESCE_MAX_N	0xff
+#define ES_INT_COALESCE_MAX_US	0xffff
 
 #define ES_CAPS_MSIX		BIT(0)
 #define ES_CAPS_MSI		BIT(1)

@@ -110,16 +110,7 @@ int edublk_param_uint_range(const char *val, const struct kernel_param *kp,
 
 unsigned int edublk_emergency_param = 1;
 
-static int emergency_set(const char *val, const struct kernel_param *kp)
-{
-	return edublk_param_uint_range(val, kp, 1, 64);
-}
-
-static const struct kernel_param_ops emergency_ops = {
-	.set = emergency_set,
-	.get = param_get_uint,
-};
-module_param_cb(emergency, &emergency_ops, &edublk_emergency_param, 0444);
+EDUBLK_PARAM_UINT_RANGE(emergency, edublk_emergency_param, 1, 64);
 MODULE_PARM_DESC(emergency,
 		 "reserve mode: preallocated emergency Build buffers (1..64, default: 1)");
 
@@ -148,7 +139,8 @@ static const struct block_device_operations edublk_fops = {
 
 /*
  * Create and add the disk edublkN: @nr_hw_queues hardware queues of
- * EDUBLK_QUEUE_DEPTH, @timeout in jiffies (0: the block layer's default),
+ * EDUBLK_QUEUE_DEPTH (the last edu->nr_poll_queues of them polled),
+ * @timeout in jiffies (0: the block layer's default),
  * a volatile write cache with FUA if edu->write_cache says so. add_disk()
  * scans its partition table unless the backend has none.
  */
@@ -170,6 +162,8 @@ int edublk_add_disk(struct edublk_dev *edu, struct queue_limits *lim,
 	/* No .timeout (nor sysfs io_timeout) for a backend without one. */
 	set->ops = edu->ops->timeout ? &edublk_mq_ops_timeout : &edublk_mq_ops;
 	set->nr_hw_queues = nr_hw_queues;
+	/* Polled queues: their own map (no interrupt), none for reads. */
+	set->nr_maps = edu->nr_poll_queues ? HCTX_MAX_TYPES : 1;
 	set->queue_depth = EDUBLK_QUEUE_DEPTH;
 	set->timeout = timeout;
 	set->numa_node = dev_to_node(&edu->pdev->dev);

@@ -281,7 +281,7 @@ void edublk_account(struct edublk_dev *edu, struct edublk_cmd *cmd)
 }
 
 /**
- * edublk_queue_rq() - blk-mq .queue_rq of every backend
+ * __edublk_queue_rq() - start a request, for edublk_queue_rq()
  * @hctx: the hardware queue (on edu-sg, the device queue of the same number)
  * @bd: the request
  *
@@ -297,8 +297,8 @@ void edublk_account(struct edublk_dev *edu, struct edublk_cmd *cmd)
  * Return: BLK_STS_OK; BLK_STS_RESOURCE (native modes: run it again
  * later); or an error that ends the request.
  */
-static blk_status_t edublk_queue_rq(struct blk_mq_hw_ctx *hctx,
-				    const struct blk_mq_queue_data *bd)
+static blk_status_t __edublk_queue_rq(struct blk_mq_hw_ctx *hctx,
+				      const struct blk_mq_queue_data *bd)
 {
 	struct request *rq = bd->rq;
 	struct edublk_cmd *cmd = blk_mq_rq_to_pdu(rq);
@@ -348,7 +348,7 @@ static blk_status_t edublk_queue_rq(struct blk_mq_hw_ctx *hctx,
 	cmd->sgl = NULL;
 	cmd->buf = NULL;
 	cmd->buf_src = EDUBLK_BUF_NONE;
-	edu->ops->start_cmd(edu, cmd, hctx);
+	edu->ops->start_cmd(edu, cmd, hctx, bd->last);
 	if (READ_ONCE(edu->dead)) {
 		sts = BLK_STS_IOERR;
 		goto end;
@@ -407,6 +407,35 @@ end:
 	return BLK_STS_OK;
 }
 
+/* blk-mq .queue_rq of every backend: the request, then maybe its batch. */
+static blk_status_t edublk_queue_rq(struct blk_mq_hw_ctx *hctx,
+				    const struct blk_mq_queue_data *bd)
+{
+	struct edublk_dev *edu = hctx->queue->tag_set->driver_data;
+	blk_status_t sts = __edublk_queue_rq(hctx, bd);
+
+	/*
+	 * The request may have ended already; what is left is the batch: the
+	 * last request of one rings what its others left for it, however
+	 * it ended.
+	 */
+	if (bd->last && edu->ops->commit)
+		edu->ops->commit(edu, hctx);
+	return sts;
+}
+
+/*
+ * blk-mq .commit_rqs: a batch ended without a request marked last (one was
+ * refused, or the dispatch stopped): ring what it left.
+ */
+static void edublk_commit_rqs(struct blk_mq_hw_ctx *hctx)
+{
+	struct edublk_dev *edu = hctx->queue->tag_set->driver_data;
+
+	if (edu->ops->commit)
+		edu->ops->commit(edu, hctx);
+}
+
 /**
  * edublk_init_request() - blk-mq .init_request of every backend
  * @set: the tag set
@@ -443,6 +472,39 @@ static enum blk_eh_timer_return edublk_timeout(struct request *rq)
 }
 
 /*
+ * blk-mq .map_queues: the interrupt-driven queues by the backend's mapping,
+ * else blk-mq's own spread; the polled ones after them, spread by blk-mq.
+ */
+static void edublk_map_queues(struct blk_mq_tag_set *set)
+{
+	struct edublk_dev *edu = set->driver_data;
+	struct blk_mq_queue_map *qmap = &set->map[HCTX_TYPE_DEFAULT];
+
+	qmap->nr_queues = set->nr_hw_queues - edu->nr_poll_queues;
+	qmap->queue_offset = 0;
+	if (edu->ops->map_queues)
+		edu->ops->map_queues(edu, qmap);
+	else
+		blk_mq_map_queues(qmap);
+	if (set->nr_maps <= HCTX_TYPE_POLL)
+		return;
+	/* No queues of their own for reads: they take the default map. */
+	set->map[HCTX_TYPE_READ].nr_queues = 0;
+	qmap = &set->map[HCTX_TYPE_POLL];
+	qmap->nr_queues = edu->nr_poll_queues;
+	qmap->queue_offset = set->nr_hw_queues - edu->nr_poll_queues;
+	blk_mq_map_queues(qmap);
+}
+
+/* blk-mq .poll: a polled queue's completions, by the backend. */
+static int edublk_poll(struct blk_mq_hw_ctx *hctx, struct io_comp_batch *iob)
+{
+	struct edublk_dev *edu = hctx->queue->tag_set->driver_data;
+
+	return edu->ops->poll(edu, hctx);
+}
+
+/*
  * Without a backend timeout, no .timeout: a request may legitimately wait
  * long for map registers, an emergency buffer or the device (the stock
  * edu does one DMA per 100 ms); blk-mq then just re-arms its timer, and
@@ -451,13 +513,19 @@ static enum blk_eh_timer_return edublk_timeout(struct request *rq)
  */
 const struct blk_mq_ops edublk_mq_ops = {
 	.queue_rq = edublk_queue_rq,
+	.commit_rqs = edublk_commit_rqs,
 	.init_request = edublk_init_request,
+	.map_queues = edublk_map_queues,
+	.poll = edublk_poll,
 };
 
 const struct blk_mq_ops edublk_mq_ops_timeout = {
 	.queue_rq = edublk_queue_rq,
+	.commit_rqs = edublk_commit_rqs,
 	.init_request = edublk_init_request,
 	.timeout = edublk_timeout,
+	.map_queues = edublk_map_queues,
+	.poll = edublk_poll,
 };
 
 /* --- The end of a request ----------------------------------------------- */
