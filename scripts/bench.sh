@@ -6,7 +6,10 @@
 #   - fio (io_uring and libaio, direct=1): 4k randread/randwrite at QD1 and
 #     QD32, 128 KiB and 1 MiB sequential read and write, on edublk in its
 #     reserve, pdu, get, native (and native-sgt where native takes
-#     blk_rq_dma_map_iter) modes, on brd and on null_blk;
+#     blk_rq_dma_map_iter) modes, on brd and on null_blk; 4k randread QD32
+#     through io_uring submitting 8 at a time on each, and polled
+#     (--hipri, edublk's poll queues) on edublk; 4k randread QD1 and QD32
+#     on edublk with interrupt coalescing (edu-sg 1.3);
 #   - pressure: 4k QD32 at 0/50/100% allocation-failure injection, and on a
 #     32-bit device whose map registers (native: swiotlb) a 512 KiB reader
 #     keeps exhausted;
@@ -149,12 +152,12 @@ if [ $micro -eq 1 ]; then
 else
 	glog=$WDMDMA_CACHE/logs/bench-$stamp.log
 	dst=$docs/benchmarks.json
-	guest="TCG, 2 vCPUs, 6 GiB, swiotlb=1024 (2 MiB), edu-sg x2 (64-bit and 32-bit DMA, 2 queues, 256 MiB)"
+	guest="TCG, 2 vCPUs, 6 GiB, swiotlb=1024 (2 MiB), edu-sg x2 (64-bit and 32-bit DMA, 4 queues (2 polled), 256 MiB)"
 	log "running the guest ($rounds rounds, ${runtime}s per fio run; about $((rounds * (112 * (runtime + 3)) / 60 + 5)) min); console log: $glog"
 	guest_rc=0
 	"$WDMDMA_TOP/scripts/run-guest.sh" --kernel "$kdir/arch/x86/boot/bzImage" --qemu "$qemu" \
 		--no-edu --smp 2 --mem 6G --host-root --append swiotlb=1024 \
-		--device edu-sg,queues=2,size=256M --device edu-sg,queues=2,size=256M,dma_bits=32 \
+		--device edu-sg,queues=4,size=256M --device edu-sg,queues=4,size=256M,dma_bits=32 \
 		--timeout $((rounds * 112 * (runtime + 6) + 1800)) --quiet --log "$glog" \
 		--module "$out/src/wdmdma/wdmdma.ko" --module "$out/src/edublk/edublk.ko" \
 		--module "$out/src/bench/wdmdma_bench.ko" \

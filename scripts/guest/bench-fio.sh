@@ -6,8 +6,11 @@
 # (32-bit DMA, every page above 4 GiB bounces), plus brd and null_blk.
 # For each round, interleaved: edublk0 in each mapping mode (reserve, pdu,
 # get, native, and native-sgt where native maps with the block layer's
-# iterator), then brd, then null_blk, every fio job on each; then the
-# pressure runs; at the end the mapping microbenchmark (bench-micro.sh).
+# iterator), then brd, then null_blk, every fio job on each; io_uring
+# submitting 8 at a time on each too, and on edublk polled (--hipri, its
+# device's 2 more queues as poll queues); edublk0 in pdu mode with
+# interrupt coalescing (edu-sg 1.3) at 4k QD1 and QD32; then the pressure
+# runs; at the end the mapping microbenchmark (bench-micro.sh).
 # Each result is one console line "BENCH-FIO: {json}" (or BENCH-PRESSURE,
 # BENCH-MICRO, BENCH-CMD for the exact fio command lines); scripts/bench.sh
 # collects them.
@@ -18,6 +21,11 @@ RUNTIME=${2:-3}
 MODES="reserve pdu get native"
 JOBS="4k-randread-qd1 4k-randread-qd32 4k-randwrite-qd1 4k-randwrite-qd32 128k-read 128k-write 1m-read 1m-write"
 ENGINES="io_uring libaio"
+# io_uring only: on every target, and on edublk alone (polled queues)
+URING_JOBS="4k-randread-qd32-batch8"
+EDUBLK_URING_JOBS="4k-randread-qd32-hipri"
+# edublk's interrupt coalescing: 8 completions or 50 us (target pdu-coalesced)
+COALESCE="irq_coalesce=8 irq_coalesce_us=50"
 REGION=64m
 OUT=/tmp/bench-fio.json
 
@@ -27,6 +35,8 @@ job_args() {
 	case $1 in
 	4k-randread-qd1) dir=read jargs="--rw=randread --bs=4k --iodepth=1" ;;
 	4k-randread-qd32) dir=read jargs="--rw=randread --bs=4k --iodepth=32" ;;
+	4k-randread-qd32-batch8) dir=read jargs="--rw=randread --bs=4k --iodepth=32 --iodepth_batch_submit=8 --iodepth_batch_complete_min=8" ;;
+	4k-randread-qd32-hipri) dir=read jargs="--rw=randread --bs=4k --iodepth=32 --hipri" ;;
 	4k-randwrite-qd1) dir=write jargs="--rw=randwrite --bs=4k --iodepth=1" ;;
 	4k-randwrite-qd32) dir=write jargs="--rw=randwrite --bs=4k --iodepth=32" ;;
 	128k-read) dir=read jargs="--rw=read --bs=128k --iodepth=8" ;;
@@ -98,9 +108,13 @@ edublk_by_bits() {
 	return 1
 }
 
+# load_mode MODE [PARAM...]: edublk in MODE, its devices' last 2 of 4
+# queues polled.
 load_mode() {
+	local mode=$1
+	shift
 	rmmod edublk 2>/dev/null
-	insmod /modules/edublk.ko mode=$1 || return 1
+	insmod /modules/edublk.ko mode=$mode poll_queues=2 "$@" || return 1
 	sleep 0.5
 	DEV64=$(edublk_by_bits 64) && DEV32=$(edublk_by_bits 32) || return 1
 	normalise $DEV64
@@ -142,12 +156,22 @@ while [ $round -le "$ROUNDS" ]; do
 				run_job BENCH-FIO /dev/$DEV64 edublk-$mode $job $eng $round
 			done
 		done
+		for job in $URING_JOBS $EDUBLK_URING_JOBS; do
+			run_job BENCH-FIO /dev/$DEV64 edublk-$mode $job io_uring $round
+		done
+	done
+	load_mode pdu $COALESCE || { echo "bench: edublk $COALESCE did not load"; exit 1; }
+	for job in 4k-randread-qd1 4k-randread-qd32; do
+		run_job BENCH-FIO /dev/$DEV64 edublk-pdu-coalesced $job io_uring $round
 	done
 	for t in ram0:brd nullb0:null_blk; do
 		for job in $JOBS; do
 			for eng in $ENGINES; do
 				run_job BENCH-FIO /dev/${t%%:*} ${t#*:} $job $eng $round
 			done
+		done
+		for job in $URING_JOBS; do
+			run_job BENCH-FIO /dev/${t%%:*} ${t#*:} $job io_uring $round
 		done
 	done
 
