@@ -941,7 +941,8 @@ static u32 edusg_reset_value(struct edusg_dev *es, unsigned int off)
 /*
  * Offsets that read 0 whatever is written: no register, or (0x058 and up)
  * a fault or statistics register of version 1.1 that is read-only and 0
- * here (this suite's device has no x-fault-regs and injects nothing).
+ * here (this suite's device has no x-fault-regs and injects nothing);
+ * not INT_COALESCE (1.3), which is read-write.
  */
 static bool edusg_undefined(struct edusg_dev *es, unsigned int off)
 {
@@ -949,7 +950,7 @@ static bool edusg_undefined(struct edusg_dev *es, unsigned int off)
 		return off >= ES_Q(es->nq, 0) ||
 		       (off - ES_QBASE) % ES_QSTRIDE > ESQ_PENDING;
 	return off == 0x02c || off == 0x058 || off == 0x05c ||
-	       off > ES_STAT_INJECTED;
+	       (off > ES_STAT_INJECTED && off != ES_INT_COALESCE);
 }
 
 /* Compare all 1024 BAR0 registers with their reset values. */
@@ -2319,6 +2320,9 @@ static void edusg_test_garbage(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, es_rd(es, ES_SCRATCH), pat32[i]);
 		KUNIT_EXPECT_EQ(test, es_rd(es, ES_INT_MASK),
 				pat32[i] & es_qbits(es));
+		/* 1.3: INT_COALESCE refuses a value with bits 15:8 set. */
+		KUNIT_EXPECT_EQ(test, es_rd(es, ES_INT_COALESCE),
+				pat32[i] & 0xff00 ? 0 : pat32[i]);
 		KUNIT_EXPECT_EQ(test, es_rd(es, ES_IRQ_MODE),
 				es_irq_mode_expected(es));
 		for (q = 0; q < es->nq; q++) {

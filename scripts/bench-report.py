@@ -82,7 +82,8 @@ except ImportError:  # reported by main() once the input has been checked
 # blk_rq_dma_map_iter path (6.17 and later), so both native paths show.
 BASE_MODES = ["edublk-reserve", "edublk-pdu", "edublk-get", "edublk-native"]
 EDUBLK_PRESSURE = BASE_MODES + ["edublk-native-sgt"]    # pressure runs
-EDUBLK_MODES = EDUBLK_PRESSURE + ["edublk-pdu-coalesced"]
+COALESCED = "edublk-pdu-coalesced"      # pdu with interrupt coalescing on
+EDUBLK_MODES = EDUBLK_PRESSURE + [COALESCED]
 KNOWN_TARGETS = EDUBLK_MODES + ["brd", "null_blk"]
 KNOWN_JOBS = ["4k-randread-qd1", "4k-randread-qd32", "4k-randwrite-qd1",
               "4k-randwrite-qd32", "128k-read", "128k-write", "1m-read",
@@ -100,10 +101,12 @@ NATIVE = "edublk-native"        # the plain-Linux baseline target
 NATIVE_TARGETS = [NATIVE, "edublk-native-sgt"]
 REF_JOB = "4k-randread-qd32"    # the job the IOPS targets are judged on
 QD1_JOB = "4k-randread-qd1"
-# The same reads another way, judged against brd too: (job, how, brd's job)
+# The same reads another way, judged against brd too: (job, how, brd's
+# job, the targets it is judged for: None for every mapping mode).
 REF_VARIANTS = [("4k-randread-qd32-batch8", "8 submitted at a time",
-                 "4k-randread-qd32-batch8"),
-                ("4k-randread-qd32-hipri", "polled (--hipri)", REF_JOB)]
+                 "4k-randread-qd32-batch8", None),
+                ("4k-randread-qd32-hipri", "polled (--hipri)", REF_JOB, None),
+                (REF_JOB, "interrupts coalesced", REF_JOB, [COALESCED])]
 REF_ENGINE = "io_uring"
 SEQ_JOBS = ["128k-read", "128k-write", "1m-read", "1m-write"]
 
@@ -589,22 +592,25 @@ def fio_iops_target(res, name, modes, limit):
 
 
 def brd_target(res, job=REF_JOB, limit=1.0):
-    """Every edublk mode's 4k random read IOPS vs brd's: at QD32 also
-    submitting 8 at a time (against brd doing the same) and polled."""
+    """Every edublk mapping mode's 4k random read IOPS vs brd's: at QD32
+    also submitting 8 at a time (against brd doing the same), polled, and
+    pdu with coalesced interrupts (which a QD1 reader only waits for)."""
     qd = job.rsplit("-", 1)[1].upper()
     t = Target(f"edu-sg 4k random read {qd} ≥ {limit:.2f}× brd "
                f"(fio {job} {REF_ENGINE})",
                f"edu-sg 4k randread {qd} vs brd ({REF_ENGINE})",
                f"mode IOPS ÷ brd IOPS ≥ {limit:.2f}×", f">= {limit:.2f}x")
-    variants = [(job, None, job)] + (REF_VARIANTS if job == REF_JOB else [])
-    for vjob, how, brd_job in variants:
+    variants = [(job, None, job, None)] + \
+        (REF_VARIANTS if job == REF_JOB else [])
+    mapping = [m for m in res.edublk_modes() if m != COALESCED]
+    for vjob, how, brd_job, modes in variants:
         brd = res.fio_stat("brd", brd_job, REF_ENGINE, "iops")
-        for mode in res.edublk_modes():
+        for mode in modes or mapping:
             m = res.fio_stat(mode, vjob, REF_ENGINE, "iops")
             if how and m is None:
                 continue        # a variant this run or mode has not
-            name = f"{mode}, {how}" if how else mode
-            brief = f"{short(mode)}{' ' + how if how else ''}"
+            name = f"{mode}, {how}" if how and not modes else mode
+            brief = short(mode) + (f" {how}" if how and not modes else "")
             r = ratio(m and m.med, brd and brd.med)
             if r is None:
                 why = "brd not measured" if brd is None else "not measured"

@@ -153,12 +153,12 @@ else
 	glog=$WDMDMA_CACHE/logs/bench-$stamp.log
 	dst=$docs/benchmarks.json
 	guest="TCG, 2 vCPUs, 6 GiB, swiotlb=1024 (2 MiB), edu-sg x2 (64-bit and 32-bit DMA, 4 queues (2 polled), 256 MiB)"
-	log "running the guest ($rounds rounds, ${runtime}s per fio run; about $((rounds * (112 * (runtime + 3)) / 60 + 5)) min); console log: $glog"
+	log "running the guest ($rounds rounds, ${runtime}s per fio run; about $((rounds * (150 * (runtime + 3)) / 60 + 5)) min); console log: $glog"
 	guest_rc=0
 	"$WDMDMA_TOP/scripts/run-guest.sh" --kernel "$kdir/arch/x86/boot/bzImage" --qemu "$qemu" \
 		--no-edu --smp 2 --mem 6G --host-root --append swiotlb=1024 \
 		--device edu-sg,queues=4,size=256M --device edu-sg,queues=4,size=256M,dma_bits=32 \
-		--timeout $((rounds * 112 * (runtime + 6) + 1800)) --quiet --log "$glog" \
+		--timeout $((rounds * 150 * (runtime + 6) + 1800)) --quiet --log "$glog" \
 		--module "$out/src/wdmdma/wdmdma.ko" --module "$out/src/edublk/edublk.ko" \
 		--module "$out/src/bench/wdmdma_bench.ko" \
 		--module "$kdir/fs/configfs/configfs.ko" \

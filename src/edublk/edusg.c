@@ -48,12 +48,12 @@
  *
  * Locking: each queue's lock (irq-safe) guards its rings, its in-flight
  * table, its batch state (batch, ring_pending; batch_open is also read
- * without it, see edublk_sg_commit()) and its counters. It is never held while calling into wdmdma or
- * ending a request, and never together with edu->lock. A controller reset
- * (from the timeout handler) and edublk_sg_gone() (from the interrupt
- * handlers, the timeout handler and remove(), with no lock held) take
- * every queue's lock, in queue order with lockdep subclass = queue
- * number, and nothing else takes two.
+ * without it, see edublk_sg_commit()) and its counters. It is never held
+ * while calling into wdmdma or ending a request, and never together with
+ * edu->lock. A controller reset (from the timeout handler) and
+ * edublk_sg_gone() (from the interrupt handlers, the timeout handler and
+ * remove(), with no lock held) take every queue's lock, in queue order
+ * with lockdep subclass = queue number, and nothing else takes two.
  *
  * Copyright (C) 2026 The wdmdma authors.
  */
@@ -493,12 +493,12 @@ static bool edublk_sg_submit(struct edublk_dev *edu, struct edublk_cmd *cmd)
 	 * commit; once the batch has ended (its commit may have come before
 	 * this list, which waited), it rings at once.
 	 */
-	if (sg->resetting)
-		;
-	else if (sc->defer && sc->batch == q->batch)
-		q->ring_pending = true;
-	else
-		edublk_sg_ring(q);
+	if (!sg->resetting) {
+		if (sc->defer && sc->batch == q->batch)
+			q->ring_pending = true;
+		else
+			edublk_sg_ring(q);
+	}
 	spin_unlock_irqrestore(&q->lock, flags);
 	return true;
 }
@@ -524,7 +524,8 @@ static void edublk_sg_commit(struct edublk_dev *edu,
 	spin_lock_irqsave(&q->lock, flags);
 	q->batch++;
 	WRITE_ONCE(q->batch_open, false);
-	if (q->ring_pending && !sg->resetting)
+	/* Not for a queue given up (the device may be gone). */
+	if (q->ring_pending && !sg->resetting && !q->dead)
 		edublk_sg_ring(q);
 	spin_unlock_irqrestore(&q->lock, flags);
 }
@@ -1579,6 +1580,28 @@ static bool edublk_sg_gone(struct edublk_dev *edu, const char *why)
 }
 
 /*
+ * Has the device halted @q (a DMA fault on its rings)? Then fail its
+ * commands and start it afresh. Returns the queue's STATUS: all ones (no
+ * halt) if the device is gone, which the caller checks unlocked. Lock held.
+ */
+static u32 edublk_sg_check_halt(struct edublk_sgq *q, struct list_head *done)
+{
+	struct edublk_dev *edu = q->edu;
+	u32 st = es_rd(edu, ES_Q(q->qid, ESQ_STATUS));
+
+	lockdep_assert_held(&q->lock);
+	if (st != U32_MAX && (st & ESQ_ST_HALTED)) {
+		q->stats.halts++;
+		dev_err_ratelimited(&edu->pdev->dev,
+				    "q%u: halted by the device (ERROR %u): failing its %u commands\n",
+				    q->qid, es_rd(edu, ES_Q(q->qid, ESQ_ERROR)),
+				    q->nr_inflight);
+		edublk_sg_restart(q, NULL, BLK_STS_IOERR, done);
+	}
+	return st;
+}
+
+/*
  * Drain @q; then, if it signalled with nothing new or commands are still
  * in flight, see whether it halted: a halt may follow the last entries
  * the device posted, with one interrupt for both.
@@ -1597,19 +1620,8 @@ static void edublk_sg_service(struct edublk_sgq *q)
 		return;
 	}
 	/* A dead queue has nothing in flight, nor a device to restart. */
-	if ((!edublk_sg_drain(q, &done, true) || q->nr_inflight) && !q->dead) {
-		st = es_rd(edu, ES_Q(q->qid, ESQ_STATUS));
-		/* All ones (gone?) is no halt: checked below, unlocked. */
-		if (st != U32_MAX && (st & ESQ_ST_HALTED)) {
-			q->stats.halts++;
-			dev_err_ratelimited(&edu->pdev->dev,
-					    "q%u: halted by the device (ERROR %u): failing its %u commands\n",
-					    q->qid,
-					    es_rd(edu, ES_Q(q->qid, ESQ_ERROR)),
-					    q->nr_inflight);
-			edublk_sg_restart(q, NULL, BLK_STS_IOERR, &done);
-		}
-	}
+	if ((!edublk_sg_drain(q, &done, true) || q->nr_inflight) && !q->dead)
+		st = edublk_sg_check_halt(q, &done);
 	spin_unlock_irqrestore(&q->lock, flags);
 	edublk_sg_end(edu, &done);
 	if (!edublk_sg_present(edu, st))
@@ -1670,9 +1682,12 @@ static irqreturn_t edublk_sg_irq_shared(int irq, void *data)
 		edublk_sg_gone(edu, EDUBLK_SG_ALL_ONES);
 		return IRQ_NONE;
 	}
+	/* A polled queue sets its bit too, masked: not an interrupt. */
+	status &= GENMASK(sg->nq_irq - 1, 0);
+	if (!status)
+		return IRQ_NONE;
 	/* Ack first: a completion during the drain raises a new interrupt. */
 	es_wr(edu, ES_INT_ACK, status);
-	/* A polled queue sets its bit too, masked: left to its poll. */
 	for_each_set_bit(qid, &status, sg->nq_irq)
 		edublk_sg_service(&sg->q[qid]);
 	return IRQ_HANDLED;
@@ -1739,6 +1754,13 @@ static enum blk_eh_timer_return edublk_sg_timeout(struct edublk_dev *edu,
 		goto unlock;		/* being completed right now */
 	/* Its completion may be posted with the interrupt still on its way. */
 	edublk_sg_drain(q, &done, true);
+	/*
+	 * A polled queue has no interrupt to bring its halt (nor a status read
+	 * in every poll): a halt is not a timeout, as on the other queues.
+	 */
+	if (sc->sg_state == EDUBLK_SG_ON_DEVICE && q->qid >= sg->nq_irq &&
+	    !q->dead)
+		edublk_sg_check_halt(q, &done);
 	if (sc->sg_state == EDUBLK_SG_ON_DEVICE) {
 		dev_warn_ratelimited(&edu->pdev->dev,
 				     "q%u: no completion for %s in %u ms (timeout %u in a row)\n",
@@ -2106,6 +2128,9 @@ static int edublk_sg_probe(struct edublk_dev *edu)
 				       edublk_sg_coalesce_us << 16;
 		else
 			dev_warn(dev, "irq_coalesce ignored: the device has no INT_COALESCE (version 1.3)\n");
+	} else if (edublk_sg_coalesce_n || edublk_sg_coalesce_us) {
+		dev_warn(dev, "interrupt coalescing stays off: it needs irq_coalesce >= 2 and irq_coalesce_us >= 1 (%u and %u given)\n",
+			 edublk_sg_coalesce_n, edublk_sg_coalesce_us);
 	}
 	ret = edublk_sg_read_xfer_limits(edu, sg);
 	if (ret)

@@ -159,6 +159,9 @@ int edublk_add_disk(struct edublk_dev *edu, struct queue_limits *lim,
 				 wdmdma_mdl_size(edu->nr_map_registers),
 				 EDUBLK_BUF_ALIGN);
 
+	if (WARN_ON(edu->nr_poll_queues && (!edu->ops->poll ||
+					    edu->nr_poll_queues >= nr_hw_queues)))
+		return -EINVAL;
 	/* No .timeout (nor sysfs io_timeout) for a backend without one. */
 	set->ops = edu->ops->timeout ? &edublk_mq_ops_timeout : &edublk_mq_ops;
 	set->nr_hw_queues = nr_hw_queues;
