@@ -40,6 +40,13 @@ bench:
 bench-micro:
 	scripts/bench.sh --micro
 
+# bench-io: the guest instructions a 4k random read costs, by configuration
+# (brd; edublk per mode, coalesced, polled, 8 submitted at a time), under
+# QEMU's -icount: exact whatever the host runs (scripts/bench-io.sh)
+.PHONY: bench-io
+bench-io:
+	scripts/bench-io.sh
+
 # --- Installing (issue 14) --------------------------------------------------
 # `make install` builds wdmdma.ko and edublk.ko alone (WDMDMA_TESTS=n, see
 # Kbuild) against KERNEL_DIR and installs them into
@@ -127,6 +134,7 @@ help:
 	@echo "Targets:"
 	@sed -n 's/^## \([a-z]*\): /  \1\t/p' $(MAKEFILE_LIST) | expand -t 12
 	@echo "  bench-micro only the mapping microbenchmark, in its own guest (a few min); prints its table"
+	@echo "  bench-io    guest instructions per 4k read by edublk configuration and brd, under -icount (3 min)"
 	@echo "  dkms-install register wdmdma $(WDMDMA_VERSION) with DKMS (dkms.conf), build and install it for every kernel with headers"
 	@echo "  dkms-remove  take wdmdma $(WDMDMA_VERSION) out of DKMS and /usr/src"
 	@echo "Variables: KERNEL_DIR (modules, clean), SERIES (check, kernels; default '$(SERIES)'),"

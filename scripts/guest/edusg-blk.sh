@@ -69,7 +69,10 @@
 #             INT_COALESCE as the parameters say, at most one interrupt
 #             per 2 completions with fio verify at depth 16) and doorbells
 #             per batch (fio submitting 8 at a time: at most one doorbell
-#             per 2 commands); one of the 2 queues polled (poll_queues=1):
+#             per 2 commands), also in get mode with every allocation
+#             failing and 2 ms per command (lists that arrive after their
+#             batch ended ring for themselves: no timeout); one of the 2
+#             queues polled (poll_queues=1):
 #             io_uring --hipri completes on it with no interrupt, the
 #             other queue serves the rest; nothing lost;
 #   bounce  - a 32-bit device in a guest with RAM above 4 GiB: fio verify
@@ -544,7 +547,39 @@ JOB
 		$((posted + 1)) $((2 * irqs))
 	common_checks "$n"
 	check "$n: rmmod edublk" rmmod edublk
+	batch_waits
 	poll_checks
+}
+
+# batch_waits: batches in get mode with every allocation failing and the
+# device taking 2 ms per command: lists come from wdmdma's 2-list reserve,
+# so most requests wait for theirs and get it after their batch has ended
+# (from another request's completion): each must ring for itself, or it
+# waits for a timeout ("no timeouts").
+batch_waits() {
+	local n="batch, lists that waited"
+	if ! load_edublk mode=get; then
+		not_ok "$n: insmod edublk mode=get"
+		return
+	fi
+	check "$n: allocation-failure injection at 100%" fail_alloc 100
+	check "$n: the device takes 2 ms per command" \
+		knob dev_latency_ns 2000000
+	run_fio_verify "$n: fio verify, 8 submitted at a time" <<JOB
+[batch-waits]
+size=1m
+rw=randwrite
+bs=4k
+iodepth_batch_submit=8
+iodepth_batch_complete_min=8
+JOB
+	check "$n: ... and no time again" knob dev_latency_ns 0
+	check "$n: allocation-failure injection back off" fail_alloc 0
+	expect_gt "$n: lists from wdmdma's reserve" "$(wdmdma_stat reserve)" 0
+	expect_gt "$n: requests waited for their lists" \
+		"$(wdmdma_stat deferred)" 0
+	common_checks "$n"
+	check "$n: rmmod edublk" rmmod edublk
 }
 
 # poll_checks: one of the device's 2 queues polled (poll_queues=1): io_uring
