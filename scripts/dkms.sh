@@ -80,9 +80,10 @@ do_remove() {
 	rm -rf "/usr/src/wdmdma-$VERSION"
 }
 
-# source_params MODULE: the parameters MODULE's sources declare, sorted.
+# source_params MODULE: the parameters MODULE's sources declare (module_param*()
+# or edublk's EDUBLK_PARAM_UINT_RANGE()), sorted.
 source_params() {
-	sed -n 's/^[[:space:]]*module_param[a-z_]*([[:space:]]*\([A-Za-z0-9_]*\).*/\1/p' \
+	sed -n 's/^[[:space:]]*\(module_param[a-z_]*\|EDUBLK_PARAM_UINT_RANGE\)([[:space:]]*\([A-Za-z0-9_]*\).*/\2/p' \
 		"$WDMDMA_TOP/src/$1"/*.c | sort -u
 }
 
