@@ -25,13 +25,7 @@ series=${WDMDMA_BENCH_SERIES:-${WDMDMA_KNOWN_SERIES##* }}
 
 apt_ensure build-essential bc bison flex libelf-dev libssl-dev cpio kmod \
 	xz-utils python3 busybox-static qemu-system-x86 file fio util-linux
-log "bench kernel $series (cached after the first build)"
-kdir=$("$WDMDMA_TOP/scripts/build-kernel.sh" "$series" bench) ||
-	die "the $series bench kernel did not build"
-log "QEMU with edu-sg (cached after the first build)"
-qemu=$("$WDMDMA_TOP/scripts/build-qemu.sh") || die "QEMU with edu-sg did not build"
-out=$WDMDMA_CACHE/bench-build-$series
-build_modules_incremental "$kdir" "$out"
+bench_build "$series"
 fio=$("$WDMDMA_TOP/scripts/build-fio.sh") || die "the guests' fio did not build"
 
 commit=$(git -C "$WDMDMA_TOP" describe --always --dirty --abbrev=12 2>/dev/null) ||

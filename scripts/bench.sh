@@ -93,14 +93,7 @@ else
 		python3-matplotlib util-linux
 fi
 
-log "bench kernel $series (cached after the first build)"
-kdir=$("$WDMDMA_TOP/scripts/build-kernel.sh" "$series" bench) ||
-	die "the $series bench kernel did not build"
-log "QEMU with edu-sg (cached after the first build)"
-qemu=$("$WDMDMA_TOP/scripts/build-qemu.sh") || die "QEMU with edu-sg did not build"
-
-out=$WDMDMA_CACHE/bench-build-$series
-build_modules_incremental "$kdir" "$out"
+bench_build "$series"
 if [ $micro -eq 0 ]; then
 	gcc -O2 -Wall -o "$out/memcpy-bw" "$WDMDMA_TOP/scripts/tools/memcpy-bw.c" ||
 		die "memcpy-bw did not build"

@@ -270,3 +270,15 @@ build_modules_incremental() {
 		die "module build failed (log: $out/build.log)"
 	fi
 }
+
+# bench_build SERIES: the bench kernel of SERIES, QEMU with edu-sg and the
+# modules built against that kernel (all cached); sets kdir, qemu and out.
+bench_build() {
+	log "bench kernel $1 (cached after the first build)"
+	kdir=$("$WDMDMA_TOP/scripts/build-kernel.sh" "$1" bench) ||
+		die "the $1 bench kernel did not build"
+	log "QEMU with edu-sg (cached after the first build)"
+	qemu=$("$WDMDMA_TOP/scripts/build-qemu.sh") || die "QEMU with edu-sg did not build"
+	out=$WDMDMA_CACHE/bench-build-$1
+	build_modules_incremental "$kdir" "$out"
+}

@@ -91,14 +91,6 @@ run_job() {
 	echo "$tag: {\"target\":\"$target\",\"job\":\"$job\",\"engine\":\"$engine\",\"round\":$round,$extra$res}"
 }
 
-# One-core-peak style queue settings: no scheduler, no merges, no iostats.
-normalise() {
-	local q=/sys/block/$1/queue
-	echo none > $q/scheduler 2>/dev/null
-	echo 2 > $q/nomerges
-	echo 0 > $q/iostats
-}
-
 # edublk_by_bits N: the name of the edublk disk whose device has N-bit DMA.
 edublk_by_bits() {
 	local d

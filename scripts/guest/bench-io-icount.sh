@@ -32,13 +32,6 @@ one() {
 	echo "BENCH-IO: {\"target\":\"$target\",\"round\":$round,\"iops\":$iops,\"instr_per_io\":$((1000000000 / iops))}"
 }
 
-normalise() {
-	local q=/sys/block/$1/queue
-	echo none > $q/scheduler 2>/dev/null
-	echo 2 > $q/nomerges
-	echo 0 > $q/iostats
-}
-
 # load NAME MODE PARAMS: edublk in MODE with PARAMS, normalised; sets DEV
 load() {
 	rmmod edublk 2>/dev/null

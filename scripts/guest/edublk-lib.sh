@@ -231,3 +231,12 @@ trace_count() {
 		{ for (i = 1; i <= NF; i++) if ($i in want) { s++; break } }
 		END { print s + 0 }' /tmp/trace.txt
 }
+
+# normalise DISK: one-core-peak style queue settings for a benchmark: no
+# scheduler, no merges, no iostats.
+normalise() {
+	local q=/sys/block/$1/queue
+	echo none > $q/scheduler 2>/dev/null
+	echo 2 > $q/nomerges
+	echo 0 > $q/iostats
+}
